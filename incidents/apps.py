@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    # What a responder may add and change (vigil.roles); components are an admin's.
+    responder_models = ["incident", "incidentevent"]
+
+    def seed_demo(self) -> None:
+        from .demo import seed
+
+        seed()

@@ -1,0 +1,113 @@
+"""Shared fixtures: personas, service checks, a real Celery worker.
+
+Tests that need a service the machine lacks skip with the reason; with
+REQUIRE_SERVICES=1 (as in .ci/run) they fail instead.
+"""
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from vigil.audit import Actor
+from vigil.roles import Role, assign_role, sync_roles
+from vigil.services import do_create_api_key
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def need(service: str, available: bool, reason: str) -> None:
+    """Skip, or under REQUIRE_SERVICES=1 fail, when SERVICE is not available."""
+    if available:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{service} is required (REQUIRE_SERVICES=1) but {reason}", pytrace=False)
+    pytest.skip(f"{service} unavailable: {reason}")
+
+
+def make_user(username: str, role: Role | None):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.com")
+    if role is not None:
+        assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def roles(db):
+    sync_roles()
+
+
+@pytest.fixture
+def admin_user(roles):
+    return make_user("alice-admin", Role.ADMIN)
+
+
+@pytest.fixture
+def responder(roles):
+    return make_user("rita-responder", Role.RESPONDER)
+
+
+@pytest.fixture
+def viewer(roles):
+    return make_user("victor-viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def personas(admin_user, responder, viewer):
+    """The four kinds of visitor every endpoint is tried by. None is the anonymous visitor."""
+    return {"admin": admin_user, "responder": responder, "viewer": viewer, "anonymous": None}
+
+
+def api_client_for(user) -> APIClient:
+    """An API client authenticated with a real API key of USER (anonymous when None)."""
+    client = APIClient()
+    if user is not None:
+        _, raw = do_create_api_key(Actor(user=user, via="cli"), user, "tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def api_clients(personas):
+    return {name: api_client_for(user) for name, user in personas.items()}
+
+
+@pytest.fixture
+def web_clients(personas, client):
+    from django.test import Client
+
+    clients = {}
+    for name, user in personas.items():
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        clients[name] = c
+    return clients
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        need("Redis", False, "REDIS_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        need("Redis", False, f"cannot reach {url}: {exc}")
+    return url
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db):
+    """A real Celery worker, in a thread of this process, consuming from Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    from vigil.celery import app
+
+    assert app.conf.broker_url.startswith("redis"), "the worker test needs REDIS_URL as broker"
+    queues = sorted({route["queue"] for route in app.conf.task_routes.values()} | {app.conf.task_default_queue})
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=queues, shutdown_timeout=10) as worker:
+        yield worker

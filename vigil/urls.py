@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+from .api.views import ApiKeyViewSet, MeView
+
+router = SimpleRouter()
+router.register("api-keys", ApiKeyViewSet, basename="apikey")
+
+# Each app keeps its own API routes (APP/api/urls.py); they are included by name
+# so this package imports no app.
+api_v1 = [
+    path("me/", MeView.as_view(), name="me"),
+    *router.urls,
+    path("", include("incidents.api.urls")),
+    path("", include("monitoring.api.urls")),
+    path("", include("comms.api.urls")),
+    path("", include("postmortems.api.urls")),
+    path("", include("dr_plans.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("incidents.home_urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("system/", views.system, name="system"),
+    path("system/audit/", views.audit_log, name="audit_log"),
+    path("account/api-keys/", views.api_keys, name="api_keys"),
+    path("account/api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("incidents/", include("incidents.urls")),
+    path("monitors/", include("monitoring.urls")),
+    path("comms/", include("comms.urls")),
+    path("postmortems/", include("postmortems.urls")),
+    path("dr-plans/", include("dr_plans.urls")),
+    path("status/", include("comms.status_urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]
