@@ -33,6 +33,12 @@ def make_user(username: str, role: Role | None):
     return user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2's million rounds cost ~0.3 s a user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def roles(db):
     sync_roles()

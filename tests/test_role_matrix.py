@@ -1,0 +1,134 @@
+"""Each role can do what it should and nothing more, in the dashboard and the API alike."""
+
+import pytest
+
+from incidents.models import Component, Incident
+from incidents.services import do_declare
+from vigil.audit import Actor
+
+ROLES = ["admin", "responder", "viewer", "anonymous"]
+
+
+@pytest.fixture
+def incident(admin_user):
+    incident, _ = do_declare(Actor(user=admin_user), title="Checkout is down")
+    return incident
+
+
+@pytest.fixture
+def component(db):
+    return Component.objects.create(name="API")
+
+
+# (method, path, data, roles allowed). Paths may name {incident} and {component}.
+API_MATRIX = [
+    ("get", "/api/v1/incidents/", None, {"admin", "responder", "viewer"}),
+    ("get", "/api/v1/incidents/{incident}/", None, {"admin", "responder", "viewer"}),
+    ("get", "/api/v1/incidents/{incident}/timeline/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/incidents/", {"title": "New", "severity": "sev2"}, {"admin", "responder"}),
+    ("post", "/api/v1/incidents/{incident}/notes/", {"message": "Looking"}, {"admin", "responder"}),
+    ("post", "/api/v1/incidents/{incident}/acknowledge/", None, {"admin", "responder"}),
+    ("post", "/api/v1/incidents/{incident}/resolve/", {}, {"admin", "responder"}),
+    ("get", "/api/v1/components/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/components/", {"name": "Search"}, {"admin"}),
+    ("patch", "/api/v1/components/{component}/", {"status": "major_outage"}, {"admin"}),
+    ("delete", "/api/v1/components/{component}/", None, {"admin"}),
+    ("get", "/api/v1/monitors/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/monitors/", {"name": "Home", "kind": "http", "target": "https://example.com/"}, {"admin"}),
+    ("get", "/api/v1/stakeholders/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/stakeholders/", {"name": "Ada", "kind": "customer"}, {"admin"}),
+    ("post", "/api/v1/stakeholder-groups/", {"name": "Leadership"}, {"admin"}),
+    ("get", "/api/v1/postmortems/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/postmortems/", {"incident": "{incident}", "title": "What happened"}, {"admin", "responder"}),
+    ("get", "/api/v1/dr-plans/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/dr-plans/", {"name": "DB lost", "rto_minutes": 60, "rpo_minutes": 5}, {"admin"}),
+    ("get", "/api/v1/me/", None, {"admin", "responder", "viewer"}),
+    ("get", "/api/v1/api-keys/", None, {"admin", "responder", "viewer"}),
+    ("post", "/api/v1/api-keys/", {"name": "grafana"}, {"admin", "responder", "viewer"}),
+]
+
+
+def _fill(value, incident, component):
+    if isinstance(value, str):
+        return value.format(incident=incident.pk, component=component.pk)
+    if isinstance(value, dict):
+        return {k: _fill(v, incident, component) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "data", "allowed"), API_MATRIX, ids=lambda v: v if isinstance(v, str) else "")
+def test_api_role_matrix(api_clients, incident, component, role, method, path, data, allowed):
+    client = api_clients[role]
+    response = getattr(client, method)(_fill(path, incident, component), _fill(data, incident, component), format="json")
+    if role in allowed:
+        assert response.status_code < 300, (role, response.status_code, response.content)
+    elif role == "anonymous":
+        assert response.status_code == 401, response.content
+    else:
+        assert response.status_code == 403, response.content
+
+
+WEB_MATRIX = [
+    ("get", "/", None, {"admin", "responder", "viewer"}),
+    ("get", "/incidents/", None, {"admin", "responder", "viewer"}),
+    ("get", "/incidents/{incident}/", None, {"admin", "responder", "viewer"}),
+    ("get", "/incidents/declare/", None, {"admin", "responder"}),
+    ("post", "/incidents/declare/", {"title": "Web declared", "severity": "sev3"}, {"admin", "responder"}),
+    ("post", "/incidents/{incident}/notes/", {"message": "Note"}, {"admin", "responder"}),
+    ("post", "/incidents/{incident}/acknowledge/", {}, {"admin", "responder"}),
+    ("post", "/incidents/{incident}/resolve/", {}, {"admin", "responder"}),
+    ("get", "/incidents/components/", None, {"admin", "responder", "viewer"}),
+    ("get", "/monitors/", None, {"admin", "responder", "viewer"}),
+    ("get", "/comms/", None, {"admin", "responder", "viewer"}),
+    ("get", "/postmortems/", None, {"admin", "responder", "viewer"}),
+    ("get", "/postmortems/reports/", None, {"admin", "responder", "viewer"}),
+    ("get", "/dr-plans/", None, {"admin", "responder", "viewer"}),
+    ("get", "/system/", None, {"admin", "responder", "viewer"}),
+    ("get", "/system/audit/", None, {"admin"}),
+    ("get", "/account/api-keys/", None, {"admin", "responder", "viewer"}),
+    ("post", "/account/api-keys/", {"name": "mine"}, {"admin", "responder", "viewer"}),
+    ("get", "/admin/", None, {"admin"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "data", "allowed"), WEB_MATRIX, ids=lambda v: v if isinstance(v, str) else "")
+def test_web_role_matrix(web_clients, incident, component, role, method, path, data, allowed):
+    client = web_clients[role]
+    response = getattr(client, method)(_fill(path, incident, component), _fill(data, incident, component) or {})
+    if role in allowed:
+        assert response.status_code in (200, 302), (role, response.status_code)
+        if response.status_code == 302:
+            assert "/login/" not in response["Location"]
+    elif role == "anonymous":
+        assert response.status_code == 302
+        assert "/login/" in response["Location"]
+    elif path == "/admin/":
+        # Django's admin sends signed-in non-staff users to its own login page.
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["viewer", "anonymous"])
+def test_refused_writes_change_nothing(api_clients, web_clients, incident, role):
+    api_clients[role].post(f"/api/v1/incidents/{incident.pk}/acknowledge/")
+    web_clients[role].post(f"/incidents/{incident.pk}/resolve/")
+    web_clients[role].post("/incidents/declare/", {"title": "Sneaky", "severity": "sev1"})
+    incident.refresh_from_db()
+    assert incident.status == "triggered"
+    assert Incident.objects.count() == 1
+
+
+def test_a_user_in_no_role_can_do_nothing(db, roles):
+    from django.contrib.auth import get_user_model
+
+    from tests.conftest import api_client_for
+
+    nobody = get_user_model().objects.create_user("nobody", password="x")
+    client = api_client_for(nobody)
+    assert client.get("/api/v1/incidents/").status_code == 403
+    assert client.post("/api/v1/incidents/", {"title": "x"}).status_code == 403
+    assert client.get("/api/v1/me/").json()["role"] is None
