@@ -1,5 +1,6 @@
 """The audit log: record who did what to which object, when and from where."""
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -29,6 +30,26 @@ class Actor:
 
 
 SYSTEM = Actor()
+
+# The address of the request being served, for audit rows written by code that has
+# no request at hand (Django admin's LogEntry receiver). Set by AuditContextMiddleware.
+_request_ip: ContextVar[str | None] = ContextVar("vigil_request_ip", default=None)
+
+
+def current_request_ip() -> str | None:
+    return _request_ip.get()
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _request_ip.reset(token)
 
 
 def client_ip(request) -> str | None:

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vigil.middleware.TimezoneMiddleware",
+    "vigil.audit.AuditContextMiddleware",
     # Axes last: it reads the outcome of authentication (django-axes docs).
     "axes.middleware.AxesMiddleware",
 ]
