@@ -58,7 +58,7 @@ def test_nobody_can_revoke_another_users_key(web_clients, responder, viewer):
     from vigil.audit import Actor
     from vigil.services import do_create_api_key
 
-    key, raw = do_create_api_key(Actor(user=responder), responder, "mine")
+    key, _ = do_create_api_key(Actor(user=responder), responder, "mine")
     assert bearer_for(viewer).post(f"/api/v1/api-keys/{key.pk}/revoke/").status_code == 404
     assert web_clients["viewer"].post(f"/account/api-keys/{key.pk}/revoke/").status_code == 403
     key.refresh_from_db()

@@ -2,15 +2,21 @@
 
 from django.contrib.auth.models import Group
 
+from tests.conftest import make_user
 from vigil.models import AuditEntry
 from vigil.roles import Role
-from tests.conftest import make_user
 
 
 def test_changes_in_django_admin_are_audited_with_the_address(web_clients, admin_user):
     response = web_clients["admin"].post(
         "/admin/incidents/component/add/",
-        {"name": "Search", "status": "operational", "position": 0, "created_at_0": "2026-11-26", "created_at_1": "10:00:00"},
+        {
+            "name": "Search",
+            "status": "operational",
+            "position": 0,
+            "created_at_0": "2026-11-26",
+            "created_at_1": "10:00:00",
+        },
         REMOTE_ADDR="198.51.100.4",
     )
     assert response.status_code == 302, response.content

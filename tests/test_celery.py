@@ -19,9 +19,9 @@ def test_every_task_has_a_named_queue_and_every_route_a_real_task():
     tasks = vigil_tasks()
     assert tasks, "no Vigil task was discovered"
     for name in tasks:
-        assert any(pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1])) for pattern in routes), (
-            f"{name} has no route"
-        )
+        assert any(
+            pattern == name or (pattern.endswith("*") and name.startswith(pattern[:-1])) for pattern in routes
+        ), f"{name} has no route"
     for pattern in routes:
         prefix = pattern.rstrip("*")
         assert any(name == pattern or name.startswith(prefix) for name in tasks), f"route {pattern} names no task"

@@ -7,6 +7,7 @@ from django.db import connection
 
 from incidents import services, signals
 from incidents.models import TRANSITIONS, Incident, IncidentEvent, Status
+from tests.conftest import need
 from vigil.audit import Actor
 from vigil.models import AuditEntry
 
@@ -76,6 +77,7 @@ def test_a_dedup_key_joins_the_open_incident(actor):
 @pytest.mark.django_db(transaction=True)
 def test_two_identical_signals_at_once_open_one_incident(responder):
     """The partial unique constraint, not the lookup before it, keeps one open incident."""
+    need("PostgreSQL", connection.vendor == "postgresql", "this race is tested on PostgreSQL (set DATABASE_URL)")
     actor = Actor(user=responder)
     barrier = threading.Barrier(4)
     results = []

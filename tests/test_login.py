@@ -1,7 +1,7 @@
 """Login and logout with Django auth; failed logins are rate limited and audited."""
 
-from vigil.models import AuditEntry
 from tests.conftest import PASSWORD
+from vigil.models import AuditEntry
 
 
 def test_it_logs_in_and_out_and_audits_both(client, responder):

@@ -57,10 +57,14 @@ def _fill(value, incident, component):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("method", "path", "data", "allowed"), API_MATRIX, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("method", "path", "data", "allowed"), API_MATRIX, ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_api_role_matrix(api_clients, incident, component, role, method, path, data, allowed):
     client = api_clients[role]
-    response = getattr(client, method)(_fill(path, incident, component), _fill(data, incident, component), format="json")
+    response = getattr(client, method)(
+        _fill(path, incident, component), _fill(data, incident, component), format="json"
+    )
     if role in allowed:
         assert response.status_code < 300, (role, response.status_code, response.content)
     elif role == "anonymous":
@@ -93,7 +97,9 @@ WEB_MATRIX = [
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("method", "path", "data", "allowed"), WEB_MATRIX, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("method", "path", "data", "allowed"), WEB_MATRIX, ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_web_role_matrix(web_clients, incident, component, role, method, path, data, allowed):
     client = web_clients[role]
     response = getattr(client, method)(_fill(path, incident, component), _fill(data, incident, component) or {})

@@ -10,7 +10,12 @@ from vigil.roles import Role, role_of
 
 
 def counts():
-    return (Component.objects.count(), Monitor.objects.count(), StakeholderGroup.objects.count(), get_user_model().objects.count())
+    return (
+        Component.objects.count(),
+        Monitor.objects.count(),
+        StakeholderGroup.objects.count(),
+        get_user_model().objects.count(),
+    )
 
 
 def test_seed_demo_loads_demo_data_and_is_idempotent(db):

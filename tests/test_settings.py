@@ -9,7 +9,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )
@@ -48,7 +52,9 @@ def test_development_key_is_generated_once_and_kept(tmp_path):
 
 
 def test_a_bad_value_fails_loudly(tmp_path):
-    result = manage("check", DEBUG="1", VIGIL_VAR_DIR=str(tmp_path), CONN_MAX_AGE="soon", DATABASE_URL="postgres://x@127.0.0.1/x")
+    result = manage(
+        "check", DEBUG="1", VIGIL_VAR_DIR=str(tmp_path), CONN_MAX_AGE="soon", DATABASE_URL="postgres://x@127.0.0.1/x"
+    )
     assert result.returncode != 0
     assert "soon" in result.stderr
 
@@ -60,5 +66,7 @@ def test_without_redis_the_broker_is_embedded(tmp_path):
         [sys.executable, "manage.py", "shell", "-v0", "-c", code],
         cwd=ROOT, env={**env, "DEBUG": "1", "VIGIL_VAR_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.stdout.split() == ["filesystem://", "django.core.cache.backends.filebased.FileBasedCache"], result.stderr
+    assert result.stdout.split() == ["filesystem://", "django.core.cache.backends.filebased.FileBasedCache"], (
+        result.stderr
+    )
     assert (tmp_path / "celery" / "queue").is_dir()

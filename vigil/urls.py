@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import SimpleRouter
 
 from . import views
+from .api.routers import Router
 from .api.views import ApiKeyViewSet, MeView
 
-router = SimpleRouter()
+router = Router()
 router.register("api-keys", ApiKeyViewSet, basename="apikey")
 
 # Each app keeps its own API routes (APP/api/urls.py); they are included by name

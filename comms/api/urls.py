@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from vigil.api.routers import Router
 
 from .views import StakeholderGroupViewSet, StakeholderViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("stakeholders", StakeholderViewSet)
 router.register("stakeholder-groups", StakeholderGroupViewSet)
 urlpatterns = router.urls

@@ -1,7 +1,7 @@
-from rest_framework.routers import SimpleRouter
+from vigil.api.routers import Router
 
 from .views import DRPlanViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("dr-plans", DRPlanViewSet)
 urlpatterns = router.urls

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from incidents.models import Component, Incident, IncidentEvent, Severity
+from incidents.models import Component, Incident, IncidentEvent, Severity, Status
 
 
 class ComponentSerializer(serializers.ModelSerializer):
@@ -52,3 +52,14 @@ class DeclareSerializer(serializers.Serializer):
 
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class IncidentFilterSerializer(serializers.Serializer):
+    """The list's query parameters. Checked here, so an unknown value never reaches the database."""
+
+    status = serializers.ChoiceField(
+        choices=[("open", "Open (any status but resolved)"), *Status.choices],
+        required=False,
+        allow_blank=True,
+        help_text="Only incidents with this status; `open` is every status but resolved.",
+    )

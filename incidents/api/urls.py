@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from vigil.api.routers import Router
 
 from .views import ComponentViewSet, IncidentViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("incidents", IncidentViewSet)
 router.register("components", ComponentViewSet)
 urlpatterns = router.urls

@@ -1,4 +1,5 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,6 +14,7 @@ from .serializers import (
     ComponentSerializer,
     DeclareSerializer,
     IncidentEventSerializer,
+    IncidentFilterSerializer,
     IncidentSerializer,
     MessageSerializer,
 )
@@ -25,6 +27,11 @@ class ComponentViewSet(viewsets.ModelViewSet):
     serializer_class = ComponentSerializer
 
 
+# A move the incident's present state does not allow (services.ActionError) is a 400 on `status`,
+# and so is an unknown `status` filter on the list.
+@extend_validation_errors(["invalid"], field_name="status", actions=["acknowledge", "resolve"], methods=["post"])
+@extend_validation_errors(["invalid_choice"], field_name="status", actions=["list"], methods=["get"])
+@extend_schema_view(list=extend_schema(parameters=[IncidentFilterSerializer]))
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -35,7 +42,11 @@ class IncidentViewSet(
 
     def get_queryset(self):
         incidents = super().get_queryset()
-        status_filter = self.request.query_params.get("status")
+        if self.action != "list":
+            return incidents
+        filters = IncidentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        status_filter = filters.validated_data.get("status")
         if status_filter == "open":
             incidents = incidents.open()
         elif status_filter:

@@ -1,7 +1,7 @@
-from rest_framework.routers import SimpleRouter
+from vigil.api.routers import Router
 
 from .views import MonitorViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("monitors", MonitorViewSet)
 urlpatterns = router.urls
