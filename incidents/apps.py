@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     # What a responder may add and change (vigil.roles); components are an admin's.
-    responder_models = ["incident", "incidentevent"]
+    responder_models = ["incident", "incidentevent", "incidentupdate", "incidentcomponent", "override", "swaprequest"]
 
     def seed_demo(self) -> None:
         from .demo import seed

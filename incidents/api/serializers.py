@@ -19,7 +19,7 @@ class IncidentEventSerializer(serializers.ModelSerializer):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    components = serializers.PrimaryKeyRelatedField(many=True, queryset=Component.objects.all(), required=False)
+    components = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     time_to_acknowledge_s = serializers.SerializerMethodField()
     time_to_resolve_s = serializers.SerializerMethodField()
 

@@ -1,4 +1,6 @@
-"""Components customers see, incidents, and each incident's timeline."""
+"""Incidents, their affected components, timeline and public updates."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -6,38 +8,28 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-
-class ComponentStatus(models.TextChoices):
-    # Statuspage's values, so the public JSON can use them unchanged.
-    OPERATIONAL = "operational", "Operational"
-    DEGRADED = "degraded_performance", "Degraded performance"
-    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
-    MAJOR_OUTAGE = "major_outage", "Major outage"
-    MAINTENANCE = "under_maintenance", "Under maintenance"
-
-
-class Component(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    group = models.CharField(max_length=100, blank=True, help_text="Components with the same group are shown together.")
-    position = models.PositiveIntegerField(default=0)
-    public = models.BooleanField(default=True, help_text="Shown on the public status page.")
-    status = models.CharField(max_length=24, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["group", "position", "name"]
-
-    def __str__(self) -> str:
-        return self.name
+from .components import STATUS_SEVERITY, Component, ComponentStatus
 
 
 class Severity(models.TextChoices):
-    SEV1 = "sev1", "SEV1 — critical"
-    SEV2 = "sev2", "SEV2 — major"
-    SEV3 = "sev3", "SEV3 — minor"
-    SEV4 = "sev4", "SEV4 — low"
+    SEV1 = "sev1", "SEV1"
+    SEV2 = "sev2", "SEV2"
+    SEV3 = "sev3", "SEV3"
+    SEV4 = "sev4", "SEV4"
+
+
+class SeverityDefinition(models.Model):
+    """What each severity means here, shown when declaring. Editable by admins."""
+
+    level = models.CharField(max_length=4, choices=Severity.choices, unique=True)
+    name = models.CharField(max_length=50)
+    description = models.TextField()
+
+    class Meta:
+        ordering = ["level"]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} — {self.name}"
 
 
 class Status(models.TextChoices):
@@ -66,6 +58,25 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class PublicStatus(models.TextChoices):
+    """Statuspage's incident statuses: what customers see."""
+
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+PUBLIC_STATUS = {
+    Status.TRIGGERED: PublicStatus.INVESTIGATING,
+    Status.ACKNOWLEDGED: PublicStatus.INVESTIGATING,
+    Status.INVESTIGATING: PublicStatus.INVESTIGATING,
+    Status.IDENTIFIED: PublicStatus.IDENTIFIED,
+    Status.MONITORING: PublicStatus.MONITORING,
+    Status.RESOLVED: PublicStatus.RESOLVED,
+}
+
+
 class Impact(models.TextChoices):
     NONE = "none", "None"
     MINOR = "minor", "Minor"
@@ -87,7 +98,7 @@ class IncidentQuerySet(models.QuerySet):
     def by_urgency(self):
         """Open before resolved, then by severity, newest first."""
         resolved_last = models.Case(models.When(status=Status.RESOLVED, then=1), default=0)
-        return self.order_by(resolved_last, "severity", "-started_at")
+        return self.order_by(resolved_last, "severity", "-started_at", "-id")
 
 
 class Incident(models.Model):
@@ -98,16 +109,49 @@ class Incident(models.Model):
     impact = models.CharField(max_length=8, choices=Impact.choices, default=Impact.MINOR)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     dedup_key = models.CharField(max_length=200, blank=True, help_text="Signals with the same key join this incident.")
-    components = models.ManyToManyField(Component, blank=True, related_name="incidents")
+    components = models.ManyToManyField(Component, blank=True, through="IncidentComponent", related_name="incidents")
+
+    # Roles
+    commander = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comms_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scribe = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    # War room
+    bridge_url = models.URLField(blank=True, help_text="Conference bridge for responders.")
+    chat_url = models.URLField(blank=True, help_text="Chat channel for responders.")
+
+    # Merging: a duplicate points at the incident it was merged into.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+
+    # Escalation: the policy is copied into escalation_snapshot when escalation starts,
+    # so later edits to the policy do not change a page in progress. escalation_id
+    # changes every time escalation (re)starts or stops; a task carrying an older id exits.
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    escalation_snapshot = models.JSONField(default=dict, blank=True)
+    escalation_id = models.UUIDField(null=True, blank=True)
+    escalation_step = models.PositiveIntegerField(default=0)  # index into the flattened levels x rounds
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    identified_at = models.DateTimeField(null=True, blank=True)
+    monitoring_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -134,6 +178,10 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.status != Status.RESOLVED
 
+    @property
+    def public_status(self) -> str:
+        return PUBLIC_STATUS[self.status]
+
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
 
@@ -149,6 +197,29 @@ class Incident(models.Model):
     def duration(self, now=None):
         return (self.resolved_at or now or timezone.now()) - self.started_at
 
+    def new_escalation_id(self) -> uuid.UUID:
+        self.escalation_id = uuid.uuid4()
+        return self.escalation_id
+
+
+class IncidentComponent(models.Model):
+    """A component an incident affects, with the status it has because of this incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=24, choices=ComponentStatus.choices, default=ComponentStatus.PARTIAL_OUTAGE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "component"], name="incident_component_once")]
+
+    def __str__(self) -> str:
+        return f"{self.component}: {self.get_status_display()}"
+
+
+def worst_status(statuses) -> str:
+    statuses = set(statuses)
+    return next((s for s in STATUS_SEVERITY if s in statuses), ComponentStatus.OPERATIONAL)
+
 
 class IncidentEvent(models.Model):
     """One timeline row. Written by the action that made the change, never by a view."""
@@ -158,7 +229,14 @@ class IncidentEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         STATUS = "status", "Status changed"
         SEVERITY = "severity", "Severity changed"
+        COMPONENTS = "components", "Components changed"
+        ROLE = "role", "Role assigned"
+        UPDATE = "update", "Update posted"
         NOTE = "note", "Note"
+        ESCALATED = "escalated", "Escalated"
+        PAGED = "paged", "Paged"
+        ALERT = "alert", "Alert"
+        MERGED = "merged", "Merged"
         RESOLVED = "resolved", "Resolved"
         REOPENED = "reopened", "Reopened"
 
@@ -179,3 +257,24 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message[:60]}"
+
+
+class IncidentUpdate(models.Model):
+    """A public update: a status and a message that customers and stakeholders see."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16, choices=PublicStatus.choices)
+    message = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The affected components and their statuses when the update was posted (Statuspage's affected_components).
+    affected_components = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.message[:60]}"

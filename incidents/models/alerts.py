@@ -1,0 +1,90 @@
+"""Alerts pushed in by other tools, each through an integration with its own secret URL."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .incidents import Severity
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Integration(models.Model):
+    class Kind(models.TextChoices):
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+        GRAFANA = "grafana", "Grafana Alerting"
+        GENERIC = "generic", "Generic JSON"
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # The secret in the URL is the credential: the sender knows no user or API key.
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    enabled = models.BooleanField(default=True)
+    severity = models.CharField(
+        max_length=4, choices=Severity.choices, default=Severity.SEV2, help_text="For alerts that name none."
+    )
+    components = models.ManyToManyField("incidents.Component", blank=True, related_name="integrations")
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="integrations"
+    )
+    auto_resolve = models.BooleanField(default=True, help_text="Resolve the incident when its last alert resolves.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def get_ingest_path(self) -> str:
+        return reverse("integrations:ingest", args=[self.kind, self.token])
+
+
+class Alert(models.Model):
+    """One alert from one integration, by fingerprint. A firing row is unique per fingerprint."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    fingerprint = models.CharField(max_length=200)
+    group_key = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.FIRING)
+    title = models.CharField(max_length=300)
+    labels = models.JSONField(default=dict, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    received_count = models.PositiveIntegerField(default=1)
+    last_received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_received_at"]
+        constraints = [
+            # One firing alert per fingerprint and integration: the alert services rely on
+            # this when two identical payloads arrive at once.
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint"],
+                condition=Q(status="firing"),
+                name="alert_one_firing_per_fingerprint",
+            ),
+        ]
+        indexes = [models.Index(fields=["incident", "status"], name="alert_incident_status_idx")]
+
+    def __str__(self) -> str:
+        return self.title

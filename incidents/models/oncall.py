@@ -1,0 +1,143 @@
+"""On-call schedules: rotations of people, overrides, and swap requests."""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from .alerts import new_token
+
+
+def validate_time_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{name!r} is not a known time zone (e.g. Europe/Paris).") from None
+
+
+class Schedule(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    team = models.ForeignKey(
+        "incidents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="schedules"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The secret in the iCalendar feed URL, so calendar apps can subscribe without a login.
+    ical_token = models.CharField(max_length=64, unique=True, editable=False, default=new_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Rotation(models.Model):
+    """People take turns, each for one shift, from `starts_at` on.
+
+    Shifts in days or weeks hand off at the same wall-clock time in the schedule's
+    zone, across daylight-saving changes; shifts in hours are fixed lengths of time.
+    A schedule's rotations are layers: where two cover the same moment, the higher
+    `priority` wins.
+    """
+
+    class Unit(models.TextChoices):
+        HOURS = "hours", "Hours"
+        DAYS = "days", "Days"
+        WEEKS = "weeks", "Weeks"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="rotations")
+    name = models.CharField(max_length=100, default="Primary")
+    starts_at = models.DateTimeField(help_text="The first hand-off.")
+    shift_length = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    shift_unit = models.CharField(max_length=5, choices=Unit.choices, default=Unit.WEEKS)
+    priority = models.IntegerField(default=0)
+    # Optional daily coverage window in the schedule's zone (e.g. 09:00-17:00); empty is all day.
+    active_from = models.TimeField(null=True, blank=True)
+    active_until = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["schedule", "-priority", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.name}"
+
+
+class RotationMember(models.Model):
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["rotation", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rotation}: {self.user}"
+
+
+class Override(models.Model):
+    """Someone covers a stretch of a schedule ("I'll cover Tuesday night")."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="override_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} covers {self.schedule} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+
+class SwapRequest(models.Model):
+    """One person asks another to take a stretch of their shifts; accepting makes an override."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="swap_requests")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    covering_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    message = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
+    override = models.OneToOneField(Override, null=True, blank=True, on_delete=models.SET_NULL, related_name="swap")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="swap_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester} → {self.covering_user} ({self.get_status_display()})"

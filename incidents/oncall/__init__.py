@@ -1,0 +1,1 @@
+"""oncall (being built)."""
