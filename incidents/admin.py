@@ -1,13 +1,48 @@
 from django.contrib import admin
 
-from .models import Component, Incident, IncidentEvent
+from .models import (
+    Alert,
+    Component,
+    ComponentGroup,
+    EscalationLevel,
+    EscalationPolicy,
+    Incident,
+    IncidentComponent,
+    IncidentEvent,
+    IncidentUpdate,
+    Integration,
+    Page,
+    SeverityDefinition,
+    Team,
+)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(ComponentGroup)
+class ComponentGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
 
 
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
-    list_display = ["name", "group", "status", "public", "position"]
+    list_display = ["name", "group", "status", "public", "position", "owner_team"]
     list_filter = ["status", "public", "group"]
     search_fields = ["name", "description"]
+
+
+@admin.register(SeverityDefinition)
+class SeverityDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["level", "name", "description"]
+
+
+class IncidentComponentInline(admin.TabularInline):
+    model = IncidentComponent
+    extra = 0
 
 
 class IncidentEventInline(admin.TabularInline):
@@ -23,7 +58,8 @@ class IncidentAdmin(admin.ModelAdmin):
     list_filter = ["status", "severity", "source"]
     search_fields = ["title", "dedup_key"]
     date_hierarchy = "started_at"
-    inlines = [IncidentEventInline]
+    raw_id_fields = ["merged_into"]
+    inlines = [IncidentComponentInline, IncidentEventInline]
 
 
 @admin.register(IncidentEvent)
@@ -31,3 +67,44 @@ class IncidentEventAdmin(admin.ModelAdmin):
     list_display = ["incident", "kind", "actor_label", "public", "created_at"]
     list_filter = ["kind", "public"]
     raw_id_fields = ["incident"]
+
+
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(admin.ModelAdmin):
+    list_display = ["incident", "status", "author", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["incident"]
+
+
+class EscalationLevelInline(admin.StackedInline):
+    model = EscalationLevel
+    extra = 1
+    filter_horizontal = ["users", "schedules"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "repeat"]
+    inlines = [EscalationLevelInline]
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    list_display = ["incident", "user", "level", "status", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["incident"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "enabled", "severity", "auto_resolve", "last_received_at"]
+    list_filter = ["kind", "enabled"]
+    readonly_fields = ["token"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["title", "integration", "status", "received_count", "last_received_at"]
+    list_filter = ["status", "integration"]
+    raw_id_fields = ["incident"]
+    search_fields = ["title", "fingerprint"]

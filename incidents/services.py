@@ -4,15 +4,36 @@ Each do_* function checks the move is allowed, writes the change and its timelin
 row in one transaction, records the audit entry, and announces itself after commit.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from vigil.audit import Actor, record
 
-from . import signals
-from .models import Component, Incident, IncidentEvent, Severity, Source, Status
+from . import escalation, signals
+from .models import (
+    PUBLIC_STATUS,
+    Component,
+    ComponentStatus,
+    EscalationPolicy,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentEvent,
+    IncidentUpdate,
+    Page,
+    PublicStatus,
+    Severity,
+    Source,
+    Status,
+    worst_status,
+)
+
+ROLES = {"commander": "incident commander", "comms_lead": "communications lead", "scribe": "scribe"}
+DEFAULT_IMPACT = {Severity.SEV1: Impact.CRITICAL, Severity.SEV2: Impact.MAJOR, Severity.SEV3: Impact.MINOR}
 
 
 class ActionError(Exception):
@@ -33,8 +54,41 @@ def _event(
     )
 
 
-def _announce(signal, incident: Incident, actor: Actor) -> None:
-    transaction.on_commit(lambda: signal.send(sender=Incident, incident=incident, actor=actor))
+def _announce(signal, incident: Incident, actor: Actor, **extra) -> None:
+    transaction.on_commit(lambda: signal.send(sender=Incident, incident=incident, actor=actor, **extra))
+
+
+def _locked(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def war_room_urls(incident: Incident) -> tuple[str, str]:
+    """The bridge and chat links made from the configured templates ({id}, {slug})."""
+    values = {"id": incident.pk, "slug": slugify(incident.title)[:40] or "incident"}
+    return (
+        settings.VIGIL_BRIDGE_URL_TEMPLATE.format(**values) if settings.VIGIL_BRIDGE_URL_TEMPLATE else "",
+        settings.VIGIL_CHAT_URL_TEMPLATE.format(**values) if settings.VIGIL_CHAT_URL_TEMPLATE else "",
+    )
+
+
+def _as_statuses(components) -> dict[Component, str]:
+    if isinstance(components, Mapping):
+        return dict(components)
+    return {component: ComponentStatus.PARTIAL_OUTAGE for component in components}
+
+
+def refresh_component_status(components: Iterable[Component]) -> None:
+    """A component's status is the worst its open incidents give it (operational when none)."""
+    for component in components:
+        statuses = IncidentComponent.objects.filter(
+            component=component, incident__status__in=OPEN_STATUSES
+        ).values_list("status", flat=True)
+        status = worst_status(statuses)
+        if component.status != status and component.status != ComponentStatus.MAINTENANCE:
+            Component.objects.filter(pk=component.pk).update(status=status, updated_at=timezone.now())
+
+
+OPEN_STATUSES = [s for s in Status.values if s != Status.RESOLVED]
 
 
 def do_declare(
@@ -43,18 +97,22 @@ def do_declare(
     title: str,
     severity: str = Severity.SEV3,
     summary: str = "",
-    components: Iterable[Component] = (),
+    components: Iterable[Component] | Mapping[Component, str] = (),
     source: str = Source.MANUAL,
     dedup_key: str = "",
+    impact: str | None = None,
+    escalation_policy: EscalationPolicy | None = None,
+    commander=None,
 ) -> tuple[Incident, bool]:
     """Open an incident. With a dedup key, join the open incident that has it instead.
 
-    Returns (incident, created).
+    Returns (incident, created). With an escalation policy, paging starts at once.
     """
     if dedup_key:
         existing = Incident.objects.open().filter(dedup_key=dedup_key).first()
         if existing:
             return existing, False
+    affected = _as_statuses(components)
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
@@ -63,11 +121,20 @@ def do_declare(
                 summary=summary,
                 source=source,
                 dedup_key=dedup_key,
+                impact=impact or DEFAULT_IMPACT.get(severity, Impact.NONE),
                 created_by=actor.user,
+                commander=commander,
             )
-            incident.components.set(components)
+            incident.bridge_url, incident.chat_url = war_room_urls(incident)
+            incident.save(update_fields=["bridge_url", "chat_url"])
+            IncidentComponent.objects.bulk_create(
+                IncidentComponent(incident=incident, component=c, status=s) for c, s in affected.items()
+            )
+            refresh_component_status(affected)
             _event(incident, actor, IncidentEvent.Kind.DECLARED, f"Declared {incident.get_severity_display()}: {title}")
             record(actor, "incident.declare", incident, severity=severity, source=source)
+            if escalation_policy is not None:
+                escalation.start(actor, incident, escalation_policy)
             _announce(signals.incident_declared, incident, actor)
     except IntegrityError:
         # Lost the race to another signal with the same key: the unique
@@ -76,10 +143,6 @@ def do_declare(
             raise
         return Incident.objects.open().get(dedup_key=dedup_key), False
     return incident, True
-
-
-def _locked(incident: Incident) -> Incident:
-    return Incident.objects.select_for_update().get(pk=incident.pk)
 
 
 @transaction.atomic
@@ -92,11 +155,25 @@ def do_acknowledge(actor: Actor, incident: Incident) -> Incident:
     incident.status = Status.ACKNOWLEDGED
     incident.acknowledged_at = timezone.now()
     incident.acknowledged_by = actor.user
-    incident.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    escalation.stop(incident)
+    incident.save()
+    Page.objects.filter(incident=incident, user=actor.user).exclude(status=Page.Status.FAILED).update(
+        status=Page.Status.ACKNOWLEDGED
+    )
     _event(incident, actor, IncidentEvent.Kind.ACKNOWLEDGED, f"Acknowledged by {actor.label}")
     record(actor, "incident.acknowledge", incident)
     _announce(signals.incident_acknowledged, incident, actor)
     return incident
+
+
+def _stamp_status_times(incident: Incident, status: str, now) -> None:
+    if status == Status.IDENTIFIED and incident.identified_at is None:
+        incident.identified_at = now
+    if status == Status.MONITORING and incident.monitoring_at is None:
+        incident.monitoring_at = now
+    # Moving past "triggered" by hand counts as acknowledging it.
+    if status != Status.TRIGGERED and incident.acknowledged_at is None:
+        incident.acknowledged_at = now
 
 
 @transaction.atomic
@@ -104,19 +181,143 @@ def do_change_status(actor: Actor, incident: Incident, status: str, message: str
     incident = _locked(incident)
     if status == Status.RESOLVED:
         raise ActionError("Use resolve to resolve an incident.")
+    if status not in Status.values:
+        raise ActionError(f"{status!r} is not an incident status.")
     if not incident.can_move_to(status):
         raise ActionError(f"An incident cannot move from {incident.status} to {status}.")
     reopened = incident.status == Status.RESOLVED
     previous = incident.status
+    now = timezone.now()
     incident.status = status
     if reopened:
         incident.resolved_at = None
-    incident.save(update_fields=["status", "resolved_at"])
+    else:
+        escalation.stop(incident)
+        if incident.acknowledged_by is None and incident.acknowledged_at is None:
+            incident.acknowledged_by = actor.user
+    _stamp_status_times(incident, status, now)
+    incident.save()
     kind = IncidentEvent.Kind.REOPENED if reopened else IncidentEvent.Kind.STATUS
     _event(incident, actor, kind, message or f"Status {previous} → {status}", previous=previous, status=status)
     record(actor, "incident.reopen" if reopened else "incident.status", incident, previous=previous, status=status)
+    if reopened:
+        refresh_component_status(incident.components.all())
+        _announce(signals.incident_reopened, incident, actor)
     _announce(signals.incident_status_changed, incident, actor)
     return incident
+
+
+@transaction.atomic
+def do_reopen(actor: Actor, incident: Incident, message: str = "") -> Incident:
+    incident = _locked(incident)
+    if incident.status != Status.RESOLVED:
+        raise ActionError("Only a resolved incident can be reopened.")
+    return do_change_status(actor, incident, Status.INVESTIGATING, message or f"Reopened by {actor.label}")
+
+
+@transaction.atomic
+def do_change_severity(actor: Actor, incident: Incident, severity: str) -> Incident:
+    incident = _locked(incident)
+    if severity not in Severity.values:
+        raise ActionError(f"{severity!r} is not a severity.")
+    if severity == incident.severity:
+        return incident
+    previous, incident.severity = incident.severity, severity
+    incident.save(update_fields=["severity", "updated_at"])
+    _event(
+        incident,
+        actor,
+        IncidentEvent.Kind.SEVERITY,
+        f"Severity {previous.upper()} → {severity.upper()}",
+        previous=previous,
+    )
+    record(actor, "incident.severity", incident, previous=previous, severity=severity)
+    _announce(signals.incident_severity_changed, incident, actor)
+    return incident
+
+
+@transaction.atomic
+def do_set_components(actor: Actor, incident: Incident, components: Mapping[Component, str]) -> Incident:
+    """Make COMPONENTS (component -> status) exactly the incident's affected components."""
+    incident = _locked(incident)
+    for status in components.values():
+        if status not in ComponentStatus.values:
+            raise ActionError(f"{status!r} is not a component status.")
+    before = {ic.component: ic.status for ic in incident.affected.select_related("component")}
+    if before == dict(components):
+        return incident
+    IncidentComponent.objects.filter(incident=incident).exclude(component__in=list(components)).delete()
+    for component, status in components.items():
+        IncidentComponent.objects.update_or_create(incident=incident, component=component, defaults={"status": status})
+    refresh_component_status(set(before) | set(components))
+    summary = ", ".join(f"{c.name}: {ComponentStatus(s).label}" for c, s in components.items()) or "none"
+    _event(incident, actor, IncidentEvent.Kind.COMPONENTS, f"Affected components: {summary}")
+    record(actor, "incident.components", incident, components={c.name: s for c, s in components.items()})
+    return incident
+
+
+@transaction.atomic
+def do_assign_role(actor: Actor, incident: Incident, role: str, user) -> Incident:
+    if role not in ROLES:
+        raise ActionError(f"{role!r} is not an incident role; use one of {', '.join(ROLES)}.")
+    incident = _locked(incident)
+    setattr(incident, role, user)
+    incident.save(update_fields=[role, "updated_at"])
+    who = user.get_username() if user else "nobody"
+    _event(incident, actor, IncidentEvent.Kind.ROLE, f"{ROLES[role].capitalize()}: {who}", role=role)
+    record(actor, "incident.role", incident, role=role, user=who)
+    return incident
+
+
+@transaction.atomic
+def do_set_war_room(actor: Actor, incident: Incident, bridge_url: str, chat_url: str) -> Incident:
+    incident = _locked(incident)
+    incident.bridge_url, incident.chat_url = bridge_url, chat_url
+    incident.save(update_fields=["bridge_url", "chat_url", "updated_at"])
+    _event(incident, actor, IncidentEvent.Kind.NOTE, "War room links changed", bridge_url=bridge_url, chat_url=chat_url)
+    record(actor, "incident.war_room", incident)
+    return incident
+
+
+# Posting a public update moves the incident along with it.
+UPDATE_MOVES = {
+    PublicStatus.IDENTIFIED: Status.IDENTIFIED,
+    PublicStatus.MONITORING: Status.MONITORING,
+    PublicStatus.INVESTIGATING: Status.INVESTIGATING,
+}
+
+
+def do_post_update(actor: Actor, incident: Incident, status: str, message: str) -> IncidentUpdate:
+    """A public update: what customers and stakeholders read. Comms sends it on incident_update_posted."""
+    if status not in PublicStatus.values:
+        raise ActionError(f"{status!r} is not a public status; use one of {', '.join(PublicStatus.values)}.")
+    if not message.strip():
+        raise ActionError("An update needs a message.")
+    with transaction.atomic():
+        incident = _locked(incident)
+        if status == PublicStatus.RESOLVED:
+            if incident.status != Status.RESOLVED:
+                incident = do_resolve(actor, incident, "Resolved with a public update")
+        else:
+            target = UPDATE_MOVES[status]
+            if incident.status == Status.RESOLVED:
+                incident = do_change_status(actor, incident, target, "Reopened with a public update")
+            elif PUBLIC_STATUS[incident.status] != status and incident.can_move_to(target):
+                incident = do_change_status(actor, incident, target)
+        affected = [
+            {"code": str(ic.component_id), "name": ic.component.name, "new_status": ic.status}
+            for ic in incident.affected.select_related("component")
+            if ic.component.public
+        ]
+        update = IncidentUpdate.objects.create(
+            incident=incident, status=status, message=message.strip(), author=actor.user, affected_components=affected
+        )
+        _event(
+            incident, actor, IncidentEvent.Kind.UPDATE, message.strip(), public=True, status=status, update=update.pk
+        )
+        record(actor, "incident.update", incident, status=status)
+        _announce(signals.incident_update_posted, incident, actor, update=update)
+    return update
 
 
 @transaction.atomic
@@ -131,7 +332,9 @@ def do_resolve(actor: Actor, incident: Incident, message: str = "") -> Incident:
     if incident.acknowledged_at is None:
         incident.acknowledged_at = now
         incident.acknowledged_by = actor.user
-    incident.save(update_fields=["status", "resolved_at", "acknowledged_at", "acknowledged_by"])
+    escalation.stop(incident)
+    incident.save()
+    refresh_component_status(incident.components.all())
     _event(incident, actor, IncidentEvent.Kind.RESOLVED, message or f"Resolved by {actor.label}")
     record(actor, "incident.resolve", incident)
     _announce(signals.incident_resolved, incident, actor)
@@ -145,3 +348,50 @@ def do_add_note(actor: Actor, incident: Incident, message: str) -> IncidentEvent
     event = _event(incident, actor, IncidentEvent.Kind.NOTE, message.strip())
     record(actor, "incident.note", incident)
     return event
+
+
+@transaction.atomic
+def do_merge(actor: Actor, duplicate: Incident, into: Incident) -> Incident:
+    """Fold DUPLICATE into INTO: its alerts and components move over, and it is resolved as merged."""
+    if duplicate.pk == into.pk:
+        raise ActionError("An incident cannot be merged into itself.")
+    duplicate, into = _locked(duplicate), _locked(into)
+    if into.merged_into_id:
+        raise ActionError(f"#{into.pk} was itself merged into #{into.merged_into_id}; merge into that one.")
+    if into.status == Status.RESOLVED:
+        raise ActionError(f"#{into.pk} is resolved; reopen it first.")
+    duplicate.alerts.update(incident=into)
+    for ic in duplicate.affected.all():
+        IncidentComponent.objects.get_or_create(incident=into, component=ic.component, defaults={"status": ic.status})
+    duplicate.merged_into = into
+    duplicate.save(update_fields=["merged_into", "updated_at"])
+    _event(into, actor, IncidentEvent.Kind.MERGED, f"Merged #{duplicate.pk} “{duplicate.title}” into this incident")
+    record(actor, "incident.merge", duplicate, into=into.pk)
+    if duplicate.status != Status.RESOLVED:
+        do_resolve(actor, duplicate, f"Merged into #{into.pk}")
+    return into
+
+
+def do_escalate(actor: Actor, incident: Incident) -> Incident:
+    """Page the next level now, without waiting for the timeout."""
+    with transaction.atomic():
+        incident = _locked(incident)
+        if incident.status != Status.TRIGGERED:
+            raise ActionError("Only an unacknowledged incident escalates.")
+        if not incident.escalation_snapshot:
+            raise ActionError("This incident has no escalation policy; choose one to start paging.")
+        if incident.escalation_id is None:
+            raise ActionError("Escalation has run through every level; nobody acknowledged.")
+        record(actor, "incident.escalate", incident)
+        escalation.run_step(incident, incident.escalation_id, incident.escalation_step, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def do_start_escalation(actor: Actor, incident: Incident, policy: EscalationPolicy) -> Incident:
+    incident = _locked(incident)
+    if incident.status != Status.TRIGGERED:
+        raise ActionError("Only an unacknowledged incident is escalated.")
+    escalation.start(actor, incident, policy)
+    record(actor, "incident.escalation_start", incident, policy=policy.name)
+    return incident

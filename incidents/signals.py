@@ -2,6 +2,8 @@
 
 Each signal is sent after the transaction that made the change commits, with
 sender=Incident, incident=<Incident> and actor=<vigil.audit.Actor>.
+incident_update_posted also carries update=<IncidentUpdate>; page_requested carries
+page=<Page> (sender=Page) and is how the comms app delivers pages by SMS, voice and email.
 """
 
 from django.dispatch import Signal
@@ -9,4 +11,8 @@ from django.dispatch import Signal
 incident_declared = Signal()
 incident_acknowledged = Signal()
 incident_status_changed = Signal()
+incident_severity_changed = Signal()
+incident_update_posted = Signal()
 incident_resolved = Signal()
+incident_reopened = Signal()
+page_requested = Signal()

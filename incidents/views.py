@@ -1,41 +1,107 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from vigil.access import login_required, permission_required
-from vigil.audit import Actor
+from vigil.audit import Actor, client_ip
 from vigil.services import worker_status
 
-from . import services
-from .forms import DeclareForm, NoteForm
-from .models import Component, Incident, Status
+from . import paging, services
+from .forms import (
+    ComponentsForm,
+    DeclareForm,
+    EscalationForm,
+    MergeForm,
+    NoteForm,
+    RoleForm,
+    SeverityForm,
+    StatusForm,
+    UpdateForm,
+    WarRoomForm,
+)
+from .models import Component, Incident, Page, Severity, SeverityDefinition, Status
+
+
+def _filtered_incidents(params):
+    incidents = Incident.objects.by_urgency().select_related("commander").prefetch_related("components")
+    status = params.get("status", "open")
+    if status == "open":
+        incidents = incidents.open()
+    elif status in Status.values:
+        incidents = incidents.filter(status=status)
+    severity = params.get("severity", "")
+    if severity in Severity.values:
+        incidents = incidents.filter(severity=severity)
+    return incidents, status, severity
+
+
+def _refresh_seconds(value, default: int = 15) -> int:
+    """How often the list refreshes itself: ?refresh=N seconds, 2 to 600."""
+    try:
+        return min(max(int(value), 2), 600)
+    except (TypeError, ValueError):
+        return default
 
 
 @permission_required("incidents.view_incident")
 def incident_list(request):
-    incidents = Incident.objects.by_urgency().prefetch_related("components")
-    status = request.GET.get("status", "open")
-    if status == "open":
-        incidents = incidents.exclude(status=Status.RESOLVED)
-    elif status in Status.values:
-        incidents = incidents.filter(status=status)
+    incidents, status, severity = _filtered_incidents(request.GET)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
-    return render(request, "incidents/list.html", {"page": page, "status": status, "statuses": Status.choices})
+    context = {
+        "page": page,
+        "status": status,
+        "severity": severity,
+        "statuses": Status.choices,
+        "severities": Severity.choices,
+        "now": timezone.now(),
+        "refresh_seconds": _refresh_seconds(request.GET.get("refresh")),
+    }
+    # The list refreshes itself: the script asks for just the rows.
+    template = "incidents/_rows.html" if request.GET.get("partial") else "incidents/list.html"
+    return render(request, template, context)
 
 
-def _access_incident(request, pk: int) -> Incident:
-    return get_object_or_404(Incident.objects.select_related("acknowledged_by", "created_by"), pk=pk)
+def _access_incident(pk: int) -> Incident:
+    return get_object_or_404(
+        Incident.objects.select_related(
+            "acknowledged_by", "created_by", "commander", "comms_lead", "scribe", "merged_into"
+        ),
+        pk=pk,
+    )
+
+
+def _detail_context(incident: Incident, **forms) -> dict:
+    context = {
+        "incident": incident,
+        "events": incident.events.select_related("actor"),
+        "affected": incident.affected.select_related("component"),
+        "updates": incident.updates.all(),
+        "pages": incident.pages.select_related("user")[:50],
+        "alerts": incident.alerts.all()[:50],
+        "note_form": NoteForm(),
+        "update_form": UpdateForm(incident=incident),
+        "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "status_form": StatusForm(initial={"status": incident.status}),
+        "role_form": RoleForm(),
+        "war_room_form": WarRoomForm(initial={"bridge_url": incident.bridge_url, "chat_url": incident.chat_url}),
+        "merge_form": MergeForm(),
+        "escalation_form": EscalationForm(initial={"policy": incident.escalation_policy_id}),
+        "components_form": ComponentsForm(incident=incident),
+    }
+    context["merge_form"].fields["into"].queryset = Incident.objects.open().exclude(pk=incident.pk)
+    context.update(forms)
+    return context
 
 
 @permission_required("incidents.view_incident")
 def incident_detail(request, pk: int):
-    incident = _access_incident(request, pk)
-    return render(
-        request,
-        "incidents/detail.html",
-        {"incident": incident, "events": incident.events.select_related("actor"), "note_form": NoteForm()},
-    )
+    incident = _access_incident(pk)
+    return render(request, "incidents/detail.html", _detail_context(incident))
 
 
 @permission_required("incidents.add_incident")
@@ -45,11 +111,19 @@ def declare(request):
         incident, _ = services.do_declare(Actor.from_request(request), **form.cleaned_data)
         messages.success(request, f"Declared {incident}.")
         return redirect(incident)
-    return render(request, "incidents/declare.html", {"form": form})
+    return render(request, "incidents/declare.html", {"form": form, "definitions": SeverityDefinition.objects.all()})
 
 
-def _act(request, pk: int, action, success: str, **kwargs):
-    incident = _access_incident(request, pk)
+def _act(request, pk: int, action, success: str, form_class=None, form_name: str = "", to_kwargs=None):
+    """Run ACTION on the incident; with FORM_CLASS, validate the POST first and re-render on errors."""
+    incident = _access_incident(pk)
+    kwargs = {}
+    if form_class is not None:
+        form = form_class(request.POST, **({"incident": incident} if form_class is ComponentsForm else {}))
+        if not form.is_valid():
+            messages.error(request, "Please correct the errors below.")
+            return render(request, "incidents/detail.html", _detail_context(incident, **{form_name: form}), status=400)
+        kwargs = to_kwargs(form) if to_kwargs else form.cleaned_data
     try:
         action(Actor.from_request(request), incident, **kwargs)
         messages.success(request, success)
@@ -58,45 +132,141 @@ def _act(request, pk: int, action, success: str, **kwargs):
     return redirect(incident)
 
 
+CHANGE = "incidents.change_incident"
+
+
 @require_POST
-@permission_required("incidents.change_incident")
+@permission_required(CHANGE)
 def acknowledge(request, pk: int):
-    return _act(request, pk, services.do_acknowledge, "Acknowledged.")
+    return _act(request, pk, services.do_acknowledge, "Acknowledged. Paging stopped.")
 
 
 @require_POST
-@permission_required("incidents.change_incident")
+@permission_required(CHANGE)
 def resolve(request, pk: int):
     return _act(request, pk, services.do_resolve, "Resolved.")
 
 
 @require_POST
+@permission_required(CHANGE)
+def reopen(request, pk: int):
+    return _act(request, pk, services.do_reopen, "Reopened.")
+
+
+@require_POST
+@permission_required(CHANGE)
+def escalate(request, pk: int):
+    return _act(request, pk, services.do_escalate, "Escalated: the next level was paged.")
+
+
+@require_POST
+@permission_required(CHANGE)
+def start_escalation(request, pk: int):
+    return _act(request, pk, services.do_start_escalation, "Escalation started.", EscalationForm, "escalation_form")
+
+
+@require_POST
+@permission_required(CHANGE)
+def change_severity(request, pk: int):
+    return _act(request, pk, services.do_change_severity, "Severity changed.", SeverityForm, "severity_form")
+
+
+@require_POST
+@permission_required(CHANGE)
+def change_status(request, pk: int):
+    return _act(request, pk, services.do_change_status, "Status changed.", StatusForm, "status_form")
+
+
+@require_POST
+@permission_required(CHANGE)
+def assign_role(request, pk: int):
+    return _act(request, pk, services.do_assign_role, "Role assigned.", RoleForm, "role_form")
+
+
+@require_POST
+@permission_required(CHANGE)
+def war_room(request, pk: int):
+    return _act(request, pk, services.do_set_war_room, "War room links saved.", WarRoomForm, "war_room_form")
+
+
+@require_POST
+@permission_required(CHANGE)
+def set_components(request, pk: int):
+    return _act(
+        request, pk, services.do_set_components, "Components updated.", ComponentsForm, "components_form",
+        to_kwargs=lambda form: {"components": form.selected()},
+    )  # fmt: skip
+
+
+@require_POST
+@permission_required(CHANGE)
+def merge(request, pk: int):
+    return _act(
+        request,
+        pk,
+        services.do_merge,
+        "Merged.",
+        MergeForm,
+        "merge_form",
+        to_kwargs=lambda f: {"into": f.cleaned_data["into"]},
+    )
+
+
+@require_POST
+@permission_required("incidents.add_incidentupdate")
+def post_update(request, pk: int):
+    return _act(request, pk, services.do_post_update, "Update posted.", UpdateForm, "update_form")
+
+
+@require_POST
 @permission_required("incidents.add_incidentevent")
 def add_note(request, pk: int):
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        incident = _access_incident(request, pk)
-        return render(
-            request,
-            "incidents/detail.html",
-            {"incident": incident, "events": incident.events.all(), "note_form": form},
-            status=400,
+    return _act(request, pk, services.do_add_note, "Note added.", NoteForm, "note_form")
+
+
+def acknowledge_from_link(request, token: str):
+    """The one-click link in a page. The signed token is the credential: no login needed.
+
+    GET shows what will be acknowledged (mail scanners and link previews fetch links);
+    the button POSTs.
+    """
+    try:
+        incident_id, user_id = paging.read_ack_token(token)
+    except signing.SignatureExpired:
+        return render(request, "incidents/ack_link.html", {"error": "This link has expired."}, status=410)
+    except signing.BadSignature:
+        raise Http404("Unknown link") from None
+    incident = get_object_or_404(Incident, pk=incident_id)
+    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    context = {"incident": incident, "person": user}
+    if request.method == "POST":
+        actor = Actor(
+            user=user, ip=client_ip(request), via="link", user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
         )
-    return _act(request, pk, services.do_add_note, "Note added.", message=form.cleaned_data["message"])
+        try:
+            services.do_acknowledge(actor, incident)
+            context["done"] = True
+        except services.ActionError as exc:
+            context["error"] = str(exc)
+        incident.refresh_from_db()
+    return render(request, "incidents/ack_link.html", context)
 
 
 @permission_required("incidents.view_component")
 def component_list(request):
-    return render(request, "incidents/components.html", {"components": Component.objects.all()})
+    return render(request, "incidents/components.html", {"components": Component.objects.select_related("group")})
 
 
 @login_required
 def dashboard(request):
-    """Home: what is open now, and whether Vigil's own workers are alive."""
+    """Home: what is open now, my pages, and whether Vigil's own workers are alive."""
     can_see = request.user.has_perm("incidents.view_incident")
     context = {
         "open_incidents": Incident.objects.open().by_urgency()[:10] if can_see else None,
         "components": Component.objects.exclude(status="operational") if can_see else None,
+        "my_pages": Page.objects.filter(user=request.user, incident__status=Status.TRIGGERED).select_related(
+            "incident"
+        )[:10],
         "workers": worker_status(),
     }
     return render(request, "incidents/dashboard.html", context)

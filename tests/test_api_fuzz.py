@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
 
 from comms.models import Stakeholder, StakeholderGroup
 from dr_plans.models import DRPlan
-from incidents.models import Component, Severity
+from incidents.models import Component, ComponentGroup, Severity
 from incidents.services import do_declare
 from monitoring.models import Monitor
 from postmortems.models import PostMortem
@@ -76,8 +76,9 @@ CHECKS = [
 def fuzz_seed(transactional_db, admin_user):
     """A few rows, so detail endpoints and related fields have something to find."""
     actor = Actor(user=admin_user, via="cli")
-    api = Component.objects.create(name="API", group="Core", description="The public API.")
-    Component.objects.create(name="Dashboard", group="Core", position=1)
+    core = ComponentGroup.objects.create(name="Core")
+    api = Component.objects.create(name="API", group=core, description="The public API.")
+    Component.objects.create(name="Dashboard", group=core, position=1)
     latency, _ = do_declare(actor, title="API latency above SLO", severity=Severity.SEV2, components=[api])
     do_declare(actor, title="Dashboard slow to load", summary="p95 over 3 s.")
     do_declare(actor, title="Login errors", severity=Severity.SEV1, dedup_key="login-5xx")

@@ -126,7 +126,7 @@ def test_the_api_says_why_an_action_is_refused(api_clients, actor):
     response = api_clients["responder"].post(f"/api/v1/incidents/{incident.pk}/acknowledge/")
     assert response.status_code == 400
     error = response.json()["errors"][0]
-    assert error["attr"] == "status" and "only a triggered incident" in error["detail"]
+    assert error["attr"] == "non_field_errors" and "only a triggered incident" in error["detail"]
 
 
 def test_the_web_form_shows_field_errors_and_stores_nothing(web_clients):

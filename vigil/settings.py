@@ -116,6 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests use a file, not shared-cache memory: threads (a live server, a Celery
+    # worker) then wait on SQLite's busy timeout instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-vigil.sqlite3")}
 else:
     # Opening a PostgreSQL connection costs ~9 ms here (DESIGN.md): keep them.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -141,13 +144,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     # kombu's filesystem transport: a broker with nothing to install.
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -157,15 +161,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "vigil.tasks.*": {"queue": "default"},
+    # Pages must not wait behind bulk work: escalation has its own queue.
+    "incidents.tasks.*": {"queue": "escalation"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "vigil.tasks.record_heartbeat", "schedule": 30.0},
+    "escalation-sweep": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A worker is "alive" on the System page if it wrote a heartbeat this recently.
 VIGIL_HEARTBEAT_STALE_AFTER = timedelta(seconds=env.int("VIGIL_HEARTBEAT_STALE_AFTER", default=120))
+
+# --- Incidents ------------------------------------------------------------------------
+# War room links made for each new incident; {id} and {slug} are filled in. Empty: none.
+VIGIL_BRIDGE_URL_TEMPLATE = env.str(
+    "VIGIL_BRIDGE_URL_TEMPLATE", default="https://meet.jit.si/vigil-incident-{id}-{slug}"
+)
+VIGIL_CHAT_URL_TEMPLATE = env.str("VIGIL_CHAT_URL_TEMPLATE", default="")
+# How long the one-click acknowledge link in a page stays valid.
+VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -220,6 +236,20 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        # Vigil's own choice sets, named once so each reads the same everywhere in the schema.
+        "IncidentStatusEnum": "incidents.models.Status",
+        "PublicStatusEnum": "incidents.models.PublicStatus",
+        "ComponentStatusEnum": "incidents.models.ComponentStatus",
+        "SeverityEnum": "incidents.models.Severity",
+        "PageStatusEnum": "incidents.models.Page.Status",
+        "IncidentEventKindEnum": "incidents.models.IncidentEvent.Kind",
+        "MonitorKindEnum": "monitoring.models.Monitor.Kind",
+        "IntegrationKindEnum": "incidents.models.Integration.Kind",
+        "AlertStatusEnum": "incidents.models.Alert.Status",
+        "MonitorStateEnum": "monitoring.models.Monitor.State",
+        "StakeholderKindEnum": "comms.models.Stakeholder.Kind",
+        "PostMortemStatusEnum": "postmortems.models.PostMortem.Status",
+        "DRPlanStatusEnum": "dr_plans.models.DRPlan.Status",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",

@@ -1,13 +1,48 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.models import Component, Incident, IncidentEvent, Severity, Status
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    EscalationLevel,
+    EscalationPolicy,
+    Incident,
+    IncidentEvent,
+    IncidentUpdate,
+    Page,
+    PublicStatus,
+    Severity,
+    SeverityDefinition,
+    Status,
+)
+from incidents.services import ROLES
+
+User = get_user_model()
+
+
+class ComponentGroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ComponentGroup
+        fields = ["id", "name", "description", "position", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
 
 
 class ComponentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Component
-        fields = ["id", "name", "description", "group", "position", "public", "status", "created_at", "updated_at"]
+        fields = [
+            "id", "name", "description", "group", "position", "public", "owner_team", "status",
+            "created_at", "updated_at",
+        ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
+
+
+class SeverityDefinitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SeverityDefinition
+        fields = ["id", "level", "name", "description"]
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):
@@ -18,18 +53,44 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "message", "public", "actor", "created_at"]
 
 
+class IncidentUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = IncidentUpdate
+        fields = ["id", "status", "message", "author", "affected_components", "created_at"]
+
+
+class AffectedComponentSerializer(serializers.Serializer):
+    component = serializers.PrimaryKeyRelatedField(queryset=Component.objects.all())
+    status = serializers.ChoiceField(choices=ComponentStatus.choices, default=ComponentStatus.PARTIAL_OUTAGE)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
-    components = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    components = serializers.SerializerMethodField()
+    commander = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    comms_lead = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    scribe = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Empty when there is none, so plain strings rather than URIs in the schema.
+    bridge_url = serializers.CharField(read_only=True)
+    chat_url = serializers.CharField(read_only=True)
+    public_status = serializers.CharField(read_only=True)
     time_to_acknowledge_s = serializers.SerializerMethodField()
     time_to_resolve_s = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
         fields = [
-            "id", "title", "summary", "severity", "status", "impact", "source", "dedup_key", "components",
-            "started_at", "acknowledged_at", "resolved_at", "time_to_acknowledge_s", "time_to_resolve_s",
+            "id", "title", "summary", "severity", "status", "public_status", "impact", "source", "dedup_key",
+            "components",
+            "commander", "comms_lead", "scribe", "bridge_url", "chat_url", "merged_into",
+            "started_at", "acknowledged_at", "identified_at", "monitoring_at", "resolved_at",
+            "time_to_acknowledge_s", "time_to_resolve_s",
         ]  # fmt: skip
-        read_only_fields = ["status", "impact", "source", "started_at", "acknowledged_at", "resolved_at"]
+        read_only_fields = fields
+
+    def get_components(self, incident) -> list[dict]:
+        return [{"component": ic.component_id, "status": ic.status} for ic in incident.affected.all()]
 
     def get_time_to_acknowledge_s(self, incident) -> float | None:
         delta = incident.time_to_acknowledge
@@ -48,10 +109,87 @@ class DeclareSerializer(serializers.Serializer):
         many=True, queryset=Component.objects.all(), required=False, default=list
     )
     dedup_key = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    escalation_policy = serializers.PrimaryKeyRelatedField(
+        queryset=EscalationPolicy.objects.all(), required=False, allow_null=True, default=None
+    )
 
 
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class NoteSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=10_000)
+
+
+class PostUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PublicStatus.choices)
+    message = serializers.CharField(max_length=10_000)
+
+
+class SeveritySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Status.choices, help_text="Any status but resolved: use the resolve action."
+    )
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "component": {"type": "integer"},
+                "status": {"type": "string", "enum": ComponentStatus.values, "default": ComponentStatus.PARTIAL_OUTAGE},
+            },
+            "required": ["component"],
+        },
+    }
+)
+class AffectedComponentsField(serializers.Field):
+    """[{"component": id, "status": ...}, ...]. Errors name the item and come back on this field,
+    so their `attr` is always "components" (an error per list index cannot be described in OpenAPI)."""
+
+    default_error_messages = {"invalid": "Expected a list of {{component, status}} objects."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("invalid")
+        rows = []
+        for index, item in enumerate(data):
+            row = AffectedComponentSerializer(data=item)
+            if not row.is_valid():
+                problems = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in row.errors.items())
+                raise serializers.ValidationError(f"Item {index}: {problems}", code="invalid")
+            rows.append(row.validated_data)
+        return rows
+
+    def to_representation(self, value):
+        return value
+
+
+class ComponentsSerializer(serializers.Serializer):
+    components = AffectedComponentsField()
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=list(ROLES))
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), allow_null=True
+    )
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all())
+
+
+class EscalationStartSerializer(serializers.Serializer):
+    policy = serializers.PrimaryKeyRelatedField(queryset=EscalationPolicy.objects.all())
 
 
 class IncidentFilterSerializer(serializers.Serializer):
@@ -63,3 +201,29 @@ class IncidentFilterSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Only incidents with this status; `open` is every status but resolved.",
     )
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+
+
+class EscalationLevelSerializer(serializers.ModelSerializer):
+    users = serializers.SlugRelatedField(slug_field="username", many=True, queryset=User.objects.all(), required=False)
+
+    class Meta:
+        model = EscalationLevel
+        fields = ["id", "position", "timeout_minutes", "users", "schedules"]
+
+
+class EscalationPolicySerializer(serializers.ModelSerializer):
+    levels = EscalationLevelSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EscalationPolicy
+        fields = ["id", "name", "description", "team", "repeat", "levels", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class PageSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Page
+        fields = ["id", "incident", "user", "level", "step", "status", "created_at"]

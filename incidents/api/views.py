@@ -6,38 +6,84 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents import services
-from incidents.models import Component, Incident
+from incidents.models import Component, ComponentGroup, EscalationPolicy, Incident, Page, SeverityDefinition
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
 from .serializers import (
+    ComponentGroupSerializer,
     ComponentSerializer,
+    ComponentsSerializer,
     DeclareSerializer,
+    EscalationPolicySerializer,
+    EscalationStartSerializer,
     IncidentEventSerializer,
     IncidentFilterSerializer,
     IncidentSerializer,
+    IncidentUpdateSerializer,
+    MergeSerializer,
     MessageSerializer,
+    NoteSerializer,
+    PageSerializer,
+    PostUpdateSerializer,
+    RoleSerializer,
+    SeverityDefinitionSerializer,
+    SeveritySerializer,
+    StatusSerializer,
 )
 
 
 class ComponentViewSet(viewsets.ModelViewSet):
     """What customers see break. Admins edit; everyone signed in reads."""
 
-    queryset = Component.objects.all()
+    queryset = Component.objects.select_related("group")
     serializer_class = ComponentSerializer
 
 
-# A move the incident's present state does not allow (services.ActionError) is a 400 on `status`,
-# and so is an unknown `status` filter on the list.
-@extend_validation_errors(["invalid"], field_name="status", actions=["acknowledge", "resolve"], methods=["post"])
+class ComponentGroupViewSet(viewsets.ModelViewSet):
+    queryset = ComponentGroup.objects.all()
+    serializer_class = ComponentGroupSerializer
+
+
+class SeverityDefinitionViewSet(viewsets.ModelViewSet):
+    """What each severity means here; shown when declaring. Admins edit."""
+
+    queryset = SeverityDefinition.objects.all()
+    serializer_class = SeverityDefinitionSerializer
+
+
+class EscalationPolicyViewSet(viewsets.ModelViewSet):
+    queryset = EscalationPolicy.objects.prefetch_related("levels__users", "levels__schedules")
+    serializer_class = EscalationPolicySerializer
+
+
+class PageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Pages sent to people about incidents."""
+
+    queryset = Page.objects.select_related("user")
+    serializer_class = PageSerializer
+
+
+CHANGE = action_permission("incidents.change_incident")
+ACTIONS = [
+    "acknowledge", "resolve", "reopen", "escalate", "escalation", "severity", "status", "components", "roles", "merge",
+    "updates", "notes",
+]  # fmt: skip
+
+
+# A move the incident's present state does not allow (services.ActionError) is a 400 with the reason.
+@extend_validation_errors(["invalid"], field_name="non_field_errors", actions=ACTIONS, methods=["post"])
 @extend_validation_errors(["invalid_choice"], field_name="status", actions=["list"], methods=["get"])
+@extend_validation_errors(["invalid_choice"], field_name="severity", actions=["list"], methods=["get"])
 @extend_schema_view(list=extend_schema(parameters=[IncidentFilterSerializer]))
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Incidents. Creating one declares it; state changes go through the actions below."""
+    """Incidents. Creating one declares it; every change goes through the actions below, as in the dashboard."""
 
-    queryset = Incident.objects.by_urgency().prefetch_related("components")
+    queryset = (
+        Incident.objects.by_urgency().select_related("commander", "comms_lead", "scribe").prefetch_related("affected")
+    )
     serializer_class = IncidentSerializer
 
     def get_queryset(self):
@@ -51,6 +97,8 @@ class IncidentViewSet(
             incidents = incidents.open()
         elif status_filter:
             incidents = incidents.filter(status=status_filter)
+        if filters.validated_data.get("severity"):
+            incidents = incidents.filter(severity=filters.validated_data["severity"])
         return incidents
 
     @extend_schema(request=DeclareSerializer, responses={201: IncidentSerializer, 200: IncidentSerializer})
@@ -61,39 +109,104 @@ class IncidentViewSet(
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(IncidentSerializer(incident).data, status=code)
 
-    def _act(self, request, action_fn, **kwargs):
+    def _act(self, request, action_fn, form_class=None, to_kwargs=None):
+        """Validate the body with FORM_CLASS, run the action, answer with the incident."""
         incident = self.get_object()
+        kwargs = {}
+        if form_class is not None:
+            form = form_class(data=request.data)
+            form.is_valid(raise_exception=True)
+            kwargs = to_kwargs(form.validated_data) if to_kwargs else form.validated_data
         try:
-            incident = action_fn(Actor.from_request(request), incident, **kwargs)
+            result = action_fn(Actor.from_request(request), incident, **kwargs)
         except services.ActionError as exc:
-            raise ValidationError({"status": [str(exc)]}) from exc
-        return Response(IncidentSerializer(incident).data)
+            raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+        return result
+
+    def _incident(self, pk):
+        return Response(IncidentSerializer(self.get_queryset().get(pk=pk)).data)
 
     @extend_schema(request=None, responses=IncidentSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[action_permission("incidents.change_incident")])
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
     def acknowledge(self, request, pk=None):
-        return self._act(request, services.do_acknowledge)
+        self._act(request, services.do_acknowledge)
+        return self._incident(pk)
 
     @extend_schema(request=MessageSerializer, responses=IncidentSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[action_permission("incidents.change_incident")])
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
     def resolve(self, request, pk=None):
-        form = MessageSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        return self._act(request, services.do_resolve, message=form.validated_data["message"])
+        self._act(request, services.do_resolve, MessageSerializer)
+        return self._incident(pk)
 
-    @extend_schema(request=MessageSerializer, responses={201: IncidentEventSerializer})
+    @extend_schema(request=MessageSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def reopen(self, request, pk=None):
+        self._act(request, services.do_reopen, MessageSerializer)
+        return self._incident(pk)
+
+    @extend_schema(request=None, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def escalate(self, request, pk=None):
+        self._act(request, services.do_escalate)
+        return self._incident(pk)
+
+    @extend_schema(request=EscalationStartSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def escalation(self, request, pk=None):
+        self._act(request, services.do_start_escalation, EscalationStartSerializer)
+        return self._incident(pk)
+
+    @extend_schema(request=SeveritySerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def severity(self, request, pk=None):
+        self._act(request, services.do_change_severity, SeveritySerializer)
+        return self._incident(pk)
+
+    @extend_schema(request=StatusSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def status(self, request, pk=None):
+        self._act(request, services.do_change_status, StatusSerializer)
+        return self._incident(pk)
+
+    @extend_schema(request=ComponentsSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def components(self, request, pk=None):
+        def to_kwargs(data):
+            return {"components": {row["component"]: row["status"] for row in data["components"]}}
+
+        self._act(request, services.do_set_components, ComponentsSerializer, to_kwargs)
+        return self._incident(pk)
+
+    @extend_schema(request=RoleSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def roles(self, request, pk=None):
+        self._act(request, services.do_assign_role, RoleSerializer)
+        return self._incident(pk)
+
+    @extend_schema(request=MergeSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def merge(self, request, pk=None):
+        into = self._act(request, services.do_merge, MergeSerializer)
+        return self._incident(into.pk)
+
+    @extend_schema(request=PostUpdateSerializer, responses={201: IncidentUpdateSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[action_permission("incidents.add_incidentupdate")])
+    def updates(self, request, pk=None):
+        update = self._act(request, services.do_post_update, PostUpdateSerializer)
+        return Response(IncidentUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=NoteSerializer, responses={201: IncidentEventSerializer})
     @action(detail=True, methods=["post"], permission_classes=[action_permission("incidents.add_incidentevent")])
     def notes(self, request, pk=None):
-        form = MessageSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        incident = self.get_object()
-        try:
-            event = services.do_add_note(Actor.from_request(request), incident, form.validated_data["message"])
-        except services.ActionError as exc:
-            raise ValidationError({"message": [str(exc)]}) from exc
+        event = self._act(request, services.do_add_note, NoteSerializer)
         return Response(IncidentEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=IncidentEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         return Response(IncidentEventSerializer(self.get_object().events.all(), many=True).data)
+
+    @extend_schema(responses=IncidentUpdateSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="public-updates", pagination_class=None)
+    def public_updates(self, request, pk=None):
+        return Response(IncidentUpdateSerializer(self.get_object().updates.all(), many=True).data)

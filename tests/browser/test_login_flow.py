@@ -75,7 +75,7 @@ def test_viewer_is_refused_and_responder_declares(browser, page, live_server, vi
         assert _path(rpage) == "/incidents/declare/"
 
         rpage.get_by_label("Title").fill("Checkout returns 502")
-        rpage.get_by_label("Severity").select_option("sev2")
+        rpage.locator("input[name=severity][value=sev2]").check()
         with rpage.expect_navigation():
             rpage.get_by_role("button", name="Declare").click()
 

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from . import escalation
+
+
+@shared_task(name="incidents.tasks.escalate", acks_late=True)
+def escalate(incident_id: int, escalation_id: str, step: int) -> bool:
+    """Run one escalation step. Exits harmlessly when stale or already done."""
+    return escalation.run_queued_step(incident_id, escalation_id, step)
+
+
+@shared_task(name="incidents.tasks.escalate_due")
+def escalate_due() -> int:
+    """Beat runs this every 15 s: the safety net for a lost or late escalation task."""
+    return escalation.run_due()
