@@ -135,93 +135,37 @@ def _act(request, pk: int, action, success: str, form_class=None, form_name: str
 CHANGE = "incidents.change_incident"
 
 
-@require_POST
-@permission_required(CHANGE)
-def acknowledge(request, pk: int):
-    return _act(request, pk, services.do_acknowledge, "Acknowledged. Paging stopped.")
+def _action_view(action, success: str, form_class=None, form_name: str = "", to_kwargs=None, perm: str = CHANGE):
+    """A POST-only view that checks PERM and runs one incident action."""
+
+    @require_POST
+    @permission_required(perm)
+    def view(request, pk: int):
+        return _act(request, pk, action, success, form_class, form_name, to_kwargs)
+
+    return view
 
 
-@require_POST
-@permission_required(CHANGE)
-def resolve(request, pk: int):
-    return _act(request, pk, services.do_resolve, "Resolved.")
-
-
-@require_POST
-@permission_required(CHANGE)
-def reopen(request, pk: int):
-    return _act(request, pk, services.do_reopen, "Reopened.")
-
-
-@require_POST
-@permission_required(CHANGE)
-def escalate(request, pk: int):
-    return _act(request, pk, services.do_escalate, "Escalated: the next level was paged.")
-
-
-@require_POST
-@permission_required(CHANGE)
-def start_escalation(request, pk: int):
-    return _act(request, pk, services.do_start_escalation, "Escalation started.", EscalationForm, "escalation_form")
-
-
-@require_POST
-@permission_required(CHANGE)
-def change_severity(request, pk: int):
-    return _act(request, pk, services.do_change_severity, "Severity changed.", SeverityForm, "severity_form")
-
-
-@require_POST
-@permission_required(CHANGE)
-def change_status(request, pk: int):
-    return _act(request, pk, services.do_change_status, "Status changed.", StatusForm, "status_form")
-
-
-@require_POST
-@permission_required(CHANGE)
-def assign_role(request, pk: int):
-    return _act(request, pk, services.do_assign_role, "Role assigned.", RoleForm, "role_form")
-
-
-@require_POST
-@permission_required(CHANGE)
-def war_room(request, pk: int):
-    return _act(request, pk, services.do_set_war_room, "War room links saved.", WarRoomForm, "war_room_form")
-
-
-@require_POST
-@permission_required(CHANGE)
-def set_components(request, pk: int):
-    return _act(
-        request, pk, services.do_set_components, "Components updated.", ComponentsForm, "components_form",
-        to_kwargs=lambda form: {"components": form.selected()},
-    )  # fmt: skip
-
-
-@require_POST
-@permission_required(CHANGE)
-def merge(request, pk: int):
-    return _act(
-        request,
-        pk,
-        services.do_merge,
-        "Merged.",
-        MergeForm,
-        "merge_form",
-        to_kwargs=lambda f: {"into": f.cleaned_data["into"]},
-    )
-
-
-@require_POST
-@permission_required("incidents.add_incidentupdate")
-def post_update(request, pk: int):
-    return _act(request, pk, services.do_post_update, "Update posted.", UpdateForm, "update_form")
-
-
-@require_POST
-@permission_required("incidents.add_incidentevent")
-def add_note(request, pk: int):
-    return _act(request, pk, services.do_add_note, "Note added.", NoteForm, "note_form")
+acknowledge = _action_view(services.do_acknowledge, "Acknowledged. Paging stopped.")
+resolve = _action_view(services.do_resolve, "Resolved.")
+reopen = _action_view(services.do_reopen, "Reopened.")
+escalate = _action_view(services.do_escalate, "Escalated: the next level was paged.")
+start_escalation = _action_view(services.do_start_escalation, "Escalation started.", EscalationForm, "escalation_form")
+change_severity = _action_view(services.do_change_severity, "Severity changed.", SeverityForm, "severity_form")
+change_status = _action_view(services.do_change_status, "Status changed.", StatusForm, "status_form")
+assign_role = _action_view(services.do_assign_role, "Role assigned.", RoleForm, "role_form")
+war_room = _action_view(services.do_set_war_room, "War room links saved.", WarRoomForm, "war_room_form")
+set_components = _action_view(
+    services.do_set_components, "Components updated.", ComponentsForm, "components_form",
+    to_kwargs=lambda form: {"components": form.selected()},
+)  # fmt: skip
+merge = _action_view(
+    services.do_merge, "Merged.", MergeForm, "merge_form", to_kwargs=lambda form: {"into": form.cleaned_data["into"]}
+)
+post_update = _action_view(
+    services.do_post_update, "Update posted.", UpdateForm, "update_form", perm="incidents.add_incidentupdate"
+)
+add_note = _action_view(services.do_add_note, "Note added.", NoteForm, "note_form", perm="incidents.add_incidentevent")
 
 
 def acknowledge_from_link(request, token: str):
