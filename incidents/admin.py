@@ -108,3 +108,7 @@ class AlertAdmin(admin.ModelAdmin):
     list_filter = ["status", "integration"]
     raw_id_fields = ["incident"]
     search_fields = ["title", "fingerprint"]
+
+
+# On-call models are registered by their own module.
+from .oncall import admin as oncall_admin  # noqa: E402, F401

@@ -27,10 +27,12 @@ requests in CI and on a laptop.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 import schemathesis
 from django.test import Client
+from django.utils import timezone
 from hypothesis import settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -42,7 +44,18 @@ from schemathesis.specs.openapi.checks import (
 
 from comms.models import Stakeholder, StakeholderGroup
 from dr_plans.models import DRPlan
-from incidents.models import Component, ComponentGroup, Severity
+from incidents.models import (
+    Component,
+    ComponentGroup,
+    EscalationLevel,
+    EscalationPolicy,
+    Override,
+    Rotation,
+    RotationMember,
+    Schedule,
+    Severity,
+    SwapRequest,
+)
 from incidents.services import do_declare
 from monitoring.models import Monitor
 from postmortems.models import PostMortem
@@ -90,6 +103,24 @@ def fuzz_seed(transactional_db, admin_user):
     executives = StakeholderGroup.objects.create(name="Executives", description="Told about every SEV1.")
     cto = Stakeholder.objects.create(name="Dana CTO", kind=Stakeholder.Kind.EXECUTIVE, email="dana@example.com")
     cto.groups.set([executives])
+    # On-call and escalation, so their detail endpoints and actions are exercised too.
+    now = timezone.now()
+    schedule = Schedule.objects.create(name="Primary", time_zone="Europe/Paris")
+    rotation = Rotation.objects.create(schedule=schedule, starts_at=now - timedelta(days=3), shift_unit="days")
+    RotationMember.objects.create(rotation=rotation, user=admin_user)
+    Override.objects.create(
+        schedule=schedule, user=admin_user, starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2)
+    )
+    for day in range(3):
+        SwapRequest.objects.create(
+            schedule=schedule,
+            requester=admin_user,
+            covering_user=admin_user,
+            starts_at=now + timedelta(days=day),
+            ends_at=now + timedelta(days=day, hours=5),
+        )
+    policy = EscalationPolicy.objects.create(name="Platform")
+    EscalationLevel.objects.create(policy=policy, timeout_minutes=5).schedules.add(schedule)
 
 
 @pytest.fixture

@@ -1,22 +1,46 @@
 """On-call schedules: rotations of people, overrides, and swap requests."""
 
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from .alerts import new_token
 
 
+@cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(name: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{name!r} is not a known time zone (e.g. Europe/Paris).") from None
+    # Checked against the list, not by opening it: ZoneInfo("Europe") raises IsADirectoryError.
+    if name not in known_time_zones():
+        raise ValidationError(f"{name!r} is not a known time zone (e.g. Europe/Paris).")
+
+
+# On-call times outside these years are typing mistakes; refusing them also keeps the
+# schedule arithmetic (incidents.oncall.schedule) clear of datetime's limits.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_period(starts_at, ends_at, start_field: str = "starts_at", end_field: str = "ends_at") -> None:
+    """Both ends in a sensible range, the end after the start. Raises ValidationError by field."""
+    errors = {}
+    for name, value in ((start_field, starts_at), (end_field, ends_at)):
+        if value is not None and not EARLIEST <= value < LATEST:
+            errors[name] = f"Must be between {EARLIEST.year} and {LATEST.year}."
+    if not errors and starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        errors[end_field] = "Must be after the start."
+    if errors:
+        raise ValidationError(errors)
 
 
 class Schedule(models.Model):
@@ -35,6 +59,9 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("oncall:schedule", args=[self.pk])
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -70,6 +97,21 @@ class Rotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule}: {self.name}"
+
+    # The longest shift of each unit: a year.
+    MAX_LENGTH = {Unit.HOURS: 24 * 366, Unit.DAYS: 366, Unit.WEEKS: 53}
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_at is not None and not EARLIEST <= self.starts_at < LATEST:
+            errors["starts_at"] = f"Must be between {EARLIEST.year} and {LATEST.year}."
+        longest = self.MAX_LENGTH.get(self.shift_unit)
+        if longest and self.shift_length and self.shift_length > longest:
+            errors["shift_length"] = f"At most {longest} {self.shift_unit} (a year)."
+        if self.active_from is not None and self.active_from == self.active_until:
+            errors["active_until"] = "Must differ from the start (leave both empty for all day)."
+        if errors:
+            raise ValidationError(errors)
 
 
 class RotationMember(models.Model):
@@ -112,6 +154,9 @@ class Override(models.Model):
     def duration(self) -> timedelta:
         return self.ends_at - self.starts_at
 
+    def clean(self) -> None:
+        check_period(self.starts_at, self.ends_at)
+
 
 class SwapRequest(models.Model):
     """One person asks another to take a stretch of their shifts; accepting makes an override."""
@@ -141,3 +186,6 @@ class SwapRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requester} → {self.covering_user} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        check_period(self.starts_at, self.ends_at)

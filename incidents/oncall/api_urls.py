@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from vigil.api.routers import Router
+
+from .api import OnCallView, OverrideViewSet, RotationViewSet, ScheduleViewSet, SwapRequestViewSet
+
+router = Router()
+router.register("schedules", ScheduleViewSet)
+router.register("rotations", RotationViewSet)
+router.register("overrides", OverrideViewSet)
+router.register("swap-requests", SwapRequestViewSet)
+urlpatterns = [path("oncall/", OnCallView.as_view(), name="oncall"), *router.urls]

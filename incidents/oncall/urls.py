@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "oncall"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("schedules/<int:pk>/", views.schedule_detail, name="schedule"),
+    path("schedules/<int:pk>/overrides/", views.add_override, name="add_override"),
+    path("schedules/<int:pk>/swaps/", views.request_swap, name="request_swap"),
+    path("schedules/<int:pk>/<str:token>.ics", views.schedule_feed, name="schedule_feed"),
+    path("overrides/<int:pk>/delete/", views.delete_override, name="delete_override"),
+    path("swaps/<int:pk>/accept/", views.accept_swap, name="accept_swap"),
+    path("swaps/<int:pk>/decline/", views.decline_swap, name="decline_swap"),
+    path("swaps/<int:pk>/cancel/", views.cancel_swap, name="cancel_swap"),
+    path("feeds/<str:token>.ics", views.user_feed, name="user_feed"),
+]

@@ -20,6 +20,13 @@ class Command(BaseCommand):
             oncall.set_unusable_password()
             oncall.save()
         assign_role(oncall, Role.RESPONDER)
+        sam, created = User.objects.get_or_create(
+            username="sam", defaults={"first_name": "Sam", "last_name": "Second", "email": "sam@example.com"}
+        )
+        if created:
+            sam.set_unusable_password()
+            sam.save()
+        assign_role(sam, Role.RESPONDER)
         # Each app seeds its own data, in INSTALLED_APPS order (dependencies first),
         # through an optional AppConfig.seed_demo(): this command imports no app.
         for config in apps.get_app_configs():

@@ -1,0 +1,257 @@
+"""On-call actions. The dashboard and the API both call these, and only these.
+
+Views check the role (a model permission); these functions check the rest: who
+may act on whose behalf, the state a swap request is in, the times given. Each
+writes in one transaction and records an audit entry.
+
+Bad input raises django.core.exceptions.ValidationError keyed by field; acting for
+someone else without the right raises PermissionDenied; a move the present state
+does not allow (a swap already decided) raises ActionError.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import EscalationLevel, Override, Rotation, RotationMember, Schedule, SwapRequest
+from vigil.audit import Actor, record
+
+from .schedule import shifts_between
+
+# Managing a schedule (and acting on others' behalf in it) is an admin's: the role
+# that holds change_schedule.
+MANAGE = "incidents.change_schedule"
+# A swap covers at most this much, which bounds the check that the stretch is the requester's.
+LONGEST_SWAP = timedelta(days=92)
+
+
+class ActionError(Exception):
+    """The action is not allowed in the present state. The message says why."""
+
+
+def may_manage(actor: Actor) -> bool:
+    """The system (no user) and schedule admins act for anyone."""
+    return actor.user is None or actor.user.has_perm(MANAGE)
+
+
+def _is(actor: Actor, user_id: int | None) -> bool:
+    return actor.user is not None and actor.user.pk == user_id
+
+
+def _check_active(field: str, users: Sequence) -> None:
+    inactive = [u.get_username() for u in users if not u.is_active]
+    if inactive:
+        raise ValidationError({field: f"Not an active user: {', '.join(inactive)}."})
+
+
+def _check_ends_in_future(ends_at: datetime) -> None:
+    if ends_at <= timezone.now():
+        raise ValidationError({"ends_at": "Must be in the future: what already happened stays as it was."})
+
+
+# --- Schedules and rotations (admins) -------------------------------------------------
+
+
+@transaction.atomic
+def do_create_schedule(actor: Actor, **fields) -> Schedule:
+    schedule = Schedule(**fields)
+    schedule.full_clean()
+    schedule.save()
+    record(actor, "oncall.schedule.create", schedule, time_zone=schedule.time_zone)
+    return schedule
+
+
+@transaction.atomic
+def do_update_schedule(actor: Actor, schedule: Schedule, **changes) -> Schedule:
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+    for name, value in changes.items():
+        setattr(schedule, name, value)
+    schedule.full_clean()
+    schedule.save()
+    record(actor, "oncall.schedule.update", schedule, fields=sorted(changes))
+    return schedule
+
+
+@transaction.atomic
+def do_delete_schedule(actor: Actor, schedule: Schedule) -> None:
+    # Deleting a schedule an escalation level pages would leave that level paging nobody.
+    levels = EscalationLevel.objects.filter(schedules=schedule).select_related("policy")
+    if levels:
+        names = ", ".join(sorted({str(level.policy) for level in levels}))
+        raise ActionError(f"Escalation policies page this schedule ({names}); take it out of them first.")
+    record(actor, "oncall.schedule.delete", schedule, name=schedule.name)
+    schedule.delete()
+
+
+def _set_members(rotation: Rotation, members: Sequence) -> None:
+    _check_active("members", members)
+    rotation.members.all().delete()
+    RotationMember.objects.bulk_create(
+        RotationMember(rotation=rotation, user=user, position=i) for i, user in enumerate(members)
+    )
+
+
+@transaction.atomic
+def do_create_rotation(actor: Actor, schedule: Schedule, *, members: Sequence = (), **fields) -> Rotation:
+    rotation = Rotation(schedule=schedule, **fields)
+    rotation.full_clean()
+    rotation.save()
+    _set_members(rotation, members)
+    record(actor, "oncall.rotation.create", rotation, members=[u.pk for u in members])
+    return rotation
+
+
+@transaction.atomic
+def do_update_rotation(actor: Actor, rotation: Rotation, *, members: Sequence | None = None, **changes) -> Rotation:
+    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
+    for name, value in changes.items():
+        setattr(rotation, name, value)
+    rotation.full_clean()
+    rotation.save()
+    details = {"fields": sorted(changes)}
+    if members is not None:
+        _set_members(rotation, members)
+        details["members"] = [u.pk for u in members]
+    record(actor, "oncall.rotation.update", rotation, **details)
+    return rotation
+
+
+@transaction.atomic
+def do_delete_rotation(actor: Actor, rotation: Rotation) -> None:
+    record(actor, "oncall.rotation.delete", rotation, schedule=rotation.schedule_id)
+    rotation.delete()
+
+
+# --- Overrides (responders for themselves, admins for anyone) -----------------------------
+
+
+@transaction.atomic
+def do_add_override(
+    actor: Actor, schedule: Schedule, *, user, starts_at: datetime, ends_at: datetime, reason: str = ""
+) -> Override:
+    """USER covers SCHEDULE from STARTS_AT to ENDS_AT ("I'll cover Tuesday night")."""
+    if not _is(actor, user.pk) and not may_manage(actor):
+        raise PermissionDenied("You may add overrides for yourself only.")
+    override = Override(
+        schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor.user
+    )
+    override.full_clean()
+    _check_active("user", [user])
+    _check_ends_in_future(ends_at)
+    override.save()
+    record(actor, "oncall.override.add", override, user=user.pk, starts_at=str(starts_at), ends_at=str(ends_at))
+    return override
+
+
+@transaction.atomic
+def do_delete_override(actor: Actor, override: Override) -> None:
+    """The person covering, the one who added it, or an admin takes an override back. Past ones stay."""
+    manager = may_manage(actor)
+    if not (manager or _is(actor, override.user_id) or _is(actor, override.created_by_id)):
+        raise PermissionDenied("Only the person covering, the one who added it, or an admin may remove an override.")
+    if override.ends_at <= timezone.now() and not manager:
+        raise ActionError("This override is over; it stays in the record.")
+    record(actor, "oncall.override.delete", override, user=override.user_id, starts_at=str(override.starts_at))
+    override.delete()
+
+
+# --- Swap requests ----------------------------------------------------------------------
+
+
+def _check_stretch_is_theirs(schedule: Schedule, requester, starts_at: datetime, ends_at: datetime) -> None:
+    """The requester is on call during the stretch, and nobody else is."""
+    if ends_at - starts_at > LONGEST_SWAP:
+        raise ValidationError({"ends_at": f"A swap covers at most {LONGEST_SWAP.days} days."})
+    people = {s.user for s in shifts_between(schedule, starts_at, ends_at)}
+    if requester not in people:
+        raise ValidationError({"starts_at": f"You are not on call on {schedule} during this time."})
+    others = sorted(u.get_username() for u in people - {requester})
+    if others:
+        raise ValidationError(
+            {"starts_at": f"{', '.join(others)} on call during part of this time; ask for your own shifts only."}
+        )
+
+
+@transaction.atomic
+def do_request_swap(
+    actor: Actor, schedule: Schedule, *, covering_user, starts_at: datetime, ends_at: datetime, message: str = ""
+) -> SwapRequest:
+    """The actor asks COVERING_USER to take their shifts on SCHEDULE from STARTS_AT to ENDS_AT."""
+    requester = actor.user
+    if requester is None:
+        raise PermissionDenied("A swap request needs a person asking.")
+    swap = SwapRequest(
+        schedule=schedule,
+        requester=requester,
+        covering_user=covering_user,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        message=message,
+    )
+    swap.full_clean()
+    if covering_user.pk == requester.pk:
+        raise ValidationError({"covering_user": "Ask someone else to cover."})
+    _check_active("covering_user", [covering_user])
+    _check_ends_in_future(ends_at)
+    _check_stretch_is_theirs(schedule, requester, starts_at, ends_at)
+    swap.save()
+    record(actor, "oncall.swap.request", swap, covering_user=covering_user.pk)
+    return swap
+
+
+def _decide(swap: SwapRequest, status: str) -> None:
+    """Move SWAP from pending to STATUS with a conditional UPDATE: of two clicks, one wins."""
+    now = timezone.now()
+    won = SwapRequest.objects.filter(pk=swap.pk, status=SwapRequest.Status.PENDING, ends_at__gt=now).update(
+        status=status, decided_at=now
+    )
+    if not won:
+        swap.refresh_from_db()
+        if swap.status != SwapRequest.Status.PENDING:
+            raise ActionError(f"This swap request is already {swap.get_status_display().lower()}.")
+        raise ActionError("This swap request has expired.")
+
+
+def do_accept_swap(actor: Actor, swap: SwapRequest) -> SwapRequest:
+    """The covering user, and only they, accepts: the override is made in the same transaction."""
+    if not _is(actor, swap.covering_user_id):
+        raise PermissionDenied("Only the person asked to cover may accept.")
+    with transaction.atomic():
+        _decide(swap, SwapRequest.Status.ACCEPTED)
+        swap.refresh_from_db()
+        reason = f"Swap with {swap.requester.get_username()}" + (f": {swap.message}" if swap.message else "")
+        override = Override.objects.create(
+            schedule=swap.schedule,
+            user=swap.covering_user,
+            starts_at=swap.starts_at,
+            ends_at=swap.ends_at,
+            reason=reason[:200],
+            created_by=actor.user,
+        )
+        SwapRequest.objects.filter(pk=swap.pk).update(override=override)
+        swap.override = override
+        record(actor, "oncall.swap.accept", swap, override=override.pk)
+    return swap
+
+
+def do_decline_swap(actor: Actor, swap: SwapRequest) -> SwapRequest:
+    if not _is(actor, swap.covering_user_id):
+        raise PermissionDenied("Only the person asked to cover may decline.")
+    with transaction.atomic():
+        _decide(swap, SwapRequest.Status.DECLINED)
+        record(actor, "oncall.swap.decline", swap)
+    swap.refresh_from_db()
+    return swap
+
+
+def do_cancel_swap(actor: Actor, swap: SwapRequest) -> SwapRequest:
+    if not _is(actor, swap.requester_id):
+        raise PermissionDenied("Only the person who asked may cancel.")
+    with transaction.atomic():
+        _decide(swap, SwapRequest.Status.CANCELLED)
+        record(actor, "oncall.swap.cancel", swap)
+    swap.refresh_from_db()
+    return swap

@@ -1,0 +1,189 @@
+"""The on-call pages: who is on now, a schedule's next two weeks, overrides, swaps, feeds."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.models import Override, Schedule, SwapRequest
+from vigil.access import permission_required
+from vigil.audit import Actor
+
+from . import ical, services
+from .forms import OverrideForm, SwapRequestForm
+from .schedule import OUTLOOK_HORIZONS, load_plans, outlook, shifts_of
+
+PAGE_DAYS = 14
+
+
+def _pending_swaps(**filters):
+    swaps = SwapRequest.objects.filter(status=SwapRequest.Status.PENDING, ends_at__gt=timezone.now(), **filters)
+    return swaps.select_related("schedule", "requester", "covering_user").order_by("starts_at")
+
+
+@permission_required("incidents.view_schedule")
+def index(request):
+    """Who is on call now on every schedule, the next hand-offs, and the viewer's own shifts and requests."""
+    now = timezone.now()
+    schedules = list(Schedule.objects.select_related("team"))
+    plans = load_plans(schedules, now, now + OUTLOOK_HORIZONS[-1])
+    context = {
+        "outlooks": [outlook(plans[s.pk], now) for s in schedules],
+        "my_shifts": shifts_of(request.user, plans.values(), now, now + timedelta(days=PAGE_DAYS))[:10],
+        "incoming": _pending_swaps(covering_user=request.user),
+        "outgoing": _pending_swaps(requester=request.user),
+        "user_feed_url": ical.user_feed_url(request.user),
+        "days": PAGE_DAYS,
+    }
+    return render(request, "incidents/oncall/index.html", context)
+
+
+def _schedule_page(request, schedule: Schedule, override_form=None, swap_form=None, status: int = 200):
+    now = timezone.now()
+    plans = load_plans([schedule], now, now + OUTLOOK_HORIZONS[-1])
+    plan = plans[schedule.pk]
+    may_manage = services.may_manage(Actor.from_request(request))
+    mine = shifts_of(request.user, [plan], now, now + timedelta(days=PAGE_DAYS))
+    if override_form is None:
+        override_form = OverrideForm(schedule=schedule, user=request.user, may_manage=may_manage)
+    if swap_form is None:
+        initial = {"starts_at": mine[0][1].start, "ends_at": mine[0][1].end} if mine else {}
+        swap_form = SwapRequestForm(schedule=schedule, user=request.user, initial=initial)
+    overrides = list(schedule.overrides.filter(ends_at__gt=now).select_related("user", "created_by"))
+    me = request.user.pk
+    context = {
+        "schedule": schedule,
+        "outlook": outlook(plan, now),
+        "shifts": plan.final_shifts(now, now + timedelta(days=PAGE_DAYS)),
+        "rotations": [(p.rotation, p.members) for p in plan.rotations],
+        "overrides": overrides,
+        "removable": {o.pk for o in overrides if may_manage or me in (o.user_id, o.created_by_id)},
+        "swaps": _pending_swaps(schedule=schedule),
+        "override_form": override_form,
+        "swap_form": swap_form,
+        "may_manage": may_manage,
+        "feed_url": ical.schedule_feed_url(schedule),
+        "user_feed_url": ical.user_feed_url(request.user),
+        "days": PAGE_DAYS,
+    }
+    return render(request, "incidents/oncall/schedule.html", context, status=status)
+
+
+@permission_required("incidents.view_schedule")
+def schedule_detail(request, pk: int):
+    return _schedule_page(request, get_object_or_404(Schedule.objects.select_related("team"), pk=pk))
+
+
+def _form_failed(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form's fields (or on the form when it names none)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@require_POST
+@permission_required("incidents.add_override")
+def add_override(request, pk: int):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    actor = Actor.from_request(request)
+    form = OverrideForm(request.POST, schedule=schedule, user=request.user, may_manage=services.may_manage(actor))
+    if form.is_valid():
+        try:
+            services.do_add_override(actor, schedule, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_failed(form, exc)
+        else:
+            messages.success(request, "Override added.")
+            return redirect(schedule)
+    return _schedule_page(request, schedule, override_form=form, status=400)
+
+
+@require_POST
+@permission_required("incidents.change_override")
+def delete_override(request, pk: int):
+    override = get_object_or_404(Override.objects.select_related("schedule"), pk=pk)
+    try:
+        services.do_delete_override(Actor.from_request(request), override)
+        messages.success(request, "Override removed.")
+    except services.ActionError as exc:
+        messages.error(request, str(exc))
+    return redirect(override.schedule)
+
+
+@require_POST
+@permission_required("incidents.add_swaprequest")
+def request_swap(request, pk: int):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    form = SwapRequestForm(request.POST, schedule=schedule, user=request.user)
+    if form.is_valid():
+        try:
+            swap = services.do_request_swap(Actor.from_request(request), schedule, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_failed(form, exc)
+        else:
+            messages.success(request, f"Asked {swap.covering_user.get_username()} to cover.")
+            return redirect(schedule)
+    return _schedule_page(request, schedule, swap_form=form, status=400)
+
+
+def _decide(request, pk: int, action, done: str):
+    swap = get_object_or_404(SwapRequest.objects.select_related("schedule", "requester", "covering_user"), pk=pk)
+    try:
+        action(Actor.from_request(request), swap)
+        messages.success(request, done)
+    except services.ActionError as exc:
+        messages.error(request, str(exc))
+    # Back where the button was (the on-call page or the schedule), never off-site.
+    back = request.POST.get("next", "")
+    return redirect(back if back in (reverse("oncall:index"), swap.schedule.get_absolute_url()) else "oncall:index")
+
+
+@require_POST
+@permission_required("incidents.change_swaprequest")
+def accept_swap(request, pk: int):
+    return _decide(request, pk, services.do_accept_swap, "Swap accepted: you are covering.")
+
+
+@require_POST
+@permission_required("incidents.change_swaprequest")
+def decline_swap(request, pk: int):
+    return _decide(request, pk, services.do_decline_swap, "Swap declined.")
+
+
+@require_POST
+@permission_required("incidents.change_swaprequest")
+def cancel_swap(request, pk: int):
+    return _decide(request, pk, services.do_cancel_swap, "Swap request cancelled.")
+
+
+def _calendar_response(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_GET
+def schedule_feed(request, pk: int, token: str):
+    """No login: the token in the URL is the credential."""
+    schedule = Schedule.objects.filter(pk=pk).first()
+    if schedule is None or not constant_time_compare(token, schedule.ical_token):
+        raise Http404("No such feed.")
+    return _calendar_response(ical.schedule_calendar(schedule), f"oncall-{schedule.pk}")
+
+
+@require_GET
+def user_feed(request, token: str):
+    """No login: the signed token in the URL is the credential."""
+    user = ical.user_from_token(token)
+    if user is None:
+        raise Http404("No such feed.")
+    return _calendar_response(ical.user_calendar(user), f"oncall-{user.get_username()}")

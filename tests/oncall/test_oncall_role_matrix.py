@@ -1,0 +1,168 @@
+"""Every on-call page and API endpoint, tried by an admin, a responder, a viewer and an anonymous visitor.
+
+Each persona has a schedule where they alone are on call, an override of their own,
+a swap request addressed to them and one they made, so a refusal below is the
+role's doing, not a missing precondition.
+"""
+
+import pytest
+import time_machine
+from django.test import Client
+
+from incidents.models import Override, Schedule, SwapRequest
+
+from .conftest import make_override, make_rotation, make_schedule, utc
+
+ROLES = ["admin", "responder", "viewer", "anonymous"]
+READERS = {"admin", "responder", "viewer"}
+WORKERS = {"admin", "responder"}
+ADMIN = {"admin"}
+NOW = utc(2026, 6, 3, 12)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def world(personas, ann):
+    """Per persona (anonymous borrows the admin's): their schedule, override and swap requests."""
+    objects = {}
+    for name, user in personas.items():
+        if user is None:
+            objects[name] = objects["admin"]
+            continue
+        schedule = make_schedule(f"{name}'s")
+        rotation = make_rotation(schedule, [user], starts_at=utc(2026, 6, 1, 9))
+        objects[name] = {
+            "schedule": schedule.pk,
+            "rotation": rotation.pk,
+            "spare_rotation": make_rotation(schedule, [ann], starts_at=utc(2026, 6, 1), priority=-1).pk,
+            "spare_schedule": make_schedule(f"{name}'s spare").pk,
+            "override": make_override(schedule, user, utc(2026, 6, 10), utc(2026, 6, 11), created_by=user).pk,
+            "swap_to_me": _swap(schedule, ann, user).pk,
+            "swap_from_me": _swap(schedule, user, ann).pk,
+            "me": user.pk,
+            "ann": ann.pk,
+        }
+    return objects
+
+
+def _swap(schedule, requester, covering):
+    return SwapRequest.objects.create(
+        schedule=schedule,
+        requester=requester,
+        covering_user=covering,
+        starts_at=utc(2026, 6, 4),
+        ends_at=utc(2026, 6, 5),
+    )
+
+
+def _fill(value, objects):
+    if isinstance(value, str):
+        return value.format(**objects)
+    if isinstance(value, dict):
+        return {k: _fill(v, objects) for k, v in value.items()}
+    return value
+
+
+PERIOD = {"starts_at": "2026-06-04T18:00:00Z", "ends_at": "2026-06-05T06:00:00Z"}
+ROTATION = {"schedule": "{schedule}", "starts_at": "2026-06-01T09:00:00Z", "shift_unit": "days", "members": []}
+
+API_MATRIX = [
+    ("get", "/api/v1/oncall/", None, READERS),
+    ("get", "/api/v1/schedules/", None, READERS),
+    ("get", "/api/v1/schedules/{schedule}/", None, READERS),
+    ("get", "/api/v1/schedules/{schedule}/shifts/", None, READERS),
+    ("post", "/api/v1/schedules/", {"name": "New", "time_zone": "Europe/Paris"}, ADMIN),
+    ("patch", "/api/v1/schedules/{schedule}/", {"description": "Nights too"}, ADMIN),
+    ("put", "/api/v1/schedules/{schedule}/", {"name": "Renamed", "time_zone": "UTC"}, ADMIN),
+    ("delete", "/api/v1/schedules/{spare_schedule}/", None, ADMIN),
+    ("get", "/api/v1/rotations/", None, READERS),
+    ("get", "/api/v1/rotations/{rotation}/", None, READERS),
+    ("post", "/api/v1/rotations/", ROTATION, ADMIN),
+    ("patch", "/api/v1/rotations/{rotation}/", {"name": "Primary, renamed"}, ADMIN),
+    ("delete", "/api/v1/rotations/{spare_rotation}/", None, ADMIN),
+    ("get", "/api/v1/overrides/", None, READERS),
+    ("get", "/api/v1/overrides/{override}/", None, READERS),
+    ("post", "/api/v1/overrides/", {"schedule": "{schedule}", **PERIOD}, WORKERS),
+    ("delete", "/api/v1/overrides/{override}/", None, WORKERS),
+    ("get", "/api/v1/swap-requests/", None, READERS),
+    ("get", "/api/v1/swap-requests/{swap_to_me}/", None, READERS),
+    ("post", "/api/v1/swap-requests/", {"schedule": "{schedule}", "covering_user": "{ann}", **PERIOD}, WORKERS),
+    ("post", "/api/v1/swap-requests/{swap_to_me}/accept/", None, WORKERS),
+    ("post", "/api/v1/swap-requests/{swap_to_me}/decline/", None, WORKERS),
+    ("post", "/api/v1/swap-requests/{swap_from_me}/cancel/", None, WORKERS),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "data", "allowed"), API_MATRIX, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_api_role_matrix(api_clients, world, role, method, path, data, allowed):
+    objects = world[role]
+    response = getattr(api_clients[role], method)(_fill(path, objects), _fill(data, objects), format="json")
+    if role in allowed:
+        assert response.status_code < 300, (role, response.status_code, response.content)
+    elif role == "anonymous":
+        assert response.status_code == 401, response.content
+    else:
+        assert response.status_code == 403, response.content
+
+
+def _web_period(prefix):
+    return {f"{prefix}-starts_at": "2026-06-04T18:00", f"{prefix}-ends_at": "2026-06-05T06:00"}
+
+
+WEB_MATRIX = [
+    ("get", "/oncall/", None, READERS),
+    ("get", "/oncall/schedules/{schedule}/", None, READERS),
+    ("post", "/oncall/schedules/{schedule}/overrides/", {"override-user": "{me}", **_web_period("override")}, WORKERS),
+    ("post", "/oncall/schedules/{schedule}/swaps/", {"swap-covering_user": "{ann}", **_web_period("swap")}, WORKERS),
+    ("post", "/oncall/overrides/{override}/delete/", {}, WORKERS),
+    ("post", "/oncall/swaps/{swap_to_me}/accept/", {}, WORKERS),
+    ("post", "/oncall/swaps/{swap_to_me}/decline/", {}, WORKERS),
+    ("post", "/oncall/swaps/{swap_from_me}/cancel/", {}, WORKERS),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "data", "allowed"), WEB_MATRIX, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_web_role_matrix(web_clients, world, role, method, path, data, allowed):
+    objects = world[role]
+    response = getattr(web_clients[role], method)(_fill(path, objects), _fill(data, objects) or {})
+    if role in allowed:
+        assert response.status_code in (200, 302), (role, response.status_code, response.content[:500])
+        if response.status_code == 302:
+            assert "/login/" not in response["Location"]
+    elif role == "anonymous":
+        assert response.status_code == 302
+        assert "/login/" in response["Location"]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["viewer", "anonymous"])
+def test_refused_writes_change_nothing(api_clients, web_clients, world, role):
+    objects = world["viewer"]
+    before = (Schedule.objects.count(), Override.objects.count(), list(SwapRequest.objects.values_list("status")))
+    web_clients[role].post(f"/oncall/swaps/{objects['swap_to_me']}/accept/")
+    web_clients[role].post(f"/oncall/overrides/{objects['override']}/delete/")
+    api_clients[role].post(f"/api/v1/swap-requests/{objects['swap_to_me']}/accept/")
+    api_clients[role].delete(f"/api/v1/schedules/{objects['schedule']}/")
+    api_clients[role].post("/api/v1/overrides/", {"schedule": objects["schedule"], **PERIOD}, format="json")
+    after = (Schedule.objects.count(), Override.objects.count(), list(SwapRequest.objects.values_list("status")))
+    assert before == after
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_feeds_need_no_login_only_the_token(web_clients, world, role):
+    schedule = Schedule.objects.get(pk=world["admin"]["schedule"])
+    assert web_clients[role].get(f"/oncall/schedules/{schedule.pk}/{schedule.ical_token}.ics").status_code == 200
+    assert web_clients[role].get(f"/oncall/schedules/{schedule.pk}/x{schedule.ical_token}.ics").status_code == 404
+    assert Client().post(f"/oncall/schedules/{schedule.pk}/{schedule.ical_token}.ics").status_code == 405
