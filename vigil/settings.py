@@ -183,6 +183,11 @@ VIGIL_CHAT_URL_TEMPLATE = env.str("VIGIL_CHAT_URL_TEMPLATE", default="")
 # How long the one-click acknowledge link in a page stays valid.
 VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 
+# --- Monitoring -----------------------------------------------------------------------
+# Refuse probes to loopback, private, link-local and other non-public addresses
+# (checked after DNS and on every redirect). Off: watching internal services is a use case.
+VIGIL_PROBE_FORBID_PRIVATE = env.bool("VIGIL_PROBE_FORBID_PRIVATE", default=False)
+
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -1,0 +1,105 @@
+"""Runs many probes at once on one event loop, each under a hard timeout.
+
+    results = run_probes_sync([HttpProbe("https://example.com/"), TcpProbe("db", 5432)], concurrency=200)
+
+A fixed set of workers pulls probes from the list, so at most `concurrency` run at a time and
+memory stays flat however long the list. Results come back in the order of the probes. One
+probe's failure, however odd, becomes that probe's down result; it never ends the batch.
+"""
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+import aiohttp
+
+from .config import DnsProbe, HttpProbe, Probe, TcpProbe, TlsProbe
+from .dns import check_dns
+from .http import check_http, make_session
+from .result import ProbeFailure, ProbeResult, Progress, format_seconds
+from .safety import forbid_private_setting
+from .tcp import check_tcp
+from .tls import check_tls
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 100
+
+Check = Callable[[Probe, "ProbeContext", Progress], Awaitable[ProbeResult]]
+CHECKS: dict[type, Check] = {HttpProbe: check_http, TcpProbe: check_tcp, TlsProbe: check_tls, DnsProbe: check_dns}
+
+
+class ProbeContext:
+    """What the probes of one batch share: the guard's switch and, when needed, one HTTP session."""
+
+    def __init__(self, forbid_private: bool, http: bool):
+        self.forbid_private = forbid_private
+        self.http_session: aiohttp.ClientSession | None = make_session(forbid_private) if http else None
+
+    async def close(self) -> None:
+        if self.http_session is not None:
+            await self.http_session.close()
+
+
+async def run_probe(probe: Probe, context: ProbeContext) -> ProbeResult:
+    """One probe under its hard timeout; every failure becomes a down result with a reason."""
+    progress = Progress()
+    try:
+        async with asyncio.timeout(probe.timeout):
+            return await CHECKS[type(probe)](probe, context, progress)
+    except ProbeFailure as failure:
+        return progress.down(failure.reason, failure.status_code, failure.details)
+    except TimeoutError:
+        return progress.down(f"timed out after {format_seconds(probe.timeout)} while {progress.step}")
+    except Exception as exc:  # a bug or a library's surprise must not end the batch
+        logger.exception("probe %r failed unexpectedly", probe)
+        return progress.down(f"probe error: {type(exc).__name__}")
+
+
+async def run_probes(
+    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, forbid_private: bool | None = None
+) -> list[ProbeResult]:
+    """Runs PROBES, at most CONCURRENCY at a time; forbid_private defaults to the setting."""
+    probes = list(probes)
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    for probe in probes:
+        if type(probe) not in CHECKS:
+            raise TypeError(f"not a probe: {probe!r}")
+    if forbid_private is None:
+        forbid_private = forbid_private_setting()
+    results: list[ProbeResult | None] = [None] * len(probes)
+    queue = iter(enumerate(probes))  # shared by the workers; next() never yields to the loop
+
+    async def worker():
+        for index, probe in queue:
+            results[index] = await run_probe(probe, context)
+
+    context = ProbeContext(forbid_private, http=any(type(probe) is HttpProbe for probe in probes))
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(probes)))))
+    finally:
+        await context.close()
+    return results
+
+
+def run_probes_sync(
+    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, forbid_private: bool | None = None
+) -> list[ProbeResult]:
+    """run_probes for synchronous callers (Celery tasks): a new event loop, uvloop when installed."""
+    if forbid_private is None:
+        forbid_private = forbid_private_setting()  # read here, outside the loop's thread pool
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        # Host lookups run in the loop's thread pool; the default six threads would queue them.
+        resolvers = concurrent.futures.ThreadPoolExecutor(max_workers=min(64, max(4, concurrency)))
+        runner.get_loop().set_default_executor(resolvers)
+        return runner.run(run_probes(probes, concurrency, forbid_private=forbid_private))
+
+
+def _loop_factory():
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
