@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from vigil.api.routers import Router
+
+from .api import AlertViewSet, IntegrationViewSet
+
+router = Router()
+router.register("integrations", IntegrationViewSet)
+router.register("alerts", AlertViewSet)
+urlpatterns = router.urls

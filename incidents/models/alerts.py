@@ -46,8 +46,19 @@ class Integration(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("integrations:detail", args=[self.pk])
+
     def get_ingest_path(self) -> str:
         return reverse("integrations:ingest", args=[self.kind, self.token])
+
+    def get_ingest_url(self) -> str:
+        """The full URL to give the sender. It holds the secret: show it to admins only."""
+        return settings.VIGIL_BASE_URL + self.get_ingest_path()
+
+    def get_masked_ingest_url(self) -> str:
+        """The URL with the secret hidden, for those who may not see it."""
+        return self.get_ingest_url().replace(self.token, "•" * 8)
 
 
 class Alert(models.Model):

@@ -1,0 +1,68 @@
+from rest_framework import serializers
+
+from incidents.models import Alert, Component, Integration
+
+# The largest id a bigint column holds: a larger one would be a database error, not a 400.
+MAX_ID = 2**63 - 1
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    components = serializers.PrimaryKeyRelatedField(many=True, queryset=Component.objects.all(), required=False)
+    firing_alerts = serializers.SerializerMethodField()
+    ingest_url = serializers.SerializerMethodField(help_text="The URL to post alerts to. Admins only; null for others.")
+    token = serializers.SerializerMethodField(help_text="The secret in the URL. Admins only; null for others.")
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id", "name", "kind", "enabled", "severity", "components", "escalation_policy", "auto_resolve",
+            "ingest_url", "token", "firing_alerts", "created_at", "last_received_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "last_received_at"]
+
+    def _may_see_secret(self) -> bool:
+        request = self.context.get("request")
+        return bool(request and request.user.has_perm("incidents.change_integration"))
+
+    def get_token(self, integration) -> str | None:
+        return integration.token if self._may_see_secret() else None
+
+    def get_ingest_url(self, integration) -> str | None:
+        return integration.get_ingest_url() if self._may_see_secret() else None
+
+    def get_firing_alerts(self, integration) -> int:
+        count = getattr(integration, "firing", None)
+        if count is None:
+            count = integration.alerts.filter(status=Alert.Status.FIRING).count()
+        return count
+
+
+class IntegrationUpdateSerializer(IntegrationSerializer):
+    """The kind is fixed once made: it is the sender's format, and it is part of the URL."""
+
+    class Meta(IntegrationSerializer.Meta):
+        read_only_fields = [*IntegrationSerializer.Meta.read_only_fields, "kind"]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), read_only=True)
+    annotations = serializers.DictField(child=serializers.CharField(allow_blank=True), read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "integration", "fingerprint", "group_key", "status", "title", "labels", "annotations",
+            "source_url", "incident", "starts_at", "ends_at", "received_count", "last_received_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AlertFilterSerializer(serializers.Serializer):
+    """The alert list's query parameters, checked before they reach the database."""
+
+    status = serializers.ChoiceField(
+        choices=Alert.Status.choices, required=False, allow_blank=True, help_text="Only alerts with this status."
+    )
+    integration = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only alerts of this integration (its id)."
+    )
