@@ -117,3 +117,14 @@ def celery_worker(redis_url, transactional_db):
     queues = sorted({route["queue"] for route in app.conf.task_routes.values()} | {app.conf.task_default_queue})
     with start_worker(app, pool="solo", perform_ping_check=False, queues=queues, shutdown_timeout=10) as worker:
         yield worker
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last, after pytest-django's own ordering.
+
+    Playwright's sync API keeps an asyncio loop marked as running in the main thread
+    for as long as the session-wide browser lives; a later test that starts its own
+    loop (the probe engine's) would find it and fail.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
