@@ -128,3 +128,25 @@ def pytest_collection_modifyitems(config, items):
     loop (the probe engine's) would find it and fail.
     """
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def assert_api_outcome(role: str, allowed: set[str], response) -> None:
+    """An API call made as ROLE: done when the role is allowed, else 401 (anonymous) or 403."""
+    if role in allowed:
+        assert response.status_code < 300, (role, response.status_code, response.content[:500])
+    else:
+        assert response.status_code == (401 if role == "anonymous" else 403), (role, response.content[:500])
+
+
+def assert_web_outcome(role: str, allowed: set[str], response) -> None:
+    """A dashboard request made as ROLE: served (or redirected elsewhere than the login page)
+    when allowed; the anonymous visitor is sent to log in; any other role gets 403."""
+    if role in allowed:
+        assert response.status_code in (200, 302), (role, response.status_code, response.content[:500])
+        if response.status_code == 302:
+            assert "/login/" not in response["Location"]
+    elif role == "anonymous":
+        assert response.status_code == 302
+        assert "/login/" in response["Location"]
+    else:
+        assert response.status_code == 403, (role, response.status_code)
