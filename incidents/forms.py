@@ -22,6 +22,8 @@ class NoteForm(forms.Form):
 
 
 class UpdateForm(forms.Form):
+    takes_incident = True  # the action views pass the incident in
+
     status = forms.ChoiceField(choices=PublicStatus.choices)
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
 
@@ -61,6 +63,7 @@ class ComponentsForm(forms.Form):
     """One status field per component; 'not affected' removes it from the incident."""
 
     NOT_AFFECTED = ""
+    takes_incident = True  # the action views pass the incident in
 
     def __init__(self, *args, incident: Incident, **kwargs):
         super().__init__(*args, **kwargs)

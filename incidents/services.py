@@ -77,18 +77,23 @@ def _as_statuses(components) -> dict[Component, str]:
     return {component: ComponentStatus.PARTIAL_OUTAGE for component in components}
 
 
+OPEN_STATUSES = [s for s in Status.values if s != Status.RESOLVED]
+
+
 def refresh_component_status(components: Iterable[Component]) -> None:
-    """A component's status is the worst its open incidents give it (operational when none)."""
+    """A component's status is the worst its open incidents give it (operational when none).
+
+    One query for all the components' open statuses, then an UPDATE only where it changed.
+    """
+    components = list(components)
+    statuses: dict[int, list[str]] = {c.pk: [] for c in components}
+    rows = IncidentComponent.objects.filter(component__in=components, incident__status__in=OPEN_STATUSES)
+    for component_id, status in rows.values_list("component_id", "status"):
+        statuses[component_id].append(status)
     for component in components:
-        statuses = IncidentComponent.objects.filter(
-            component=component, incident__status__in=OPEN_STATUSES
-        ).values_list("status", flat=True)
-        status = worst_status(statuses)
+        status = worst_status(statuses[component.pk])
         if component.status != status and component.status != ComponentStatus.MAINTENANCE:
             Component.objects.filter(pk=component.pk).update(status=status, updated_at=timezone.now())
-
-
-OPEN_STATUSES = [s for s in Status.values if s != Status.RESOLVED]
 
 
 def do_declare(

@@ -119,7 +119,8 @@ def _act(request, pk: int, action, success: str, form_class=None, form_name: str
     incident = _access_incident(pk)
     kwargs = {}
     if form_class is not None:
-        form = form_class(request.POST, **({"incident": incident} if form_class is ComponentsForm else {}))
+        extra = {"incident": incident} if getattr(form_class, "takes_incident", False) else {}
+        form = form_class(request.POST, **extra)
         if not form.is_valid():
             messages.error(request, "Please correct the errors below.")
             return render(request, "incidents/detail.html", _detail_context(incident, **{form_name: form}), status=400)
