@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -199,7 +200,14 @@ def acknowledge_from_link(request, token: str):
 
 @permission_required("incidents.view_component")
 def component_list(request):
-    return render(request, "incidents/components.html", {"components": Component.objects.select_related("group")})
+    # Monitors point at components (monitoring depends on incidents, not the reverse); the
+    # reverse relation gives the redundancy figure without importing the monitoring app.
+    watched = ~Q(monitors__state="paused")
+    components = Component.objects.select_related("group").annotate(
+        monitors_total=Count("monitors", filter=watched),
+        monitors_up=Count("monitors", filter=watched & Q(monitors__state__in=["up", "degraded"])),
+    )
+    return render(request, "incidents/components.html", {"components": components})
 
 
 @login_required

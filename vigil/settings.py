@@ -164,11 +164,16 @@ CELERY_TASK_ROUTES = {
     "vigil.tasks.*": {"queue": "default"},
     # Pages must not wait behind bulk work: escalation has its own queue.
     "incidents.tasks.*": {"queue": "escalation"},
+    # Probe batches go to their own queue, so a fleet of probe workers can scale out.
+    "monitoring.tasks.run_checks": {"queue": env.str("VIGIL_PROBE_QUEUE", default="probes")},
+    "monitoring.tasks.*": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "vigil.tasks.record_heartbeat", "schedule": 30.0},
     "escalation-sweep": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
+    # Hands out due monitors; safe to run from two beat processes at once.
+    "monitoring-dispatch": {"task": "monitoring.tasks.dispatch", "schedule": 1.0, "options": {"expires": 5}},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -188,6 +193,11 @@ VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 # Refuse probes to loopback, private, link-local and other non-public addresses
 # (checked after DNS and on every redirect). Off: watching internal services is a use case.
 VIGIL_PROBE_FORBID_PRIVATE = env.bool("VIGIL_PROBE_FORBID_PRIVATE", default=False)
+# The Celery queue probe batches go to, how many monitors a batch holds, and how many probes
+# one batch runs at once (each on its own connection).
+VIGIL_PROBE_QUEUE = env.str("VIGIL_PROBE_QUEUE", default="probes")
+VIGIL_PROBE_BATCH_SIZE = env.int("VIGIL_PROBE_BATCH_SIZE", default=100)
+VIGIL_PROBE_CONCURRENCY = env.int("VIGIL_PROBE_CONCURRENCY", default=200)
 
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
