@@ -320,7 +320,11 @@ class StateChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["monitor", "-at"], name="statechange_monitor_time_idx")]
+        indexes = [
+            models.Index(fields=["monitor", "-at"], name="statechange_monitor_time_idx"),
+            # Rolling up an hour reads the changes of every monitor in it.
+            models.Index(fields=["at"], name="statechange_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.monitor_id}: {self.from_state} -> {self.to_state} at {self.at:%Y-%m-%d %H:%M:%S}"
@@ -345,11 +349,13 @@ class Rollup(models.Model):
     latency_p50_ms = models.FloatField(null=True)
     latency_p95_ms = models.FloatField(null=True)
     latency_max_ms = models.FloatField(null=True)
-    latency_histogram = models.JSONField(default=list, help_text="Check counts per latency bucket, to merge hours.")
+    latency_histogram = models.JSONField(default=dict, help_text="Check counts per latency bucket, to merge hours.")
 
     class Meta:
         ordering = ["monitor", "period", "-start"]
         constraints = [models.UniqueConstraint(fields=["monitor", "period", "start"], name="rollup_once")]
+        # Uptime bars and reports read one period's rollups of many monitors over a span.
+        indexes = [models.Index(fields=["period", "start"], name="rollup_period_start_idx")]
 
     def __str__(self) -> str:
         return f"{self.monitor_id} {self.period} {self.start:%Y-%m-%d %H:%M}"

@@ -14,8 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import ComponentStatus
+from vigil.db import bulk_set
 
-from . import alerting, state
+from . import alerting, metrics, state
 from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
 from .state import Transition
 
@@ -131,9 +132,11 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
                     )
                 )
         CheckResult.objects.bulk_create(results)
-        Monitor.objects.bulk_update(list(touched.values()), STATE_FIELDS)
+        bulk_set(list(touched.values()), STATE_FIELDS)
         StateChange.objects.bulk_create(changes)
         alerting.handle_after_commit(transitions)
+        kinds = {pk: monitor.kind for pk, monitor in touched.items()}
+        transaction.on_commit(lambda: metrics.observe_checks(observations, kinds))
     return transitions
 
 

@@ -131,10 +131,12 @@ def next_probe_at(monitor: Monitor, state: str, due_at: datetime | None, now: da
     """When a probe monitor is checked next: soon to confirm a failure, else on its cadence.
 
     The cadence is kept from the time the check was due (not when it ran), skipping any beats
-    already missed, so a late check does not drift every later one.
+    already missed, so a late check does not drift every later one. A retry is also counted from
+    when the failed check was due, so a probe that took its whole timeout to fail is retried at
+    once rather than a full retry interval later: a confirmed outage is seen sooner.
     """
     if needs_retry(monitor, state):
-        return now + timedelta(seconds=monitor.retry_interval_seconds)
+        return max(now, (due_at or now) + timedelta(seconds=monitor.retry_interval_seconds))
     interval = timedelta(seconds=monitor.interval_seconds)
     base = due_at or now
     following = base + interval

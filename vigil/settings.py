@@ -163,10 +163,16 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "vigil.tasks.*": {"queue": "default"},
     # Pages must not wait behind bulk work: escalation has its own queue.
+    # Alert repeats are a counter flush, not a page: they stay off the escalation queue.
+    "incidents.tasks.flush_alert_repeats": {"queue": "default"},
     "incidents.tasks.*": {"queue": "escalation"},
     # Probe batches go to their own queue, so a fleet of probe workers can scale out.
     "monitoring.tasks.run_checks": {"queue": env.str("VIGIL_PROBE_QUEUE", default="probes")},
     "monitoring.tasks.*": {"queue": "default"},
+    "monitoring.rollup_tasks.*": {"queue": "default"},
+    # Sends wait on providers' APIs: their own queue keeps them from delaying anything else.
+    "comms.tasks.*": {"queue": "comms"},
+    "dr_plans.tasks.*": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -174,6 +180,13 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
     # Hands out due monitors; safe to run from two beat processes at once.
     "monitoring-dispatch": {"task": "monitoring.tasks.dispatch", "schedule": 1.0, "options": {"expires": 5}},
+    "monitoring-roll-up": {"task": "monitoring.rollup_tasks.roll_up", "schedule": 300.0, "options": {"expires": 300}},
+    "monitoring-purge": {"task": "monitoring.rollup_tasks.purge", "schedule": 3600.0, "options": {"expires": 3600}},
+    # Repeated alerts are counted in Redis and written to the database in one statement.
+    "alert-repeats-flush": {"task": "incidents.tasks.flush_alert_repeats", "schedule": 5.0, "options": {"expires": 10}},
+    # Sends what is due: retries whose back-off ended, rows whose sender died.
+    "comms-sweep": {"task": "comms.tasks.sweep", "schedule": 10.0, "options": {"expires": 10}},
+    "dr-review-reminders": {"task": "dr_plans.tasks.remind_reviews", "schedule": 3600.0, "options": {"expires": 3600}},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -196,8 +209,18 @@ VIGIL_PROBE_FORBID_PRIVATE = env.bool("VIGIL_PROBE_FORBID_PRIVATE", default=Fals
 # The Celery queue probe batches go to, how many monitors a batch holds, and how many probes
 # one batch runs at once (each on its own connection).
 VIGIL_PROBE_QUEUE = env.str("VIGIL_PROBE_QUEUE", default="probes")
-VIGIL_PROBE_BATCH_SIZE = env.int("VIGIL_PROBE_BATCH_SIZE", default=100)
+VIGIL_PROBE_BATCH_SIZE = env.int("VIGIL_PROBE_BATCH_SIZE", default=250)
 VIGIL_PROBE_CONCURRENCY = env.int("VIGIL_PROBE_CONCURRENCY", default=200)
+# Raw check results are kept this many days; hourly and daily rollups are kept for good.
+VIGIL_RESULT_RETENTION_DAYS = max(1, env.int("VIGIL_RESULT_RETENTION_DAYS", default=7))
+# /metrics (Prometheus exposition) asks for "Authorization: Bearer <token>" when this is set.
+VIGIL_METRICS_TOKEN = _secret("VIGIL_METRICS_TOKEN", default="")
+
+# --- DR plans ---------------------------------------------------------------------
+# A backup whose last verified restore is older than this is flagged.
+VIGIL_DR_RESTORE_MAX_AGE_DAYS = env.int("VIGIL_DR_RESTORE_MAX_AGE_DAYS", default=90)
+# Plan owners are reminded this many days before a review is due (and again when overdue).
+VIGIL_DR_REVIEW_REMIND_DAYS = env.int("VIGIL_DR_REVIEW_REMIND_DAYS", default=14)
 
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -263,6 +286,11 @@ SPECTACULAR_SETTINGS = {
         "IntegrationKindEnum": "incidents.models.Integration.Kind",
         "AlertStatusEnum": "incidents.models.Alert.Status",
         "MonitorStateEnum": "monitoring.models.Monitor.State",
+        "HttpMethodEnum": "monitoring.models.Monitor.Method",
+        "DnsRecordTypeEnum": "monitoring.models.Monitor.RecordType",
+        "MediumEnum": "comms.models.Medium",
+        "NotificationStateEnum": "comms.models.State",
+        "EndpointKindEnum": "comms.models.Endpoint.Kind",
         "StakeholderKindEnum": "comms.models.Stakeholder.Kind",
         "PostMortemStatusEnum": "postmortems.models.PostMortem.Status",
         "DRPlanStatusEnum": "dr_plans.models.DRPlan.Status",
@@ -320,6 +348,25 @@ SENDGRID_API_KEY = _secret("SENDGRID_API_KEY", default="")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = _secret("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# Send everything to the sandbox (the Outbox page), keys or not: a staging install.
+VIGIL_COMMS_SANDBOX = env.bool("VIGIL_COMMS_SANDBOX", default=False)
+# Which channel sends email: "sendgrid", "smtp" or "sandbox". Empty: SendGrid when its key is set.
+VIGIL_EMAIL_CHANNEL = env.str("VIGIL_EMAIL_CHANNEL", default="")
+# The providers' API base URLs (tests and benchmarks point them at a local fake).
+VIGIL_SENDGRID_API_URL = env.str("VIGIL_SENDGRID_API_URL", default="https://api.sendgrid.com")
+VIGIL_TWILIO_API_URL = env.str("VIGIL_TWILIO_API_URL", default="")
+# Twilio: messages a second across the account, and requests in flight at once.
+VIGIL_TWILIO_RATE = env.float("VIGIL_TWILIO_RATE", default=10.0)
+VIGIL_TWILIO_CONCURRENCY = env.int("VIGIL_TWILIO_CONCURRENCY", default=8)
+# Channels one send task works on at once, and the timeout of each provider request (seconds).
+VIGIL_COMMS_PARALLEL_SENDS = env.int("VIGIL_COMMS_PARALLEL_SENDS", default=2)
+VIGIL_COMMS_HTTP_TIMEOUT = env.float("VIGIL_COMMS_HTTP_TIMEOUT", default=10.0)
+# Retries: exponential back-off from BASE to CAP seconds with jitter, at most MAX_ATTEMPTS tries.
+VIGIL_COMMS_RETRY_BASE = env.int("VIGIL_COMMS_RETRY_BASE", default=5)
+VIGIL_COMMS_RETRY_CAP = env.int("VIGIL_COMMS_RETRY_CAP", default=900)
+VIGIL_COMMS_MAX_ATTEMPTS = env.int("VIGIL_COMMS_MAX_ATTEMPTS", default=8)
+# A row claimed for sending longer than this ago (its worker died) is sent again.
+VIGIL_COMMS_SENDING_LEASE = env.int("VIGIL_COMMS_SENDING_LEASE", default=300)
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {
@@ -328,7 +375,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # twilio's client logs every request's headers at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
 
 # --- Production hardening (manage.py check --deploy passes with DEBUG off) ----------

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import metrics, views
 from .api.routers import Router
 from .api.views import ApiKeyViewSet, MeView
 
@@ -25,8 +25,11 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Heartbeat pings come first: the busiest route, and it needs no session or login.
+    path("ping/", include("monitoring.ping_urls")),
     path("", include("incidents.home_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("system/", views.system, name="system"),

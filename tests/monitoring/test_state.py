@@ -123,4 +123,8 @@ def test_next_check_keeps_the_cadence(due, now, expected):
 def test_unconfirmed_failure_is_retried_quickly():
     m = monitor(state=State.UP, interval_seconds=60, retry_interval_seconds=3)
     feed(m, "x")
-    assert next_probe_at(m, "down", T0, T0 + timedelta(seconds=1)) == T0 + timedelta(seconds=4)
+    # Counted from when the failed check was due, not from when its probe gave up...
+    assert next_probe_at(m, "down", T0, T0 + timedelta(seconds=1)) == T0 + timedelta(seconds=3)
+    # ...so a probe that took its whole timeout to fail is retried at once.
+    assert next_probe_at(m, "down", T0, T0 + timedelta(seconds=10)) == T0 + timedelta(seconds=10)
+    assert next_probe_at(m, "down", None, T0) == T0 + timedelta(seconds=3)

@@ -1,0 +1,370 @@
+"""Heartbeat (push) monitors: pings in, overdue heartbeats out.
+
+A job calls its monitor's ping URL (monitoring.ping_views) when it succeeds, starts or fails.
+
+With Redis (settings.REDIS_URL) a ping costs one Redis round trip and no database query: a Lua
+script checks the token against a set of known heartbeat tokens and adds the ping to a buffer
+hash (a count, and the latest time of each kind, per token). flush_pings(), which the dispatcher
+runs every second, moves the buffer into the database in bulk. It first renames the buffer key,
+atomically, so pings arriving during a flush start a new buffer and wait for the next one; a
+batch whose database write failed stays under its own key and is written first by the next flush.
+
+A token missing from the set (its first ping, or Redis was emptied) is looked up in the database
+once and then added. Unknown tokens are remembered by each process for a minute, so a flood of
+bad URLs is not a flood of queries. A monitor deleted (or no longer a heartbeat) leaves the set
+at the next flush, so its URL stops answering within about a second; pings it took meanwhile are
+dropped, and counted as such.
+
+Without Redis (SQLite, one machine) a ping is written to the database in the request: the same
+code as a flush of one ping, correct and only slower. So is a ping that finds Redis down.
+
+A paused monitor still answers 200 and keeps its last ping time (its page shows the job still
+runs), but the ping changes no state and opens nothing: monitoring.recording drops outcomes for
+paused monitors. Resuming it starts a fresh wait, as if it were new.
+"""
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from vigil.db import bulk_set
+
+from .heartbeat_schedule import next_deadline, overdue_reason
+from .models import Monitor
+from .recording import Observation, record_observations
+
+logger = logging.getLogger(__name__)
+
+FAILURE_REASON = "the job reported a failure"
+# Unknown tokens remembered per process: how long, and how many before the memory is cleared.
+UNKNOWN_TTL_SECONDS = 60
+UNKNOWN_MAX = 10_000
+# How long a flush waits for another one (another dispatcher) to finish, and how long its lock
+# lives if its process dies mid-flush.
+FLUSH_WAIT_SECONDS = 5
+FLUSH_LOCK_SECONDS = 60
+# When heartbeats could not be judged (the pings could not be flushed), they are judged again after this.
+JUDGE_RETRY = timedelta(seconds=10)
+
+# KEYS: the set of known tokens, the buffer. ARGV: token, kind, epoch seconds, "1" when the
+# caller just found the token in the database (it joins the set). Returns 0 for an unknown token.
+RECORD_SCRIPT = """
+if ARGV[4] == "1" then
+    redis.call("SADD", KEYS[1], ARGV[1])
+elseif redis.call("SISMEMBER", KEYS[1], ARGV[1]) == 0 then
+    return 0
+end
+redis.call("HINCRBY", KEYS[2], ARGV[1] .. " n", 1)
+local field = ARGV[1] .. " " .. ARGV[2]
+local last = redis.call("HGET", KEYS[2], field)
+if not last or tonumber(last) < tonumber(ARGV[3]) then
+    redis.call("HSET", KEYS[2], field, ARGV[3])
+end
+return 1
+"""
+
+# KEYS: the buffer, the batch being flushed. A batch left by a failed flush comes first; else
+# the buffer becomes the batch. Returns the batch's fields and values (empty: nothing to flush).
+TAKE_SCRIPT = """
+if redis.call("EXISTS", KEYS[2]) == 0 then
+    if redis.call("EXISTS", KEYS[1]) == 0 then
+        return {}
+    end
+    redis.call("RENAME", KEYS[1], KEYS[2])
+end
+return redis.call("HGETALL", KEYS[2])
+"""
+
+
+@dataclass
+class Tally:
+    """The pings of one token in a batch: how many, and the latest time of each kind."""
+
+    pings: int = 0
+    success: datetime | None = None
+    start: datetime | None = None
+    fail: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Flushed:
+    """What a flush did. PINGS were written to the database; DROPPED were for tokens that are no
+    longer a heartbeat's. COMPLETE is False when the buffer could not be flushed (Redis down, or
+    another flush held the lock too long)."""
+
+    pings: int = 0
+    monitors: int = 0
+    dropped: int = 0
+    complete: bool = True
+
+    def __add__(self, other: "Flushed") -> "Flushed":
+        return Flushed(
+            self.pings + other.pings,
+            self.monitors + other.monitors,
+            self.dropped + other.dropped,
+            self.complete and other.complete,
+        )
+
+
+class PingBuffer:
+    """The Redis side: known tokens, the buffer of pings, the batch being flushed, a flush lock."""
+
+    TOKENS = "vigil:{pings}:tokens"
+    BUFFER = "vigil:{pings}:buffer"
+    BATCH = "vigil:{pings}:batch"
+    LOCK = "vigil:{pings}:flush-lock"
+
+    def __init__(self, url: str):
+        # Short timeouts: a Redis that hangs must not hang every web worker with it.
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
+        self._record = self.client.register_script(RECORD_SCRIPT)
+        self._take = self.client.register_script(TAKE_SCRIPT)
+        self._local = threading.local()
+
+    def record(self, token: str, kind: str, at: float, *, known: bool = False) -> bool:
+        """Buffer one ping; False when the token is not in the set (and KNOWN is not set).
+
+        Sent on a connection of this thread's own rather than through the client's pool: the
+        pool's bookkeeping costs twice the CPU of the command itself (60 of 100 us here), and
+        this runs once per ping.
+        """
+        command = ("EVALSHA", self._record.sha, 2, self.TOKENS, self.BUFFER, token, kind, f"{at:.6f}", int(known))
+        connection = self._connection()
+        try:
+            connection.send_command(*command)
+            return bool(connection.read_response())
+        except redis.exceptions.NoScriptError:  # Redis restarted, or its scripts were flushed
+            self.client.script_load(RECORD_SCRIPT)
+            connection.send_command(*command)
+            return bool(connection.read_response())
+        except redis.RedisError:
+            connection.disconnect()
+            raise
+
+    def _connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.pid != os.getpid():  # none yet, or made before a fork
+            connection = self._local.connection = self.client.connection_pool.make_connection()
+        return connection
+
+    def take(self) -> dict[str, Tally]:
+        """The batch to flush, by token; empty when there is none. It stays in Redis until done()."""
+        flat = self._take(keys=[self.BUFFER, self.BATCH])
+        tallies: dict[str, Tally] = {}
+        for field, value in zip(flat[::2], flat[1::2], strict=True):
+            token, kind = field.split(" ")
+            tally = tallies.setdefault(token, Tally())
+            if kind == "n":
+                tally.pings = int(value)
+            else:
+                setattr(tally, kind, datetime.fromtimestamp(float(value), UTC))
+        return tallies
+
+    def done(self, forget: Iterable[str]) -> None:
+        """The batch is in the database: delete it, and drop the tokens FORGET from the set."""
+        with self.client.pipeline() as pipe:
+            pipe.delete(self.BATCH)
+            if forget:
+                pipe.srem(self.TOKENS, *forget)
+            pipe.execute()
+
+    def lock(self):
+        return self.client.lock(self.LOCK, timeout=FLUSH_LOCK_SECONDS, blocking_timeout=FLUSH_WAIT_SECONDS)
+
+    def clear(self) -> None:
+        """Forget every token and buffered ping (tests and benchmarks start clean)."""
+        self.client.delete(self.TOKENS, self.BUFFER, self.BATCH, self.LOCK)
+
+
+_buffers: dict[str, PingBuffer] = {}
+_unknown: dict[str, float] = {}  # token -> monotonic time until which it is known to be unknown
+
+
+def ping_buffer() -> PingBuffer | None:
+    """This process's buffer for settings.REDIS_URL, or None without Redis."""
+    url = settings.REDIS_URL
+    if not url:
+        return None
+    if url not in _buffers:
+        _buffers[url] = PingBuffer(url)
+    return _buffers[url]
+
+
+# --- Pings in --------------------------------------------------------------------------------
+
+
+def record_ping(token: UUID | str, kind: str = "success") -> bool:
+    """Record a ping of KIND ("success", "start" or "fail"); False when no heartbeat has TOKEN."""
+    token, at = str(token), time.time()
+    if _is_known_unknown(token):
+        return False
+    buffer = ping_buffer()
+    if buffer is not None:
+        try:
+            return _buffer_ping(buffer, token, kind, at)
+        except redis.RedisError as exc:
+            logger.warning("heartbeats: Redis unavailable (%s); writing a ping to the database directly", exc)
+    tally = Tally(pings=1, **{kind: datetime.fromtimestamp(at, UTC)})
+    flushed, _ = _write({token: tally})
+    if not flushed.pings:
+        _remember_unknown(token)
+    return bool(flushed.pings)
+
+
+def _buffer_ping(buffer: PingBuffer, token: str, kind: str, at: float) -> bool:
+    if buffer.record(token, kind, at):
+        return True
+    if not Monitor.objects.filter(ping_token=token, kind=Monitor.Kind.HEARTBEAT).exists():
+        _remember_unknown(token)
+        return False
+    return buffer.record(token, kind, at, known=True)
+
+
+def _is_known_unknown(token: str) -> bool:
+    until = _unknown.get(token)
+    return until is not None and until > time.monotonic()
+
+
+def _remember_unknown(token: str) -> None:
+    if len(_unknown) >= UNKNOWN_MAX:
+        _unknown.clear()  # cheaper than an LRU, and a flood of bad tokens is the only way here
+    _unknown[token] = time.monotonic() + UNKNOWN_TTL_SECONDS
+
+
+# --- Into the database -------------------------------------------------------------------------
+
+
+def flush_pings(now: datetime | None = None) -> Flushed:
+    """Move buffered pings into the database; returns what was moved. A no-op without Redis."""
+    buffer = ping_buffer()
+    if buffer is None:
+        return Flushed()
+    try:
+        lock = buffer.lock()
+        if not lock.acquire():
+            logger.warning("heartbeats: another flush held the lock for over %s s", FLUSH_WAIT_SECONDS)
+            return Flushed(complete=False)
+        try:
+            return _flush_batches(buffer, now)
+        finally:
+            _release(lock)
+    except redis.RedisError as exc:
+        logger.warning("heartbeats: could not flush pings: %s", exc)
+        return Flushed(complete=False)
+
+
+def _flush_batches(buffer: PingBuffer, now: datetime | None) -> Flushed:
+    # At most two batches (one a failed flush left behind, or the pings that came during the
+    # first), so a steady stream of pings cannot keep one flush going.
+    total = Flushed()
+    for _ in range(2):
+        batch = buffer.take()
+        if not batch:
+            break
+        flushed, gone = _write(batch, now)
+        buffer.done(gone)
+        total += flushed
+    return total
+
+
+def _release(lock) -> None:
+    try:
+        lock.release()
+    except redis.exceptions.LockError:
+        logger.warning("heartbeats: a flush outlived its lock (%s s)", FLUSH_LOCK_SECONDS)
+
+
+def _write(tallies: dict[str, Tally], now: datetime | None = None) -> tuple[Flushed, set[str]]:
+    """Write a batch of pings in one transaction; returns what was written and the tokens no
+    heartbeat has. Each monitor's last ping and start times move forward, never back, and each
+    success or failure becomes an observation for the state machine."""
+    with transaction.atomic():
+        monitors = list(
+            Monitor.objects.select_for_update(of=("self",))
+            .filter(kind=Monitor.Kind.HEARTBEAT, ping_token__in=list(tallies))
+            .order_by("pk")  # the lock order of monitoring.recording, so writers cannot deadlock
+            .only("pk", "ping_token", "last_ping_at", "last_start_at")
+        )
+        observations: list[Observation] = []
+        for monitor in monitors:
+            tally = tallies[str(monitor.ping_token)]
+            observations.extend(ping_observations(monitor, tally))
+            monitor.last_ping_at = _latest(monitor.last_ping_at, tally.success, tally.fail)
+            monitor.last_start_at = _latest(monitor.last_start_at, tally.start)
+        bulk_set(monitors, ["last_ping_at", "last_start_at"])
+        record_observations(observations, now=now)
+    found = {str(monitor.ping_token) for monitor in monitors}
+    gone = set(tallies) - found
+    flushed = Flushed(
+        pings=sum(tallies[token].pings for token in found),
+        monitors=len(found),
+        dropped=sum(tallies[token].pings for token in gone),
+    )
+    return flushed, gone
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    return max((m for m in moments if m), default=None)
+
+
+def ping_observations(monitor: Monitor, tally: Tally) -> list[Observation]:
+    """A success is "up", a failure "down", in the order they came; a start is no outcome.
+
+    The latency of each is the job's run time, when its start was pinged after the ping before it.
+    """
+    ends = sorted((at, kind) for kind, at in (("fail", tally.fail), ("success", tally.success)) if at)
+    starts = [s for s in (monitor.last_start_at, tally.start) if s]
+    previous = monitor.last_ping_at
+    observations = []
+    for at, kind in ends:
+        began = max((s for s in starts if s <= at), default=None)
+        ran = began is not None and (previous is None or began > previous)
+        observations.append(
+            Observation(
+                monitor_id=monitor.pk,
+                state="up" if kind == "success" else "down",
+                checked_at=at,
+                latency_ms=(at - began).total_seconds() * 1000 if ran else None,
+                reason="" if kind == "success" else FAILURE_REASON,
+            )
+        )
+        previous = at
+    return observations
+
+
+# --- Overdue heartbeats out ------------------------------------------------------------------
+
+
+def overdue_observations(monitor_ids: Sequence[int], now: datetime) -> list[Observation]:
+    """A "down" for each heartbeat in MONITOR_IDS (claimed by the dispatcher: its deadline came)
+    that is still overdue once buffered pings are flushed; the others get their new deadline.
+
+    If the pings could not be flushed, nothing is judged (a ping may be waiting in the buffer) and
+    the heartbeats are looked at again shortly.
+    """
+    if not flush_pings(now).complete:
+        Monitor.objects.filter(pk__in=monitor_ids).update(next_check_at=now + JUDGE_RETRY)
+        return []
+    monitors = Monitor.objects.filter(pk__in=monitor_ids, kind=Monitor.Kind.HEARTBEAT).exclude(
+        state=Monitor.State.PAUSED
+    )
+    observations, waiting = [], []
+    for monitor in monitors:
+        deadline = next_deadline(monitor, now)
+        if deadline <= now:
+            reason = overdue_reason(monitor, now)
+            observations.append(Observation(monitor.pk, "down", now, reason=reason, due_at=deadline))
+        else:  # a ping came, or the schedule changed, since the claim
+            monitor.next_check_at = deadline
+            waiting.append(monitor)
+    bulk_set(waiting, ["next_check_at"])
+    return observations
