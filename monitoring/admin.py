@@ -1,10 +1,92 @@
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
-from .models import Monitor
+from . import services
+from .models import MaintenanceWindow, Monitor
+
+STATE_FIELDS = [
+    "state", "state_changed_at", "state_reason", "flapping", "consecutive_failures", "consecutive_successes",
+    "recent_outcomes", "next_check_at", "last_checked_at", "last_latency_ms", "last_failure_at",
+    "last_failure_reason", "incident", "ping_token", "last_ping_at", "last_start_at", "created_at", "updated_at",
+]  # fmt: skip
+
+
+class MonitorAdminForm(forms.ModelForm):
+    class Meta:
+        model = Monitor
+        fields = [*services.SETTINGS_FIELDS, "parents"]
+
+    def clean_parents(self):
+        parents = self.cleaned_data["parents"]
+        services.check_parents(self.instance, parents)
+        return parents
 
 
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "target", "interval_seconds", "state", "component"]
-    list_filter = ["kind", "state"]
+    form = MonitorAdminForm
+    list_display = ["name", "kind", "target", "state", "component", "interval_seconds", "last_checked_at"]
+    list_filter = ["kind", "state", "component"]
+    list_select_related = ["component"]
     search_fields = ["name", "target"]
+    autocomplete_fields = ["parents"]
+    readonly_fields = STATE_FIELDS
+    show_full_result_count = False  # no second COUNT(*) over thousands of monitors
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "target", "component", "parents"]}),
+        (
+            "Schedule and alerting",
+            {
+                "fields": [
+                    "interval_seconds", "retry_interval_seconds", "failure_threshold", "recovery_threshold",
+                    "timeout_seconds", "severity", "escalation_policy",
+                ]
+            },
+        ),
+        (
+            "HTTP(S)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_after_ms",
+                    "follow_redirects", "verify_tls",
+                ],
+            },
+        ),
+        ("TCP and TLS", {"classes": ["collapse"], "fields": ["port", "warn_days", "fail_days", "check_hostname"]}),
+        ("DNS", {"classes": ["collapse"], "fields": ["record_type", "expected_value", "resolver"]}),
+        (
+            "Heartbeat",
+            {"classes": ["collapse"], "fields": ["period_seconds", "grace_seconds", "cron", "cron_timezone"]},
+        ),
+        ("State (kept by the checks)", {"classes": ["collapse"], "fields": STATE_FIELDS}),
+    ]  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        """Write the settings only: the state fields belong to the recorder, which may be saving a
+        result for this monitor right now (monitoring.services does the same)."""
+        if change:
+            changed = [name for name in form.changed_data if name in services.SETTINGS_FIELDS]
+            if changed and obj.state != Monitor.State.PAUSED:
+                obj.next_check_at = services.first_check_at(obj, timezone.now())  # checked soon, as edited
+                changed.append("next_check_at")
+            if changed:
+                obj.save(update_fields=[*changed, "updated_at"])
+        else:
+            obj.next_check_at = services.first_check_at(obj, timezone.now())
+            obj.save()
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "monitor", "component", "starts_at", "ends_at", "reason", "created_by"]
+    list_filter = ["component"]
+    autocomplete_fields = ["monitor"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

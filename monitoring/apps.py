@@ -3,8 +3,20 @@ from django.apps import AppConfig
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
-    # Monitors are configuration: admins edit them; responders pause and resume (later issue).
-    responder_models: list[str] = []
+    # Monitors are configuration: admins create and delete them. Responders plan maintenance
+    # windows and hold change_monitor, to pause, resume and test a monitor during an incident
+    # (vigil.roles). That permission also lets them edit settings: pausing already silences a
+    # monitor entirely, so editing adds no power to hide an outage, and every edit is audited.
+    responder_models: list[str] = ["maintenancewindow"]
+    responder_permissions: list[str] = ["change_monitor"]
+
+    def ready(self) -> None:
+        from vigil.metrics import register
+
+        from . import rollup_tasks  # noqa: F401  (beat's roll-up and purge tasks)
+        from .metrics import MonitoringCollector
+
+        register(MonitoringCollector())
 
     def seed_demo(self) -> None:
         from .demo import seed

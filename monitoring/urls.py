@@ -3,4 +3,15 @@ from django.urls import path
 from . import views
 
 app_name = "monitoring"
-urlpatterns = [path("", views.monitor_list, name="list")]
+urlpatterns = [
+    path("", views.monitor_list, name="list"),
+    path("new/", views.choose_kind, name="choose_kind"),
+    path("new/<str:kind>/", views.create, name="create"),
+    path("<int:pk>/", views.monitor_detail, name="detail"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/pause/", views.pause, name="pause"),
+    path("<int:pk>/resume/", views.resume, name="resume"),
+    path("<int:pk>/test/", views.test_now, name="test_now"),
+    path("<int:pk>/delete/", views.delete, name="delete"),
+    path("<int:pk>/maintenance/", views.add_maintenance, name="add_maintenance"),
+]

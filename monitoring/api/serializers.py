@@ -1,17 +1,140 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from monitoring.models import Monitor
+from incidents.models import Component
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from monitoring.probes import State as ProbeState
+from monitoring.services import SETTINGS_FIELDS, redundancy_of
+
+PROBE_STATES = [state.value for state in ProbeState]
+OUTCOMES = {value: label.lower() for value, label in CheckResult.Outcome.choices}
+STATE_FIELDS = [
+    "state", "state_changed_at", "state_reason", "flapping", "consecutive_failures", "consecutive_successes",
+    "next_check_at", "last_checked_at", "last_latency_ms", "last_failure_at", "last_failure_reason", "incident",
+    "last_ping_at", "last_start_at",
+]  # fmt: skip
+
+
+class RedundancySerializer(serializers.Serializer):
+    up = serializers.IntegerField(help_text="Monitors of the component not confirmed down (paused ones not counted).")
+    total = serializers.IntegerField(help_text="Monitors of the component being watched.")
+    label = serializers.CharField(help_text='E.g. "2 of 3 monitors up".')
 
 
 class MonitorSerializer(serializers.ModelSerializer):
+    """A monitor: its settings (those of other kinds are kept but unused), and its state, read-only.
+
+    Settings are validated by the model (the probe engine's checks): a bad one is a 400 naming it.
+    """
+
+    parents = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Monitor.objects.all(), help_text="Ids of the monitors this one depends on."
+    )
+    redundancy = serializers.SerializerMethodField(help_text="Redundancy of the monitor's component; null without one.")
+    ping_url = serializers.SerializerMethodField(help_text="Heartbeats: the URL the job calls; null for other kinds.")
+
     class Meta:
         model = Monitor
-        fields = ["id", "name", "kind", "target", "interval_seconds", "component", "state", "created_at"]
-        read_only_fields = ["state", "created_at"]
+        fields = [
+            "id",
+            *SETTINGS_FIELDS,
+            "parents",
+            *STATE_FIELDS,
+            "redundancy",
+            "ping_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [*STATE_FIELDS, "created_at", "updated_at"]
 
-    def validate(self, attrs):
-        kind = attrs.get("kind", getattr(self.instance, "kind", Monitor.Kind.HTTP))
-        target = attrs.get("target", getattr(self.instance, "target", ""))
-        if kind != Monitor.Kind.HEARTBEAT and not target:
-            raise serializers.ValidationError({"target": "This kind of monitor needs a target."})
-        return attrs
+    def validate_headers(self, value):
+        return {} if value is None else value  # null means no headers, as an empty box in the form
+
+    @extend_schema_field(RedundancySerializer(allow_null=True))
+    def get_redundancy(self, monitor: Monitor):
+        redundancy = redundancy_of(monitor)
+        if redundancy is None:
+            return None
+        return {"up": redundancy.up, "total": redundancy.total, "label": str(redundancy)}
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_ping_url(self, monitor: Monitor) -> str | None:
+        return settings.VIGIL_BASE_URL + monitor.ping_url if monitor.is_heartbeat else None
+
+
+class MonitorFilterSerializer(serializers.Serializer):
+    """Filters of the monitor list."""
+
+    state = serializers.ChoiceField(choices=Monitor.State.choices, required=False)
+    kind = serializers.ChoiceField(choices=Monitor.Kind.choices, required=False)
+    component = serializers.PrimaryKeyRelatedField(queryset=Component.objects.all(), required=False)
+    search = serializers.CharField(required=False, max_length=200, help_text="Part of the name or the target.")
+
+
+class CheckResultSerializer(serializers.ModelSerializer):
+    outcome = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CheckResult
+        fields = ["id", "checked_at", "outcome", "latency_ms", "status_code", "reason"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=PROBE_STATES))
+    def get_outcome(self, result: CheckResult) -> str:
+        return OUTCOMES[result.outcome]
+
+
+class TimeFilterSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="From this time on.")
+    until = serializers.DateTimeField(required=False, help_text="Before this time.")
+
+
+class ResultFilterSerializer(TimeFilterSerializer):
+    outcome = serializers.ChoiceField(choices=PROBE_STATES, required=False)
+
+
+class StateChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StateChange
+        fields = ["id", "at", "from_state", "to_state", "reason"]
+
+
+class UptimeSerializer(serializers.Serializer):
+    """Share of the monitored time the monitor was not down (0 to 1); null when it was not watched."""
+
+    uptime_24h = serializers.FloatField(allow_null=True)
+    uptime_7d = serializers.FloatField(allow_null=True)
+    uptime_30d = serializers.FloatField(allow_null=True)
+    uptime_90d = serializers.FloatField(allow_null=True)
+
+
+class ProbeResultSerializer(serializers.Serializer):
+    """What one probe found just now. Not recorded: it moves neither state nor uptime."""
+
+    ok = serializers.BooleanField()
+    # Named as a check result's outcome: the same three values, the same word.
+    outcome = serializers.ChoiceField(source="state", choices=PROBE_STATES)
+    latency_ms = serializers.FloatField()
+    status_code = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    details = serializers.DictField()
+    checked_at = serializers.DateTimeField()
+
+
+class MaintenanceWindowSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    active = serializers.SerializerMethodField(help_text="In force now.")
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "monitor", "component", "starts_at", "ends_at", "reason", "active", "created_by", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_active(self, window: MaintenanceWindow) -> bool:
+        return window.is_active()
+
+
+class MaintenanceFilterSerializer(serializers.Serializer):
+    monitor = serializers.PrimaryKeyRelatedField(queryset=Monitor.objects.all(), required=False)
+    component = serializers.PrimaryKeyRelatedField(queryset=Component.objects.all(), required=False)
+    current = serializers.BooleanField(required=False, help_text="Only windows in force now or still to come.")

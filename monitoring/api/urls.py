@@ -1,7 +1,8 @@
 from vigil.api.routers import Router
 
-from .views import MonitorViewSet
+from .views import MaintenanceWindowViewSet, MonitorViewSet
 
 router = Router()
 router.register("monitors", MonitorViewSet)
+router.register("maintenance-windows", MaintenanceWindowViewSet)
 urlpatterns = router.urls

@@ -1,10 +1,218 @@
-from rest_framework import viewsets
+from contextlib import contextmanager
 
-from monitoring.models import Monitor
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from .serializers import MonitorSerializer
+from monitoring import services
+from monitoring.models import MaintenanceWindow, Monitor
+from monitoring.uptime import uptime_windows
+from vigil.api.permissions import action_permission
+from vigil.audit import Actor
+
+from .serializers import (
+    CheckResultSerializer,
+    MaintenanceFilterSerializer,
+    MaintenanceWindowSerializer,
+    MonitorFilterSerializer,
+    MonitorSerializer,
+    ProbeResultSerializer,
+    ResultFilterSerializer,
+    StateChangeSerializer,
+    TimeFilterSerializer,
+    UptimeSerializer,
+)
+
+# Pausing, resuming and testing need change_monitor, which responders hold (monitoring.apps).
+OPERATE = action_permission("monitoring.change_monitor")
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
+@contextmanager
+def model_errors(serializer):
+    """The model's refusal (Monitor.clean, MaintenanceWindow.clean) as a 400 naming the fields.
+
+    A message about a field the serializer does not have (a probe setting it derives) goes to
+    non_field_errors, so every error names something the client sent.
+    """
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = serializers.as_serializer_error(exc)
+        errors = {name: messages for name, messages in detail.items() if name in serializer.fields}
+        stray = [message for name, messages in detail.items() if name not in serializer.fields for message in messages]
+        if stray:
+            errors[NON_FIELD] = stray
+        raise ValidationError(errors) from exc
+
+
+def _filters(serializer_class, request) -> dict:
+    filters = serializer_class(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
+
+
+def _between(rows, field: str, filters: dict):
+    if "since" in filters:
+        rows = rows.filter(**{f"{field}__gte": filters["since"]})
+    if "until" in filters:
+        rows = rows.filter(**{f"{field}__lt": filters["until"]})
+    return rows
+
+
+ACTIONS = ["pause", "resume", "test_now"]
+WRITES = ["create", "update", "partial_update"]
+
+
+@extend_validation_errors(
+    ["invalid"], field_name=NON_FIELD, actions=[*ACTIONS, *WRITES], methods=["post", "put", "patch"]
+)
+@extend_validation_errors(["invalid"], field_name="parents", actions=WRITES, methods=["post", "put", "patch"])
+@extend_validation_errors(["invalid_choice"], field_name="state", actions=["list"], methods=["get"])
+@extend_validation_errors(["invalid_choice"], field_name="kind", actions=["list"], methods=["get"])
+@extend_validation_errors(
+    ["does_not_exist", "incorrect_type"], field_name="component", actions=["list"], methods=["get"]
+)
+@extend_validation_errors(["max_length", "blank"], field_name="search", actions=["list"], methods=["get"])
+@extend_validation_errors(["invalid"], field_name="since", actions=["results", "history"], methods=["get"])
+@extend_validation_errors(["invalid"], field_name="until", actions=["results", "history"], methods=["get"])
+@extend_validation_errors(["invalid_choice"], field_name="outcome", actions=["results"], methods=["get"])
+@extend_schema_view(list=extend_schema(parameters=[MonitorFilterSerializer]))
 class MonitorViewSet(viewsets.ModelViewSet):
-    queryset = Monitor.objects.select_related("component")
+    """Monitors. Admins create, edit and delete them; responders may pause, resume and test them.
+
+    Settings are checked per kind by the model (the probe engine's own checks).
+    """
+
+    queryset = services.with_redundancy(Monitor.objects.select_related("component").prefetch_related("parents"))
     serializer_class = MonitorSerializer
+
+    def get_queryset(self):
+        monitors = super().get_queryset()
+        if self.action != "list":
+            return monitors
+        filters = _filters(MonitorFilterSerializer, self.request)
+        for name in ("state", "kind", "component"):
+            if name in filters:
+                monitors = monitors.filter(**{name: filters[name]})
+        if filters.get("search"):
+            text = filters["search"]
+            monitors = monitors.filter(name__icontains=text) | monitors.filter(target__icontains=text)
+        return monitors
+
+    def _annotated(self, monitor: Monitor) -> Monitor:
+        return self.get_queryset().get(pk=monitor.pk)
+
+    def perform_create(self, serializer):
+        with model_errors(serializer):
+            monitor = services.do_create_monitor(Actor.from_request(self.request), **serializer.validated_data)
+        serializer.instance = self._annotated(monitor)
+
+    def perform_update(self, serializer):
+        actor = Actor.from_request(self.request)
+        with model_errors(serializer):
+            monitor = services.do_update_monitor(actor, serializer.instance, **serializer.validated_data)
+        serializer.instance = self._annotated(monitor)
+
+    def perform_destroy(self, instance):
+        services.do_delete(Actor.from_request(self.request), instance)
+
+    def _act(self, action_fn):
+        try:
+            return action_fn(Actor.from_request(self.request), self.get_object())
+        except services.ActionError as exc:
+            raise ValidationError({NON_FIELD: [str(exc)]}) from exc
+
+    @extend_schema(request=None, responses=MonitorSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[OPERATE])
+    def pause(self, request, pk=None):
+        """Stop checking the monitor: no probe and no alert until it is resumed."""
+        return Response(MonitorSerializer(self._annotated(self._act(services.do_pause))).data)
+
+    @extend_schema(request=None, responses=MonitorSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[OPERATE])
+    def resume(self, request, pk=None):
+        """Check a paused monitor again, from a clean slate."""
+        return Response(MonitorSerializer(self._annotated(self._act(services.do_resume))).data)
+
+    @extend_schema(request=None, responses=ProbeResultSerializer)
+    @action(detail=True, methods=["post"], url_path="test-now", permission_classes=[OPERATE])
+    def test_now(self, request, pk=None):
+        """Probe the monitor once, now, and answer with what the probe found. Nothing is recorded."""
+        return Response(ProbeResultSerializer(self._act(services.do_test_now)).data)
+
+    @extend_schema(parameters=[ResultFilterSerializer], responses=CheckResultSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        """The monitor's raw check results, newest first (kept for a limited time)."""
+        filters = _filters(ResultFilterSerializer, request)
+        results = _between(self.get_object().results.all(), "checked_at", filters)
+        if "outcome" in filters:
+            outcome = {label.lower(): value for value, label in results.model.Outcome.choices}[filters["outcome"]]
+            results = results.filter(outcome=outcome)
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(CheckResultSerializer(page, many=True).data)
+
+    @extend_schema(parameters=[TimeFilterSerializer], responses=StateChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The monitor's state changes, newest first."""
+        changes = _between(self.get_object().state_changes.all(), "at", _filters(TimeFilterSerializer, request))
+        page = self.paginate_queryset(changes)
+        return self.get_paginated_response(StateChangeSerializer(page, many=True).data)
+
+    @extend_schema(responses=UptimeSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def uptime(self, request, pk=None):
+        """Uptime over the last 24 hours, 7, 30 and 90 days, read from the rollups."""
+        monitor = self.get_object()
+        figures = uptime_windows([monitor.pk])[monitor.pk]
+        return Response(UptimeSerializer({f"uptime_{window}": share for window, share in figures.items()}).data)
+
+
+@extend_validation_errors(["invalid"], field_name=NON_FIELD, actions=WRITES, methods=["post", "put", "patch"])
+@extend_validation_errors(["does_not_exist", "incorrect_type"], field_name="monitor", actions=["list"], methods=["get"])
+@extend_validation_errors(
+    ["does_not_exist", "incorrect_type"], field_name="component", actions=["list"], methods=["get"]
+)
+@extend_validation_errors(["invalid"], field_name="current", actions=["list"], methods=["get"])
+@extend_schema_view(list=extend_schema(parameters=[MaintenanceFilterSerializer]))
+class MaintenanceWindowViewSet(viewsets.ModelViewSet):
+    """Maintenance windows: a monitor, or every monitor of a component, is checked but alerts nobody."""
+
+    queryset = MaintenanceWindow.objects.select_related("created_by")
+    serializer_class = MaintenanceWindowSerializer
+
+    def get_queryset(self):
+        windows = super().get_queryset()
+        if self.action != "list":
+            return windows
+        filters = _filters(MaintenanceFilterSerializer, self.request)
+        for name in ("monitor", "component"):
+            if name in filters:
+                windows = windows.filter(**{name: filters[name]})
+        if filters.get("current"):
+            windows = windows.filter(ends_at__gt=timezone.now())
+        return windows
+
+    def perform_create(self, serializer):
+        with model_errors(serializer):
+            serializer.instance = services.do_add_maintenance(
+                Actor.from_request(self.request), **serializer.validated_data
+            )
+
+    def perform_update(self, serializer):
+        actor = Actor.from_request(self.request)
+        with model_errors(serializer):
+            serializer.instance = services.do_change_maintenance(
+                actor, serializer.instance, **serializer.validated_data
+            )
+
+    def perform_destroy(self, instance):
+        services.do_delete_maintenance(Actor.from_request(self.request), instance)

@@ -1,0 +1,401 @@
+"""Actions on monitors and maintenance windows. The dashboard, the API and the admin call these.
+
+Each do_* function takes the Actor first, validates through the model (Monitor.clean, whose checks
+are the probe engine's), writes only the fields it owns, so a probe batch recording a result at
+the same moment keeps its state fields, and records the audit entry.
+
+Below the actions: the reads the dashboard and the API share (sparklines, the response-time
+chart's buckets, the redundancy of a component).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from vigil.audit import Actor, record
+
+from . import heartbeat_schedule
+from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from .probes import ProbeConfigError, ProbeResult, run_probes_sync
+
+State = Monitor.State
+
+# The settings a person edits; everything else on a Monitor is state, kept by monitoring.recording.
+SETTINGS_FIELDS = [
+    "name", "kind", "target", "component", "interval_seconds", "retry_interval_seconds", "failure_threshold",
+    "recovery_threshold", "timeout_seconds", "severity", "escalation_policy",
+    "method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_after_ms",
+    "follow_redirects", "verify_tls", "port", "warn_days", "fail_days", "check_hostname",
+    "record_type", "expected_value", "resolver", "period_seconds", "grace_seconds", "cron", "cron_timezone",
+]  # fmt: skip
+MAINTENANCE_FIELDS = ["monitor", "component", "starts_at", "ends_at", "reason"]
+PAUSE_FIELDS = ["state", "state_changed_at", "state_reason", "next_check_at", "updated_at"]
+RESUME_FIELDS = [*PAUSE_FIELDS, "consecutive_failures", "consecutive_successes", "recent_outcomes", "flapping"]
+
+
+class ActionError(Exception):
+    """The action is not allowed in the monitor's present state. The message says why."""
+
+
+def _locked(monitor: Monitor) -> Monitor:
+    return Monitor.objects.select_for_update().get(pk=monitor.pk)
+
+
+def first_check_at(monitor: Monitor, now: datetime) -> datetime | None:
+    """When a monitor that starts (or starts again) is first looked at: probes at once, heartbeats at their deadline."""
+    if monitor.is_heartbeat:
+        return heartbeat_schedule.next_deadline(monitor, now)
+    return now
+
+
+def check_parents(monitor: Monitor, parents: Iterable[Monitor]) -> None:
+    """A monitor cannot depend on itself, directly or through its parents' parents."""
+    frontier = {parent.pk for parent in parents}
+    if monitor.pk is None or not frontier:
+        return  # a new monitor has no children yet, so no cycle through it
+    links = Monitor.parents.through.objects
+    seen: set[int] = set()
+    while frontier:
+        if monitor.pk in frontier:
+            raise ValidationError({"parents": "A monitor cannot depend on itself, directly or through its parents."})
+        seen |= frontier
+        frontier = set(links.filter(from_monitor_id__in=frontier).values_list("to_monitor_id", flat=True)) - seen
+
+
+def _differs(monitor: Monitor, name: str, value) -> bool:
+    field = Monitor._meta.get_field(name)
+    if field.is_relation:
+        return getattr(monitor, field.attname) != (value.pk if value is not None else None)
+    return getattr(monitor, name) != value
+
+
+def _check_settings(fields: dict) -> None:
+    unknown = set(fields) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"not monitor settings: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def do_create_monitor(actor: Actor, *, parents: Iterable[Monitor] = (), **settings) -> Monitor:
+    """Create a monitor from SETTINGS (see SETTINGS_FIELDS); ValidationError names the bad fields.
+
+    A probe monitor is checked at once; a heartbeat waits for its first deadline.
+    """
+    _check_settings(settings)
+    monitor = Monitor(**settings)
+    monitor.full_clean()
+    monitor.next_check_at = first_check_at(monitor, timezone.now())
+    monitor.save()
+    monitor.parents.set(parents)
+    record(actor, "monitor.create", monitor, kind=monitor.kind)
+    return monitor
+
+
+@transaction.atomic
+def do_update_monitor(
+    actor: Actor, monitor: Monitor, *, parents: Iterable[Monitor] | None = None, **settings
+) -> Monitor:
+    """Change a monitor's settings; returns the monitor as saved.
+
+    Only the changed settings are written: the state fields belong to the recorder, which may be
+    saving a result right now. A monitor whose settings changed is checked again soon, with them.
+    """
+    _check_settings(settings)
+    monitor = _locked(monitor)
+    changed = [name for name, value in settings.items() if _differs(monitor, name, value)]
+    for name in changed:
+        setattr(monitor, name, settings[name])
+    monitor.full_clean()
+    if parents is not None:
+        parents = list(parents)
+        check_parents(monitor, parents)
+        if {p.pk for p in parents} != set(monitor.parents.values_list("pk", flat=True)):
+            monitor.parents.set(parents)
+            changed.append("parents")
+    if not changed:
+        return monitor
+    fields = [name for name in changed if name != "parents"]
+    if fields and monitor.state != State.PAUSED:
+        monitor.next_check_at = first_check_at(monitor, timezone.now())
+        fields.append("next_check_at")
+    monitor.save(update_fields=[*fields, "updated_at"])
+    record(actor, "monitor.update", monitor, changed=changed)
+    return monitor
+
+
+def _change_state(monitor: Monitor, to_state: str, reason: str, now: datetime) -> StateChange:
+    change = StateChange.objects.create(
+        monitor=monitor, at=now, from_state=monitor.state, to_state=to_state, reason=reason[:300]
+    )
+    monitor.state = to_state
+    monitor.state_changed_at = now
+    monitor.state_reason = reason[:300]
+    return change
+
+
+@transaction.atomic
+def do_pause(actor: Actor, monitor: Monitor) -> Monitor:
+    """Stop checking a monitor: no probe, no alert, until it is resumed.
+
+    An incident the monitor opened stays open: a person pausing during an outage decides its end.
+    """
+    monitor = _locked(monitor)
+    if monitor.state == State.PAUSED:
+        raise ActionError(f"{monitor.name} is paused already.")
+    previous = monitor.state
+    _change_state(monitor, State.PAUSED, f"paused by {actor.label}", timezone.now())
+    monitor.next_check_at = None
+    monitor.save(update_fields=PAUSE_FIELDS)
+    record(actor, "monitor.pause", monitor, previous=previous)
+    return monitor
+
+
+@transaction.atomic
+def do_resume(actor: Actor, monitor: Monitor) -> Monitor:
+    """Check a paused monitor again, from a clean slate: pending until its first outcomes."""
+    monitor = _locked(monitor)
+    if monitor.state != State.PAUSED:
+        raise ActionError(f"{monitor.name} is not paused.")
+    now = timezone.now()
+    _change_state(monitor, State.PENDING, f"resumed by {actor.label}", now)
+    monitor.consecutive_failures = monitor.consecutive_successes = 0
+    monitor.recent_outcomes = ""
+    monitor.flapping = False
+    monitor.next_check_at = first_check_at(monitor, now)
+    monitor.save(update_fields=RESUME_FIELDS)
+    record(actor, "monitor.resume", monitor)
+    return monitor
+
+
+@transaction.atomic
+def do_delete(actor: Actor, monitor: Monitor) -> None:
+    """Delete a monitor with its results and history. An incident it opened stays, for the record."""
+    record(actor, "monitor.delete", monitor, kind=monitor.kind, watched=monitor.target)
+    monitor.delete()
+
+
+def do_test_now(actor: Actor, monitor: Monitor) -> ProbeResult:
+    """Run one probe of MONITOR now and return what it found.
+
+    The result is shown, not recorded: the state machine and the uptime figures see only the
+    scheduled checks, so a person testing cannot push a monitor down or up.
+    """
+    if monitor.is_heartbeat:
+        raise ActionError("A heartbeat monitor has nothing to probe: it waits for pings.")
+    try:
+        probe = monitor.probe()
+    except ProbeConfigError as exc:
+        raise ActionError(f"The monitor's settings are invalid: {exc}") from exc
+    result = run_probes_sync([probe])[0]
+    record(actor, "monitor.test", monitor, state=str(result.state), latency_ms=result.latency_ms)
+    return result
+
+
+@transaction.atomic
+def do_add_maintenance(
+    actor: Actor,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    monitor: Monitor | None = None,
+    component=None,
+    reason: str = "",
+) -> MaintenanceWindow:
+    """Plan a window in which MONITOR (or every monitor of COMPONENT) is checked but alerts nobody."""
+    window = MaintenanceWindow(
+        monitor=monitor, component=component, starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor.user
+    )
+    window.full_clean()
+    window.save()
+    record(actor, "maintenance.add", window, starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
+    return window
+
+
+@transaction.atomic
+def do_change_maintenance(actor: Actor, window: MaintenanceWindow, **fields) -> MaintenanceWindow:
+    """Move or retarget a window (ending it early is setting ends_at to now)."""
+    unknown = set(fields) - set(MAINTENANCE_FIELDS)
+    if unknown:
+        raise TypeError(f"not maintenance window fields: {', '.join(sorted(unknown))}")
+    window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
+    for name, value in fields.items():
+        setattr(window, name, value)
+    window.full_clean()
+    window.save(update_fields=list(fields))
+    record(actor, "maintenance.change", window, changed=sorted(fields))
+    return window
+
+
+@transaction.atomic
+def do_delete_maintenance(actor: Actor, window: MaintenanceWindow) -> None:
+    record(actor, "maintenance.delete", window)
+    window.delete()
+
+
+# --------------------------------------------------------------------------- reads
+
+
+class Check(NamedTuple):
+    """One check as a sparkline draws it."""
+
+    outcome: int
+    latency_ms: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != CheckResult.Outcome.DOWN
+
+
+def latest_results(monitor_ids: Sequence[int], per_monitor: int) -> dict[int, list[Check]]:
+    """The newest PER_MONITOR checks of each monitor, oldest first, in one query.
+
+    A UNION ALL of one small query per monitor, each an index range read of its newest rows
+    (result_monitor_time_idx), so the cost does not grow with the results kept. A window function
+    would number every kept result of every monitor before keeping 30 of each. The subqueries sit
+    in FROM clauses because SQLite allows no ORDER BY or LIMIT on a compound's own members.
+    """
+    if not monitor_ids:
+        return {}
+    table = connection.ops.quote_name(CheckResult._meta.db_table)
+    member = (
+        "SELECT * FROM (SELECT monitor_id, checked_at, outcome, latency_ms FROM {table}"
+        " WHERE monitor_id = %s ORDER BY checked_at DESC LIMIT %s) AS r{n}"
+    )
+    sql = " UNION ALL ".join(member.format(table=table, n=n) for n in range(len(monitor_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for pk in monitor_ids for value in (pk, per_monitor)])
+        rows = cursor.fetchall()
+    # checked_at is only a sort key: a datetime on PostgreSQL, on SQLite the stored text, whose
+    # fixed layout sorts in time order. Raw rows, not models: a page draws 3,000 of them.
+    rows.sort(key=lambda row: row[1])
+    found: dict[int, list[Check]] = {pk: [] for pk in monitor_ids}
+    for monitor_id, _checked_at, outcome, latency_ms in rows:
+        found[monitor_id].append(Check(outcome, latency_ms))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One slice of the response-time chart."""
+
+    start: datetime
+    end: datetime
+    checks: int = 0
+    failures: int = 0
+    avg_ms: float | None = None
+    max_ms: float | None = None
+
+
+def response_times(monitor: Monitor, since: datetime, until: datetime, slices: int) -> list[Bucket]:
+    """MONITOR's checks between SINCE and UNTIL cut into SLICES equal buckets.
+
+    Latency figures count the checks that got an answer: a timed-out check's latency is the
+    timeout, which would draw the limit instead of the service. Failures are counted apart.
+    """
+    width = (until - since) / slices
+    rows = (
+        CheckResult.objects.filter(monitor=monitor, checked_at__gte=since, checked_at__lt=until)
+        .order_by()
+        .values_list("checked_at", "outcome", "latency_ms")
+    )
+    checks, failures, latencies = [0] * slices, [0] * slices, [[] for _ in range(slices)]
+    for checked_at, outcome, latency in rows:
+        n = min(int((checked_at - since) / width), slices - 1)
+        checks[n] += 1
+        if outcome == CheckResult.Outcome.DOWN:
+            failures[n] += 1
+        elif latency is not None:
+            latencies[n].append(latency)
+    return [
+        Bucket(
+            start=since + width * n,
+            end=since + width * (n + 1),
+            checks=checks[n],
+            failures=failures[n],
+            avg_ms=sum(latencies[n]) / len(latencies[n]) if latencies[n] else None,
+            max_ms=max(latencies[n], default=None),
+        )
+        for n in range(slices)
+    ]
+
+
+def merge_buckets(buckets: Sequence[Bucket], size: int) -> list[Bucket]:
+    """Groups of SIZE consecutive buckets as one each (the chart's table shows hours, not minutes)."""
+    merged = []
+    for n in range(0, len(buckets), size):
+        group = buckets[n : n + size]
+        answered = [(b.avg_ms, b.checks - b.failures) for b in group if b.avg_ms is not None]
+        weight = sum(count for _, count in answered)
+        merged.append(
+            Bucket(
+                start=group[0].start,
+                end=group[-1].end,
+                checks=sum(b.checks for b in group),
+                failures=sum(b.failures for b in group),
+                avg_ms=sum(avg * count for avg, count in answered) / weight if weight else None,
+                max_ms=max((b.max_ms for b in group if b.max_ms is not None), default=None),
+            )
+        )
+    return merged
+
+
+# Redundancy: how many of the monitors backing a component are up. The same rule as
+# monitoring.alerting's "redundancy lost": paused monitors are not watched, and a watched
+# monitor counts as up until it is confirmed down.
+WATCHED = ~Q(state=State.PAUSED)
+NOT_DOWN = ~Q(state=State.DOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Redundancy:
+    up: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.up} of {self.total} monitor{'s' if self.total != 1 else ''} up"
+
+    @property
+    def state(self) -> str:
+        """ "up" (all up), "degraded" (redundancy lost) or "down" (none up): the words the badges use."""
+        if self.up == self.total:
+            return "up"
+        return "down" if self.up == 0 else "degraded"
+
+
+def component_redundancy(component_ids: Iterable[int]) -> dict[int, Redundancy]:
+    """Redundancy of each component that has watched monitors, in one query."""
+    rows = (
+        Monitor.objects.filter(WATCHED, component_id__in=list(component_ids))
+        .order_by()
+        .values("component_id")
+        .annotate(total=Count("pk"), up=Count("pk", filter=NOT_DOWN))
+    )
+    return {row["component_id"]: Redundancy(row["up"], row["total"]) for row in rows}
+
+
+def with_redundancy(monitors: QuerySet) -> QuerySet:
+    """MONITORS annotated with redundancy_up and redundancy_total of their component (None without one).
+
+    Two correlated counts in the same query, so a page of monitors costs no extra query.
+    """
+
+    def count(condition: Q):
+        siblings = Monitor.objects.filter(condition, component_id=OuterRef("component_id")).order_by()
+        counted = siblings.values("component_id").annotate(n=Count("pk")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    return monitors.annotate(redundancy_total=count(WATCHED), redundancy_up=count(WATCHED & NOT_DOWN))
+
+
+def redundancy_of(monitor: Monitor) -> Redundancy | None:
+    """The redundancy a with_redundancy() monitor carries; None when it backs no component."""
+    if not monitor.component_id or not getattr(monitor, "redundancy_total", 0):
+        return None
+    return Redundancy(monitor.redundancy_up, monitor.redundancy_total)
