@@ -1,23 +1,31 @@
 """Alert ingestion: Alertmanager webhooks per second through gunicorn, against a trivial view.
 
-    .venv/bin/python bench/alerts.py [--quick]
+    .venv/bin/python bench/alerts.py [--quick] [--compare]
 
 It makes a PostgreSQL database (vigil_bench_alerts, dropped and made again), migrates it,
 creates an Alertmanager integration through the ORM, and starts gunicorn (3 workers of
 4 threads by default) on a free loopback port serving bench/wsgi_bench.py: Vigil plus
 one trivial Django view (GET /bench/ping/), so the figure and its baseline go through
-the same server, workers and middleware. A load generator in this process (asyncio,
-one connection per request, as sync workers close each one) then alternates rounds of
+the same server, workers and middleware. The server runs as in production past one
+machine, on PostgreSQL and Redis (--redis; an empty value runs it without Redis), and a
+flusher process adds the repeats buffered in Redis to the database every --flush-every
+seconds, as beat's task does. A load generator in this process (asyncio, one connection
+per request, as sync workers close each one) then alternates rounds of
 
 - baseline: GET /bench/ping/ (no database), and
 - alerts: real Alertmanager webhooks (the firing fixture, version 4, one alert each):
   mostly repeats of fingerprints Vigil already knows (the dedup path), and 5% new ones
   that join their group's open incident (Alertmanager resends every firing alert of a
   group with each notification of it, so most alerts it sends are repeats),
+- with --compare, the same alerts to a second gunicorn without Redis, where every
+  repeat is written to the database in the request,
 
-each bounded in time and count. At the end it checks the database: one incident per
-group, one alert row per fingerprint, and every accepted webhook counted once.
-The last line printed is JSON: alerts_per_s, baseline_per_s, ratio, errors and more.
+each bounded in time and count. Besides rates it reports the server side's CPU per request
+in each phase (gunicorn's workers, the flusher, the database's backends, Redis), which busy
+neighbours disturb far less than rates. At the end it flushes the buffer and checks the
+database: one incident per group, one alert row per fingerprint, and every accepted webhook
+counted exactly once. The last line printed is JSON: alerts_per_s, baseline_per_s, ratio,
+errors and more.
 """
 
 import argparse
@@ -27,6 +35,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -49,6 +58,11 @@ def parse_args():
     parser.add_argument("--quick", action="store_true", help="a run under a minute")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database")
     parser.add_argument("--database", default="vigil_bench_alerts")
+    # Its keys are prefixed with the database's name, and cleared at the start.
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13", help="Redis URL; empty: no Redis")
+    parser.add_argument("--flush-every", type=float, default=1.0, help="seconds between flushes of the buffer")
+    parser.add_argument("--compare", action="store_true", help="also measure a server without Redis")
+    parser.add_argument("--flusher", action="store_true", help=argparse.SUPPRESS)  # the flusher process itself
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     # Threads overlap each request's database round trips; with one, workers are plain sync ones.
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (over 1: gthread workers)")
@@ -100,8 +114,10 @@ def recreate_database(server_url: str, name: str) -> str:
     return f"{server_url.rstrip('/')}/{name}"
 
 
-def server_environment(database_url: str, port: int, var_dir: str) -> dict:
+def server_environment(database_url: str, redis_url: str, port: int, var_dir: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     env.update(
         DATABASE_URL=database_url,
         DEBUG="0",
@@ -126,9 +142,47 @@ def setup_django(env: dict):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from incidents.integrations.repeats import repeat_buffer
     from incidents.models import Integration
 
+    if repeat_buffer() is not None:
+        repeat_buffer().clear()
     return Integration.objects.create(name="bench", kind=Integration.Kind.ALERTMANAGER)
+
+
+def start_flusher(every: float, env: dict) -> subprocess.Popen:
+    """The flusher process: what beat's flush task does, every EVERY seconds."""
+    command = [sys.executable, __file__, "--flusher", "--flush-every", str(every)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def run_flusher(every: float) -> None:
+    """Flush until terminated, then print what was flushed and the time it took, as JSON."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "vigil.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from incidents.integrations.repeats import flush_repeats
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    flushes = repeats = 0
+    busy = 0.0
+    try:
+        while True:
+            started = time.perf_counter()
+            repeats += flush_repeats().repeats
+            busy += time.perf_counter() - started
+            flushes += 1
+            time.sleep(every)
+    finally:
+        print(json.dumps({"flushes": flushes, "repeats": repeats, "seconds": round(busy, 3)}), flush=True)
+
+
+def stop_flusher(flusher: subprocess.Popen) -> dict:
+    flusher.terminate()
+    out, _ = flusher.communicate(timeout=30)
+    return json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
 
 
 def free_port() -> int:
@@ -153,7 +207,7 @@ def start_gunicorn(port: int, workers: int, threads: int, env: dict, log_path: P
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
 
 
-def wait_until_serving(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+def wait_until_serving(port: int, process: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     request = get_request(port, PING_PATH)
     while time.monotonic() < deadline:
@@ -282,6 +336,58 @@ class AlertMix:
         return self.random.choice(self.known)
 
 
+class ServerCPU:
+    """CPU seconds used by the server side: gunicorn's workers, the flusher, the PostgreSQL
+    backends of the bench database and the Redis server.
+
+    Steadier than rates on a shared machine: busy neighbours slow requests down but hardly
+    change the CPU each takes. Redis may serve others too, which only counts against alerts.
+    """
+
+    def __init__(self, args, servers: "Servers", flusher: subprocess.Popen | None):
+        self.masters = {process.pid for process in servers.processes}
+        self.extra = {flusher.pid: "flusher"} if flusher else {}
+        self.database = args.database
+        self.admin = _admin_connection(args.postgres)
+        if args.redis:
+            import redis
+
+            self.extra[int(redis.Redis.from_url(args.redis).info("server")["process_id"])] = "redis"
+
+    def pids(self) -> dict[int, str]:
+        """Each process to count, and what it is."""
+        pids = dict(self.extra)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) in self.masters:
+                    pids[int(stat.parent.name)] = "gunicorn"
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+        with self.admin.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database])
+            pids.update((pid, "postgres") for (pid,) in cursor.fetchall())
+        return pids
+
+    def snapshot(self) -> dict[int, tuple[str, float]]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for pid, what in self.pids().items():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used[pid] = (what, (int(fields[11]) + int(fields[12])) / ticks)  # utime + stime
+        return used
+
+    @staticmethod
+    def between(before: dict, after: dict) -> dict[str, float]:
+        """CPU seconds by kind of process."""
+        spent: dict[str, float] = {}
+        for pid, (what, seconds) in after.items():
+            spent[what] = spent.get(what, 0.0) + seconds - before.get(pid, (what, 0.0))[1]
+        return spent
+
+
 def summarise(phases: list[dict]) -> dict:
     ok = sum(p["ok"] for p in phases)
     elapsed = sum(p["elapsed"] for p in phases)
@@ -294,10 +400,26 @@ def summarise(phases: list[dict]) -> dict:
         "error_codes": {str(k): v for p in phases for k, v in p["errors"].items()},
         "p50_ms": statistics.median(latencies) * 1000 if latencies else None,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else None,
+        "cpu_ms": sum(sum(p["cpu"].values()) for p in phases) / ok * 1000 if ok else None,
+        "cpu_ms_by": {
+            what: sum(p["cpu"].get(what, 0.0) for p in phases) / ok * 1000 if ok else None
+            for what in sorted({what for p in phases for what in p["cpu"]})
+        },
     }
 
 
 # --- Checks ----------------------------------------------------------------------------------
+
+
+def flush_all() -> bool:
+    """Add every buffered repeat to the database (a no-op without Redis). False if some were left."""
+    from incidents.integrations.repeats import flush_repeats
+
+    for _ in range(5):
+        flushed = flush_repeats()
+        if flushed.complete and not flushed.repeats:
+            return True
+    return False
 
 
 def check_database(integration, groups: int, expected_alert_rows: int, accepted: int) -> dict:
@@ -307,6 +429,7 @@ def check_database(integration, groups: int, expected_alert_rows: int, accepted:
     from incidents.models import Alert, Incident
 
     connection.close()  # a fresh connection after the load
+    flushed = flush_all()
     incidents = Incident.objects.count()
     rows = Alert.objects.filter(integration=integration).count()
     counted = Alert.objects.filter(integration=integration).aggregate(n=Sum("received_count"))["n"] or 0
@@ -314,73 +437,129 @@ def check_database(integration, groups: int, expected_alert_rows: int, accepted:
         "incidents": incidents,
         "alert_rows": rows,
         "received_total": counted,
-        "consistent": incidents == groups and rows == expected_alert_rows and counted == accepted,
+        "consistent": flushed and incidents == groups and rows == expected_alert_rows and counted == accepted,
     }
 
 
 # --- Main ------------------------------------------------------------------------------------
 
 
+class Servers:
+    """gunicorn as configured (PORT), and with --compare a second one without Redis (DB_PORT)."""
+
+    def __init__(self, args, database_url: str, var_dir: str):
+        self.port, self.db_port = free_port(), (free_port() if args.compare else None)
+        self.env = server_environment(database_url, args.redis, self.port, var_dir)
+        self.processes: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
+        self.args = args
+
+    def start(self) -> None:
+        ports = [(self.port, self.env)]
+        if self.db_port:
+            ports.append((self.db_port, {k: v for k, v in self.env.items() if k != "REDIS_URL"}))
+        for port, env in ports:
+            log_path = Path(self.env["VIGIL_VAR_DIR"]) / f"gunicorn-{port}.log"
+            self.processes.append(start_gunicorn(port, self.args.workers, self.args.threads, env, log_path))
+            self.logs.append(log_path)
+        for (port, _), process, log_path in zip(ports, self.processes, self.logs, strict=True):
+            wait_until_serving(port, process, log_path)
+
+    def stop(self) -> None:
+        for server in self.processes:
+            server.terminate()
+        for server in self.processes:
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def measure(args, servers: Servers, integration, cpu: ServerCPU) -> dict:
+    """Seed, warm up, then alternate the measured phases. Returns the phases and what was accepted."""
+    port, concurrency = servers.port, args.concurrency
+
+    def phase(to_port: int, next_request) -> dict:
+        before = cpu.snapshot()
+        result = asyncio.run(load(to_port, next_request, args.seconds, args.max_requests, concurrency))
+        result["cpu"] = cpu.between(before, cpu.snapshot())
+        return result
+
+    path = integration.get_ingest_path()
+    bodies = AlertBodies(args.groups)
+    mix = AlertMix(port, path, bodies, args.known, args.new_fraction)
+    ping = get_request(port, PING_PATH)
+    # Every known fingerprint once: these open one incident per group and are the repeats below.
+    seeding = iter(mix.known)
+    seeded = asyncio.run(load(port, lambda: next(seeding, None), 120, len(mix.known), concurrency))
+    if seeded["errors"]:
+        print(f"seeding errors: {seeded['errors']}\n{servers.logs[0].read_text()[-2000:]}")
+    # Warm every worker on each path (imports, connections) before measuring.
+    asyncio.run(load(port, lambda: ping, 1.0, 10_000, concurrency))
+    warm = asyncio.run(load(port, mix, 1.0, 10_000, concurrency))
+    db_mix = None
+    if servers.db_port:
+        db_mix = AlertMix(servers.db_port, path, bodies, args.known, args.new_fraction, seed=11)
+        db_mix.next_new += 1_000_000  # new alerts of its own, never the other mix's
+        warm_db = asyncio.run(load(servers.db_port, db_mix, 1.0, 10_000, concurrency))
+        warm["ok"] += warm_db["ok"]
+        warm["errors"].update({f"db {k}": v for k, v in warm_db["errors"].items()})
+    phases = {"baseline": [], "alerts": [], "db_alerts": []}
+    accepted = seeded["ok"] + warm["ok"]
+    for round_ in range(1, args.rounds + 1):
+        phases["baseline"].append(phase(port, lambda: ping))
+        phases["alerts"].append(phase(port, mix))
+        line = f"round {round_}: baseline {_rate(phases['baseline'][-1]):.0f} req/s, "
+        line += f"alerts {_rate(phases['alerts'][-1]):.0f} webhooks/s"
+        if db_mix is not None:
+            phases["db_alerts"].append(phase(servers.db_port, db_mix))
+            line += f", without Redis {_rate(phases['db_alerts'][-1]):.0f} webhooks/s"
+        print(line)
+    accepted += sum(p["ok"] for p in phases["alerts"] + phases["db_alerts"])
+    new_sent = mix.new_sent + (db_mix.new_sent if db_mix else 0)
+    setup_errors = sum(seeded["errors"].values()) + sum(warm["errors"].values())
+    return {"phases": phases, "accepted": accepted, "new_sent": new_sent, "setup_errors": setup_errors}
+
+
+def _rate(phase: dict) -> float:
+    return phase["ok"] / phase["elapsed"] if phase["elapsed"] else 0.0
+
+
 def main() -> int:
     args = parse_args()
+    if args.flusher:
+        run_flusher(args.flush_every)
+        return 0
     t0 = time.monotonic()
     database_url = recreate_database(args.postgres, args.database)
-    port = free_port()
     var_dir = tempfile.mkdtemp(prefix="vigil-bench-alerts-")
-    env = server_environment(database_url, port, var_dir)
-    integration = setup_django(env)
+    servers = Servers(args, database_url, var_dir)
+    integration = setup_django(servers.env)
     from django.db import connection
 
     connection.close()
-    log_path = Path(var_dir) / "gunicorn.log"
-    server = start_gunicorn(port, args.workers, args.threads, env, log_path)
+    flusher = start_flusher(args.flush_every, servers.env) if args.redis else None
     try:
-        wait_until_serving(port, server, log_path)
-        path = integration.get_ingest_path()
-        bodies = AlertBodies(args.groups)
-        mix = AlertMix(port, path, bodies, args.known, args.new_fraction)
-        ping = get_request(port, PING_PATH)
+        servers.start()
         print(
-            f"gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
-            f"concurrency {args.concurrency}; "
-            f"{args.rounds} rounds of {args.seconds:g} s each; setup took {time.monotonic() - t0:.1f} s"
+            f"gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1:{servers.port}, "
+            f"{'Redis ' + args.redis + f', flushed every {args.flush_every:g} s' if args.redis else 'without Redis'}; "
+            f"concurrency {args.concurrency}; {args.rounds} rounds of {args.seconds:g} s each; "
+            f"setup took {time.monotonic() - t0:.1f} s"
         )
-
-        # Every known fingerprint once: these open one incident per group and are the repeats below.
-        seeding = iter(mix.known)
-        seeded = asyncio.run(load(port, lambda: next(seeding, None), 120, len(mix.known), args.concurrency))
-        if seeded["errors"]:
-            print(f"seeding errors: {seeded['errors']}\n{log_path.read_text()[-2000:]}")
-        accepted = seeded["ok"]
-        # Warm every worker on both paths (imports, connections) before measuring.
-        asyncio.run(load(port, lambda: ping, 1.0, 10_000, args.concurrency))
-        warm = asyncio.run(load(port, mix, 1.0, 10_000, args.concurrency))
-        accepted += warm["ok"]
-
-        baseline_phases, alert_phases = [], []
-        for round_ in range(1, args.rounds + 1):
-            baseline = asyncio.run(load(port, lambda: ping, args.seconds, args.max_requests, args.concurrency))
-            alerts = asyncio.run(load(port, mix, args.seconds, args.max_requests, args.concurrency))
-            baseline_phases.append(baseline)
-            alert_phases.append(alerts)
-            accepted += alerts["ok"]
-            print(
-                f"round {round_}: baseline {baseline['ok'] / baseline['elapsed']:.0f} req/s, "
-                f"alerts {alerts['ok'] / alerts['elapsed']:.0f} webhooks/s"
-            )
+        run = measure(args, servers, integration, ServerCPU(args, servers, flusher))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        servers.stop()
+        flushes = stop_flusher(flusher) if flusher else {}
 
     # A new alert that failed (an error) may or may not have its row: count rows as sent.
-    check = check_database(integration, args.groups, args.known + mix.new_sent, accepted)
-    base, ingest = summarise(baseline_phases), summarise(alert_phases)
+    check = check_database(integration, args.groups, args.known + run["new_sent"], run["accepted"])
+    phases = run["phases"]
+    base, ingest = summarise(phases["baseline"]), summarise(phases["alerts"])
     ratio = ingest["per_s"] / base["per_s"] if base["per_s"] else 0.0
-    errors = ingest["errors"] + sum(seeded["errors"].values()) + sum(warm["errors"].values())
+    errors = ingest["errors"] + run["setup_errors"]
+    db_path = summarise(phases["db_alerts"]) if phases["db_alerts"] else None
     print(
         f"baseline (trivial Django view): {base['per_s']:.0f} req/s, p50 {base['p50_ms']:.1f} ms, "
         f"errors {base['errors']}"
@@ -390,9 +569,26 @@ def main() -> int:
         f"p50 {ingest['p50_ms']:.1f} ms, p99 {ingest['p99_ms']:.1f} ms, errors {errors}"
     )
     print(f"ratio alerts/baseline: {ratio:.2f}")
+    cpu_ratio = base["cpu_ms"] / ingest["cpu_ms"] if ingest["cpu_ms"] else 0.0
+    print(
+        f"server CPU per request (workers, flusher, PostgreSQL, Redis): baseline {base['cpu_ms']:.2f} ms, "
+        f"alerts {ingest['cpu_ms']:.2f} ms; ratio {cpu_ratio:.2f}"
+    )
+    for name, phase in (("baseline", base), ("alerts", ingest)):
+        print(f"  {name}: " + ", ".join(f"{what} {ms:.2f} ms" for what, ms in phase["cpu_ms_by"].items()))
+    if db_path:
+        errors += db_path["errors"]
+        print(
+            f"without Redis (every repeat an UPDATE): {db_path['per_s']:.0f} alerts/s, "
+            f"p50 {db_path['p50_ms']:.1f} ms, errors {db_path['errors']}, "
+            f"ratio {db_path['per_s'] / base['per_s']:.2f}; server CPU {db_path['cpu_ms']:.2f} ms a request, "
+            f"ratio {base['cpu_ms'] / db_path['cpu_ms']:.2f}"
+        )
+    if flushes:
+        print(f"flusher: {flushes['flushes']} flushes added {flushes['repeats']} repeats in {flushes['seconds']} s")
     print(
         f"database after the run: {check['incidents']} incidents for {args.groups} groups, "
-        f"{check['alert_rows']} alert rows, {check['received_total']} receipts counted for {accepted} accepted: "
+        f"{check['alert_rows']} alert rows, {check['received_total']} receipts counted for {run['accepted']} accepted: "
         f"{'consistent' if check['consistent'] else 'INCONSISTENT'}"
     )
     met = ingest["per_s"] >= GOAL_ALERTS_PER_S and ratio >= GOAL_RATIO
@@ -400,6 +596,10 @@ def main() -> int:
     if not args.keep_db:
         from django.db import connections
 
+        from incidents.integrations.repeats import repeat_buffer
+
+        if repeat_buffer() is not None:
+            repeat_buffer().clear()
         connections.close_all()
         drop_database(args.postgres, args.database)
     result = {
@@ -412,7 +612,16 @@ def main() -> int:
         "alerts_p50_ms": round(ingest["p50_ms"], 2),
         "alerts_p99_ms": round(ingest["p99_ms"], 2),
         "baseline_p50_ms": round(base["p50_ms"], 2),
+        "alerts_cpu_ms": round(ingest["cpu_ms"], 3),
+        "baseline_cpu_ms": round(base["cpu_ms"], 3),
+        "cpu_ratio": round(cpu_ratio, 3),
         "alerts_measured": ingest["ok"],
+        "redis": bool(args.redis),
+        "flush_every_s": args.flush_every if args.redis else None,
+        "flush_seconds": flushes.get("seconds"),
+        "db_path_alerts_per_s": round(db_path["per_s"], 1) if db_path else None,
+        "db_path_ratio": round(db_path["per_s"] / base["per_s"], 3) if db_path else None,
+        "db_path_cpu_ratio": round(base["cpu_ms"] / db_path["cpu_ms"], 3) if db_path else None,
         "new_fraction": args.new_fraction,
         "workers": args.workers,
         "threads": args.threads,

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import escalation
+from .integrations import repeats
 
 
 @shared_task(name="incidents.tasks.escalate", acks_late=True)
@@ -13,3 +14,12 @@ def escalate(incident_id: int, escalation_id: str, step: int) -> bool:
 def escalate_due() -> int:
     """Beat runs this every 15 s: the safety net for a lost or late escalation task."""
     return escalation.run_due()
+
+
+@shared_task(name="incidents.tasks.flush_alert_repeats")
+def flush_alert_repeats() -> int:
+    """Beat runs this every 5 s: repeats of known alerts buffered in Redis into their rows.
+
+    Importing repeats here also connects its signal receivers in the worker, which resolves incidents too.
+    """
+    return repeats.flush_repeats().repeats

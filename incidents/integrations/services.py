@@ -2,18 +2,20 @@
 
 Alerts become incidents only through incidents.services (do_declare, do_resolve);
 this module decides which alert joins which incident and writes the alert rows and
-their timeline rows.
+their timeline rows. With Redis, repeats of known alerts are counted there and added
+to the rows in bulk (repeats.py); the statements every alert's path runs are written out
+in statements.py.
 """
 
-import functools
 import hashlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,11 +27,11 @@ from incidents.models import (
     IncidentEvent,
     Integration,
     Source,
-    Status,
 )
 from incidents.services import ActionError, do_declare, do_resolve
 from vigil.audit import Actor, record
 
+from . import repeats, statements
 from .parsers import ParsedAlert
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,9 @@ class IngestResult:
     incidents_opened: list[int] = field(default_factory=list)
     incidents_joined: list[int] = field(default_factory=list)
     incidents_resolved: list[int] = field(default_factory=list)
+    # Not sent back: fingerprint -> (alert id, incident id) of the alerts now firing in an open
+    # incident, which later repeats may be counted against (repeats.remember).
+    firing: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -103,24 +108,74 @@ def access_integration(kind: str, token: str) -> Integration | None:
 def do_ingest_at(kind: str, token: str, alerts: list[ParsedAlert]) -> IngestResult | None:
     """Take in alerts posted to the URL of KIND and TOKEN. None when no enabled integration has it.
 
-    The hot path comes first: one repeated firing alert, the usual webhook while an alert
-    lasts, is one UPDATE statement that checks the token too; it is atomic by itself, so
-    it goes without the round trips of a transaction. Anything else looks the integration
-    up and goes through do_ingest.
+    With Redis, a payload whose alerts are all known repeats is counted there, with no
+    database query (repeats.py). Anything else goes to the database, and the alerts it
+    finds firing in an open incident are marked in Redis after commit, so that their
+    next repeats are counted there.
     """
     now = timezone.now()
+    read_at = time.monotonic()  # before any database read: repeats.remember checks its age
+    latest = {alert.fingerprint: alert for alert in alerts}  # twice in one payload: counted once, as in do_ingest
+    generation = None
+    if all(alert.firing for alert in alerts):
+        counted, generation = repeats.count(kind, token, list(latest.values()), now)
+        if counted:
+            return IngestResult(alerts=len(alerts), repeated=len(latest))
+    result = _ingest_in_database(kind, token, alerts, now, generation)
+    if result is not None and generation is not None and result.firing:
+        markers = [(latest[fingerprint], *ids) for fingerprint, ids in result.firing.items()]
+        transaction.on_commit(lambda: repeats.remember(kind, token, generation, markers, read_at))
+    return result
+
+
+def _ingest_in_database(
+    kind: str, token: str, alerts: list[ParsedAlert], now: datetime, generation: str | None
+) -> IngestResult | None:
+    """The hot path comes first: one repeated firing alert, the usual webhook while an alert
+    lasts, is one UPDATE statement that checks the token too; it is atomic by itself, so
+    it goes without the round trips of a transaction. Anything else looks the integration
+    up (cached under the token's GENERATION, when Redis gave one) and goes through do_ingest.
+    """
     tried = None
     if len(alerts) == 1 and alerts[0].firing:
-        known = _count_repeat(kind, token, alerts[0], now, hot=True)
+        known = statements.count_repeat(kind, token, alerts[0], now, hot=True)
         if known is not None:
-            integration_id, last_received_at = known
-            _touch(integration_id, last_received_at, now)
-            return IngestResult(alerts=1, repeated=1)
+            _touch(known.integration_id, known.integration_received_at, now)
+            result = IngestResult(alerts=1, repeated=1)
+            result.firing[alerts[0].fingerprint] = (known.alert_id, known.incident_id)
+            return result
         tried = alerts[0].fingerprint
-    integration = access_integration(kind, token)
+    integration = _integration_at(kind, token, generation)
     if integration is None:
         return None
+    if tried is not None and (joined := _join_open_incident(integration, alerts[0], now)):
+        return joined
     return do_ingest(integration, alerts, now, not_repeated=tried)
+
+
+def _join_open_incident(integration: Integration, parsed: ParsedAlert, now: datetime) -> IngestResult | None:
+    """A new alert joining its group's open incident in one statement (statements.join_open_incident)."""
+    event = _alert_event(integration, 0, 0, parsed.fingerprint, f"Alert firing: {parsed.title}")
+    joined = statements.join_open_incident(
+        integration, parsed, dedup_key_for(integration, parsed.group_key), event, now
+    )
+    if joined is None:
+        return None
+    _touch_integration(integration, now)
+    result = IngestResult(alerts=1, new=1, incidents_joined=[joined[1]])
+    result.firing[parsed.fingerprint] = joined
+    return result
+
+
+def _integration_at(kind: str, token: str, generation: str | None) -> Integration | None:
+    if generation is None:
+        return access_integration(kind, token)
+    integration = repeats.cached_integration(kind, token, generation)
+    if integration is None:
+        integration = access_integration(kind, token)
+        if integration is not None:
+            repeats.cache_integration(kind, token, generation, integration)
+    return integration
 
 
 def do_ingest(
@@ -150,8 +205,11 @@ def do_ingest(
                 incident_id = _take_resolved(integration, parsed, now, result)
                 if incident_id is not None:
                     losing_alerts.add(incident_id)
-            elif parsed.fingerprint != not_repeated and _count_repeat(integration.kind, integration.token, parsed, now):
+            elif parsed.fingerprint != not_repeated and (
+                known := statements.count_repeat(integration.kind, integration.token, parsed, now)
+            ):
                 result.repeated += 1
+                result.firing[parsed.fingerprint] = (known.alert_id, known.incident_id)
             else:
                 new[parsed.group_key].append(parsed)
         for group_key in sorted(new):
@@ -160,103 +218,8 @@ def do_ingest(
         if integration.auto_resolve:
             for incident_id in sorted(losing_alerts):
                 _auto_resolve(integration, incident_id, result)
-        _touch(integration.pk, integration.last_received_at, now)
+        _touch_integration(integration, now)
     return result
-
-
-@functools.cache
-def _repeat_sql(placeholders: tuple[str, ...] = ("%s",) * 9) -> str:
-    alert, integration, incident = (model._meta.db_table for model in (Alert, Integration, Incident))
-    now, title, annotations, fingerprint, firing, token, kind, enabled, resolved = placeholders
-    # Table names come from the models; every value is a parameter.
-    return f"""
-        UPDATE {alert}
-        SET received_count = received_count + 1, last_received_at = {now}, title = {title}, annotations = {annotations}
-        WHERE fingerprint = {fingerprint} AND status = {firing}
-          AND integration_id = (
-            SELECT id FROM {integration} WHERE token = {token} AND kind = {kind} AND enabled = {enabled}
-          )
-          AND EXISTS (
-            SELECT 1 FROM {incident} WHERE {incident}.id = {alert}.incident_id AND {incident}.status <> {resolved}
-          )
-        RETURNING integration_id,
-          (SELECT last_received_at FROM {integration} WHERE {integration}.id = {alert}.integration_id)
-    """  # noqa: S608
-
-
-# The hot path's statement, prepared once per PostgreSQL session (_execute_prepared_repeat).
-REPEAT_STATEMENT = "vigil_alert_repeat"
-REPEAT_TYPES = "timestamptz, text, jsonb, text, text, text, text, boolean, text"
-UNDEFINED_PREPARED_STATEMENT = "26000"
-
-
-def _count_repeat(
-    kind: str, token: str, parsed: ParsedAlert, now: datetime, hot: bool = False
-) -> tuple[int, datetime | None] | None:
-    """Count a known firing alert whose incident is open, in one statement.
-
-    Returns (integration id, integration.last_received_at), or None if there is no such
-    row (or no enabled integration of KIND has TOKEN). At most one row matches: the
-    partial unique constraint alert_one_firing_per_fingerprint, whose index this UPDATE
-    uses, relies on the same condition. It is SQL because on the hot path compiling the
-    ORM's version cost more than running it (bench/alerts.py).
-    """
-    field = Alert._meta.get_field
-    params = [
-        field("last_received_at").get_db_prep_save(now, connection),
-        parsed.title,
-        field("annotations").get_db_prep_save(parsed.annotations, connection),
-        parsed.fingerprint,
-        Alert.Status.FIRING.value,
-        token,
-        kind,
-        True,
-        Status.RESOLVED.value,
-    ]
-    if hot and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        row = _execute_prepared_repeat(params)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_repeat_sql(), params)
-            row = cursor.fetchone()
-    if row is None:
-        return None
-    return row[0], _as_aware(row[1])
-
-
-def _execute_prepared_repeat(params: list):
-    """The hot path on PostgreSQL, outside any transaction: two savings, measured by bench/alerts.py.
-
-    - The statement is prepared once per session, so it is not planned again each time
-      (half the database's work for a repeat). A session that lost it (a pooler's
-      DISCARD ALL) prepares it again.
-    - It commits without waiting for the WAL flush (synchronous_commit off for this one
-      statement): the wait was most of a repeat's time. A database crash can then lose
-      the last fraction of a second of repeat counts and times; never an alert row, an
-      incident or a resolution, which commit as usual. The sender repeats the alert anyway.
-    """
-    arguments = ", ".join(["%s"] * len(params))
-    # Two statements in one query run as one implicit transaction: SET LOCAL applies to it alone.
-    sql = f"SET LOCAL synchronous_commit TO OFF; EXECUTE {REPEAT_STATEMENT} ({arguments})"
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(sql, params)
-        except DatabaseError as exc:
-            if getattr(exc.__cause__, "pgcode", None) != UNDEFINED_PREPARED_STATEMENT:
-                raise
-            numbered = tuple(f"${n}" for n in range(1, len(params) + 1))
-            cursor.execute(f"PREPARE {REPEAT_STATEMENT} ({REPEAT_TYPES}) AS {_repeat_sql(numbered)}")
-            cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _as_aware(value) -> datetime | None:
-    """A datetime read by raw SQL: SQLite returns text, naive and in UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
 
 
 def _take_new(
@@ -264,7 +227,7 @@ def _take_new(
 ) -> None:
     """Rows for a group's new firing alerts (in payload order), in the group's open incident, opened if need be."""
     first = alerts[0]
-    incident, created = _open_incident(
+    incident_id, created = _open_incident(
         integration,
         dedup_key_for(integration, group_key),
         title=first.title[: Incident._meta.get_field("title").max_length],
@@ -273,75 +236,58 @@ def _take_new(
     )
     joined = {}
     for parsed in sorted(alerts, key=lambda alert: alert.fingerprint):  # the lock order
-        row = _create_firing(integration, parsed, incident, now) or _refire(integration, parsed, incident, now)
-        if row is None:
+        alert_id = statements.create_firing(integration, parsed, incident_id, now) or _refire(
+            integration, parsed, incident_id, now
+        )
+        if alert_id is None:
             result.repeated += 1
         else:
             result.new += 1
-            joined[parsed.fingerprint] = row
+            joined[parsed.fingerprint] = alert_id
+            result.firing[parsed.fingerprint] = (alert_id, incident_id)
     if created:
-        result.incidents_opened.append(incident.pk)
+        result.incidents_opened.append(incident_id)
     elif joined:
-        result.incidents_joined.append(incident.pk)
+        result.incidents_joined.append(incident_id)
         IncidentEvent.objects.bulk_create(
-            _alert_event(integration, incident.pk, joined[parsed.fingerprint], f"Alert firing: {parsed.title}")
-            for parsed in alerts
-            if parsed.fingerprint in joined
+            _alert_event(integration, incident_id, joined[a.fingerprint], a.fingerprint, f"Alert firing: {a.title}")
+            for a in alerts
+            if a.fingerprint in joined
         )
 
 
-def _create_firing(integration: Integration, parsed: ParsedAlert, incident: Incident, now: datetime) -> Alert | None:
-    """A new firing row in INCIDENT, or None if the alert already has one."""
-    try:
-        with transaction.atomic():
-            return Alert.objects.create(
-                integration=integration,
-                fingerprint=parsed.fingerprint,
-                group_key=parsed.group_key,
-                status=Alert.Status.FIRING,
-                title=parsed.title,
-                labels=parsed.labels,
-                annotations=parsed.annotations,
-                source_url=parsed.source_url,
-                incident=incident,
-                starts_at=parsed.starts_at or now,
-                last_received_at=now,
-            )
-    except IntegrityError:
-        # alert_one_firing_per_fingerprint: the alert has a firing row already.
-        return None
-
-
-def _refire(integration: Integration, parsed: ParsedAlert, incident: Incident, now: datetime) -> Alert | None:
-    """The alert's firing row exists. Returns it, moved into INCIDENT, or None if it was only a repeat."""
+def _refire(integration: Integration, parsed: ParsedAlert, incident_id: int, now: datetime) -> int | None:
+    """The alert's firing row exists. Returns its id, moved into the incident, or None if it was only a repeat."""
     # Another request may have committed the row a moment ago: then it is a repeat.
-    if _count_repeat(integration.kind, integration.token, parsed, now):
+    if statements.count_repeat(integration.kind, integration.token, parsed, now):
         return None
     # Its incident was resolved (say by hand) while it kept firing: it joins this one.
     firing = Alert.objects.select_for_update().filter(
         integration=integration, fingerprint=parsed.fingerprint, status=Alert.Status.FIRING
     )
-    row = firing.get()
-    firing.filter(pk=row.pk).update(
-        incident=incident,
+    alert_id = firing.values_list("pk", flat=True).get()
+    firing.filter(pk=alert_id).update(
+        incident_id=incident_id,
         received_count=F("received_count") + 1,
         last_received_at=now,
         title=parsed.title,
         annotations=parsed.annotations,
     )
-    return row
+    return alert_id
 
 
-def _open_incident(integration: Integration, dedup_key: str, **fields) -> tuple[Incident, bool]:
-    """The open incident with DEDUP_KEY, locked, or a new one. Returns (incident, created)."""
+def _open_incident(integration: Integration, dedup_key: str, **fields) -> tuple[int, bool]:
+    """The open incident with DEDUP_KEY, locked, or a new one. Returns (its id, created)."""
     for _ in range(3):
         # Lock the incident before joining it: an auto-resolve running now either finishes
         # first (then this finds none and opens a new one) or sees the new alert.
-        incident = Incident.objects.open().select_for_update().only("id", "status").filter(dedup_key=dedup_key).first()
-        if incident is not None:
-            return incident, False
+        incident_id = statements.lock_open_incident(dedup_key)
+        if incident_id is not None:
+            return incident_id, False
         if integration.escalation_policy_id:
-            fields["escalation_policy"] = integration.escalation_policy  # paging starts with the incident
+            # Paging starts with the incident. Read now: the integration may be cached (_integration_at),
+            # and the policy edited or deleted since.
+            fields["escalation_policy"] = EscalationPolicy.objects.filter(pk=integration.escalation_policy_id).first()
         incident, created = do_declare(
             actor_for(integration),
             dedup_key=dedup_key,
@@ -350,9 +296,9 @@ def _open_incident(integration: Integration, dedup_key: str, **fields) -> tuple[
             **fields,
         )
         if created:
-            return incident, True
+            return incident.pk, True
         # Another request opened it a moment ago: lock and join it on the next round.
-    return incident, False
+    return incident.pk, False
 
 
 def _take_resolved(integration: Integration, parsed: ParsedAlert, now: datetime, result: IngestResult) -> int | None:
@@ -368,10 +314,11 @@ def _take_resolved(integration: Integration, parsed: ParsedAlert, now: datetime,
     Alert.objects.filter(pk=row.pk).update(
         status=Alert.Status.RESOLVED, ends_at=parsed.ends_at or now, last_received_at=now
     )
+    repeats.forget_alerts([row.pk])
     result.resolved += 1
     if row.incident_id is None:
         return None
-    _alert_event(integration, row.incident_id, row, f"Alert resolved: {row.title}").save()
+    _alert_event(integration, row.incident_id, row.pk, row.fingerprint, f"Alert resolved: {row.title}").save()
     return row.incident_id
 
 
@@ -386,20 +333,29 @@ def _auto_resolve(integration: Integration, incident_id: int, result: IngestResu
     result.incidents_resolved.append(incident.pk)
 
 
-def _alert_event(integration: Integration, incident_id: int, row: Alert, message: str) -> IncidentEvent:
+def _alert_event(
+    integration: Integration, incident_id: int, alert_id: int, fingerprint: str, message: str
+) -> IncidentEvent:
     """The timeline row (unsaved) of an alert joining or leaving an incident."""
     return IncidentEvent(
         incident_id=incident_id,
         kind=IncidentEvent.Kind.ALERT,
         message=message,
         actor_label=actor_for(integration).label,
-        data={"alert": row.pk, "fingerprint": row.fingerprint, "integration": integration.pk},
+        data={"alert": alert_id, "fingerprint": fingerprint, "integration": integration.pk},
     )
 
 
-def _touch(integration_id: int, last_received_at: datetime | None, now: datetime) -> None:
+def _touch(integration_id: int, last_received_at: datetime | None, now: datetime) -> bool:
     if last_received_at is None or now - last_received_at >= LAST_RECEIVED_RESOLUTION:
         Integration.objects.filter(pk=integration_id).update(last_received_at=now)
+        return True
+    return False
+
+
+def _touch_integration(integration: Integration, now: datetime) -> None:
+    if _touch(integration.pk, integration.last_received_at, now):
+        integration.last_received_at = now  # it may be cached, and reused (_integration_at)
 
 
 # --- Managing integrations -------------------------------------------------------------
@@ -457,6 +413,7 @@ def do_update_integration(actor: Actor, integration: Integration, **changes) -> 
 @transaction.atomic
 def do_rotate_token(actor: Actor, integration: Integration) -> Integration:
     """A new secret URL. The old one answers 404 from now on."""
+    repeats.forget_token(integration.token)
     integration.token = Integration._meta.get_field("token").get_default()
     integration.save(update_fields=["token"])
     record(actor, "integration.rotate_token", integration)  # never the token itself

@@ -14,7 +14,7 @@ from incidents.models import Alert, Integration
 from vigil.access import permission_required
 from vigil.audit import Actor
 
-from . import parsers, services
+from . import parsers, repeats, services
 from .forms import IntegrationEditForm, IntegrationForm
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def _refuse_payload(kind: str, token: str, exc: Exception) -> JsonResponse:
 
 @permission_required("incidents.view_integration")
 def integration_list(request):
+    repeats.flush_repeats(wait=False)  # the last-received times shown include buffered repeats
     integrations = Integration.objects.annotate(
         firing=Count("alerts", filter=Q(alerts__status=Alert.Status.FIRING))
     ).order_by("name", "pk")
@@ -105,6 +106,7 @@ def integration_create(request):
 def _detail(request, integration: Integration, form=None, status: int = 200):
     if form is None and request.user.has_perm("incidents.change_integration"):
         form = IntegrationEditForm(instance=integration)
+    repeats.flush_repeats(wait=False)  # the counts shown include buffered repeats
     alerts = integration.alerts.select_related("incident").order_by("-last_received_at", "-pk")[:RECENT_ALERTS]
     context = {
         "integration": integration,

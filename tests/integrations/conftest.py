@@ -5,10 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 import incidents.integrations
+from incidents.integrations import repeats
 from incidents.models import Integration
+from tests.conftest import need
 
 FIXTURES = Path(incidents.integrations.__file__).resolve().parent / "fixtures"
 
@@ -47,3 +50,33 @@ def grafana(make_integration):
 @pytest.fixture
 def generic(make_integration):
     return make_integration(Integration.Kind.GENERIC, name="Cron jobs")
+
+
+@pytest.fixture(autouse=True)
+def redis_not_paused(monkeypatch):
+    """A test that made Redis fail must not send the next tests to the database path."""
+    monkeypatch.setattr(repeats, "_paused_until", 0.0)
+
+
+@pytest.fixture
+def without_redis(settings):
+    """The database path for every repeat: as on SQLite, or on PostgreSQL without Redis."""
+    settings.REDIS_URL = ""
+
+
+@pytest.fixture
+def postgres():
+    need("PostgreSQL", connection.vendor == "postgresql", "this is PostgreSQL's path (set DATABASE_URL)")
+
+
+@pytest.fixture
+def buffer(postgres, redis_url, settings, transactional_db):
+    """Repeats counted in Redis (PostgreSQL and Redis), from an empty buffer.
+
+    Transactional: markers are written, and flushes commit, after a commit.
+    """
+    settings.REDIS_URL = redis_url
+    buffer = repeats.repeat_buffer()
+    buffer.clear()
+    yield buffer
+    buffer.clear()

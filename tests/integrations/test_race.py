@@ -1,7 +1,8 @@
 """Identical alerts arriving at the same moment: the database's unique constraints keep one of each.
 
 Threads post through the real view, each on its own connection. SQLite serialises
-writers, so the race is only real on PostgreSQL.
+writers, so the race is only real on PostgreSQL. Each race runs with repeats counted in
+the database, and in Redis (flushed before the counts are read).
 """
 
 import threading
@@ -9,17 +10,17 @@ import threading
 import pytest
 from django.db import connection
 
+from incidents.integrations.repeats import flush_repeats
 from incidents.models import Alert, Incident
-from tests.conftest import need
 
 from .conftest import payload, post
 
 THREADS = 6
 
 
-@pytest.fixture
-def postgres():
-    need("PostgreSQL", connection.vendor == "postgresql", "this race is tested on PostgreSQL (set DATABASE_URL)")
+@pytest.fixture(params=["database", "redis"], autouse=True)
+def repeats_in(request):
+    request.getfixturevalue("buffer" if request.param == "redis" else "without_redis")
 
 
 def _at_once(*bodies_by_thread):
@@ -48,6 +49,7 @@ def _at_once(*bodies_by_thread):
 def test_it_opens_one_incident_for_identical_alerts_arriving_together(postgres, transactional_db, alertmanager):
     codes = _at_once(*[(alertmanager, payload("alertmanager", "firing"))] * THREADS)
     assert codes == [200] * THREADS
+    assert flush_repeats().complete
     assert Incident.objects.count() == 1
     alert = Alert.objects.get()
     assert alert.status == "firing"
