@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -12,7 +14,7 @@ from vigil.access import login_required, permission_required
 from vigil.audit import Actor, client_ip
 from vigil.services import worker_status
 
-from . import paging, services
+from . import paging, services, signals
 from .forms import (
     ComponentsForm,
     DeclareForm,
@@ -26,6 +28,8 @@ from .forms import (
     WarRoomForm,
 )
 from .models import Component, Incident, Page, Severity, SeverityDefinition, Status
+
+logger = logging.getLogger(__name__)
 
 
 def _filtered_incidents(params):
@@ -99,10 +103,22 @@ def _detail_context(incident: Incident, **forms) -> dict:
     return context
 
 
+def _panels(request, incident: Incident) -> list[str]:
+    """What other apps add to the incident page (signals.incident_page_panels)."""
+    panels = []
+    answers = signals.incident_page_panels.send_robust(sender=Incident, incident=incident, request=request)
+    for receiver, result in answers:
+        if isinstance(result, Exception):
+            logger.error("Incident page panel %r failed", receiver, exc_info=result)
+        elif result:
+            panels.append(result)
+    return panels
+
+
 @permission_required("incidents.view_incident")
 def incident_detail(request, pk: int):
     incident = _access_incident(pk)
-    return render(request, "incidents/detail.html", _detail_context(incident))
+    return render(request, "incidents/detail.html", {**_detail_context(incident), "panels": _panels(request, incident)})
 
 
 @permission_required("incidents.add_incident")
@@ -124,7 +140,8 @@ def _act(request, pk: int, action, success: str, form_class=None, form_name: str
         form = form_class(request.POST, **extra)
         if not form.is_valid():
             messages.error(request, "Please correct the errors below.")
-            return render(request, "incidents/detail.html", _detail_context(incident, **{form_name: form}), status=400)
+            context = {**_detail_context(incident, **{form_name: form}), "panels": _panels(request, incident)}
+            return render(request, "incidents/detail.html", context, status=400)
         kwargs = to_kwargs(form) if to_kwargs else form.cleaned_data
     try:
         action(Actor.from_request(request), incident, **kwargs)

@@ -1,0 +1,105 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Backup, CallTreeLevel, Drill, DRPlan, Step, Vendor
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = DRPlan
+        fields = [
+            "name", "description", "components", "owner", "approver", "rto_minutes", "rpo_minutes",
+            "review_every_days", "vendors",
+        ]  # fmt: skip
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = people
+        self.fields["approver"].queryset = people
+
+
+class StepForm(forms.ModelForm):
+    link = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Step
+        fields = ["section", "title", "instructions", "owner_role", "expected_minutes", "command", "link", "position"]
+        widgets = {
+            "instructions": forms.Textarea(attrs={"rows": 6}),
+            "command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].required = False
+        self.fields["position"].help_text = "Order in the plan. Empty: after the last step."
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    changes = forms.CharField(
+        label="What changed", max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Or 'no change'."
+    )
+
+
+class BackupForm(forms.ModelForm):
+    class Meta:
+        model = Backup
+        fields = [
+            "system", "contents", "method", "frequency_minutes", "retention_days", "location", "plans",
+            "last_success_at", "last_restore_verified_at", "last_restore_minutes",
+        ]  # fmt: skip
+        widgets = {
+            "last_success_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "last_restore_verified_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+
+class CallTreeLevelForm(forms.ModelForm):
+    class Meta:
+        model = CallTreeLevel
+        fields = ["position", "people", "escalate_after_minutes", "when"]
+
+
+class VendorForm(forms.ModelForm):
+    class Meta:
+        model = Vendor
+        fields = ["stakeholder", "account_number", "sla", "escalation_path"]
+        widgets = {"escalation_path": forms.Textarea(attrs={"rows": 3})}
+
+
+class DrillForm(forms.ModelForm):
+    class Meta:
+        model = Drill
+        fields = ["scenario", "scheduled_for", "repeat_every_days", "participants"]
+        widgets = {"scheduled_for": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = get_user_model().objects.filter(is_active=True)
+
+
+class StepFinishForm(forms.Form):
+    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 1}))
+    problem = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class DrillFinishForm(forms.Form):
+    data_loss_minutes = forms.IntegerField(
+        label="Data-loss window (minutes)",
+        min_value=0,
+        max_value=365 * 24 * 60,
+        help_text="How old was the newest data after recovery?",
+    )
+    findings = forms.CharField(required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachPlanForm(forms.Form):
+    plan = forms.ModelChoiceField(
+        queryset=DRPlan.objects.exclude(status=DRPlan.Status.RETIRED).filter(versions__isnull=False).distinct()
+    )

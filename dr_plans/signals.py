@@ -1,0 +1,18 @@
+"""What the DR-plans app announces. comms (or anything else) listens; this app sends no mail itself.
+
+Each is sent after the transaction that made the change commits, with sender=DRPlan or Drill:
+- review_due: plan=<DRPlan>, due_at=<datetime>, overdue=<bool>. Sent once per plan, due date and kind
+  (due soon, overdue) by the daily sweep (dr_plans.tasks.remind_reviews); the owner is plan.owner.
+- plan_reviewed: plan, review=<PlanReview>, actor.
+- plan_approved: plan, version=<PlanVersion>, actor.
+- drill_scheduled: drill=<Drill>, actor. The participants are drill.participants.
+- drill_finished: drill, actor.
+"""
+
+from django.dispatch import Signal
+
+review_due = Signal()
+plan_reviewed = Signal()
+plan_approved = Signal()
+drill_scheduled = Signal()
+drill_finished = Signal()
