@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Stakeholder, StakeholderGroup
+from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup
 
 
 @admin.register(StakeholderGroup)
@@ -14,4 +14,37 @@ class StakeholderAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "kind", "email", "phone"]
     list_filter = ["kind", "groups"]
     search_fields = ["name", "organisation", "email", "phone"]
-    filter_horizontal = ["groups"]
+    filter_horizontal = ["groups", "components"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "url", "enabled"]
+    list_filter = ["kind", "enabled"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["user", "phone"]
+    search_fields = ["user__username", "phone"]
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin):
+    list_display = ["user", "medium", "delay_minutes"]
+    list_filter = ["medium"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: the outbox changes only through comms.outbox and comms.services."""
+
+    list_display = ["created_at", "channel", "medium", "destination", "state", "attempts"]
+    list_filter = ["state", "channel", "medium"]
+    search_fields = ["destination", "provider_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -4,7 +4,19 @@ from django.apps import AppConfig
 class CommsConfig(AppConfig):
     name = "comms"
     verbose_name = "Communications"
-    responder_models: list[str] = []
+    # What a responder may add and change (vigil.roles): who hears an incident, and their own paging rules.
+    responder_models = ["incidentaudience", "notificationrule", "contact"]
+    # Retrying failed messages by hand is a responder's job during an incident.
+    responder_permissions = ["retry_notification"]
+
+    def ready(self) -> None:
+        from incidents import signals
+
+        from . import receivers
+
+        signals.incident_update_posted.connect(receivers.on_update_posted, dispatch_uid="comms.update_posted")
+        signals.page_requested.connect(receivers.on_page_requested, dispatch_uid="comms.page_requested")
+        signals.incident_page_panels.connect(receivers.incident_page_panel, dispatch_uid="comms.incident_panel")
 
     def seed_demo(self) -> None:
         from .demo import seed

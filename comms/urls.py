@@ -3,4 +3,12 @@ from django.urls import path
 from . import views
 
 app_name = "comms"
-urlpatterns = [path("", views.stakeholder_list, name="stakeholders")]
+urlpatterns = [
+    path("", views.stakeholder_list, name="stakeholders"),
+    path("stakeholders/import/", views.stakeholder_import, name="import"),
+    path("stakeholders/export.csv", views.stakeholder_export, name="export"),
+    path("outbox/", views.outbox, name="outbox"),
+    path("outbox/retry/", views.retry, name="retry"),
+    path("incidents/<int:pk>/", views.incident_comms, name="incident"),
+    path("hooks/twilio/voice-ack/<str:token>/", views.voice_ack, name="voice_ack"),
+]

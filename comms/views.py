@@ -1,16 +1,164 @@
+import io
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db.models import Count
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
 
+from incidents import paging
 from incidents.models import Component, Incident
+from incidents.services import ActionError, do_acknowledge
 from vigil.access import permission_required
+from vigil.audit import Actor
 
-from .models import Stakeholder, StakeholderGroup
+from . import csvio, services
+from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm
+from .models import Notification, Stakeholder, StakeholderGroup, State
+from .progress import update_counts
+
+logger = logging.getLogger(__name__)
 
 
 @permission_required("comms.view_stakeholder")
 def stakeholder_list(request):
     page = Paginator(Stakeholder.objects.prefetch_related("groups"), 100).get_page(request.GET.get("page"))
     return render(request, "comms/stakeholders.html", {"page": page, "groups": StakeholderGroup.objects.all()})
+
+
+@permission_required("comms.view_stakeholder")
+def stakeholder_export(request):
+    out = io.StringIO()
+    csvio.write(Stakeholder.objects.order_by("pk"), out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="stakeholders-{timezone.now():%Y%m%d}.csv"'
+    return response
+
+
+@permission_required("comms.add_stakeholder")
+def stakeholder_import(request):
+    """Upload, preview (every bad row with its reasons), then import the good rows."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["text"]
+        try:
+            if form.cleaned_data["confirm"]:
+                rows, created, updated = services.do_import_stakeholders(Actor.from_request(request), text)
+                messages.success(request, f"Imported: {created} created, {updated} updated, {_bad(rows)} skipped.")
+                return redirect("comms:stakeholders")
+            rows = csvio.read(text)
+        except csvio.CsvError as exc:
+            form.add_error(None, str(exc))
+            return render(request, "comms/import.html", context, status=400)
+        bad = [row for row in rows if row.errors]
+        context.update(bad=bad, good=len(rows) - len(bad), confirm=ImportForm(initial={"text": text, "confirm": True}))
+    elif request.method == "POST":
+        return render(request, "comms/import.html", context, status=400)
+    return render(request, "comms/import.html", context)
+
+
+def _bad(rows) -> int:
+    return sum(1 for row in rows if row.errors)
+
+
+@permission_required("comms.view_notification")
+def outbox(request):
+    """Every outbox row; the sandbox's are what would have been sent. ?state=failed is the Failed view."""
+    filters = OutboxFilterForm(request.GET)
+    rows = filters.filter(Notification.objects.select_related("stakeholder", "update__incident"))
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    counts = dict(Notification.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    states = [(value, label, counts.get(value, 0)) for value, label in State.choices]
+    context = {"page": page, "filters": filters, "states": states}
+    return render(request, "comms/outbox.html", context)
+
+
+@require_POST
+@permission_required("comms.retry_notification")
+def retry(request):
+    form = RetryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose failed messages to retry.")
+        return redirect(f"{_outbox_url()}?state=failed")
+    chosen = Notification.objects.filter(state=State.FAILED)
+    if not form.cleaned_data["all_failed"]:
+        chosen = chosen.filter(pk__in=[n.pk for n in form.cleaned_data["ids"]])
+    count = services.do_retry(Actor.from_request(request), chosen)
+    messages.success(request, f"Queued {count} message{'s' if count != 1 else ''} again.")
+    return redirect(f"{_outbox_url()}?state=failed")
+
+
+def _outbox_url() -> str:
+    return reverse("comms:outbox")
+
+
+@permission_required("incidents.view_incident")
+def incident_comms(request, pk: int):
+    """Who hears this incident, and how far each update's fan-out has gone."""
+    incident = get_object_or_404(Incident, pk=pk)
+    audience = getattr(incident, "audience", None)
+    form = AudienceForm(request.POST or None, initial={"groups": audience.groups.all() if audience else []})
+    if request.method == "POST":
+        if not request.user.has_perm("comms.change_incidentaudience"):
+            return HttpResponseForbidden("Your role does not allow choosing the audience.")
+        if form.is_valid():
+            services.do_set_audience(Actor.from_request(request), incident, form.cleaned_data["groups"])
+            messages.success(request, "Audience saved.")
+            return redirect("comms:incident", pk=pk)
+    updates = [(u, update_counts(u)) for u in incident.updates.all()]
+    return render(request, "comms/incident.html", {"incident": incident, "form": form, "updates": updates})
+
+
+# --- Twilio webhooks: no login, the X-Twilio-Signature is the credential ---------------
+
+
+def twilio_signature_ok(request) -> bool:
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    url = settings.VIGIL_BASE_URL + request.get_full_path()
+    return bool(settings.TWILIO_AUTH_TOKEN) and validator.validate(
+        url, request.POST.dict(), request.headers.get("X-Twilio-Signature", "")
+    )
+
+
+@csrf_exempt
+@require_POST
+def voice_ack(request, token: str):
+    """Twilio posts the digit pressed during a voice page; 1 acknowledges the incident as the paged person."""
+    if not twilio_signature_ok(request):
+        return HttpResponseForbidden("Bad Twilio signature.")
+    answer = VoiceResponse()
+    if request.POST.get("Digits") != "1":
+        answer.say("Not acknowledged. Goodbye.")
+        return HttpResponse(str(answer), content_type="text/xml")
+    answer.say(_acknowledge(token))
+    return HttpResponse(str(answer), content_type="text/xml")
+
+
+def _acknowledge(token: str) -> str:
+    try:
+        incident_id, user_id = paging.read_ack_token(token)
+    except signing.BadSignature:
+        return "This page has expired."
+    incident = Incident.objects.filter(pk=incident_id).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if incident is None or user is None:
+        return "This page is no longer valid."
+    try:
+        do_acknowledge(Actor(user=user, via="voice"), incident)
+    except ActionError as exc:
+        return str(exc)
+    return "Acknowledged. Thank you."
 
 
 def status_page(request):

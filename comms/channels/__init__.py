@@ -1,0 +1,54 @@
+"""The channels, by kind, and which one carries each medium.
+
+A medium (email, SMS, voice) goes by the provider whose keys are set, else by the
+sandbox, which sends nothing and shows the message on the Outbox page. With
+VIGIL_COMMS_SANDBOX on, everything goes to the sandbox (a staging install).
+"""
+
+from django.conf import settings
+
+from .base import Channel, DeliveryError, Message
+from .sandbox import SandboxChannel
+from .sendgrid import SendGridChannel
+from .smtp import SmtpChannel
+from .twilio import TwilioSmsChannel, TwilioVoiceChannel
+from .webhook import MastodonChannel, SlackChannel, WebhookChannel
+
+CHANNELS: dict[str, type[Channel]] = {
+    cls.kind: cls
+    for cls in (
+        SandboxChannel,
+        SendGridChannel,
+        SmtpChannel,
+        TwilioSmsChannel,
+        TwilioVoiceChannel,
+        WebhookChannel,
+        SlackChannel,
+        MastodonChannel,
+    )
+}
+
+
+def get_channel(kind: str) -> Channel:
+    return CHANNELS[kind]()
+
+
+def _twilio_ready() -> bool:
+    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER)
+
+
+def channel_for(medium: str) -> str:
+    """The kind of channel that sends MEDIUM now (an endpoint's kind is its own medium)."""
+    if getattr(settings, "VIGIL_COMMS_SANDBOX", False):
+        return SandboxChannel.kind
+    if medium == "email":
+        chosen = getattr(settings, "VIGIL_EMAIL_CHANNEL", "")
+        return chosen or (SendGridChannel.kind if settings.SENDGRID_API_KEY else SandboxChannel.kind)
+    if medium == "sms":
+        return TwilioSmsChannel.kind if _twilio_ready() else SandboxChannel.kind
+    if medium == "voice":
+        return TwilioVoiceChannel.kind if _twilio_ready() else SandboxChannel.kind
+    return medium
+
+
+__all__ = ["CHANNELS", "Channel", "DeliveryError", "Message", "channel_for", "get_channel"]

@@ -1,0 +1,127 @@
+"""The one small interface every channel follows (STYLE.md, after Healthchecks' transports).
+
+A channel takes a batch of Messages and yields, for each, what the provider said: the
+provider's id for an accepted message, or a DeliveryError that says whether trying
+again could help (permanent=False) and when (retry_after, from the provider's
+Retry-After). The outbox (comms.outbox) turns that into state changes and retries.
+"""
+
+import email.utils
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+# Errors a network call raises when nothing conclusive was heard: worth another try.
+# requests', urllib's, smtplib's and socket's errors are all OSErrors; a channel that can
+# tell a permanent one (an SMTP 5xx) catches it first.
+TRANSIENT_ERRORS = (OSError,)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What one outbox row asks a channel to send. `id` is the row's primary key."""
+
+    id: int
+    medium: str
+    destination: str
+    body: str
+    subject: str = ""
+    secret: str = ""
+    ack_url: str = ""
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_for_status(status: int, reason: str, retry_after: str | None = None) -> DeliveryError:
+    """429, 408 and 5xx may pass; any other refusal will not."""
+    transient = status in (408, 429) or status >= 500
+    return DeliveryError(
+        f"HTTP {status}: {reason}"[:1000], permanent=not transient, retry_after=parse_retry_after(retry_after)
+    )
+
+
+class Channel:
+    """Send messages one after another. Subclasses implement send(); batching ones override deliver()."""
+
+    kind = ""
+    # How many rows the outbox hands deliver() at once.
+    max_batch = 100
+
+    def send(self, message: Message) -> str:
+        """Send MESSAGE; return the provider's id for it. Raise DeliveryError when refused."""
+        raise NotImplementedError
+
+    def attempt(self, message: Message) -> str | DeliveryError:
+        try:
+            return self.send(message)
+        except DeliveryError as exc:
+            return exc
+        except TRANSIENT_ERRORS as exc:
+            return DeliveryError(f"{type(exc).__name__}: {exc}"[:1000])
+
+    def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
+        for message in messages:
+            yield message, self.attempt(message)
+
+
+class RateLimiter:
+    """At most RATE starts a second across this process's threads (0: no limit)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_start = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_start)
+            self.next_start = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class ConcurrentChannel(Channel):
+    """Send several messages at once on a thread pool, within a messages-per-second rate."""
+
+    concurrency = 8
+    rate = 0.0
+
+    def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
+        limiter = RateLimiter(self.rate)
+
+        def paced(message: Message):
+            limiter.wait()
+            return self.attempt(message)
+
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix=self.kind) as pool:
+            futures = {pool.submit(paced, message): message for message in messages}
+            for future in as_completed(futures):
+                yield futures[future], future.result()

@@ -1,0 +1,134 @@
+"""The outbox: one row per message before any network call, and the endpoints that get public updates."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Endpoint(models.Model):
+    """Somewhere every public update is posted: an outgoing webhook, a Slack channel, a Mastodon account."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "Outgoing webhook"
+        SLACK = "slack", "Slack incoming webhook"
+        MASTODON = "mastodon", "Mastodon account"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    url = models.URLField(help_text="Webhook or Slack URL; for Mastodon the server, e.g. https://mastodon.social")
+    secret = models.CharField(
+        max_length=200, blank=True, help_text="Webhook: the HMAC-SHA256 key. Mastodon: the access token."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Fanout(models.Model):
+    """That a public update is to be sent. Written when the update is posted (cheap, in the request);
+    comms.tasks.fan_out then writes its outbox rows, and the sweeper re-runs any not planned."""
+
+    update = models.OneToOneField("incidents.IncidentUpdate", on_delete=models.CASCADE, related_name="fanout")
+    planned_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Fan-out of update {self.update_id}"
+
+
+class State(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The one table of allowed moves (STYLE.md), checked by comms.outbox before every state change.
+# sending -> queued is a transient failure scheduled for retry, or a stalled claim taken back.
+# failed -> queued is a retry by hand; sent -> failed a bounce reported later.
+STATE_TRANSITIONS: dict[str, set[str]] = {
+    State.QUEUED: {State.SENDING, State.CANCELLED},
+    State.SENDING: {State.SENT, State.FAILED, State.QUEUED},
+    State.SENT: {State.DELIVERED, State.FAILED},
+    State.DELIVERED: set(),
+    State.FAILED: {State.QUEUED},
+    State.CANCELLED: set(),
+}
+
+
+class Notification(models.Model):
+    """One message to one recipient by one channel: the outbox row (DESIGN.md invariant).
+
+    The row is written before any network call; its state says what happened. A row is
+    only marked sent once the provider accepted it, so a retry never sends it again.
+    """
+
+    update = models.ForeignKey(
+        "incidents.IncidentUpdate", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    page = models.ForeignKey(
+        "incidents.Page", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    stakeholder = models.ForeignKey(
+        "comms.Stakeholder", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    endpoint = models.ForeignKey(Endpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    medium = models.CharField(max_length=10, help_text="email, sms, voice, or the endpoint's kind")
+    channel = models.CharField(max_length=16, db_index=True, help_text="The channel class that sends it")
+    destination = models.CharField(max_length=500, help_text="Address, number or URL, as it was when queued")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claim = models.UUIDField(null=True, blank=True, help_text="The send that holds the row while sending")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("retry_notification", "Can retry failed notifications")]
+        constraints = [
+            # One row per (update, recipient, medium): comms.outbox.plan writes with
+            # ignore_conflicts, so planning the same update twice adds nothing.
+            models.UniqueConstraint(
+                fields=["update", "stakeholder", "medium"],
+                condition=Q(stakeholder__isnull=False),
+                name="notification_once_per_stakeholder",
+            ),
+            models.UniqueConstraint(
+                fields=["update", "endpoint"],
+                condition=Q(endpoint__isnull=False),
+                name="notification_once_per_endpoint",
+            ),
+            models.UniqueConstraint(
+                fields=["page", "medium"], condition=Q(page__isnull=False), name="notification_once_per_page_medium"
+            ),
+        ]
+        indexes = [
+            # comms.outbox.claim: the due queued rows of one channel.
+            models.Index(fields=["channel", "state", "next_attempt_at"], name="notification_due_idx"),
+            models.Index(fields=["update", "state"], name="notification_update_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} {self.medium} to {self.destination}"
+
+    def can_move_to(self, state: str) -> bool:
+        return state in STATE_TRANSITIONS[self.state]

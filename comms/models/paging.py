@@ -1,0 +1,33 @@
+"""How each responder wants to be paged: a phone number and notification rules."""
+
+from django.conf import settings
+from django.db import models
+
+from comms.phones import validate_e164
+
+from .stakeholders import Medium
+
+
+class Contact(models.Model):
+    """A responder's phone, for pages by SMS and voice (their email is on the user)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact")
+    phone = models.CharField(max_length=20, blank=True, validators=[validate_e164], help_text="E.164")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.phone or 'no phone'}"
+
+
+class NotificationRule(models.Model):
+    """Page me by MEDIUM, DELAY minutes after the page (unless acknowledged by then)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules")
+    medium = models.CharField(max_length=10, choices=Medium.choices)
+    delay_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["user", "delay_minutes", "medium"]
+        constraints = [models.UniqueConstraint(fields=["user", "medium"], name="notification_rule_once_per_medium")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_medium_display()} after {self.delay_minutes} min"

@@ -1,0 +1,298 @@
+"""The outbox: plan rows, claim them, send them, record what the provider said.
+
+Every message is a Notification row before it is a network call (DESIGN.md). A send
+claims due queued rows (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the
+IMMEDIATE transaction already holds the one write lock), marks them `sending` with a
+claim token and one more attempt, and commits before calling the provider. Outcomes
+are written as they arrive, in small groups, so a worker killed mid-send leaves only
+the rows it was holding in `sending`; requeue_stalled() hands those back after the
+lease. Only a row whose provider answered "accepted" is `sent`, and a sent row is
+never claimed again.
+"""
+
+import random
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import paging
+from incidents.models import Page, Status
+
+from . import audience, messages
+from .channels import DeliveryError, Message, channel_for, get_channel
+from .models import Endpoint, Fanout, Notification, NotificationRule, State
+
+# Outcomes are written when this many have arrived, or this many seconds have passed.
+FLUSH_EVERY = 100
+FLUSH_SECONDS = 0.5
+
+
+def setting(name: str, default):
+    return type(default)(getattr(settings, name, default))
+
+
+# --- Planning -----------------------------------------------------------------------
+
+
+def plan_update(update_id: int) -> list[str]:
+    """Write the outbox rows of one public update, once. Returns the channels that got rows."""
+    with transaction.atomic():
+        fanout = Fanout.objects.select_for_update().select_related("update__incident").get(update_id=update_id)
+        if fanout.planned_at is not None:
+            return []
+        rows = _update_rows(fanout.update)
+        Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        fanout.planned_at = timezone.now()
+        fanout.recipients = len(rows)
+        fanout.save(update_fields=["planned_at", "recipients"])
+    return sorted({row.channel for row in rows})
+
+
+def _update_rows(update) -> list[Notification]:
+    texts = messages.update_texts(update)
+    kinds = {medium: channel_for(medium) for medium in ("email", "sms", "voice")}
+    rows = []
+    people = audience.select(update.incident).only("pk", "email", "phone", "channels", "opted_out")
+    for person in people.iterator(chunk_size=2000):
+        for medium in person.reachable_by():
+            rows.append(
+                Notification(
+                    update=update,
+                    stakeholder_id=person.pk,
+                    medium=medium,
+                    channel=kinds[medium],
+                    destination=person.address(medium),
+                    subject=texts.subject if medium == "email" else "",
+                    body=texts.bodies[medium],
+                )
+            )
+    for endpoint in Endpoint.objects.filter(enabled=True):
+        rows.append(
+            Notification(
+                update=update,
+                endpoint=endpoint,
+                medium=endpoint.kind,
+                channel=channel_for(endpoint.kind),
+                destination=endpoint.url,
+                body=texts.bodies[endpoint.kind],
+            )
+        )
+    return rows
+
+
+DEFAULT_RULES = [("email", 0), ("sms", 0)]
+
+
+def plan_page(page: Page) -> list[str]:
+    """The rows that deliver PAGE by its person's notification rules (each after its delay)."""
+    user = page.user
+    rules = list(NotificationRule.objects.filter(user=user).values_list("medium", "delay_minutes")) or DEFAULT_RULES
+    phone = getattr(getattr(user, "contact", None), "phone", "")
+    texts = messages.page_texts(page)
+    rows = []
+    for medium, delay in rules:
+        destination = user.email if medium == "email" else phone
+        if not destination:
+            continue
+        rows.append(
+            Notification(
+                page=page,
+                user=user,
+                medium=medium,
+                channel=channel_for(medium),
+                destination=destination,
+                subject=texts.subject if medium == "email" else "",
+                body=texts.bodies[medium],
+                next_attempt_at=page.created_at + timedelta(minutes=delay),
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return sorted({row.channel for row in rows})
+
+
+# --- Sending -------------------------------------------------------------------------
+
+
+def claim(kind: str, limit: int, now=None) -> list[Notification]:
+    """Take up to LIMIT due queued rows of channel KIND for this send, and commit before any network call."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic():
+        due = Notification.objects.filter(channel=kind, state=State.QUEUED, next_attempt_at__lte=now)
+        due = due.order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            # Two workers claim disjoint rows without waiting on each other.
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:limit])
+        Notification.objects.filter(id__in=ids, state=State.QUEUED).update(
+            state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(Notification.objects.filter(claim=token, state=State.SENDING).select_related("endpoint", "page"))
+
+
+def send_due(kind: str, budget_seconds: float = 20.0) -> int:
+    """Send due rows of channel KIND, batch after batch, for about BUDGET_SECONDS. Returns rows handled."""
+    channel = get_channel(kind)
+    deadline = time.monotonic() + budget_seconds
+    handled = 0
+    while time.monotonic() < deadline:
+        rows = claim(kind, channel.max_batch)
+        if not rows:
+            break
+        deliver(channel, rows)
+        handled += len(rows)
+    return handled
+
+
+def deliver(channel, rows: list[Notification]) -> None:
+    live = _drop_answered_pages(rows)
+    by_id = {row.pk: row for row in live}
+    recorder = Recorder()
+    for message, outcome in channel.deliver(_message(row) for row in live):
+        recorder.add(by_id[message.id], outcome)
+    recorder.flush()
+
+
+def _drop_answered_pages(rows: list[Notification]) -> list[Notification]:
+    """A page row waiting on its delay is not sent once the page is acknowledged or the incident moved on."""
+    answered = [
+        row
+        for row in rows
+        if row.page_id and (row.page.status == Page.Status.ACKNOWLEDGED or row.page.incident.status != Status.TRIGGERED)
+    ]
+    if answered:
+        Notification.objects.filter(pk__in=[r.pk for r in answered], state=State.SENDING).update(
+            state=State.CANCELLED, claim=None, error="The page was answered before this was due."
+        )
+    return [row for row in rows if row not in answered]
+
+
+def _message(row: Notification) -> Message:
+    ack_url = ""
+    if row.page_id and row.medium == "voice":
+        token = paging.ack_token(row.page.incident, row.page.user)
+        ack_url = settings.VIGIL_BASE_URL + reverse("comms:voice_ack", args=[token])
+    return Message(
+        id=row.pk,
+        medium=row.medium,
+        destination=row.destination,
+        body=row.body,
+        subject=row.subject,
+        secret=row.endpoint.secret if row.endpoint_id else "",
+        ack_url=ack_url,
+    )
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> float:
+    """Exponential back-off with jitter, never sooner than the provider's Retry-After."""
+    base = setting("VIGIL_COMMS_RETRY_BASE", 5.0)
+    cap = setting("VIGIL_COMMS_RETRY_CAP", 900.0)
+    backoff = min(cap, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+    return max(backoff, retry_after or 0.0)
+
+
+class Recorder:
+    """Collects outcomes and writes them in groups: a kill loses at most one group's acceptances."""
+
+    def __init__(self):
+        self.pending: list[tuple[Notification, str | DeliveryError]] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, row: Notification, outcome: str | DeliveryError) -> None:
+        self.pending.append((row, outcome))
+        if len(self.pending) >= FLUSH_EVERY or time.monotonic() - self.last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            record(self.pending)
+        self.pending = []
+        self.last_flush = time.monotonic()
+
+
+@transaction.atomic
+def record(outcomes: Iterable[tuple[Notification, str | DeliveryError]], now=None) -> None:
+    """Write outcomes in a few statements: one UPDATE per shared value, a bulk one for per-row values."""
+    now = now or timezone.now()
+    outcomes = list(outcomes)
+    held = set(
+        Notification.objects.filter(
+            pk__in=[row.pk for row, _ in outcomes], claim__in={row.claim for row, _ in outcomes}, state=State.SENDING
+        ).values_list("pk", flat=True)
+    )
+    outcomes = [(row, outcome) for row, outcome in outcomes if row.pk in held]
+    accepted = [(row, outcome) for row, outcome in outcomes if not isinstance(outcome, DeliveryError)]
+    refused = [(row, outcome) for row, outcome in outcomes if isinstance(outcome, DeliveryError)]
+    _record_accepted(accepted, now)
+    _record_refused(refused, now)
+
+
+def _record_accepted(accepted: list[tuple[Notification, str]], now) -> None:
+    if not accepted:
+        return
+    ids = [row.pk for row, _ in accepted]
+    ids_by_provider_id = defaultdict(list)
+    for row, provider_id in accepted:
+        ids_by_provider_id[provider_id[:100]].append(row.pk)
+    shared = {pid: pks for pid, pks in ids_by_provider_id.items() if len(pks) > 1}
+    for provider_id, pks in shared.items():  # SendGrid: one id for a whole request
+        Notification.objects.filter(pk__in=pks).update(provider_id=provider_id)
+    own = [Notification(pk=pks[0], provider_id=pid) for pid, pks in ids_by_provider_id.items() if len(pks) == 1]
+    Notification.objects.bulk_update(own, ["provider_id"], batch_size=500)
+    Notification.objects.filter(pk__in=ids).update(state=State.SENT, sent_at=now, error="", claim=None)
+    pages = {row.page_id for row, _ in accepted if row.page_id}
+    if pages:
+        Page.objects.filter(pk__in=pages, status=Page.Status.PENDING).update(status=Page.Status.SENT)
+
+
+def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> None:
+    max_attempts = setting("VIGIL_COMMS_MAX_ATTEMPTS", 8)
+    failed, retried = defaultdict(list), defaultdict(list)
+    for row, error in refused:
+        final = error.permanent or row.attempts >= max_attempts
+        (failed if final else retried)[error.reason[:1000]].append(row)
+    for reason, rows in failed.items():
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(state=State.FAILED, error=reason, claim=None)
+    for reason, rows in retried.items():
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(state=State.QUEUED, error=reason, claim=None)
+    # Each row its own jittered moment, so a throttled batch does not come back all at once.
+    later = [
+        Notification(pk=row.pk, next_attempt_at=now + timedelta(seconds=retry_delay(row.attempts, error.retry_after)))
+        for row, error in refused
+        if not (error.permanent or row.attempts >= max_attempts)
+    ]
+    Notification.objects.bulk_update(later, ["next_attempt_at"], batch_size=500)
+
+
+# --- Recovery -----------------------------------------------------------------------
+
+
+def requeue_stalled(now=None) -> int:
+    """Hand back rows held in `sending` past the lease: their worker died or hung.
+
+    The provider may have taken some of them (the answer was lost with the worker), so
+    these few may go twice; a row whose acceptance was recorded is never touched.
+    """
+    now = now or timezone.now()
+    lease = timedelta(seconds=setting("VIGIL_COMMS_SENDING_LEASE", 300.0))
+    stalled = Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - lease)
+    return stalled.update(state=State.QUEUED, claim=None, next_attempt_at=now, error="Worker lost while sending")
+
+
+def due_channels(now=None) -> list[str]:
+    now = now or timezone.now()
+    due = Notification.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
+    return sorted(set(due.values_list("channel", flat=True).distinct()))
+
+
+def unplanned_updates(older_than: float = 30.0) -> list[int]:
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    return list(Fanout.objects.filter(planned_at=None, created_at__lt=cutoff).values_list("update_id", flat=True))

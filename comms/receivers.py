@@ -1,0 +1,40 @@
+"""comms listens to incidents (incidents never imports comms). Connected in CommsConfig.ready()."""
+
+import logging
+
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from . import outbox, services
+
+logger = logging.getLogger(__name__)
+
+
+def on_update_posted(sender, incident, actor, update, **kwargs) -> None:
+    services.start_fanout(update)
+
+
+def on_page_requested(sender, page, **kwargs) -> None:
+    """Deliver a page by its person's notification rules; rules with a delay wait for the sweeper."""
+    with transaction.atomic():
+        kinds = outbox.plan_page(page)
+    from .tasks import queue_sends
+
+    try:
+        queue_sends(kinds)
+    except Exception:  # the rows are written; the sweeper sends them if the broker is down.
+        logger.exception("Could not queue the delivery of page %s; the sweeper will", page.pk)
+
+
+def incident_page_panel(sender, incident, request, **kwargs) -> str:
+    """The incident page's Communications panel: who hears it, and how far the latest update has gone."""
+    from .progress import update_counts
+
+    latest = incident.updates.order_by("-created_at").first()
+    context = {
+        "incident": incident,
+        "audience": getattr(incident, "audience", None),
+        "latest": latest,
+        "counts": update_counts(latest) if latest else None,
+    }
+    return render_to_string("comms/_incident_panel.html", context, request=request)

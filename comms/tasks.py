@@ -1,0 +1,51 @@
+"""Comms background work. Every task is safe to repeat: rows are claimed, never assumed."""
+
+from celery import shared_task
+from django.conf import settings
+
+from . import outbox
+
+
+def _parallel() -> int:
+    return max(1, int(getattr(settings, "VIGIL_COMMS_PARALLEL_SENDS", 2)))
+
+
+def queue_sends(kinds) -> None:
+    """Queue enough send tasks for each channel kind; extra ones find nothing to claim and exit."""
+    for kind in kinds:
+        for _ in range(_parallel()):
+            send.apply_async(args=[kind], expires=60)
+
+
+@shared_task(name="comms.tasks.fan_out")
+def fan_out(update_id: int) -> int:
+    """Write the outbox rows of a public update, then queue their sending."""
+    kinds = outbox.plan_update(update_id)
+    queue_sends(kinds)
+    return len(kinds)
+
+
+@shared_task(name="comms.tasks.send")
+def send(kind: str) -> int:
+    """Send due rows of one channel for a while; queue a follow-up when rows remain due."""
+    handled = outbox.send_due(kind)
+    if handled and kind in outbox.due_channels():
+        send.apply_async(args=[kind], expires=60)
+    return handled
+
+
+@shared_task(name="comms.tasks.kick")
+def kick() -> int:
+    """Queue sends for every channel with due rows (after a retry by hand, a delayed page rule)."""
+    kinds = outbox.due_channels()
+    queue_sends(kinds)
+    return len(kinds)
+
+
+@shared_task(name="comms.tasks.sweep")
+def sweep() -> int:
+    """Beat runs this every 10 s: take back stalled rows, plan lost fan-outs, send what is due (retries)."""
+    outbox.requeue_stalled()
+    for update_id in outbox.unplanned_updates():
+        fan_out.delay(update_id)
+    return kick()
