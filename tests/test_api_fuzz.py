@@ -22,7 +22,7 @@ that exists, read from the operation's collection (the path up to the `{id}`);
 invalid ids (strings, floats, ...) are sent as generated, for the 404 path.
 
 Runs are bounded (MAX_EXAMPLES per operation for the fuzzing phase, plus the
-examples and coverage phases) and derandomized, so the same code sends the same
+examples phase and the coverage phase's valid boundary values) and derandomized, so the same code sends the same
 requests in CI and on a laptop.
 """
 
@@ -36,6 +36,7 @@ from django.test import Client
 from django.utils import timezone
 from hypothesis import settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -44,7 +45,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from comms.models import Stakeholder, StakeholderGroup
-from dr_plans.models import DRPlan
+from dr_plans import services as dr_services
+from dr_plans.models import Backup, DRPlan
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -58,8 +60,9 @@ from incidents.models import (
     SwapRequest,
 )
 from incidents.services import do_declare
-from monitoring.models import Monitor
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
 from postmortems.models import PostMortem
+from tests.monitoring.servers import closed_port
 from vigil.audit import Actor
 from vigil.models import ApiKey
 from vigil.services import do_create_api_key
@@ -68,6 +71,11 @@ SCHEMA_PATH = "/api/schema/"
 # Examples per operation: the suite's budget grows with every endpoint, so CI keeps it
 # modest; FUZZ_MAX_EXAMPLES=200 bin/test tests/test_api_fuzz.py digs deeper.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
+# The coverage phase walks each schema's boundaries; its negative half (every field broken in
+# every way) doubled the run to over three minutes, so it sends valid boundary values only.
+# Invalid input still comes from the fuzzing phase's negative examples and from each app's
+# own API tests of its 400s.
+CONFIG = SchemathesisConfig.from_str('[phases.coverage]\ngeneration.mode = "positive"\n')
 PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 INTEGER = re.compile(r"-?[0-9]+")
 
@@ -99,10 +107,28 @@ def fuzz_seed(transactional_db, admin_user):
     do_declare(actor, title="Dashboard slow to load", summary="p95 over 3 s.")
     do_declare(actor, title="Login errors", severity=Severity.SEV1, dedup_key="login-5xx")
     PostMortem.objects.create(incident=latency, title="API latency, March", author=admin_user)
-    Monitor.objects.create(name="API health", target="https://api.example.com/healthz", component=api)
+    # A closed loopback port: the fuzzed test-now probes fail at once and never leave the machine.
+    health = Monitor.objects.create(
+        name="API health", target=f"http://127.0.0.1:{closed_port()}/healthz", component=api
+    )
     Monitor.objects.create(name="Nightly backup", kind=Monitor.Kind.HEARTBEAT)
+    CheckResult.objects.create(monitor=health, checked_at=timezone.now(), outcome=CheckResult.Outcome.UP, latency_ms=42)
+    StateChange.objects.create(monitor=health, from_state=Monitor.State.PENDING, to_state=Monitor.State.UP)
+    MaintenanceWindow.objects.create(
+        monitor=health, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(hours=1), reason="Upgrade"
+    )
     plan = DRPlan.objects.create(name="Region failover", owner=admin_user, rto_minutes=60, rpo_minutes=5)
     plan.components.set([api])
+    # A step, an approved version, a backup and a running drill, so the DR detail endpoints find rows.
+    dr_services.do_save_step(actor, plan, title="Fail over to the standby region")
+    dr_services.do_submit(actor, plan)
+    dr_services.do_approve(actor, plan)
+    backup = Backup.objects.create(
+        system="Primary DB", contents="All", method="pg_dump", frequency_minutes=60, retention_days=7, location="s3"
+    )
+    backup.plans.add(plan)
+    drill = dr_services.do_schedule_drill(actor, plan, scenario="Region down", scheduled_for=timezone.now())
+    dr_services.do_start_drill(actor, drill)
     executives = StakeholderGroup.objects.create(name="Executives", description="Told about every SEV1.")
     cto = Stakeholder.objects.create(name="Dana CTO", kind=Stakeholder.Kind.EXECUTIVE, email="dana@example.com")
     cto.groups.set([executives])
@@ -193,7 +219,7 @@ def existing_ids(admin_bearer):
 def api_schema(transactional_db, fuzz_seed):
     from vigil.wsgi import application
 
-    return schemathesis.openapi.from_wsgi(SCHEMA_PATH, application)
+    return schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
