@@ -400,10 +400,11 @@ def summarise(phases: list[dict]) -> dict:
         "error_codes": {str(k): v for p in phases for k, v in p["errors"].items()},
         "p50_ms": statistics.median(latencies) * 1000 if latencies else None,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else None,
-        "cpu_ms": sum(sum(p["cpu"].values()) for p in phases) / ok * 1000 if ok else None,
+        # Phases measured without CPU figures (bench/heartbeats.py) have no "cpu".
+        "cpu_ms": sum(sum(p.get("cpu", {}).values()) for p in phases) / ok * 1000 if ok else None,
         "cpu_ms_by": {
-            what: sum(p["cpu"].get(what, 0.0) for p in phases) / ok * 1000 if ok else None
-            for what in sorted({what for p in phases for what in p["cpu"]})
+            what: sum(p.get("cpu", {}).get(what, 0.0) for p in phases) / ok * 1000 if ok else None
+            for what in sorted({what for p in phases for what in p.get("cpu", {})})
         },
     }
 

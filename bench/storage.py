@@ -1,6 +1,6 @@
 """Storage: bytes per monitor-day on PostgreSQL, raw results and rollups, and the time to roll and purge.
 
-    .venv/bin/python bench/storage.py [--monitors 1000] [--interval 60]
+    .venv/bin/python bench/storage.py [--quick] [--monitors 1000] [--interval 60]
 
 It makes a PostgreSQL database (vigil_bench_storage, dropped and made again), migrates it, creates
 N monitors and loads one UTC day of raw results for each, one every INTERVAL seconds (COPY, as
@@ -12,7 +12,9 @@ monitoring_rollup the same way. Then it purges the day as if a week had passed (
 
 A freshly loaded table is packed tight; in steady state, deletes by the hourly purge leave free
 space that new rows reuse after autovacuum, so the live size runs somewhat above this.
-The last line printed is JSON.
+The baseline, side by side: the same results kept raw for a year with no rollups and no purge
+(what a tool that never rolls up pays); the ratio is its size over Vigil's (7 days of raw
+results plus a year of rollups). The last line printed is JSON.
 """
 
 import argparse
@@ -38,7 +40,8 @@ REASONS = ["connection refused", "timed out after 10.0 s", "HTTP 503: expected 2
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--monitors", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="a run under a minute (200 monitors)")
+    parser.add_argument("--monitors", type=int, default=None, help="default 1000, quick 200")
     parser.add_argument("--interval", type=int, default=60, help="seconds between checks")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database")
     parser.add_argument("--database", default="vigil_bench_storage")
@@ -149,6 +152,8 @@ def roll_the_day() -> dict:
 
 def main():
     args = parse_args()
+    if args.monitors is None:
+        args.monitors = 200 if args.quick else 1000
     database_url = recreate_database(args.postgres, args.database)
     try:
         setup_django(database_url)
@@ -170,6 +175,7 @@ def main():
         purge_s = time.perf_counter() - started
         n = args.monitors
         report = {
+            "bench": "storage",
             "monitors": n,
             "interval_s": args.interval,
             "results_per_monitor_day": rows / n,
@@ -186,6 +192,18 @@ def main():
             "purged": purged,
             "purge_s": round(purge_s, 2),
         }
+        # The baseline: every raw result kept (no rollups, no purge), as a year of checks.
+        vigil_year = 7 * results["total"] / n + 365 * rollup_bytes["total"] / n
+        baseline_year = 365 * results["total"] / n
+        report["vigil_bytes_per_monitor_year"] = round(vigil_year)
+        report["baseline_raw_kept_bytes_per_monitor_year"] = round(baseline_year)
+        report["ratio_baseline_vs_vigil"] = round(baseline_year / vigil_year, 1)
+        report["quick"] = args.quick
+        mb = 1024 * 1024
+        print(f"raw results: {report['result_bytes_per_monitor_day'] / 1024:.1f} KB per monitor-day; rollups: "
+              f"{report['rollup_bytes_per_monitor_day'] / 1024:.1f} KB per monitor-day")  # fmt: skip
+        print(f"a year of one monitor: Vigil (7 days raw + rollups) {vigil_year / mb:.1f} MB, "
+              f"every raw result kept {baseline_year / mb:.1f} MB ({report['ratio_baseline_vs_vigil']}x)")  # fmt: skip
         connection.close()
     finally:
         if not args.keep_db:
