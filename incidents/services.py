@@ -81,19 +81,49 @@ OPEN_STATUSES = [s for s in Status.values if s != Status.RESOLVED]
 
 
 def refresh_component_status(components: Iterable[Component]) -> None:
-    """A component's status is the worst its open incidents give it (operational when none).
+    """A component's status is the worst its open incidents give it (operational when none),
+    except under maintenance, which holds until do_set_maintenance ends it.
 
-    One query for all the components' open statuses, then an UPDATE only where it changed.
+    One query for all the components' open statuses, then one UPDATE per status to set, of the rows
+    whose stored status differs: the stored one, not the caller's copy, which may be stale.
     """
     components = list(components)
     statuses: dict[int, list[str]] = {c.pk: [] for c in components}
     rows = IncidentComponent.objects.filter(component__in=components, incident__status__in=OPEN_STATUSES)
     for component_id, status in rows.values_list("component_id", "status"):
         statuses[component_id].append(status)
+    targets: dict[str, list[int]] = {}
     for component in components:
-        status = worst_status(statuses[component.pk])
-        if component.status != status and component.status != ComponentStatus.MAINTENANCE:
-            Component.objects.filter(pk=component.pk).update(status=status, updated_at=timezone.now())
+        targets.setdefault(worst_status(statuses[component.pk]), []).append(component.pk)
+    for status, pks in targets.items():
+        Component.objects.filter(pk__in=pks).exclude(status__in=[status, ComponentStatus.MAINTENANCE]).update(
+            status=status, updated_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def do_set_maintenance(actor: Actor, components: Iterable[Component], on: bool) -> None:
+    """Put COMPONENTS under maintenance (ON) or take them out of it.
+
+    Under maintenance outranks what open incidents give a component (refresh_component_status
+    leaves it alone) and holds its monitors' alerts (monitoring.recording.in_maintenance). Taken
+    out, its status is again the worst its open incidents give it.
+    """
+    pks = [component.pk for component in components]
+    now = timezone.now()
+    if on:
+        changed = list(Component.objects.filter(pk__in=pks).exclude(status=ComponentStatus.MAINTENANCE))
+        Component.objects.filter(pk__in=[c.pk for c in changed]).update(
+            status=ComponentStatus.MAINTENANCE, updated_at=now
+        )
+    else:
+        changed = list(Component.objects.filter(pk__in=pks, status=ComponentStatus.MAINTENANCE))
+        Component.objects.filter(pk__in=[c.pk for c in changed]).update(
+            status=ComponentStatus.OPERATIONAL, updated_at=now
+        )
+        refresh_component_status(changed)
+    for component in changed:
+        record(actor, "component.maintenance_start" if on else "component.maintenance_end", component)
 
 
 def do_declare(

@@ -1,0 +1,137 @@
+"""The status page's HTML documents and assets, rendered from comms.status.public's PublicState.
+
+Pages link to each other and to their assets by relative paths, so the same bytes work under
+Vigil's /status/ and at the root of a static host (manage.py export_status_page).
+
+The templates render with an engine of their own: no context processors (they would look at the
+user, a database query) and the page's filters built in.
+"""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.template import Context, Engine
+from django.utils.html import escape
+
+from .public import PublicEvent, PublicState, history_days
+from .uptime_bars import days_shown
+
+ASSET_DIR = Path(__file__).resolve().parent / "assets"
+STALE_MARKER = b"<!--vigil:stale-->"
+RECENT_DAYS = 7
+BANNER = {"none": ("", "✔"), "minor": ("minor", "▲"), "major": ("major", "◆"), "critical": ("critical", "✖")}
+HTML = "text/html; charset=utf-8"
+
+
+@cache
+def engine() -> Engine:
+    return Engine(app_dirs=True, builtins=["comms.status.template_tags"], autoescape=True)
+
+
+def render(template: str, context: dict) -> bytes:
+    return engine().get_template(template).render(Context(context)).encode()
+
+
+# --- Assets --------------------------------------------------------------------------------------------
+
+
+def _hashed(name: str, body: bytes) -> str:
+    stem, _, suffix = name.rpartition(".")
+    return f"assets/{stem}.{hashlib.blake2b(body, digest_size=5).hexdigest()}.{suffix}"
+
+
+def assets(accent: str) -> dict[str, tuple[str, str, bytes]]:
+    """{role: (path, content type, body)}: named by content, so they can be cached for good."""
+    css = (ASSET_DIR / "status.css").read_bytes()
+    js = (ASSET_DIR / "status.js").read_bytes()
+    icon = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+        f'<circle cx="8" cy="8" r="6.5" fill="none" stroke="{escape(accent)}" stroke-width="3"/></svg>'
+    ).encode()
+    return {
+        "css": (_hashed("status.css", css), "text/css; charset=utf-8", css),
+        "js": (_hashed("status.js", js), "text/javascript; charset=utf-8", js),
+        "icon": (_hashed("favicon.svg", icon), "image/svg+xml", icon),
+    }
+
+
+# --- Pages ---------------------------------------------------------------------------------------------
+
+
+def documents(state: PublicState) -> dict[str, tuple[str, bytes]]:
+    """{path: (content type, body)} of every page and asset."""
+    files = assets(state.branding.accent_colour)
+    common = {
+        "b": state.branding,
+        "state": state,
+        "taken_at": state.taken_at,
+        "assets": {role: path for role, (path, _, _) in files.items()},
+        "uptime_days": days_shown(),
+    }
+    docs = {path: (content_type, body) for path, content_type, body in files.values()}
+    docs["index.html"] = (HTML, render("status/index.html", {**common, **_index_context(state), "root": ""}))
+    docs["history/index.html"] = (
+        HTML,
+        render("status/history.html", {**common, "months": _months(state), "root": "../"}),
+    )
+    for event in state.incidents + state.maintenances:
+        docs[f"{event.path}index.html"] = (HTML, render("status/event.html", {**common, "e": event, "root": "../../"}))
+    # Served for any unknown path, at any depth: links from the page's own absolute path.
+    root = urlsplit(state.page_url).path or "/"
+    docs["404.html"] = (HTML, render("status/404.html", {**common, "root": root}))
+    return docs
+
+
+def _index_context(state: PublicState) -> dict:
+    indicator = state.indicator
+    banner_class, symbol = BANNER[indicator]
+    if indicator == "minor" and state.description == "Service Under Maintenance":
+        banner_class, symbol = "maint", "⚒"
+    affected = [c for c in state.components if c.status != "operational"]
+    return {"banner_class": banner_class, "banner_symbol": symbol, "affected": affected, "recent_days": _recent(state)}
+
+
+def _recent(state: PublicState) -> list[tuple[datetime, list[PublicEvent]]]:
+    """The last RECENT_DAYS UTC days, today first, each with the incidents and maintenances begun that day."""
+    today = state.taken_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=n) for n in range(RECENT_DAYS)]
+    events = [e for e in state.incidents + state.maintenances if e.status != "scheduled"]
+    return [
+        (day, sorted((e for e in events if _day_of(e.started_at) == day), key=lambda e: e.started_at, reverse=True))
+        for day in days
+    ]
+
+
+def _day_of(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _months(state: PublicState) -> list[tuple[datetime, list[PublicEvent]]]:
+    """Every month of the history window, newest first, with what began in it."""
+    newest = state.taken_at.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    oldest = (state.taken_at - timedelta(days=history_days())).astimezone(UTC)
+    months, month = [], newest
+    while (month.year, month.month) >= (oldest.year, oldest.month):
+        months.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    by_month: dict[tuple[int, int], list[PublicEvent]] = {(m.year, m.month): [] for m in months}
+    for event in state.incidents + state.maintenances:
+        if event.status == "scheduled":
+            continue
+        start = event.started_at.astimezone(UTC)
+        if (start.year, start.month) in by_month:
+            by_month[(start.year, start.month)].append(event)
+    return [(m, sorted(by_month[(m.year, m.month)], key=lambda e: e.started_at, reverse=True)) for m in months]
+
+
+def stale_notice(taken_at: datetime) -> bytes:
+    """What replaces STALE_MARKER when the snapshot is old: the page says it may be out of date."""
+    when = taken_at.astimezone(UTC)
+    return (
+        '<p class="stale" role="alert" data-testid="stale">This page could not be refreshed since '
+        f'<time datetime="{when:%Y-%m-%dT%H:%M:%SZ}">{when.day} {when:%b %Y, %H:%M} UTC</time>'
+        "; what it shows may be out of date.</p>"
+    ).encode()

@@ -1,0 +1,428 @@
+"""What the public may see, read from the database once per snapshot.
+
+This module is the one gate between Vigil's data and the status page: everything rendered
+(HTML, Statuspage JSON, feeds, the export) is made from the plain objects it returns, which
+carry only public fields:
+
+- components marked public, and the groups holding at least one of them;
+- incidents with at least one public update (an IncidentUpdate), shown with their title,
+  public status, impact, times, public updates and public components; never their summary,
+  notes, timeline, roles, people, alerts, dedup key or war-room links;
+- scheduled maintenances (written for customers), with their public components only;
+- the branding.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+
+from comms.models import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding
+from incidents.models import (
+    STATUS_SEVERITY,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    PublicStatus,
+    Status,
+)
+
+# What each component status and incident impact make of the page's indicator (Statuspage's
+# none/minor/major/critical). Maintenance is not an outage but not "all clear" either: minor.
+COMPONENT_INDICATOR = {
+    ComponentStatus.OPERATIONAL: "none",
+    ComponentStatus.MAINTENANCE: "minor",
+    ComponentStatus.DEGRADED: "minor",
+    ComponentStatus.PARTIAL_OUTAGE: "major",
+    ComponentStatus.MAJOR_OUTAGE: "critical",
+}
+INDICATORS = ["none", "minor", "major", "critical"]
+INDICATOR_DESCRIPTIONS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+}
+MAINTENANCE_DESCRIPTION = "Service Under Maintenance"
+ACCENT = re.compile(r"#[0-9a-fA-F]{6}")
+DEFAULT_ACCENT = "#3056d3"
+DEGRADED_DESCRIPTION = "Partially Degraded Service"
+
+
+def history_days() -> int:
+    return int(getattr(settings, "VIGIL_STATUS_HISTORY_DAYS", 365))
+
+
+def page_url() -> str:
+    """The status page's public address, with a trailing slash (links in JSON and feeds)."""
+    url = getattr(settings, "VIGIL_STATUS_URL", "") or f"{settings.VIGIL_BASE_URL}/status/"
+    return url if url.endswith("/") else url + "/"
+
+
+@dataclass
+class Branding:
+    name: str
+    page_id: str
+    logo_url: str
+    accent_colour: str
+    links: list[tuple[str, str]]
+    support_contact: str
+    support_link: str
+    updated_at: datetime | None
+
+
+@dataclass
+class DayBar:
+    day: datetime  # UTC midnight
+    uptime: float | None  # None: nothing monitored that day
+    incidents: list[str] = field(default_factory=list)  # public incident names
+    maintenances: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PublicComponent:
+    id: int
+    name: str
+    description: str
+    status: str
+    position: int
+    group_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    bars: list[DayBar] = field(default_factory=list)
+    uptime: float | None = None  # over the bars' days
+    monitored: bool = False
+
+    @property
+    def status_label(self) -> str:
+        return ComponentStatus(self.status).label
+
+
+@dataclass
+class PublicGroup:
+    id: int
+    name: str
+    description: str
+    position: int
+    created_at: datetime
+    updated_at: datetime
+    components: list[PublicComponent]
+
+    @property
+    def status(self) -> str:
+        statuses = {c.status for c in self.components}
+        return next((s for s in STATUS_SEVERITY if s in statuses), ComponentStatus.OPERATIONAL)
+
+    @property
+    def status_label(self) -> str:
+        return ComponentStatus(self.status).label
+
+
+@dataclass
+class PublicUpdate:
+    id: str
+    status: str
+    status_label: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    affected: list[dict]  # {code, name, old_status?, new_status}
+
+
+@dataclass
+class PublicEvent:
+    """An incident or a maintenance, as the page, the JSON and the feeds show it."""
+
+    id: str
+    kind: str  # "incident" or "maintenance"
+    name: str
+    status: str
+    status_label: str
+    impact: str
+    started_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    components: list[PublicComponent]
+    updates: list[PublicUpdate]  # newest first
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+    message: str = ""
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status in ("resolved", "postmortem", "completed")
+
+    @property
+    def path(self) -> str:
+        """Where its page is, relative to the status page's root."""
+        return f"{'incidents' if self.kind == 'incident' else 'maintenance'}/{self.id}/"
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return self.resolved_at or (self.scheduled_until if self.kind == "maintenance" else None)
+
+
+@dataclass
+class PublicState:
+    taken_at: datetime
+    page_url: str
+    branding: Branding
+    groups: list[PublicGroup]
+    ungrouped: list[PublicComponent]
+    incidents: list[PublicEvent]  # newest first, the history window plus every unresolved one
+    maintenances: list[PublicEvent]  # by start, newest first
+
+    @property
+    def components(self) -> list[PublicComponent]:
+        return [c for g in self.groups for c in g.components] + self.ungrouped
+
+    @property
+    def unresolved_incidents(self) -> list[PublicEvent]:
+        return [i for i in self.incidents if not i.is_resolved]
+
+    @property
+    def active_maintenances(self) -> list[PublicEvent]:
+        return [
+            m for m in self.maintenances if m.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
+        ]
+
+    @property
+    def upcoming_maintenances(self) -> list[PublicEvent]:
+        upcoming = [m for m in self.maintenances if m.status == MaintenanceStatus.SCHEDULED]
+        return sorted(upcoming, key=lambda m: m.scheduled_for)
+
+    @property
+    def updated_at(self) -> datetime:
+        """The latest public change: what the page's updated_at says (the snapshot's time is taken_at)."""
+        times = [self.branding.updated_at] if self.branding.updated_at else []
+        times += [c.updated_at for c in self.components]
+        times += [g.updated_at for g in self.groups]
+        times += [e.updated_at for e in self.incidents + self.maintenances]
+        return max(times, default=self.taken_at)
+
+    @property
+    def indicator(self) -> str:
+        levels = [COMPONENT_INDICATOR[c.status] for c in self.components]
+        levels += [i.impact for i in self.unresolved_incidents if i.impact in INDICATORS]
+        return max(levels, key=INDICATORS.index, default="none")
+
+    @property
+    def description(self) -> str:
+        indicator = self.indicator
+        statuses = {c.status for c in self.components}
+        if indicator == "minor" and not self.unresolved_incidents:
+            if statuses & {ComponentStatus.DEGRADED}:
+                return DEGRADED_DESCRIPTION
+            if ComponentStatus.MAINTENANCE in statuses:
+                return MAINTENANCE_DESCRIPTION
+        return INDICATOR_DESCRIPTIONS[indicator]
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+def read(now: datetime | None = None, url: str | None = None) -> PublicState:
+    """Everything public, as of NOW, for a page served at URL (default: page_url()).
+
+    A dozen queries, whatever the number of incidents."""
+    from .uptime_bars import attach_bars  # it builds on this module's DayBar
+
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    components = _components()
+    by_id = {c.id: c for c in components}
+    incidents = _incidents(now, by_id)
+    maintenances = _maintenances(now, by_id)
+    attach_bars(components, incidents, maintenances, now)
+    groups, ungrouped = _grouped(components)
+    return PublicState(
+        taken_at=now,
+        page_url=(url.rstrip("/") + "/") if url else page_url(),
+        branding=_branding(),
+        groups=groups,
+        ungrouped=ungrouped,
+        incidents=incidents,
+        maintenances=maintenances,
+    )
+
+
+def _branding() -> Branding:
+    branding = StatusPageBranding.current()
+    # Checked again here: a row saved without its form's validation loses the bad parts, not the page.
+    try:
+        links = branding.links()
+    except ValidationError:
+        links = []
+    try:
+        support_link = branding.support_link()
+    except ValidationError:
+        support_link = ""
+    accent = branding.accent_colour if ACCENT.fullmatch(branding.accent_colour or "") else DEFAULT_ACCENT
+    logo = branding.logo_url if branding.logo_url.startswith(("https://", "http://")) else ""
+    return Branding(
+        name=branding.name,
+        page_id=branding.page_id,
+        logo_url=logo,
+        accent_colour=accent,
+        links=links,
+        support_contact=branding.support_contact if support_link else "",
+        support_link=support_link,
+        updated_at=branding.updated_at,
+    )
+
+
+def _components() -> list[PublicComponent]:
+    rows = Component.objects.filter(public=True).order_by("position", "name")
+    return [
+        PublicComponent(
+            id=c.pk,
+            name=c.name,
+            description=c.description,
+            status=c.status,
+            position=c.position,
+            group_id=c.group_id,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+        for c in rows
+    ]
+
+
+def _grouped(components: list[PublicComponent]) -> tuple[list[PublicGroup], list[PublicComponent]]:
+    members: dict[int, list[PublicComponent]] = defaultdict(list)
+    ungrouped = []
+    for component in components:
+        (members[component.group_id] if component.group_id else ungrouped).append(component)
+    groups = [
+        PublicGroup(
+            id=g.pk,
+            name=g.name,
+            description=g.description,
+            position=g.position,
+            created_at=g.created_at,
+            updated_at=g.updated_at,
+            components=members[g.pk],
+        )
+        for g in ComponentGroup.objects.filter(pk__in=list(members)).order_by("position", "name")
+    ]
+    return groups, ungrouped
+
+
+def _incidents(now: datetime, components: dict[int, PublicComponent]) -> list[PublicEvent]:
+    since = now - timedelta(days=history_days())
+    rows = (
+        Incident.objects.filter(updates__isnull=False)
+        .filter(Q(started_at__gte=since) | ~Q(status=Status.RESOLVED))
+        .distinct()
+        .order_by("-started_at", "-id")
+        .only("id", "title", "status", "impact", "started_at", "monitoring_at", "resolved_at")
+        .prefetch_related(
+            Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-created_at", "-id")),
+            Prefetch("affected", queryset=IncidentComponent.objects.filter(component__public=True).order_by("pk")),
+        )
+    )
+    return [_incident(incident, components) for incident in rows]
+
+
+def _incident(incident: Incident, components: dict[int, PublicComponent]) -> PublicEvent:
+    updates = [_update(u, components) for u in incident.updates.all()]
+    affected = [components[ic.component_id] for ic in incident.affected.all() if ic.component_id in components]
+    public_status = incident.public_status
+    times = [incident.started_at, incident.monitoring_at, incident.resolved_at, *(u.updated_at for u in updates)]
+    return PublicEvent(
+        id=str(incident.pk),
+        kind="incident",
+        name=incident.title,
+        status=public_status,
+        status_label=PublicStatus(public_status).label,
+        impact=incident.impact,
+        started_at=incident.started_at,
+        created_at=incident.started_at,
+        updated_at=max(t for t in times if t is not None),
+        monitoring_at=incident.monitoring_at,
+        resolved_at=incident.resolved_at if incident.status == Status.RESOLVED else None,
+        components=affected,
+        updates=updates,
+    )
+
+
+def _update(update: IncidentUpdate, components: dict[int, PublicComponent]) -> PublicUpdate:
+    # Stored when posted; filtered again now, in case a component has since been made private.
+    affected = []
+    for entry in update.affected_components or []:
+        code = str(entry.get("code", ""))
+        if code.isdigit() and int(code) in components:
+            affected.append(
+                {"code": code, "name": components[int(code)].name, "new_status": entry.get("new_status", "")}
+            )
+    return PublicUpdate(
+        id=str(update.pk),
+        status=update.status,
+        status_label=PublicStatus(update.status).label,
+        body=update.message,
+        created_at=update.created_at,
+        updated_at=update.updated_at,
+        affected=affected,
+    )
+
+
+def _maintenances(now: datetime, components: dict[int, PublicComponent]) -> list[PublicEvent]:
+    since = now - timedelta(days=history_days())
+    rows = (
+        ScheduledMaintenance.objects.filter(~Q(status=MaintenanceStatus.COMPLETED) | Q(ends_at__gte=since))
+        .order_by("-starts_at", "-id")
+        .prefetch_related(
+            Prefetch("components", queryset=Component.objects.filter(public=True).only("id")),
+            Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-created_at", "-id")),
+        )
+    )
+    return [_maintenance(m, components) for m in rows]
+
+
+def maintenance_id(pk: int) -> str:
+    return f"m{pk}"
+
+
+def _maintenance(maintenance: ScheduledMaintenance, components: dict[int, PublicComponent]) -> PublicEvent:
+    affected = [components[c.pk] for c in maintenance.components.all() if c.pk in components]
+    new_status = ComponentStatus.MAINTENANCE if maintenance.is_active else ComponentStatus.OPERATIONAL
+    affected_entries = [{"code": str(c.id), "name": c.name, "new_status": new_status} for c in affected]
+    updates = [
+        PublicUpdate(
+            id=f"mu{u.pk}",
+            status=u.status,
+            status_label=MaintenanceStatus(u.status).label,
+            body=u.message,
+            created_at=u.created_at,
+            updated_at=u.updated_at,
+            affected=affected_entries,
+        )
+        for u in maintenance.updates.all()
+    ]
+    status = maintenance.status
+    return PublicEvent(
+        id=maintenance_id(maintenance.pk),
+        kind="maintenance",
+        name=maintenance.title,
+        status=status,
+        status_label=MaintenanceStatus(status).label,
+        impact="maintenance",
+        started_at=maintenance.started_at or maintenance.starts_at,
+        created_at=maintenance.created_at,
+        updated_at=max([maintenance.updated_at, *(u.updated_at for u in updates)]),
+        monitoring_at=None,
+        resolved_at=maintenance.completed_at if status == MaintenanceStatus.COMPLETED else None,
+        components=affected,
+        updates=updates,
+        scheduled_for=maintenance.starts_at,
+        scheduled_until=maintenance.ends_at,
+        message=maintenance.message,
+    )

@@ -1,0 +1,36 @@
+"""The status page's background work, on the default queue.
+
+Beat entries (CELERY_BEAT_SCHEDULE) these expect:
+    "status-page-rebuild": {"task": "comms.status.tasks.rebuild_status_page", "schedule": 60.0,
+                            "options": {"expires": 60}},
+    "status-maintenance-advance": {"task": "comms.status.tasks.advance_maintenances", "schedule": 15.0,
+                                   "options": {"expires": 15}},
+and the route "comms.status.tasks.*": {"queue": "default"} in CELERY_TASK_ROUTES.
+"""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+
+from . import services, snapshot
+from .triggers import QUEUED_KEY
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="comms.status.tasks.rebuild_status_page", queue="default")
+def rebuild_status_page() -> str:
+    """Render every public document into a new snapshot. Safe to repeat: the newest snapshot wins."""
+    try:
+        # First: a change committed from now on queues a rebuild of its own.
+        cache.delete(QUEUED_KEY)
+    except Exception:
+        logger.warning("Cache unavailable while rebuilding the status page")
+    return snapshot.rebuild().version
+
+
+@shared_task(name="comms.status.tasks.advance_maintenances", queue="default")
+def advance_maintenances() -> int:
+    """Start due maintenances and complete ended ones (their saves queue a rebuild)."""
+    return services.advance_due()
