@@ -25,7 +25,7 @@ class EndpointAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["user", "phone"]
+    list_display = ["user", "phone", "sms_opted_out"]
     search_fields = ["user__username", "phone"]
 
 

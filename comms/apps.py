@@ -18,6 +18,12 @@ class CommsConfig(AppConfig):
         signals.page_requested.connect(receivers.on_page_requested, dispatch_uid="comms.page_requested")
         signals.incident_page_panels.connect(receivers.incident_page_panel, dispatch_uid="comms.incident_panel")
 
+        # The public status page (comms.status): rebuilt on changes; its tasks and admin; maintenance by responders.
+        from .status import admin, tasks, triggers  # noqa: F401 (admin and tasks register themselves)
+
+        triggers.connect()
+        self.responder_models = [*self.responder_models, "scheduledmaintenance"]
+
     def seed_demo(self) -> None:
         from .demo import seed
 

@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import Notification, StakeholderGroup, State
+from . import messages, templating
+from .models import Notification, Part, StakeholderGroup, State
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -54,3 +55,39 @@ class OutboxFilterForm(forms.Form):
 class RetryForm(forms.Form):
     ids = forms.ModelMultipleChoiceField(queryset=Notification.objects.filter(state=State.FAILED), required=False)
     all_failed = forms.BooleanField(required=False)
+
+
+class TemplatesForm(forms.Form):
+    """The texts of one event, a field per part. Each is checked by rendering it on the sample incident;
+    a blank field stands for the built-in default."""
+
+    def __init__(self, event: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+        for part in templating.EVENT_PARTS[event]:
+            rows = 1 if part == Part.SUBJECT else 6 if part == Part.EMAIL else 3
+            self.fields[part] = forms.CharField(
+                label=Part(part).label,
+                required=False,
+                max_length=templating.MAX_TEMPLATE_LENGTH,
+                widget=forms.Textarea(attrs={"rows": rows, "spellcheck": "false"}),
+            )
+
+    def clean(self):
+        data = super().clean()
+        for part in templating.EVENT_PARTS[self.event]:
+            if part not in data:
+                continue  # too long: the field's own error says so
+            data[part] = data[part].replace("\r\n", "\n")
+            try:
+                messages.check(self.event, part, self.source(part))
+            except ValueError as exc:
+                self.add_error(part, str(exc))
+        return data
+
+    def source(self, part: str) -> str:
+        return self.cleaned_data.get(part) or templating.DEFAULTS[(self.event, part)]
+
+    def sources(self) -> dict[str, str]:
+        """What each part would be once saved (call after is_valid())."""
+        return {part: self.source(part) for part in templating.EVENT_PARTS[self.event]}

@@ -11,6 +11,7 @@ never claimed again.
 """
 
 import random
+import secrets
 import time
 import uuid
 from collections import defaultdict
@@ -28,7 +29,7 @@ from incidents.models import Page, Status
 
 from . import audience, messages
 from .channels import DeliveryError, Message, channel_for, get_channel
-from .models import Endpoint, Fanout, Notification, NotificationRule, State
+from .models import Contact, Endpoint, Fanout, Notification, NotificationRule, State
 
 # Outcomes are written when this many have arrived, or this many seconds have passed.
 FLUSH_EVERY = 100
@@ -95,12 +96,14 @@ def plan_page(page: Page) -> list[str]:
     """The rows that deliver PAGE by its person's notification rules (each after its delay)."""
     user = page.user
     rules = list(NotificationRule.objects.filter(user=user).values_list("medium", "delay_minutes")) or DEFAULT_RULES
-    phone = getattr(getattr(user, "contact", None), "phone", "")
-    texts = messages.page_texts(page)
+    contact = Contact.objects.filter(user=user).first()  # fresh: a STOP may have come since USER was loaded
+    phone = getattr(contact, "phone", "")
+    code = new_ack_code()  # the SMS row's: its person texts back ACK <code> (comms.hooks.twilio_sms)
+    texts = messages.page_texts(page, ack_code=code)
     rows = []
     for medium, delay in rules:
         destination = user.email if medium == "email" else phone
-        if not destination:
+        if not destination or (medium == "sms" and contact.sms_opted_out):
             continue
         rows.append(
             Notification(
@@ -110,12 +113,23 @@ def plan_page(page: Page) -> list[str]:
                 channel=channel_for(medium),
                 destination=destination,
                 subject=texts.subject if medium == "email" else "",
-                body=texts.bodies[medium],
+                body=page_sms(texts.bodies[medium], code) if medium == "sms" else texts.bodies[medium],
+                ack_code=code if medium == "sms" else "",
                 next_attempt_at=page.created_at + timedelta(minutes=delay),
             )
         )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return sorted({row.channel for row in rows})
+
+
+def new_ack_code() -> str:
+    """Six digits the paged person texts back (ACK 123456), matched with their number (comms.services)."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def page_sms(body: str, code: str) -> str:
+    """The page SMS always says how to acknowledge by reply, even from a template edited to leave the code out."""
+    return body if f"ACK {code}" in body else f"{body}\nReply ACK {code} to acknowledge."
 
 
 # --- Sending -------------------------------------------------------------------------
@@ -155,7 +169,7 @@ def send_due(kind: str, budget_seconds: float = 20.0) -> int:
 def deliver(channel, rows: list[Notification]) -> None:
     live = _drop_answered_pages(rows)
     by_id = {row.pk: row for row in live}
-    recorder = Recorder()
+    recorder = Recorder(live)
     for message, outcome in channel.deliver(_message(row) for row in live):
         recorder.add(by_id[message.id], outcome)
     recorder.flush()
@@ -200,22 +214,36 @@ def retry_delay(attempts: int, retry_after: float | None) -> float:
 
 
 class Recorder:
-    """Collects outcomes and writes them in groups: a kill loses at most one group's acceptances."""
+    """Collects outcomes and writes them in groups: a kill loses at most one group's acceptances.
 
-    def __init__(self):
+    Each write also renews the lease of the batch's rows still waiting for an answer, so
+    requeue_stalled() takes back only rows whose worker has gone quiet, however long a
+    rate-limited batch takes; never rows a live worker is still sending.
+    """
+
+    def __init__(self, rows: Iterable[Notification] = ()):
         self.pending: list[tuple[Notification, str | DeliveryError]] = []
         self.last_flush = time.monotonic()
+        self.waiting = {row.pk: row.claim for row in rows}
 
     def add(self, row: Notification, outcome: str | DeliveryError) -> None:
         self.pending.append((row, outcome))
+        self.waiting.pop(row.pk, None)
         if len(self.pending) >= FLUSH_EVERY or time.monotonic() - self.last_flush > FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
             record(self.pending)
+            self.renew()
         self.pending = []
         self.last_flush = time.monotonic()
+
+    def renew(self) -> None:
+        if self.waiting:
+            Notification.objects.filter(
+                pk__in=list(self.waiting), claim__in=set(self.waiting.values()), state=State.SENDING
+            ).update(claimed_at=timezone.now())
 
 
 @transaction.atomic
@@ -247,7 +275,10 @@ def _record_accepted(accepted: list[tuple[Notification, str]], now) -> None:
         Notification.objects.filter(pk__in=pks).update(provider_id=provider_id)
     own = [Notification(pk=pks[0], provider_id=pid) for pid, pks in ids_by_provider_id.items() if len(pks) == 1]
     Notification.objects.bulk_update(own, ["provider_id"], batch_size=500)
-    Notification.objects.filter(pk__in=ids).update(state=State.SENT, sent_at=now, error="", claim=None)
+    # state=SENDING again: a provider's report (comms.delivery) may have moved the row since it was read.
+    Notification.objects.filter(pk__in=ids, state=State.SENDING).update(
+        state=State.SENT, sent_at=now, error="", claim=None
+    )
     pages = {row.page_id for row, _ in accepted if row.page_id}
     if pages:
         Page.objects.filter(pk__in=pages, status=Page.Status.PENDING).update(status=Page.Status.SENT)
@@ -260,9 +291,13 @@ def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> N
         final = error.permanent or row.attempts >= max_attempts
         (failed if final else retried)[error.reason[:1000]].append(row)
     for reason, rows in failed.items():
-        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(state=State.FAILED, error=reason, claim=None)
+        Notification.objects.filter(pk__in=[r.pk for r in rows], state=State.SENDING).update(
+            state=State.FAILED, error=reason, claim=None
+        )
     for reason, rows in retried.items():
-        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(state=State.QUEUED, error=reason, claim=None)
+        Notification.objects.filter(pk__in=[r.pk for r in rows], state=State.SENDING).update(
+            state=State.QUEUED, error=reason, claim=None
+        )
     # Each row its own jittered moment, so a throttled batch does not come back all at once.
     later = [
         Notification(pk=row.pk, next_attempt_at=now + timedelta(seconds=retry_delay(row.attempts, error.retry_after)))
@@ -276,7 +311,7 @@ def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> N
 
 
 def requeue_stalled(now=None) -> int:
-    """Hand back rows held in `sending` past the lease: their worker died or hung.
+    """Hand back rows held in `sending` whose worker has not been heard from for the lease: it died or hung.
 
     The provider may have taken some of them (the answer was lost with the worker), so
     these few may go twice; a row whose acceptance was recorded is never touched.

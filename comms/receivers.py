@@ -27,14 +27,7 @@ def on_page_requested(sender, page, **kwargs) -> None:
 
 
 def incident_page_panel(sender, incident, request, **kwargs) -> str:
-    """The incident page's Communications panel: who hears it, and how far the latest update has gone."""
-    from .progress import update_counts
+    """The incident page's Communications panel: the update cadence, who hears it, each update's deliveries."""
+    from .panel import panel_context
 
-    latest = incident.updates.order_by("-created_at").first()
-    context = {
-        "incident": incident,
-        "audience": getattr(incident, "audience", None),
-        "latest": latest,
-        "counts": update_counts(latest) if latest else None,
-    }
-    return render_to_string("comms/_incident_panel.html", context, request=request)
+    return render_to_string("comms/_incident_panel.html", panel_context(incident), request=request)

@@ -8,8 +8,18 @@ from django.utils import timezone
 
 from vigil.audit import Actor, record
 
-from . import csvio
-from .models import Fanout, IncidentAudience, Notification, StakeholderGroup, State
+from . import csvio, messages, templating
+from .models import (
+    Contact,
+    Fanout,
+    IncidentAudience,
+    Medium,
+    MessageTemplate,
+    Notification,
+    Stakeholder,
+    StakeholderGroup,
+    State,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +72,93 @@ def start_fanout(update) -> Fanout:
     except Exception:  # a broker outage must not fail posting the update; the sweeper retries.
         logger.exception("Could not queue the fan-out of update %s; the sweeper will", update.pk)
     return fanout
+
+
+# --- Replies by SMS (comms.hooks.twilio_sms) -----------------------------------------
+
+SMS_ACTOR = Actor(via="sms")
+
+
+@transaction.atomic
+def do_sms_opt_out(number: str) -> int:
+    """NUMBER texted STOP: send it no SMS, updates or pages, until START. Returns the people opted out.
+
+    Twilio itself refuses SMS to the number from now on (error 21610), so what is still queued
+    for it is cancelled rather than left to fail.
+    """
+    people = list(Stakeholder.objects.select_for_update().filter(phone=number))
+    for person in people:
+        if Medium.SMS not in person.opted_out:
+            person.opted_out = [*person.opted_out, Medium.SMS.value]
+            person.save(update_fields=["opted_out"])
+    contacts = Contact.objects.filter(phone=number).update(sms_opted_out=True)
+    cancelled = Notification.objects.filter(medium=Medium.SMS, destination=number, state=State.QUEUED).update(
+        state=State.CANCELLED, claim=None, error="The recipient texted STOP."
+    )
+    record(SMS_ACTOR, "comms.sms_opt_out", number=number, people=len(people) + contacts, cancelled=cancelled)
+    return len(people) + contacts
+
+
+@transaction.atomic
+def do_sms_opt_in(number: str) -> int:
+    """NUMBER texted START: SMS to it may be sent again (from the next update or page on). Returns the people."""
+    people = list(Stakeholder.objects.select_for_update().filter(phone=number))
+    for person in people:
+        if Medium.SMS in person.opted_out:
+            person.opted_out = [m for m in person.opted_out if m != Medium.SMS]
+            person.save(update_fields=["opted_out"])
+    contacts = Contact.objects.filter(phone=number).update(sms_opted_out=False)
+    record(SMS_ACTOR, "comms.sms_opt_in", number=number, people=len(people) + contacts)
+    return len(people) + contacts
+
+
+def do_acknowledge_by_sms(number: str, code: str):
+    """Acknowledge the incident of the page whose SMS to NUMBER carried CODE, as the person paged.
+
+    Raises ActionError when no page SMS to that number has the code; incidents.services.ActionError
+    when the incident is past acknowledging.
+    """
+    from incidents.services import do_acknowledge
+
+    row = None
+    if code:
+        sent = Notification.objects.filter(medium=Medium.SMS, destination=number, ack_code=code, page__isnull=False)
+        row = sent.select_related("page__incident", "page__user").order_by("-created_at", "-id").first()
+    if row is None or not row.page.user.is_active:
+        raise ActionError(
+            f"no page sent to this number has the code {code[:12]}." if code else "send ACK and the page's code."
+        )
+    return do_acknowledge(Actor(user=row.page.user, via="sms"), row.page.incident)
+
+
+# --- Message templates (comms.templating) -------------------------------------------
+
+
+@transaction.atomic
+def do_save_templates(actor: Actor, event: str, texts: dict[str, str]) -> list[str]:
+    """Store the parts of EVENT's templates an admin customised; a part left blank or set back to
+    its default is the default again. Each is checked on the sample incident first. Returns the
+    parts that changed."""
+    current = templating.stored(event)
+    changed = []
+    for part, text in texts.items():
+        default = templating.DEFAULTS[(event, part)]
+        text = text.replace("\r\n", "\n").strip()
+        if text and text != default.strip():
+            try:
+                messages.check(event, part, text)
+            except ValueError as exc:
+                raise ActionError(f"{part}: {exc}") from None
+            if current.get(part) != text:
+                MessageTemplate.objects.update_or_create(
+                    event=event,
+                    part=part,
+                    defaults={"body": text, "updated_by": actor.user, "updated_at": timezone.now()},
+                )
+                changed.append(part)
+        elif part in current:
+            MessageTemplate.objects.filter(event=event, part=part).delete()
+            changed.append(part)
+    if changed:
+        record(actor, "comms.templates", event=event, parts=changed)
+    return changed

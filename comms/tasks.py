@@ -2,8 +2,9 @@
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
-from . import outbox
+from . import cadence, messages, outbox
 
 
 def _parallel() -> int:
@@ -20,7 +21,12 @@ def queue_sends(kinds) -> None:
 @shared_task(name="comms.tasks.fan_out")
 def fan_out(update_id: int) -> int:
     """Write the outbox rows of a public update, then queue their sending."""
-    kinds = outbox.plan_update(update_id)
+    # One transaction: a row whose template names recipient_name gets its own words before
+    # any sender can see it.
+    with transaction.atomic():
+        kinds = outbox.plan_update(update_id)
+        if kinds:
+            messages.personalise_update(update_id)
     queue_sends(kinds)
     return len(kinds)
 
@@ -49,3 +55,10 @@ def sweep() -> int:
     for update_id in outbox.unplanned_updates():
         fan_out.delay(update_id)
     return kick()
+
+
+@shared_task(name="comms.tasks.remind_updates")
+def remind_updates() -> int:
+    """Beat runs this every minute: remind the commander of each open SEV1/SEV2 incident whose
+    public update is overdue, once per overdue period (comms.cadence)."""
+    return cadence.remind_updates()

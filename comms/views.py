@@ -1,4 +1,5 @@
 import io
+import json
 import logging
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,15 +18,16 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
 from incidents import paging
-from incidents.models import Component, Incident
+from incidents.models import Incident
 from incidents.services import ActionError, do_acknowledge
 from vigil.access import permission_required
 from vigil.audit import Actor
 
-from . import csvio, services
-from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm
-from .models import Notification, Stakeholder, StakeholderGroup, State
-from .progress import update_counts
+from . import csvio, services, templating
+from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm, TemplatesForm
+from .messages import sample_context, sample_texts, sms_length
+from .models import Event, MessageTemplate, Notification, Part, Stakeholder, StakeholderGroup, State
+from .progress import counts_by_update
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +118,9 @@ def incident_comms(request, pk: int):
             services.do_set_audience(Actor.from_request(request), incident, form.cleaned_data["groups"])
             messages.success(request, "Audience saved.")
             return redirect("comms:incident", pk=pk)
-    updates = [(u, update_counts(u)) for u in incident.updates.all()]
+    updates = list(incident.updates.all())
+    counts = counts_by_update(updates)
+    updates = [(u, counts[u.pk]) for u in updates]
     return render(request, "comms/incident.html", {"incident": incident, "form": form, "updates": updates})
 
 
@@ -161,14 +165,59 @@ def _acknowledge(token: str) -> str:
     return "Acknowledged. Thank you."
 
 
-def status_page(request):
-    """The public status page: public components and open incidents, nothing internal.
+# --- Message templates ---------------------------------------------------------------
 
-    A first, live-query version; the status-page issue serves it from a snapshot.
-    """
-    components = Component.objects.filter(public=True)
-    incidents = Incident.objects.open().filter(components__public=True).distinct()
-    worst = max((c.status != "operational" for c in components), default=False)
-    return render(
-        request, "comms/status_page.html", {"components": components, "incidents": incidents, "degraded": worst}
-    )
+
+@permission_required("comms.view_messagetemplate")
+def template_list(request):
+    """Each event's templates, and which parts an admin customised (the others use the defaults)."""
+    custom = set(MessageTemplate.objects.values_list("event", "part"))
+    events = [
+        (Event(event), [(Part(part), (event, part) in custom) for part in parts])
+        for event, parts in templating.EVENT_PARTS.items()
+    ]
+    return render(request, "comms/templates.html", {"events": events})
+
+
+@permission_required("comms.change_messagetemplate")
+def template_edit(request, event: str):
+    """Edit one event's templates; Preview renders them on the sample incident without saving."""
+    if event not in Event.values:
+        raise Http404("No such event.")
+    sources, status = templating.sources(event), 200
+    form = TemplatesForm(event, request.POST or None, initial=sources)
+    if request.method == "POST" and "reset" in request.POST:
+        services.do_save_templates(Actor.from_request(request), event, dict.fromkeys(templating.EVENT_PARTS[event], ""))
+        messages.success(request, f"{Event(event).label}: back to the default templates.")
+        return redirect("comms:template_edit", event=event)
+    if request.method == "POST" and form.is_valid():
+        if "preview" not in request.POST:
+            changed = services.do_save_templates(Actor.from_request(request), event, form.cleaned_data)
+            messages.success(
+                request, f"{Event(event).label}: {len(changed)} template{'s' if len(changed) != 1 else ''} changed."
+            )
+            return redirect("comms:template_edit", event=event)
+        sources = form.sources()
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "event": Event(event),
+        "form": form,
+        "previews": [] if status == 400 else _previews(event, sources),
+        "variables": [(name, templating.VARIABLES[name][0]) for name in templating.variables_of(event)],
+        "tags": sorted(templating.ALLOWED_TAGS),
+        "filters": sorted(templating.ALLOWED_FILTERS),
+        "sample": sample_context(event),
+    }
+    return render(request, "comms/template_edit.html", context, status=status)
+
+
+def _previews(event: str, sources: dict[str, str]) -> list[dict]:
+    """Each part as it would be sent on the sample incident; an SMS with its length in segments."""
+    texts = sample_texts(event, sources)
+    previews = [{"part": Part.SUBJECT, "text": texts.subject}]
+    for part, text in texts.bodies.items():
+        if part == Part.WEBHOOK:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        previews.append({"part": Part(part), "text": text, "sms": sms_length(text) if part == Part.SMS else None})
+    return previews

@@ -78,6 +78,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "update", "page", "stakeholder", "endpoint", "medium", "channel", "destination", "subject", "body",
             "state", "attempts", "next_attempt_at", "provider_id", "error", "created_at", "sent_at",
+            "delivered_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -102,6 +103,7 @@ class ProgressSerializer(serializers.Serializer):
     queued = serializers.IntegerField()
     sent = serializers.IntegerField()
     delivered = serializers.IntegerField()
+    bounced = serializers.IntegerField()
     failed = serializers.IntegerField()
     percent = serializers.IntegerField()
     running = serializers.BooleanField()

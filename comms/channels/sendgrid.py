@@ -11,6 +11,8 @@ from .base import TRANSIENT_ERRORS, Channel, DeliveryError, Message, error_for_s
 
 # SendGrid's limit: personalizations in one v3 mail/send request.
 MAX_PERSONALIZATIONS = 1000
+# The custom arg naming the outbox row; SendGrid's event webhook sends it back (comms.delivery).
+CUSTOM_ARG = "vigil_notification"
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -67,7 +69,7 @@ class SendGridChannel(Channel):
             "subject": chunk[0].subject,
             "content": [{"type": "text/plain", "value": chunk[0].body}],
             "personalizations": [
-                {"to": [{"email": m.destination}], "custom_args": {"vigil_notification": str(m.id)}} for m in chunk
+                {"to": [{"email": m.destination}], "custom_args": {CUSTOM_ARG: str(m.id)}} for m in chunk
             ],
         }
 

@@ -1,19 +1,26 @@
 """The comms app's models, one concept a module (STYLE.md), re-exported here."""
 
+from .cadence import UpdateReminder
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
+from .status import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding  # noqa: F401
+from .templates import Event, MessageTemplate, Part
 
 __all__ = [
     "STATE_TRANSITIONS",
     "Contact",
     "Endpoint",
+    "Event",
     "Fanout",
     "IncidentAudience",
     "Medium",
+    "MessageTemplate",
     "Notification",
     "NotificationRule",
+    "Part",
     "Stakeholder",
     "StakeholderGroup",
     "State",
+    "UpdateReminder",
 ]

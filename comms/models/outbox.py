@@ -48,18 +48,24 @@ class State(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The one table of allowed moves (STYLE.md), checked by comms.outbox before every state change.
+# The one table of allowed moves (STYLE.md), checked by comms.outbox and comms.delivery before every state change.
 # sending -> queued is a transient failure scheduled for retry, or a stalled claim taken back.
-# failed -> queued is a retry by hand; sent -> failed a bounce reported later.
+# failed -> queued is a retry by hand.
+# The provider's later reports (comms.delivery) only move a row forward: sent, then delivered, bounced or
+# failed. One may reach a row still `sending` (the callback beat the outcome's write) or `queued` again (the
+# worker died before writing that the provider took it): the provider has the message, so it is never sent
+# again. delivered -> bounced is an email's asynchronous bounce, reported after the receiving server took it.
 STATE_TRANSITIONS: dict[str, set[str]] = {
-    State.QUEUED: {State.SENDING, State.CANCELLED},
-    State.SENDING: {State.SENT, State.FAILED, State.QUEUED},
-    State.SENT: {State.DELIVERED, State.FAILED},
-    State.DELIVERED: set(),
+    State.QUEUED: {State.SENDING, State.CANCELLED, State.SENT, State.DELIVERED, State.BOUNCED, State.FAILED},
+    State.SENDING: {State.SENT, State.FAILED, State.QUEUED, State.DELIVERED, State.BOUNCED},
+    State.SENT: {State.DELIVERED, State.BOUNCED, State.FAILED},
+    State.DELIVERED: {State.BOUNCED},
+    State.BOUNCED: set(),
     State.FAILED: {State.QUEUED},
     State.CANCELLED: set(),
 }
@@ -96,9 +102,13 @@ class Notification(models.Model):
     claim = models.UUIDField(null=True, blank=True, help_text="The send that holds the row while sending")
     claimed_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
+    ack_code = models.CharField(
+        max_length=8, blank=True, help_text="A page SMS: the code its person replies with (ACK <code>)"
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="When the provider reported it delivered")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -125,6 +135,8 @@ class Notification(models.Model):
             # comms.outbox.claim: the due queued rows of one channel.
             models.Index(fields=["channel", "state", "next_attempt_at"], name="notification_due_idx"),
             models.Index(fields=["update", "state"], name="notification_update_state_idx"),
+            # comms.services.do_acknowledge_by_sms: the page SMS a reply's code names.
+            models.Index(fields=["ack_code"], condition=~Q(ack_code=""), name="notification_ack_code_idx"),
         ]
 
     def __str__(self) -> str:

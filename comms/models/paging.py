@@ -13,6 +13,8 @@ class Contact(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact")
     phone = models.CharField(max_length=20, blank=True, validators=[validate_e164], help_text="E.164")
+    # Set when the person texts STOP (comms.services.do_sms_opt_out): Twilio refuses SMS to them until START.
+    sms_opted_out = models.BooleanField(default=False, help_text="Texted STOP: pages skip SMS until START.")
 
     def __str__(self) -> str:
         return f"{self.user}: {self.phone or 'no phone'}"

@@ -58,3 +58,18 @@ def receiver():
     fake = FakeReceiver().start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def twilio_post(client, settings):
+    """POST form DATA to PATH signed as Twilio signs it (X-Twilio-Signature over VIGIL_BASE_URL + path)."""
+    from twilio.request_validator import RequestValidator
+
+    def post(path: str, data: dict, signature: str | None = None):
+        if signature is None:
+            signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(
+                settings.VIGIL_BASE_URL + path, data
+            )
+        return client.post(path, data, HTTP_X_TWILIO_SIGNATURE=signature)
+
+    return post

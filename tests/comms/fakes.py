@@ -75,7 +75,11 @@ class FakeProvider:
                 pass
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:  # the client died mid-request: a provider takes nothing from it
+                    self.close_connection = True
+                    return
                 record = Recorded("POST", self.path, dict(self.headers), body)
                 with fake.lock:
                     fake.requests.append(record)

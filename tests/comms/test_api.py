@@ -62,6 +62,7 @@ def test_progress_counts_an_updates_rows(api_clients, actor, incident):
         Notification.objects.filter(pk=Notification.objects.latest("id").pk).update(state=state)
     progress = api_clients["viewer"].get(f"/api/v1/notifications/progress/?update={update.pk}").json()
     assert progress == {
-        "total": 4, "queued": 1, "sent": 2, "delivered": 0, "failed": 1, "percent": 75, "running": True
+        "total": 4, "queued": 1, "sent": 2, "delivered": 0, "bounced": 0, "failed": 1, "percent": 75,
+        "running": True,
     }  # fmt: skip
     assert api_clients["viewer"].get("/api/v1/notifications/progress/?update=x").status_code == 400

@@ -166,3 +166,15 @@ def test_the_rate_limit_spaces_twilio_sends(planned, fake_twilio, settings):
     outbox.send_due("twilio_sms")
     assert time.monotonic() - started >= 10 / 20 * 0.95
     assert len(fake_twilio.sent_to()) == 11
+
+
+def test_a_live_workers_long_batch_is_not_taken_back_however_long_it_takes(planned, fake_twilio, settings):
+    planned(phones=PHONES)
+    held = outbox.claim("twilio_sms", 10)
+    Notification.objects.update(claimed_at=timezone.now() - timedelta(hours=1))  # a slow batch began long ago
+    recorder = outbox.Recorder(held)
+    recorder.add(held[0], "SM1")
+    recorder.flush()  # the worker is heard from: the rows still waiting get a fresh lease
+    settings.VIGIL_COMMS_SENDING_LEASE = 60
+    assert outbox.requeue_stalled() == 0
+    assert sorted(Notification.objects.values_list("state", flat=True)) == [State.SENDING, State.SENDING, State.SENT]

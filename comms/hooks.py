@@ -1,0 +1,112 @@
+"""The webhooks providers call: Twilio's status callbacks and inbound SMS, SendGrid's event webhook.
+
+No login and no CSRF token: the signature is the credential. Twilio signs with the account's
+auth token (X-Twilio-Signature, checked against VIGIL_BASE_URL + the path); SendGrid signs
+with an ECDSA key whose public half is SENDGRID_WEBHOOK_PUBLIC_KEY. Unsigned or forged: 403.
+"""
+
+import json
+import logging
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader
+from twilio.twiml.messaging_response import MessagingResponse
+
+from incidents.services import ActionError as IncidentActionError
+
+from . import delivery, services
+from .views import twilio_signature_ok
+
+logger = logging.getLogger(__name__)
+
+# Twilio's own keywords (matched as Twilio does: the whole text, any case), so Vigil's record of
+# who opted out agrees with the numbers Twilio blocks.
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_TEXT = "Vigil: reply ACK and the code in a page to acknowledge it, STOP for no more texts, START to resume."
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request, pk: int):
+    """Twilio posts a message's or a call's status here (the URL each send gave, with its row id)."""
+    if not twilio_signature_ok(request):
+        return HttpResponseForbidden("Bad Twilio signature.")
+    report = delivery.twilio_report(request.POST)
+    if report is not None:
+        delivery.apply([(pk, request.POST.get("To", ""), report)])
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request):
+    """A text to Vigil's number: STOP and START (and Twilio's other keywords), or ACK <code>. Answered in TwiML."""
+    if not twilio_signature_ok(request):
+        return HttpResponseForbidden("Bad Twilio signature.")
+    answer = MessagingResponse()
+    answer.message(_reply(request.POST.get("From", ""), request.POST.get("Body", "")))
+    return HttpResponse(str(answer), content_type="text/xml")
+
+
+def _reply(number: str, body: str) -> str:
+    text = " ".join(body.split()).upper()
+    if text in OPT_OUT_WORDS:
+        services.do_sms_opt_out(number)
+        return "Vigil: you will get no more texts from this number. Reply START to get them again."
+    if text in OPT_IN_WORDS:
+        services.do_sms_opt_in(number)
+        return "Vigil: you will get texts from this number again. Reply STOP to stop them."
+    words = text.split()
+    if words and words[0] == "ACK":
+        code = words[1].strip("#:.") if len(words) > 1 else ""
+        try:
+            incident = services.do_acknowledge_by_sms(number, code)
+        except (services.ActionError, IncidentActionError) as exc:
+            return f"Vigil: {exc}"
+        return f"Vigil: acknowledged #{incident.pk} {incident.title}."
+    return HELP_TEXT
+
+
+@csrf_exempt
+@require_POST
+def sendgrid_events(request):
+    """SendGrid's signed event webhook: a JSON array of events about the emails sent."""
+    if not sendgrid_signature_ok(request):
+        return HttpResponseForbidden("Bad SendGrid signature.")
+    try:
+        events = json.loads(request.body)
+    except ValueError:
+        return HttpResponseBadRequest("Not JSON.")
+    if not isinstance(events, list):
+        return HttpResponseBadRequest("Expected a JSON array of events.")
+    delivery.apply(delivery.sendgrid_reports(events))
+    return HttpResponse(status=204)
+
+
+def sendgrid_signature_ok(request) -> bool:
+    key = getattr(settings, "SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+    signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
+    timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
+    if not (key and signature and timestamp):
+        return False
+    try:
+        verifier = _verifier(key)
+    except (ValueError, TypeError):
+        logger.error("SENDGRID_WEBHOOK_PUBLIC_KEY is not an ECDSA public key: SendGrid's events are refused")
+        return False
+    try:
+        return verifier.verify_signature(request.body.decode(), signature, timestamp)
+    except (ValueError, TypeError):  # not base64, not UTF-8, not a signature of this kind of key
+        return False
+
+
+@lru_cache(maxsize=4)
+def _verifier(key: str) -> EventWebhook:
+    """SendGrid shows the key as bare base64; a PEM's armour lines are accepted too."""
+    bare = "".join(line for line in key.strip().splitlines() if not line.startswith("-----"))
+    return EventWebhook(bare)
