@@ -6,15 +6,31 @@ class DrPlansConfig(AppConfig):
     verbose_name = "DR plans"
     # What a responder may add and change (vigil.roles): drills and incident checklists are run
     # by responders; plans, backups and contacts are an admin's, and approving is an admin's or
-    # the plan's named approver's (dr_plans.services.check_can_approve).
+    # the plan's named approver's (dr_plans.services.can_approve).
     responder_models = ["drill", "drillstep", "incidentchecklist", "checklistitem"]
 
     def ready(self) -> None:
-        from incidents import signals
+        # incidents and postmortems sit above this app in INSTALLED_APPS: it may use them, never the reverse.
+        from incidents import signals as incident_signals
+        from postmortems import links
+        from postmortems import signals as postmortem_signals
 
-        from . import receivers
+        from . import receivers, signals
+        from .models import Drill, DRPlan
 
-        signals.incident_page_panels.connect(receivers.incident_page_panel, dispatch_uid="dr_plans.incident_panel")
+        incident_signals.incident_page_panels.connect(
+            receivers.incident_page_panel, dispatch_uid="dr_plans.incident_panel"
+        )
+        # A drill's findings become action items (source: the drill); an item can target a plan.
+        links.sources.register(Drill, "DR drill")
+        links.targets.register(DRPlan, "DR plan")
+        postmortem_signals.action_item_saved.connect(receivers.flag_targeted_plan, dispatch_uid="dr_plans.flag_plan")
+        for signal, receiver in (
+            (signals.review_due, receivers.mail_review_due),
+            (signals.review_requested, receivers.mail_review_requested),
+            (signals.drill_scheduled, receivers.mail_drill_participants),
+        ):
+            signal.connect(receiver, dispatch_uid=f"dr_plans.{receiver.__name__}")
 
     def seed_demo(self) -> None:
         from .demo import seed

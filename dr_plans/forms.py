@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from postmortems.models import ActionItem
+
 from .models import Backup, CallTreeLevel, Drill, DRPlan, Step, Vendor
 
 
@@ -103,3 +105,20 @@ class AttachPlanForm(forms.Form):
     plan = forms.ModelChoiceField(
         queryset=DRPlan.objects.exclude(status=DRPlan.Status.RETIRED).filter(versions__isnull=False).distinct()
     )
+
+
+class FindingForm(forms.Form):
+    """One of a drill's findings, filed as an action item (postmortems.ActionItem) from the drill report."""
+
+    title = forms.CharField(max_length=200)
+    # The finding as written (it may be longer than a title); it also marks the finding as filed.
+    details = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(choices=ActionItem.Kind.choices, initial=ActionItem.Kind.MITIGATE)
+    priority = forms.ChoiceField(choices=ActionItem.Priority.choices, initial=ActionItem.Priority.MEDIUM)
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updates_plan = forms.BooleanField(required=False, label="Changes the plan (flags it for review)")
+
+    @classmethod
+    def for_finding(cls, finding: str, number: int) -> "FindingForm":
+        return cls(initial={"title": finding[:200], "details": finding}, auto_id=f"finding{number}_%s")

@@ -1,7 +1,11 @@
-"""What this app does when the incidents app announces something."""
+"""What this app does when it, the incidents app or the post-mortems app announces something."""
+
+import logging
 
 from django.template.loader import render_to_string
 
+from . import services, tasks
+from .models import DRPlan
 from .views.checklists import checklist_context
 
 
@@ -14,3 +18,39 @@ def incident_page_panel(sender, incident, request, **kwargs) -> str:
         return ""
     context = {**checklist_context(incident), "next": request.get_full_path(), "with_styles": True}
     return render_to_string("dr_plans/_incident_checklist.html", context, request=request)
+
+
+def flag_targeted_plan(sender, item, changed, actor, **kwargs) -> None:
+    """An action item that targets a DR plan ("update step 4") flags the plan for review
+    (postmortems.signals.action_item_saved, sent after commit)."""
+    if "target" not in changed or not isinstance(item.target, DRPlan):
+        return
+    services.do_request_review(
+        actor, item.target, key=f"postmortems.actionitem:{item.pk}", reason=item.title, url=item.get_absolute_url()
+    )
+
+
+logger = logging.getLogger(__name__)
+
+
+# Mail goes out from a task (dr_plans.notices): these run after commit and only queue it.
+
+
+def _queue_notice(kind: str, *args, **kwargs) -> None:
+    try:
+        tasks.send_notice.delay(kind, *args, **kwargs)
+    except Exception:
+        # The change is committed and shown in the dashboard; a broker that is down costs only the mail.
+        logger.exception("Could not queue the DR notice %s%r", kind, args)
+
+
+def mail_review_due(sender, plan, due_at, overdue, **kwargs) -> None:
+    _queue_notice("review_due", plan.pk, due_at=due_at.isoformat(), overdue=overdue)
+
+
+def mail_review_requested(sender, plan, request, **kwargs) -> None:
+    _queue_notice("review_requested", request.pk)
+
+
+def mail_drill_participants(sender, drill, **kwargs) -> None:
+    _queue_notice("drill_scheduled", drill.pk)

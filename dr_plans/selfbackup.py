@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
 
@@ -64,12 +65,14 @@ def restore(path: Path, alias: str = "default") -> None:
         connection.close()
         command = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", name]
         _run([*command, str(path)], connection.settings_dict)
-        return
-    if _vendor(alias) != "sqlite":
+    elif _vendor(alias) == "sqlite":
+        connection.ensure_connection()
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            source.backup(connection.connection)
+        finally:
+            source.close()
+    else:
         raise BackupError(f"No restore method for {_vendor(alias)}.")
-    connection.ensure_connection()
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        source.backup(connection.connection)
-    finally:
-        source.close()
+    # Content-type ids cached by this process describe the database before the restore.
+    ContentType.objects.clear_cache()

@@ -29,6 +29,7 @@ urlpatterns = [
     path("drills/<int:pk>/cancel/", drills.drill_cancel, name="drill_cancel"),
     path("drills/<int:pk>/finish/", drills.drill_finish, name="drill_finish"),
     path("drills/<int:pk>/report/", drills.drill_report, name="drill_report"),
+    path("drills/<int:pk>/action-items/", drills.file_finding, name="file_finding"),
     path("drills/<int:pk>/steps/<int:step_id>/start/", drills.step_start, name="drill_step_start"),
     path("drills/<int:pk>/steps/<int:step_id>/finish/", drills.step_finish, name="drill_step_finish"),
     path("incidents/<int:incident_id>/checklist/", checklists.incident_checklist, name="incident_checklist"),

@@ -4,4 +4,5 @@ from django.apps import AppConfig
 class PostmortemsConfig(AppConfig):
     name = "postmortems"
     verbose_name = "Post-mortems"
-    responder_models = ["postmortem"]
+    # What a responder may add and change (vigil.roles); deleting an action item is an admin's.
+    responder_models = ["postmortem", "actionitem"]

@@ -2,26 +2,36 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
-from dr_plans.models import Backup, Drill, DrillStep, DRPlan, PlanVersion, Step
+from comms.models import Stakeholder
+from dr_plans.models import Backup, CallTreeLevel, Drill, DrillStep, DRPlan, PlanVersion, Step, Vendor
 from dr_plans.services.common import restore_max_age_days
 
 
 class DRPlanSerializer(serializers.ModelSerializer):
     latest_version = serializers.SerializerMethodField()
     review_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    needs_review = serializers.SerializerMethodField(
+        help_text="Something (an action item targeting the plan) asked for a review that is not done yet."
+    )
 
     class Meta:
         model = DRPlan
         fields = [
             "id", "name", "description", "components", "owner", "approver", "rto_minutes", "rpo_minutes",
             "review_every_days", "vendors", "status", "latest_version", "last_reviewed_at", "review_due_at",
-            "created_at", "updated_at",
+            "needs_review", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["status", "last_reviewed_at", "created_at", "updated_at"]
 
     def get_latest_version(self, plan) -> int | None:
         version = plan.latest_version()
         return version.number if version else None
+
+    def get_needs_review(self, plan) -> bool:
+        count = getattr(plan, "open_review_requests", None)  # annotated by DRPlanViewSet
+        if count is None:
+            return plan.review_requests.filter(closed_at__isnull=True).exists()
+        return count > 0
 
 
 class PlanVersionSerializer(serializers.ModelSerializer):
@@ -106,6 +116,46 @@ class DrillSerializer(serializers.ModelSerializer):
             "version", "status", "started_at", "finished_at", "target_rto_minutes", "target_rpo_minutes",
             "data_loss_minutes", "passed", "findings",
         ]  # fmt: skip
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """A comms stakeholder as a DR contact: who, and how to reach them."""
+
+    # Plain strings: either may be blank, which a read-only EmailField's schema (format: email) does not allow.
+    email = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True, help_text="E.164, or blank.")
+
+    class Meta:
+        model = Stakeholder
+        fields = ["id", "name", "organisation", "phone", "email"]
+        read_only_fields = fields
+
+
+class CallTreeLevelSerializer(serializers.ModelSerializer):
+    people = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Stakeholder.objects.all(), help_text="Comms stakeholders called at this level."
+    )
+    contacts = ContactSerializer(source="people", many=True, read_only=True)
+
+    class Meta:
+        model = CallTreeLevel
+        fields = ["id", "plan", "position", "people", "contacts", "escalate_after_minutes", "when"]
+
+    def validate_plan(self, plan):
+        if self.instance is not None and plan.pk != self.instance.plan_id:
+            raise serializers.ValidationError("A call-tree level cannot move to another plan.")
+        return plan
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    contact = ContactSerializer(source="stakeholder", read_only=True)
+    plans = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=DRPlan.objects.all(), help_text="The plans that list this vendor."
+    )
+
+    class Meta:
+        model = Vendor
+        fields = ["id", "stakeholder", "contact", "account_number", "sla", "escalation_path", "plans"]
 
 
 class ApproveSerializer(serializers.Serializer):

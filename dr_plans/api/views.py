@@ -1,4 +1,4 @@
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, mixins, status, viewsets
@@ -6,13 +6,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dr_plans import services
-from dr_plans.models import Backup, Drill, DrillStep, DRPlan, PlanVersion, Step
+from dr_plans.models import Backup, CallTreeLevel, Drill, DrillStep, DRPlan, PlanVersion, Step, Vendor
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
 from .serializers import (
     ApproveSerializer,
     BackupSerializer,
+    CallTreeLevelSerializer,
     DrillFinishSerializer,
     DrillSerializer,
     DrillStepSerializer,
@@ -22,6 +23,7 @@ from .serializers import (
     ReviewSerializer,
     StepFinishSerializer,
     StepSerializer,
+    VendorSerializer,
 )
 
 
@@ -57,7 +59,12 @@ PLAN_ACTIONS = ["submit", "approve", "retire", "reopen", "reviews", "destroy"]
 class DRPlanViewSet(viewsets.ModelViewSet):
     """DR plans. Status moves through the actions; approving freezes an immutable version."""
 
-    queryset = DRPlan.objects.select_related("owner", "approver").prefetch_related("components", "vendors")
+    queryset = (
+        DRPlan.objects.select_related("owner", "approver")
+        .prefetch_related("components", "vendors")
+        .annotate(open_review_requests=Count("review_requests", filter=Q(review_requests__closed_at__isnull=True)))
+        .order_by("name")  # Meta.ordering is not applied to a query with an aggregate
+    )
     serializer_class = DRPlanSerializer
 
     def perform_create(self, serializer):
@@ -150,11 +157,8 @@ class StepViewSet(ByPlanMixin, viewsets.ModelViewSet):
         run(self.request, services.do_delete_step, instance)
 
 
-class BackupViewSet(viewsets.ModelViewSet):
-    """The backups inventory, with the RPO, restore-age and missed-run flags."""
-
-    queryset = Backup.objects.prefetch_related("plans")
-    serializer_class = BackupSerializer
+class AuditedConfigMixin:
+    """Configuration rows saved through the audited config actions, as the dashboard saves them."""
 
     def perform_create(self, serializer):
         services.do_save_serialized(Actor.from_request(self.request), serializer)
@@ -164,6 +168,40 @@ class BackupViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.do_delete_config(Actor.from_request(self.request), instance)
+
+
+class BackupViewSet(AuditedConfigMixin, viewsets.ModelViewSet):
+    """The backups inventory, with the RPO, restore-age and missed-run flags."""
+
+    queryset = Backup.objects.prefetch_related("plans")
+    serializer_class = BackupSerializer
+
+
+@extend_validation_errors(["invalid"], field_name="plan", actions=["list"], methods=["get"])
+@extend_schema_view(list=extend_schema(parameters=[PlanFilterSerializer]))
+class CallTreeLevelViewSet(ByPlanMixin, AuditedConfigMixin, viewsets.ModelViewSet):
+    """A plan's escalation call tree: ordered levels of people (comms stakeholders), and when to move on."""
+
+    queryset = CallTreeLevel.objects.prefetch_related("people")
+    serializer_class = CallTreeLevelSerializer
+
+
+@extend_validation_errors(["invalid"], field_name="plan", actions=["list"], methods=["get"])
+@extend_schema_view(list=extend_schema(parameters=[PlanFilterSerializer]))
+class VendorViewSet(AuditedConfigMixin, viewsets.ModelViewSet):
+    """Third-party vendors: the comms stakeholder to call, account number, SLA and escalation path."""
+
+    queryset = Vendor.objects.select_related("stakeholder").prefetch_related("plans")
+    serializer_class = VendorSerializer
+
+    def get_queryset(self):
+        vendors = super().get_queryset()
+        if self.action != "list":
+            return vendors
+        filters = PlanFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        plan = filters.validated_data.get("plan")
+        return vendors.filter(plans=plan) if plan else vendors
 
 
 CHANGE_DRILL = action_permission("dr_plans.change_drill")

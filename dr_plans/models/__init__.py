@@ -4,7 +4,7 @@ from .backups import Backup
 from .checklists import ChecklistItem, IncidentChecklist
 from .contacts import CallTreeLevel, Vendor
 from .drills import Drill, DrillStep
-from .plans import TRANSITIONS, DRPlan, PlanReview, PlanVersion, ReviewReminder, Step
+from .plans import TRANSITIONS, DRPlan, PlanReview, PlanVersion, ReviewReminder, ReviewRequest, Step
 
 __all__ = [
     "TRANSITIONS",
@@ -18,6 +18,7 @@ __all__ = [
     "PlanReview",
     "PlanVersion",
     "ReviewReminder",
+    "ReviewRequest",
     "Step",
     "Vendor",
 ]

@@ -1,5 +1,6 @@
 """Drills: a rehearsal of a plan's approved steps that measures the real recovery time."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,6 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .plans import A_YEAR, TEN_YEARS_IN_DAYS
+
+# A list marker at the start of a line of findings: "- ", "* ", "• ", "1. ", "2) ".
+BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 
 
 class Drill(models.Model):
@@ -82,6 +86,11 @@ class Drill(models.Model):
         if self.data_loss_minutes is None or self.target_rpo_minutes is None:
             return None
         return self.data_loss_minutes <= self.target_rpo_minutes
+
+    def finding_lines(self) -> list[str]:
+        """The findings one per line, list markers dropped: each a candidate action item."""
+        lines = (BULLET.sub("", line).strip() for line in self.findings.splitlines())
+        return [line for line in lines if line]
 
     def verdict(self, steps_done: bool) -> bool:
         """Pass: every step done, recovery within the RTO and data loss within the RPO."""

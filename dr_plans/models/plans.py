@@ -236,3 +236,32 @@ class ReviewReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} reminder for {self.plan}"
+
+
+class ReviewRequest(models.Model):
+    """Something asked for this plan to be reviewed before its due date: an action item to "update step 4".
+
+    Open until the plan's next review or approval closes it. `key` names what asked
+    (e.g. "postmortems.actionitem:12"), so asking twice leaves one open request.
+    """
+
+    plan = models.ForeignKey(DRPlan, on_delete=models.CASCADE, related_name="review_requests")
+    key = models.CharField(max_length=100)
+    reason = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True, help_text="Where the request came from: a path in Vigil.")
+    requested_by_label = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # dr_plans.services.do_request_review relies on this: one open request per plan and asker.
+            models.UniqueConstraint(
+                fields=["plan", "key"], condition=models.Q(closed_at__isnull=True), name="drreviewrequest_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review {self.plan}: {self.reason}"

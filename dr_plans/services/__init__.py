@@ -8,6 +8,7 @@ from .checklists import do_attach_plan, do_tick_item
 from .common import ActionError, PermissionDenied
 from .config import do_add_vendor, do_delete_config, do_save_config, do_save_serialized
 from .drills import do_cancel_drill, do_finish_drill, do_finish_step, do_schedule_drill, do_start_drill, do_start_step
+from .findings import do_file_finding, drill_action_items, unfiled_findings
 from .plans import (
     can_approve,
     can_review,
@@ -17,10 +18,12 @@ from .plans import (
     do_move,
     do_record_review,
     do_reopen,
+    do_request_review,
     do_retire,
     do_save_step,
     do_submit,
     do_update_plan,
+    open_review_requests,
     send_review_reminders,
 )
 
@@ -36,11 +39,13 @@ __all__ = [
     "do_create_plan",
     "do_delete_config",
     "do_delete_step",
+    "do_file_finding",
     "do_finish_drill",
     "do_finish_step",
     "do_move",
     "do_record_review",
     "do_reopen",
+    "do_request_review",
     "do_retire",
     "do_save_config",
     "do_save_serialized",
@@ -51,5 +56,8 @@ __all__ = [
     "do_submit",
     "do_tick_item",
     "do_update_plan",
+    "drill_action_items",
+    "open_review_requests",
     "send_review_reminders",
+    "unfiled_findings",
 ]

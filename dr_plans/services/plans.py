@@ -3,14 +3,14 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from vigil.audit import Actor, record
 
 from .. import signals
-from ..models import DRPlan, PlanReview, PlanVersion, ReviewReminder, Step
+from ..models import DRPlan, PlanReview, PlanVersion, ReviewReminder, ReviewRequest, Step
 from .common import ActionError, PermissionDenied, announce, review_remind_days
 
 Status = DRPlan.Status
@@ -143,6 +143,7 @@ def do_approve(actor: Actor, plan: DRPlan, note: str = "") -> PlanVersion:
     # Approval is a review: the next one falls due a full cadence from now.
     plan.last_reviewed_at = version.approved_at
     plan.save(update_fields=["last_reviewed_at"])
+    _close_review_requests(actor, plan)
     record(actor, "dr_plan.approve", plan, version=version.number)
     announce(signals.plan_approved, DRPlan, plan=plan, version=version, actor=actor)
     return version
@@ -183,9 +184,41 @@ def do_record_review(actor: Actor, plan: DRPlan, changes: str) -> PlanReview:
     )
     plan.last_reviewed_at = review.reviewed_at
     plan.save(update_fields=["last_reviewed_at", "updated_at"])
-    record(actor, "dr_plan.review", plan)
+    closed = _close_review_requests(actor, plan)
+    record(actor, "dr_plan.review", plan, requests_closed=closed)
     announce(signals.plan_reviewed, DRPlan, plan=plan, review=review, actor=actor)
     return review
+
+
+def open_review_requests(plan: DRPlan) -> QuerySet[ReviewRequest]:
+    return plan.review_requests.filter(closed_at__isnull=True)
+
+
+def _close_review_requests(actor: Actor, plan: DRPlan) -> int:
+    """A review (or an approval) answers every request for one made so far."""
+    return open_review_requests(plan).update(closed_at=timezone.now(), closed_by_label=actor.label)
+
+
+def do_request_review(actor: Actor, plan: DRPlan, *, key: str, reason: str, url: str = "") -> ReviewRequest:
+    """Flag PLAN for review now, whatever its due date (e.g. an action item to update a step).
+
+    Asking again with the same KEY while a request is open changes nothing; the owner is
+    told once, through review_requested.
+    """
+    existing = open_review_requests(plan).filter(key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            request = ReviewRequest.objects.create(
+                plan=plan, key=key, reason=reason[:300], url=url[:500], requested_by_label=actor.label
+            )
+            record(actor, "dr_plan.review_requested", plan, reason=request.reason, key=key)
+            announce(signals.review_requested, DRPlan, plan=plan, request=request, actor=actor)
+    except IntegrityError:
+        # Another worker flagged it between our read and our write (the partial unique index).
+        return open_review_requests(plan).get(key=key)
+    return request
 
 
 def send_review_reminders(now: datetime | None = None) -> int:

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from vigil.access import permission_required
 
 from .. import services
-from ..forms import DrillFinishForm, DrillForm, StepFinishForm
+from ..forms import DrillFinishForm, DrillForm, FindingForm, StepFinishForm
 from ..models import Drill, DrillStep, DRPlan
 from .common import act, form_page, sections
 
@@ -94,14 +95,34 @@ def drill_finish(request, pk: int):
     return redirect(drill)
 
 
-@permission_required("dr_plans.view_drill")
-def drill_report(request, pk: int):
-    drill = _access_drill(pk)
+def _report_context(request, drill: Drill, finding_form: FindingForm | None = None) -> dict:
     steps = list(drill.steps.all())
     context = {
         "drill": drill,
         "steps": steps,
         "problems": [s for s in steps if s.problem],
         "expected_minutes": sum(s.expected_minutes for s in steps),
+        "action_items": services.drill_action_items(drill),
     }
-    return render(request, "dr_plans/drill_report.html", context)
+    if request.user.has_perm("postmortems.add_actionitem") and drill.started_at is not None:
+        findings = services.unfiled_findings(drill, steps)
+        context["finding_forms"] = [FindingForm.for_finding(f, n) for n, f in enumerate(findings, start=1)]
+        context["finding_form"] = finding_form or FindingForm(auto_id="finding_new_%s")
+    return context
+
+
+@permission_required("dr_plans.view_drill")
+def drill_report(request, pk: int):
+    """How the drill went, and its findings: filed as action items, or waiting to be."""
+    return render(request, "dr_plans/drill_report.html", _report_context(request, _access_drill(pk)))
+
+
+@require_POST
+@permission_required("postmortems.add_actionitem")
+def file_finding(request, pk: int):
+    drill = _access_drill(pk)
+    form = FindingForm(request.POST, auto_id="finding_new_%s")
+    if not form.is_valid():
+        return render(request, "dr_plans/drill_report.html", _report_context(request, drill, form), status=400)
+    act(request, services.do_file_finding, drill, success="Action item filed.", **form.cleaned_data)
+    return redirect(f"{reverse('dr_plans:drill_report', args=[drill.pk])}#action-items")

@@ -1,9 +1,11 @@
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from postmortems.models import ActionItem
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -37,13 +39,19 @@ def backup_flags(backups, now) -> list[dict]:
 def plan_list(request):
     """The DR dashboard: every plan with its review state, then what needs attention."""
     now = timezone.now()
-    plans = list(DRPlan.objects.select_related("owner").prefetch_related("components"))
+    plans = list(
+        DRPlan.objects.select_related("owner")
+        .annotate(open_review_requests=Count("review_requests", filter=Q(review_requests__closed_at__isnull=True)))
+        # Meta.ordering is not applied to a query with an aggregate.
+        .order_by("name")
+    )
     for plan in plans:
         plan.review = plan.review_state(now, review_remind_days())
     flags = backup_flags(Backup.objects.prefetch_related("plans"), now)
     context = {
         "plans": plans,
         "overdue": [p for p in plans if p.review == DRPlan.ReviewState.OVERDUE],
+        "flagged": [p for p in plans if p.open_review_requests],
         "stale_backups": [f for f in flags if f["misses"] or f["restore_stale"] or f["late"]],
         "upcoming": Drill.objects.filter(status=Drill.Status.SCHEDULED)
         .select_related("plan")
@@ -68,6 +76,8 @@ def plan_detail(request, pk: int):
         "sections": sections(steps),
         "versions": plan.versions.all(),
         "reviews": plan.reviews.all()[:10],
+        "review_requests": services.open_review_requests(plan),
+        "action_items": ActionItem.objects.linked_to("target", plan).select_related("owner"),
         "review_state": plan.review_state(now, review_remind_days()),
         "backups": backup_flags(plan.backups.prefetch_related("plans"), now),
         "call_tree": plan.call_tree.prefetch_related("people"),

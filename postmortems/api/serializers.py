@@ -1,6 +1,12 @@
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework import serializers
 
-from postmortems.models import PostMortem
+from postmortems import links
+from postmortems.models import ActionItem, PostMortem
+
+# Ids beyond a signed 64-bit integer are no row in any database Vigil runs on.
+MAX_ID = 2**63 - 1
 
 
 class PostMortemSerializer(serializers.ModelSerializer):
@@ -8,3 +14,87 @@ class PostMortemSerializer(serializers.ModelSerializer):
         model = PostMortem
         fields = ["id", "incident", "title", "status", "summary", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+
+
+class LinkKindField(serializers.ChoiceField):
+    """What kind of object a link names, as "app_label.model" (e.g. "dr_plans.drplan").
+
+    The choices are the models other apps registered in postmortems.links, read each time a
+    serializer is made (after every app is ready).
+    """
+
+    def __init__(self, role: str, **kwargs):
+        self.role = role
+        super().__init__(choices=getattr(links, f"{role}s").kinds(), **kwargs)
+
+    def to_representation(self, value):
+        return f"{value.app_label}.{value.model}"
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    source_type = LinkKindField(
+        "source", required=False, allow_null=True, help_text="What raised the item, e.g. dr_plans.drill. Set once."
+    )
+    source_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    source_label = serializers.SerializerMethodField()
+    target_type = LinkKindField(
+        "target",
+        required=False,
+        allow_null=True,
+        help_text="What the item changes, e.g. dr_plans.drplan: that plan is flagged for review.",
+    )
+    target_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
+    target_label = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id", "title", "details", "owner", "due_date", "priority", "kind", "status", "tracker_url",
+            "postmortem", "source_type", "source_id", "source_label", "target_type", "target_id", "target_label",
+            "overdue", "created_by", "created_at", "updated_at", "completed_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_by", "created_at", "updated_at", "completed_at"]
+
+    def get_source_label(self, item) -> str | None:
+        return str(item.source) if item.source is not None else None
+
+    def get_target_label(self, item) -> str | None:
+        return str(item.target) if item.target is not None else None
+
+    def get_overdue(self, item) -> bool:
+        return item.is_overdue(timezone.localdate())
+
+    def validate(self, attrs):
+        for role in ("source", "target"):
+            self._resolve(attrs, role)
+        # A client may send the source back unchanged (PUT); it may not change it.
+        source = attrs.pop("source", None) if self.instance is not None else None
+        if source is not None and source != self.instance.source:
+            raise serializers.ValidationError({"source_type": "An item's source does not change."})
+        return attrs
+
+    def _resolve(self, attrs: dict, role: str) -> None:
+        """Replace ROLE_type and ROLE_id by the object they name, under ROLE (None: no link)."""
+        kind_field, id_field = f"{role}_type", f"{role}_id"
+        if kind_field not in attrs and id_field not in attrs:
+            return
+        kind, pk = attrs.pop(kind_field, None), attrs.pop(id_field, None)
+        if (kind is None) != (pk is None):
+            missing = id_field if pk is None else kind_field
+            raise serializers.ValidationError({missing: f"Give {kind_field} and {id_field} together."})
+        try:
+            attrs[role] = None if kind is None else getattr(links, f"{role}s").resolve(kind, pk)
+        except LookupError as exc:
+            raise serializers.ValidationError({id_field: str(exc)}) from exc
+
+
+class ActionItemFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ActionItem.Status.choices, required=False, help_text="Only this status.")
+    owner = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="Only this owner's.")
+    postmortem = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this post-mortem's."
+    )

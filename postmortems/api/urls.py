@@ -1,7 +1,8 @@
 from vigil.api.routers import Router
 
-from .views import PostMortemViewSet
+from .views import ActionItemViewSet, PostMortemViewSet
 
 router = Router()
 router.register("postmortems", PostMortemViewSet)
+router.register("action-items", ActionItemViewSet)
 urlpatterns = router.urls

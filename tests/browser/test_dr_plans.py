@@ -1,6 +1,8 @@
-"""A DR plan in a real browser: write it, approve it, drill it through its checklist, read the report."""
+"""A DR plan in a real browser: write it, approve it, drill it through its checklist, read the report,
+file a finding as an action item that flags the plan for review."""
 
 from dr_plans.models import Drill, DRPlan
+from postmortems.models import ActionItem
 
 from .conftest import login
 
@@ -59,6 +61,24 @@ def test_write_approve_and_drill_a_plan(page, live_server, admin_user):
     assert page.get_by_test_id("recovery-time").inner_text().startswith("0:0")
     assert "against an RTO of 45 min: met" in page.get_by_test_id("rto-verdict").inner_text()
 
+    # The finding becomes an action item that changes the plan.
+    finding = page.get_by_test_id("finding-form")
+    assert finding.count() == 1
+    assert page.input_value("#finding1_title") == "DNS TTL was 1 h; lower it."
+    page.fill("#finding1_title", "Lower the DNS TTL to 60 s")
+    page.select_option("#finding1_kind", "prevent")
+    page.check("#finding1_updates_plan")
+    with page.expect_navigation():
+        finding.get_by_role("button", name="File as action item").click()
+    items = page.get_by_test_id("drill-action-items")
+    assert "Lower the DNS TTL to 60 s" in items.inner_text() and "changes Region down" in items.inner_text()
+    assert page.get_by_test_id("finding-form").count() == 0
+    item = ActionItem.objects.get()
+    assert item.source == drill and item.target == DRPlan.objects.get()
+
     page.goto(f"{live_server.url}{DRPlan.objects.get().get_absolute_url()}")
     assert page.get_by_test_id("recovery-chart").locator("rect").count() == 1
+    assert "Lower the DNS TTL to 60 s" in page.get_by_test_id("review-requested").inner_text()
+    page.goto(f"{live_server.url}/postmortems/action-items/")
+    assert "Lower the DNS TTL to 60 s" in page.get_by_test_id("action-items").inner_text()
     assert not page.js_errors

@@ -31,3 +31,25 @@ def admin_actor(admin_user):
 @pytest.fixture
 def plan(admin_actor):
     return make_plan(admin_actor)
+
+
+@pytest.fixture
+def plan_drill(admin_actor, plan):
+    """A drill of PLAN that has run."""
+    from django.utils import timezone
+
+    drill = services.do_schedule_drill(admin_actor, plan, scenario="Region down", scheduled_for=timezone.now())
+    services.do_start_drill(admin_actor, drill)
+    return drill
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks queued with .delay() run at once, in the test's process."""
+    from vigil.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False

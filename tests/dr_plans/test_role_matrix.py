@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from comms.models import Stakeholder
 from dr_plans import services
-from dr_plans.models import Backup
+from dr_plans.models import Backup, CallTreeLevel, Vendor
 from incidents.services import do_declare
 from tests.conftest import assert_api_outcome, assert_web_outcome
 
@@ -33,6 +34,15 @@ def world(admin_actor, admin_user):
         system="DB", contents="All", method="dump", frequency_minutes=60, retention_days=7, location="s3"
     )
     incident, _ = do_declare(admin_actor, title="Down")
+    person = Stakeholder.objects.create(name="Dana DBA", kind="engineer", phone="+14155550100")
+    level = CallTreeLevel.objects.create(plan=approved)
+    level.people.add(person)
+    vendor_contact = Stakeholder.objects.create(name="Support", organisation="CloudCo", kind="vendor")
+    vendor = Vendor.objects.create(stakeholder=vendor_contact, sla="1 h")
+    approved.vendors.add(vendor)
+    done = services.do_schedule_drill(admin_actor, approved, scenario="Done", scheduled_for=WHEN_AT)
+    services.do_start_drill(admin_actor, done)
+    services.do_finish_drill(admin_actor, done, data_loss_minutes=1, findings="Lower the DNS TTL")
     return {
         "approved": approved.pk,
         "draft": draft.pk,
@@ -44,6 +54,10 @@ def world(admin_actor, admin_user):
         "dstep": running.steps.first().pk,
         "backup": backup.pk,
         "incident": incident.pk,
+        "person": person.pk,
+        "level": level.pk,
+        "vendor": vendor.pk,
+        "done": done.pk,
     }
 
 
@@ -85,6 +99,17 @@ API_MATRIX = [
     ("get", "/api/v1/dr-drill-steps/{dstep}/", None, READ),
     ("post", "/api/v1/dr-drill-steps/{dstep}/start/", None, RUN),
     ("post", "/api/v1/dr-drill-steps/{dstep}/finish/", {"notes": "ok"}, RUN),
+    ("get", "/api/v1/dr-call-tree-levels/?plan={approved}", None, READ),
+    ("get", "/api/v1/dr-call-tree-levels/{level}/", None, READ),
+    ("post", "/api/v1/dr-call-tree-levels/", {"plan": "{approved}", "people": ["{person}"]}, ADMIN),
+    ("patch", "/api/v1/dr-call-tree-levels/{level}/", {"escalate_after_minutes": 5}, ADMIN),
+    ("delete", "/api/v1/dr-call-tree-levels/{level}/", None, ADMIN),
+    ("get", "/api/v1/dr-vendors/", None, READ),
+    ("get", "/api/v1/dr-vendors/{vendor}/", None, READ),
+    ("patch", "/api/v1/dr-vendors/{vendor}/", {"sla": "4 h"}, ADMIN),
+    ("delete", "/api/v1/dr-vendors/{vendor}/", None, ADMIN),
+    # A drill's findings filed as action items through the post-mortems API.
+    ("post", "/api/v1/action-items/", {"title": "x", "source_type": "dr_plans.drill", "source_id": "{done}"}, RUN),
 ]
 
 
@@ -93,6 +118,8 @@ def _fill(value, world):
         return value.format(**world)
     if isinstance(value, dict):
         return {k: _fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, world) for v in value]
     return value
 
 
@@ -150,6 +177,13 @@ WEB_MATRIX = [
     ("post", "/dr-plans/drills/{running}/steps/{dstep}/finish/", {"notes": ""}, RUN),
     ("post", "/dr-plans/drills/{running}/finish/", {"data_loss_minutes": 1}, RUN),
     ("get", "/dr-plans/drills/{running}/report/", None, READ),
+    ("get", "/dr-plans/drills/{done}/report/", None, READ),
+    (
+        "post",
+        "/dr-plans/drills/{done}/action-items/",
+        {"title": "Lower the DNS TTL", "kind": "mitigate", "priority": "high"},
+        RUN,
+    ),
     ("get", "/dr-plans/incidents/{incident}/checklist/", None, READ),
     ("post", "/dr-plans/incidents/{incident}/checklist/attach/", {"plan": "{approved}"}, RUN),
 ]
