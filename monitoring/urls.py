@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/test/", views.test_now, name="test_now"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/maintenance/", views.add_maintenance, name="add_maintenance"),
+    path("reputation/", include("monitoring.reputation.urls")),
 ]

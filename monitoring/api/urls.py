@@ -1,3 +1,4 @@
+from monitoring.reputation.api import urls as reputation_urls
 from vigil.api.routers import Router
 
 from .views import MaintenanceWindowViewSet, MonitorViewSet
@@ -5,4 +6,4 @@ from .views import MaintenanceWindowViewSet, MonitorViewSet
 router = Router()
 router.register("monitors", MonitorViewSet)
 router.register("maintenance-windows", MaintenanceWindowViewSet)
-urlpatterns = router.urls
+urlpatterns = router.urls + reputation_urls.urlpatterns

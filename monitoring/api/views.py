@@ -79,7 +79,9 @@ WRITES = ["create", "update", "partial_update"]
 @extend_validation_errors(
     ["does_not_exist", "incorrect_type"], field_name="component", actions=["list"], methods=["get"]
 )
-@extend_validation_errors(["max_length", "blank"], field_name="search", actions=["list"], methods=["get"])
+@extend_validation_errors(
+    ["max_length", "blank", "null_characters_not_allowed"], field_name="search", actions=["list"], methods=["get"]
+)
 @extend_validation_errors(["invalid"], field_name="since", actions=["results", "history"], methods=["get"])
 @extend_validation_errors(["invalid"], field_name="until", actions=["results", "history"], methods=["get"])
 @extend_validation_errors(["invalid_choice"], field_name="outcome", actions=["results"], methods=["get"])

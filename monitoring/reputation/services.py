@@ -1,0 +1,365 @@
+"""Actions on mentions, their sources and brands. The dashboard, the API, the webhook and the
+feed poller call these, and only these.
+
+ingest() is the one way mentions are stored: scored (scoring.py), tagged with a brand and linked
+to the incident open when they were posted (linking.py), then inserted in bulk with ON CONFLICT
+DO NOTHING, so a mention delivered twice (same URL, or same source and id) is stored once.
+A negative mention of us starts in the needs-response queue; anything else starts as new.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidents.models import Incident
+from vigil.audit import Actor, record
+
+from . import scoring
+from .linking import BrandMatcher, IncidentLinker, is_ours
+from .models import Brand, Mention, MentionSource, MentionState, Sentiment
+
+BATCH = 500
+MAX_TEXT = 20_000
+MAX_URL = Mention._meta.get_field("url").max_length
+MAX_EXTERNAL_ID = Mention._meta.get_field("external_id").max_length
+SOURCE_FIELDS = ["name", "kind", "brand", "url", "enabled", "poll_interval_seconds"]
+BRAND_FIELDS = ["name", "ours", "keywords"]
+
+
+class ActionError(Exception):
+    """The action is not allowed in the mention's present state. The message says why."""
+
+
+@dataclass
+class MentionIn:
+    """A mention as it arrives, before it is scored and stored."""
+
+    text: str
+    published_at: datetime | None = None
+    url: str = ""
+    author: str = ""
+    platform: str = ""
+    external_id: str = ""
+
+    def normalised(self, now: datetime) -> "MentionIn":
+        external_id = self.external_id
+        if not external_id and not self.url:
+            # Nothing names it: what it says, who said it and when (if the sender said) do, so a
+            # sender's retry is still stored once within its source.
+            when = self.published_at.isoformat() if self.published_at else ""
+            external_id = "content:" + hashlib.sha256(f"{self.author}\n{when}\n{self.text}".encode()).hexdigest()
+        elif len(external_id) > MAX_EXTERNAL_ID:
+            external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
+        published_at = min(self.published_at or now, now)  # a clock ahead of ours does not post in the future
+        return MentionIn(
+            text=self.text.strip()[:MAX_TEXT],
+            published_at=published_at,
+            url=self.url if len(self.url) <= MAX_URL else "",
+            author=self.author[:200],
+            platform=self.platform[:50],
+            external_id=external_id,
+        )
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    created: int = 0
+    duplicates: int = 0
+    linked: int = 0
+    needs_response: int = 0
+    incidents: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict:
+        return {
+            "received": self.received,
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "linked": self.linked,
+            "needs_response": self.needs_response,
+        }
+
+    def add(self, other: "IngestResult") -> None:
+        self.received += other.received
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.linked += other.linked
+        self.needs_response += other.needs_response
+        self.incidents |= other.incidents
+
+
+class Pipeline:
+    """What turns MentionIn into unsaved Mention rows: the brands and the incidents of a time span."""
+
+    def __init__(self, start: datetime, end: datetime):
+        self.matcher = BrandMatcher.load()
+        self.linker = IncidentLinker.for_span(start, end)
+
+    def build(self, item: MentionIn, source: MentionSource | None, now: datetime) -> Mention:
+        compound = scoring.score(item.text)
+        label = scoring.label_for(compound)
+        source_brand = self.matcher.by_id.get(source.brand_id) if source is not None and source.brand_id else None
+        brand = self.matcher.brand_for(item.text, source_brand)
+        ours = is_ours(brand)
+        incident_id = self.linker.incident_for(item.text, item.published_at, self.matcher.names_us(item.text))
+        incident_id = incident_id if ours else None
+        needs_answer = ours and label == Sentiment.NEGATIVE
+        return Mention(
+            source=source,
+            brand=brand,
+            platform=item.platform or (source.name[:50] if source is not None else ""),
+            external_id=item.external_id,
+            url=item.url,
+            author=item.author,
+            text=item.text,
+            published_at=item.published_at,
+            received_at=now,
+            sentiment=compound,
+            label=label,
+            incident_id=incident_id,
+            linked_automatically=incident_id is not None,
+            state=MentionState.NEEDS_RESPONSE if needs_answer else MentionState.NEW,
+            state_changed_at=now if needs_answer else None,
+        )
+
+
+def _first_of_each(items: Iterable[MentionIn]) -> list[MentionIn]:
+    """ITEMS less those repeating an earlier one's URL or id."""
+    urls, ids, kept = set(), set(), []
+    for item in items:
+        if (item.url and item.url in urls) or (item.external_id and item.external_id in ids):
+            continue
+        urls.add(item.url)
+        ids.add(item.external_id)
+        kept.append(item)
+    return kept
+
+
+def _not_stored(source: MentionSource | None, items: list[MentionIn]) -> list[MentionIn]:
+    """ITEMS less those already stored: two indexed reads, so `created` counts what is new."""
+    urls = {item.url for item in items if item.url}
+    ids = {item.external_id for item in items if item.external_id}
+    known_urls = set(Mention.objects.filter(url__in=urls).values_list("url", flat=True)) if urls else set()
+    known_ids = set()
+    if source is not None and ids:
+        known_ids = set(
+            Mention.objects.filter(source=source, external_id__in=ids).values_list("external_id", flat=True)
+        )
+    return [item for item in items if item.url not in known_urls and item.external_id not in known_ids]
+
+
+def ingest(source: MentionSource | None, items: Sequence[MentionIn], now: datetime | None = None) -> IngestResult:
+    """Score, tag, link and store ITEMS in bulk, in one transaction; duplicates are skipped.
+
+    `created` is exact unless another request stores the same mention at the same moment; the
+    unique constraints keep it stored once either way.
+    """
+    now = now or timezone.now()
+    result = IngestResult(received=len(items))
+    fresh = _first_of_each(item.normalised(now) for item in items if item.text.strip())
+    if fresh:
+        times = [item.published_at for item in fresh]
+        pipeline = Pipeline(min(times), max(times))
+        with transaction.atomic():
+            for start in range(0, len(fresh), BATCH):
+                chunk = _not_stored(source, fresh[start : start + BATCH])
+                rows = [pipeline.build(item, source, now) for item in chunk]
+                Mention.objects.bulk_create(rows, ignore_conflicts=True)
+                result.created += len(rows)
+                result.linked += sum(row.incident_id is not None for row in rows)
+                result.needs_response += sum(row.state == MentionState.NEEDS_RESPONSE for row in rows)
+                result.incidents |= {row.incident_id for row in rows if row.incident_id}
+            if source is not None:
+                MentionSource.objects.filter(pk=source.pk).update(last_received_at=now)
+    result.duplicates = result.received - result.created
+    return result
+
+
+# --- The webhook ---------------------------------------------------------------------------
+
+_NO_SOURCE_SECRET = MentionSource._meta.get_field("secret").default()
+
+
+def access_webhook(pk: int, secret: str) -> MentionSource | None:
+    """The enabled webhook source PK whose secret is SECRET, or None.
+
+    The secrets are compared in constant time, and an unknown source is compared against a
+    stand-in, so the answer's timing tells nothing about either.
+    """
+    source = MentionSource.objects.filter(pk=pk, kind=MentionSource.Kind.WEBHOOK, enabled=True).first()
+    expected = source.secret if source is not None else _NO_SOURCE_SECRET
+    matches = hmac.compare_digest(expected.encode(), (secret or "").encode())
+    return source if matches and source is not None else None
+
+
+def do_receive(source: MentionSource, items: Sequence[MentionIn]) -> IngestResult:
+    return ingest(source, items)
+
+
+# --- Mentions by hand ----------------------------------------------------------------------
+
+
+def do_add_mention(
+    actor: Actor,
+    *,
+    text: str,
+    published_at: datetime | None = None,
+    url: str = "",
+    author: str = "",
+    platform: str = "",
+    source: MentionSource | None = None,
+    incident: Incident | None = None,
+) -> Mention:
+    """Manual entry: scored and linked like any other; INCIDENT, if given, links it by hand."""
+    now = timezone.now()
+    item = MentionIn(text=text, published_at=published_at, url=url, author=author, platform=platform).normalised(now)
+    if not item.text:
+        raise ValidationError({"text": "A mention needs its text."})
+    mention = Pipeline(item.published_at, item.published_at).build(item, source, now)
+    if incident is not None:
+        mention.incident, mention.linked_automatically = incident, False
+    try:
+        with transaction.atomic():
+            mention.save()
+            record(actor, "mention.create", mention, url=url)
+    except IntegrityError:
+        raise ValidationError({"url": "A mention with this URL is already recorded."}) from None
+    return mention
+
+
+def _locked(mention: Mention) -> Mention:
+    return Mention.objects.select_for_update().get(pk=mention.pk)
+
+
+@transaction.atomic
+def do_change_state(actor: Actor, mention: Mention, state: str, response: str = "") -> Mention:
+    """Move MENTION along its workflow. Responding needs the text of the answer given."""
+    mention = _locked(mention)
+    if state not in MentionState.values:
+        raise ActionError(f"{state!r} is not a mention state.")
+    if state == mention.state:
+        return mention
+    if not mention.can_move_to(state):
+        raise ActionError(f"A mention cannot move from {mention.state} to {state}.")
+    now = timezone.now()
+    previous = mention.state
+    mention.state, mention.state_changed_at = state, now
+    if state == MentionState.RESPONDED:
+        if not response.strip():
+            raise ActionError("Say what was answered: a response needs its text.")
+        mention.response, mention.responded_by, mention.responded_at = response.strip(), actor.user, now
+    mention.save(update_fields=["state", "state_changed_at", "response", "responded_by", "responded_at"])
+    record(actor, "mention.state", mention, previous=previous, state=state)
+    return mention
+
+
+@transaction.atomic
+def do_link(actor: Actor, mention: Mention, incident: Incident | None) -> Mention:
+    """Link MENTION to INCIDENT by hand (None unlinks it)."""
+    mention = _locked(mention)
+    mention.incident, mention.linked_automatically = incident, False
+    mention.save(update_fields=["incident", "linked_automatically"])
+    record(actor, "mention.link", mention, incident=incident.pk if incident else None)
+    return mention
+
+
+@transaction.atomic
+def do_delete_mention(actor: Actor, mention: Mention) -> None:
+    record(actor, "mention.delete", mention, url=mention.url)
+    mention.delete()
+
+
+# --- Sources and brands --------------------------------------------------------------------
+
+
+def _check_fields(fields: dict, allowed: list[str]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def do_create_source(actor: Actor, **fields) -> MentionSource:
+    _check_fields(fields, SOURCE_FIELDS)
+    source = MentionSource(**fields, created_by=actor.user)
+    source.full_clean(exclude=["created_by"])
+    if source.is_feed:
+        source.next_poll_at = timezone.now()
+    source.save()
+    record(actor, "mention_source.create", source, kind=source.kind)
+    return source
+
+
+@transaction.atomic
+def do_update_source(actor: Actor, source: MentionSource, **changes) -> MentionSource:
+    _check_fields(changes, SOURCE_FIELDS)
+    source = MentionSource.objects.select_for_update().get(pk=source.pk)
+    moved = "url" in changes and changes["url"] != source.url
+    for name, value in changes.items():
+        setattr(source, name, value)
+    source.full_clean(exclude=["created_by"])
+    if moved:  # another feed: its validators belong to the old one
+        source.etag, source.last_modified = "", ""
+    if source.is_feed and source.enabled and (moved or source.next_poll_at is None):
+        source.next_poll_at = timezone.now()
+    source.save()
+    record(actor, "mention_source.update", source, changed=sorted(changes))
+    return source
+
+
+@transaction.atomic
+def do_rotate_secret(actor: Actor, source: MentionSource) -> MentionSource:
+    """A new webhook secret; the old one stops working at once."""
+    source.secret = MentionSource._meta.get_field("secret").default()
+    source.save(update_fields=["secret"])
+    record(actor, "mention_source.rotate_secret", source)
+    return source
+
+
+@transaction.atomic
+def do_delete_source(actor: Actor, source: MentionSource) -> None:
+    """Its mentions stay, without a source."""
+    record(actor, "mention_source.delete", source, name=source.name)
+    source.delete()
+
+
+def _save_brand(brand: Brand) -> None:
+    brand.full_clean()
+    if brand.ours and Brand.objects.filter(ours=True).exclude(pk=brand.pk).exists():
+        raise ValidationError({"ours": "Another brand is already ours."})
+    try:
+        with transaction.atomic():
+            brand.save()
+    except IntegrityError:
+        raise ValidationError({"ours": "Another brand is already ours."}) from None
+
+
+@transaction.atomic
+def do_create_brand(actor: Actor, **fields) -> Brand:
+    _check_fields(fields, BRAND_FIELDS)
+    brand = Brand(**fields)
+    _save_brand(brand)
+    record(actor, "brand.create", brand, ours=brand.ours)
+    return brand
+
+
+@transaction.atomic
+def do_update_brand(actor: Actor, brand: Brand, **changes) -> Brand:
+    _check_fields(changes, BRAND_FIELDS)
+    for name, value in changes.items():
+        setattr(brand, name, value)
+    _save_brand(brand)
+    record(actor, "brand.update", brand, changed=sorted(changes))
+    return brand
+
+
+@transaction.atomic
+def do_delete_brand(actor: Actor, brand: Brand) -> None:
+    record(actor, "brand.delete", brand, name=brand.name)
+    brand.delete()
