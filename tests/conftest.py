@@ -127,6 +127,10 @@ def pytest_collection_modifyitems(config, items):
     for as long as the session-wide browser lives; a later test that starts its own
     loop (the probe engine's) would find it and fail.
     """
+    browser_fixtures = {"browser", "page", "phone_page"}
+    for item in items:
+        if browser_fixtures & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
@@ -150,3 +154,7 @@ def assert_web_outcome(role: str, allowed: set[str], response) -> None:
         assert "/login/" in response["Location"]
     else:
         assert response.status_code == 403, (role, response.status_code)
+
+
+# The browser harness's fixtures, for every test directory: one Chromium per session.
+from tests.browser_harness import browser, page, phone_page, pytest_runtest_makereport  # noqa: E402, F401

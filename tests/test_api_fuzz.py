@@ -46,7 +46,7 @@ from schemathesis.specs.openapi.checks import (
 
 from comms.models import Stakeholder, StakeholderGroup
 from dr_plans import services as dr_services
-from dr_plans.models import Backup, DRPlan
+from dr_plans.models import Backup, CallTreeLevel, DRPlan, Vendor
 from incidents.models import (
     Component,
     ComponentGroup,
@@ -129,6 +129,12 @@ def fuzz_seed(transactional_db, admin_user):
     backup.plans.add(plan)
     drill = dr_services.do_schedule_drill(actor, plan, scenario="Region down", scheduled_for=timezone.now())
     dr_services.do_start_drill(actor, drill)
+    # Contacts, and an action item from the drill that targets the plan.
+    dr_services.do_file_finding(actor, drill, title="Lower the DNS TTL", updates_plan=True)
+    dba = Stakeholder.objects.create(name="Dana DBA", kind=Stakeholder.Kind.ENGINEER, phone="+14155550100")
+    CallTreeLevel.objects.create(plan=plan).people.add(dba)
+    vendor = Stakeholder.objects.create(name="Support", organisation="CloudCo", kind=Stakeholder.Kind.VENDOR)
+    plan.vendors.add(Vendor.objects.create(stakeholder=vendor, sla="1 h"))
     executives = StakeholderGroup.objects.create(name="Executives", description="Told about every SEV1.")
     cto = Stakeholder.objects.create(name="Dana CTO", kind=Stakeholder.Kind.EXECUTIVE, email="dana@example.com")
     cto.groups.set([executives])

@@ -170,9 +170,11 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.run_checks": {"queue": env.str("VIGIL_PROBE_QUEUE", default="probes")},
     "monitoring.tasks.*": {"queue": "default"},
     "monitoring.rollup_tasks.*": {"queue": "default"},
+    "monitoring.reputation.tasks.*": {"queue": "default"},
     # Sends wait on providers' APIs: their own queue keeps them from delaying anything else.
     "comms.tasks.*": {"queue": "comms"},
     "dr_plans.tasks.*": {"queue": "default"},
+    "comms.status.tasks.*": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -186,6 +188,29 @@ CELERY_BEAT_SCHEDULE = {
     "alert-repeats-flush": {"task": "incidents.tasks.flush_alert_repeats", "schedule": 5.0, "options": {"expires": 10}},
     # Sends what is due: retries whose back-off ended, rows whose sender died.
     "comms-sweep": {"task": "comms.tasks.sweep", "schedule": 10.0, "options": {"expires": 10}},
+    # Reminds the commander of an open SEV1/SEV2 that owes a public update.
+    "comms-update-reminders": {"task": "comms.tasks.remind_updates", "schedule": 60.0, "options": {"expires": 60}},
+    "reputation-poll-feeds": {
+        "task": "monitoring.reputation.tasks.poll_feeds",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "reputation-detect-spikes": {
+        "task": "monitoring.reputation.tasks.detect_spikes",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
+    # The status page's snapshot, rebuilt after every change and each minute for the uptime bars.
+    "status-page-rebuild": {
+        "task": "comms.status.tasks.rebuild_status_page",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "status-maintenance-advance": {
+        "task": "comms.status.tasks.advance_maintenances",
+        "schedule": 15.0,
+        "options": {"expires": 15},
+    },
     "dr-review-reminders": {"task": "dr_plans.tasks.remind_reviews", "schedule": 3600.0, "options": {"expires": 3600}},
 }
 CELERY_TIMEZONE = "UTC"
@@ -215,6 +240,35 @@ VIGIL_PROBE_CONCURRENCY = env.int("VIGIL_PROBE_CONCURRENCY", default=200)
 VIGIL_RESULT_RETENTION_DAYS = max(1, env.int("VIGIL_RESULT_RETENTION_DAYS", default=7))
 # /metrics (Prometheus exposition) asks for "Authorization: Bearer <token>" when this is set.
 VIGIL_METRICS_TOKEN = _secret("VIGIL_METRICS_TOKEN", default="")
+
+# --- Public status page ---------------------------------------------------------------
+# The page's public URL, used in messages and feeds. Empty: VIGIL_BASE_URL + "/status/".
+VIGIL_STATUS_URL = env.str("VIGIL_STATUS_URL", default="")
+# Where the snapshot file lives. Empty: VIGIL_VAR_DIR/status.
+VIGIL_STATUS_DIR = env.str("VIGIL_STATUS_DIR", default="")
+# Days of incident history and of uptime bars the page shows.
+VIGIL_STATUS_HISTORY_DAYS = env.int("VIGIL_STATUS_HISTORY_DAYS", default=365)
+VIGIL_STATUS_UPTIME_DAYS = env.int("VIGIL_STATUS_UPTIME_DAYS", default=90)
+# Cache-Control max-age of the page and JSON; after STALE_AFTER seconds without a rebuild the page
+# says it may be out of date; other machines look for a newer snapshot in Redis every POLL seconds.
+VIGIL_STATUS_MAX_AGE = env.int("VIGIL_STATUS_MAX_AGE", default=10)
+VIGIL_STATUS_STALE_AFTER = env.int("VIGIL_STATUS_STALE_AFTER", default=300)
+VIGIL_STATUS_POLL_SECONDS = env.float("VIGIL_STATUS_POLL_SECONDS", default=2.0)
+
+# --- Reputation watch ---------------------------------------------------------------
+# Words that tie a mention to the open incident besides its components' names (comma-separated).
+VIGIL_REPUTATION_KEYWORDS = env.str("VIGIL_REPUTATION_KEYWORDS", default="")
+# A spike: an hour with at least MIN_MENTIONS and more than mean + K stddev of the baseline hours,
+# or a negative share NEGATIVE_RISE above the baseline's. It opens an incident of this severity.
+VIGIL_REPUTATION_SPIKE_K = env.float("VIGIL_REPUTATION_SPIKE_K", default=3.0)
+VIGIL_REPUTATION_SPIKE_MIN_MENTIONS = env.int("VIGIL_REPUTATION_SPIKE_MIN_MENTIONS", default=10)
+VIGIL_REPUTATION_SPIKE_NEGATIVE_RISE = env.float("VIGIL_REPUTATION_SPIKE_NEGATIVE_RISE", default=0.25)
+VIGIL_REPUTATION_BASELINE_HOURS = env.int("VIGIL_REPUTATION_BASELINE_HOURS", default=168)
+VIGIL_REPUTATION_SPIKE_SEVERITY = env.str("VIGIL_REPUTATION_SPIKE_SEVERITY", default="sev3")
+# Feed polling: request timeout (s), largest feed read (bytes), feeds fetched at once.
+VIGIL_REPUTATION_FEED_TIMEOUT = env.float("VIGIL_REPUTATION_FEED_TIMEOUT", default=10.0)
+VIGIL_REPUTATION_FEED_MAX_BYTES = env.int("VIGIL_REPUTATION_FEED_MAX_BYTES", default=5 * 1024 * 1024)
+VIGIL_REPUTATION_POLL_CONCURRENCY = env.int("VIGIL_REPUTATION_POLL_CONCURRENCY", default=16)
 
 # --- DR plans ---------------------------------------------------------------------
 # A backup whose last verified restore is older than this is flagged.
@@ -291,6 +345,11 @@ SPECTACULAR_SETTINGS = {
         "MediumEnum": "comms.models.Medium",
         "NotificationStateEnum": "comms.models.State",
         "EndpointKindEnum": "comms.models.Endpoint.Kind",
+        "MentionStateEnum": "monitoring.reputation.models.MentionState",
+        "MentionSourceKindEnum": "monitoring.reputation.models.MentionSource.Kind",
+        "SentimentEnum": "monitoring.reputation.models.Sentiment",
+        "MentionPollStatusEnum": "monitoring.reputation.models.MentionSource.PollStatus",
+        "MentionSpikeReasonEnum": "monitoring.reputation.models.MentionSpike.Reason",
         "StakeholderKindEnum": "comms.models.Stakeholder.Kind",
         "PostMortemStatusEnum": "postmortems.models.PostMortem.Status",
         "DRPlanStatusEnum": "dr_plans.models.DRPlan.Status",
@@ -345,6 +404,8 @@ EMAIL_HOST_PASSWORD = EMAIL_URL.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = EMAIL_URL.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = EMAIL_URL.get("EMAIL_USE_SSL", False)
 SENDGRID_API_KEY = _secret("SENDGRID_API_KEY", default="")
+# The signed Event Webhook's verification key (SendGrid: Settings > Mail Settings). Empty: events refused.
+SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = _secret("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
@@ -365,6 +426,9 @@ VIGIL_COMMS_HTTP_TIMEOUT = env.float("VIGIL_COMMS_HTTP_TIMEOUT", default=10.0)
 VIGIL_COMMS_RETRY_BASE = env.int("VIGIL_COMMS_RETRY_BASE", default=5)
 VIGIL_COMMS_RETRY_CAP = env.int("VIGIL_COMMS_RETRY_CAP", default=900)
 VIGIL_COMMS_MAX_ATTEMPTS = env.int("VIGIL_COMMS_MAX_ATTEMPTS", default=8)
+# Minutes an open incident may go without a public update before its commander is reminded; 0: off.
+VIGIL_UPDATE_CADENCE_SEV1_MINUTES = env.int("VIGIL_UPDATE_CADENCE_SEV1_MINUTES", default=30)
+VIGIL_UPDATE_CADENCE_SEV2_MINUTES = env.int("VIGIL_UPDATE_CADENCE_SEV2_MINUTES", default=60)
 # A row claimed for sending longer than this ago (its worker died) is sent again.
 VIGIL_COMMS_SENDING_LEASE = env.int("VIGIL_COMMS_SENDING_LEASE", default=300)
 

@@ -27,6 +27,10 @@ api_v1 = [
 urlpatterns = [
     # Heartbeat pings come first: the busiest route, and it needs no session or login.
     path("ping/", include("monitoring.ping_urls")),
+    # The public status page and Statuspage's API v2 (served from the page's snapshot) next: every
+    # customer loads them at once during an outage, and each pattern tried before costs them time.
+    path("status/", include("comms.status_urls")),
+    path("api/v2/", include("comms.status.api_urls")),
     path("", include("incidents.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
@@ -43,7 +47,6 @@ urlpatterns = [
     path("comms/", include("comms.urls")),
     path("postmortems/", include("postmortems.urls")),
     path("dr-plans/", include("dr_plans.urls")),
-    path("status/", include("comms.status_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
