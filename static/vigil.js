@@ -39,17 +39,36 @@
       }, seconds * 1000);
     });
 
+    // "1 h 5 min" (comms/panel.py's span() writes the same on the server).
+    var span = function (s) {
+      var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+      return (h ? h + " h " : "") + m + " min";
+    };
+
     // Elapsed time that keeps counting on an open incident.
     var elapsed = document.querySelectorAll("[data-elapsed-since]");
     if (elapsed.length) {
       var tick = function () {
         elapsed.forEach(function (el) {
-          var s = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
-          var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-          el.textContent = (h ? h + " h " : "") + m + " min";
+          el.textContent = span(Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000)));
         });
       };
       tick(); setInterval(tick, 30000);
+    }
+
+    // A countdown to a due time that turns into "overdue by" once it passes (the update cadence).
+    var due = document.querySelectorAll("[data-due-at]");
+    if (due.length) {
+      var countdown = function () {
+        due.forEach(function (el) {
+          var s = Math.floor((Date.parse(el.dataset.dueAt) - Date.now()) / 1000);
+          var label = el.querySelector("[data-due-label]"), time = el.querySelector("time");
+          if (label) label.textContent = s > 0 ? el.dataset.dueText : el.dataset.overdueText;
+          if (time) time.textContent = span(Math.abs(s));
+          el.classList.toggle("error", s <= 0);
+        });
+      };
+      countdown(); setInterval(countdown, 30000);
     }
 
     var scheme = document.querySelector(".scheme-toggle");
