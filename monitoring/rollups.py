@@ -137,22 +137,8 @@ def roll_hour(start: datetime, now: datetime) -> int:
         checks, failures, degraded, max_ms = counts.get(monitor_id, (0, 0, 0, None))
         histogram = histograms.get(monitor_id, {})
         monitored, down = seconds.get(monitor_id, (0.0, 0.0))
-        rows.append(
-            Rollup(
-                monitor_id=monitor_id,
-                period=Rollup.Period.HOUR,
-                start=start,
-                checks=checks,
-                failures=failures,
-                degraded=degraded,
-                monitored_seconds=monitored,
-                downtime_seconds=down,
-                latency_p50_ms=percentile(histogram, 0.5, max_ms),
-                latency_p95_ms=percentile(histogram, 0.95, max_ms),
-                latency_max_ms=max_ms,
-                latency_histogram=stored(histogram),
-            )
-        )
+        totals = (checks, failures, degraded, monitored, down)
+        rows.append(_rollup(monitor_id, Rollup.Period.HOUR, start, totals, histogram, max_ms))
     return _upsert(rows)
 
 
@@ -211,10 +197,16 @@ def _merged(monitor_id: int, day: datetime, hours) -> Rollup:
             max_ms = h_max if max_ms is None else max(max_ms, h_max)
         for bucket, count in loaded(h_histogram).items():
             histogram[bucket] += count
+    return _rollup(monitor_id, Rollup.Period.DAY, day, (checks, failures, degraded, monitored, down), histogram, max_ms)
+
+
+def _rollup(monitor_id: int, period: str, start: datetime, counts: tuple, histogram, max_ms: float | None) -> Rollup:
+    """A rollup row from its COUNTS (checks, failures, degraded, monitored and down seconds) and latencies."""
+    checks, failures, degraded, monitored, down = counts
     return Rollup(
         monitor_id=monitor_id,
-        period=Rollup.Period.DAY,
-        start=day,
+        period=period,
+        start=start,
         checks=checks,
         failures=failures,
         degraded=degraded,
