@@ -36,6 +36,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
+from vigil.buffers import TAKE_SCRIPT
 from vigil.db import bulk_set
 
 from .heartbeat_schedule import next_deadline, overdue_reason
@@ -70,18 +71,6 @@ if not last or tonumber(last) < tonumber(ARGV[3]) then
     redis.call("HSET", KEYS[2], field, ARGV[3])
 end
 return 1
-"""
-
-# KEYS: the buffer, the batch being flushed. A batch left by a failed flush comes first; else
-# the buffer becomes the batch. Returns the batch's fields and values (empty: nothing to flush).
-TAKE_SCRIPT = """
-if redis.call("EXISTS", KEYS[2]) == 0 then
-    if redis.call("EXISTS", KEYS[1]) == 0 then
-        return {}
-    end
-    redis.call("RENAME", KEYS[1], KEYS[2])
-end
-return redis.call("HGETALL", KEYS[2])
 """
 
 

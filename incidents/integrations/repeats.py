@@ -57,6 +57,7 @@ from django.dispatch import receiver
 
 from incidents.models import Alert, Incident, Integration
 from incidents.signals import incident_resolved
+from vigil.buffers import TAKE_SCRIPT
 
 from .parsers import ParsedAlert
 
@@ -102,17 +103,6 @@ end
 return {1}
 """
 
-# KEYS: the buffer, the batch. A batch left behind comes first; else the buffer becomes the
-# batch. Returns the batch's fields and values (empty: nothing to flush).
-TAKE_SCRIPT = """
-if redis.call("EXISTS", KEYS[2]) == 0 then
-    if redis.call("EXISTS", KEYS[1]) == 0 then
-        return {}
-    end
-    redis.call("RENAME", KEYS[1], KEYS[2])
-end
-return redis.call("HGETALL", KEYS[2])
-"""
 
 # KEYS: the flush lock, the batch. ARGV: the lock's token, a transaction id. Writes the id
 # into the batch only while the caller holds the lock: 1, else 0.
