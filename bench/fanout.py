@@ -13,6 +13,7 @@ the post until the last row of each channel is `sent`:
 Also: requests made to each fake, peak_mb (largest sum of the worker processes' resident
 sets), and the naive loop: the same client sending one email per request in sequence, for
 --naive recipients, as naive_emails_per_s; ratio_vs_naive compares emails per second.
+--sendgrid-latency-ms makes the fake SendGrid answer as slowly as a real API, for both.
 The last line printed is JSON.
 """
 
@@ -51,6 +52,13 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=4, help="worker threads (one process, threads pool)")
     parser.add_argument("--twilio-concurrency", type=int, default=16, help="SMS in flight per send task")
     parser.add_argument("--naive", type=int, default=300, help="recipients for the naive loop")
+    parser.add_argument(
+        "--sendgrid-latency-ms",
+        type=float,
+        default=0.0,
+        help="time the fake SendGrid takes per request, for Vigil and the naive loop alike (a real API "
+        "answers in tens to hundreds of ms; the local fake in well under one)",
+    )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="vigil_bench_fanout")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/8")
@@ -97,13 +105,22 @@ def make_audience(n: int):
     return component
 
 
+# beat's comms-sweep schedule (vigil/settings.py)
+SWEEP_EVERY = 10.0
+
+
 def wait_sent(update, timeout: float, started: float) -> dict:
     """Seconds from the post until each channel's last row is sent (or failed: counted apart)."""
     from comms.models import Notification, State
+    from comms.tasks import sweep
 
     done: dict[str, float] = {}
     rows = Notification.objects.filter(update=update)
+    swept = time.monotonic()
     while time.monotonic() - started < timeout:
+        if time.monotonic() - swept >= SWEEP_EVERY:  # what beat does: retries whose back-off ended
+            sweep.delay()
+            swept = time.monotonic()
         total = rows.count()
         for channel in ("sendgrid", "twilio_sms"):
             mine = rows.filter(channel=channel)
@@ -142,6 +159,7 @@ def main():
     args = parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="vigil-bench-fanout-"))
     fakes = {"sendgrid": FakeSendGrid().start(), "twilio": FakeTwilio().start()}
+    fakes["sendgrid"].delay = args.sendgrid_latency_ms / 1000
     worker = None
     try:
         env = setup(args, fakes, var_dir)
@@ -182,6 +200,7 @@ def main():
             "naive_emails_per_s": round(naive, 1),
             "emails_per_s": round(args.recipients / emails_s, 1),
             "ratio_vs_naive": round(args.recipients / emails_s / naive, 1),
+            "sendgrid_latency_ms": args.sendgrid_latency_ms,
         }
         print(json.dumps(result))
     finally:
