@@ -29,7 +29,7 @@ from incidents.models import Page, Status
 
 from . import audience, messages
 from .channels import DeliveryError, Message, channel_for, get_channel
-from .models import Contact, Endpoint, Fanout, Notification, NotificationRule, State
+from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, State
 
 # Outcomes are written when this many have arrived, or this many seconds have passed.
 FLUSH_EVERY = 100
@@ -120,6 +120,24 @@ def plan_page(page: Page) -> list[str]:
         )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return sorted({row.channel for row in rows})
+
+
+def notice_rows(users, subject: str, body: str, now=None) -> list[Notification]:
+    """One email row per active user with an address (comms.services.notify_people)."""
+    now = now or timezone.now()
+    channel = channel_for(Medium.EMAIL)
+    return [
+        Notification(
+            user=user,
+            medium=Medium.EMAIL,
+            channel=channel,
+            destination=user.email,
+            subject=subject[:300],
+            body=body,
+            next_attempt_at=now,
+        )
+        for user in {u.pk: u for u in users if u is not None and u.is_active and u.email}.values()
+    ]
 
 
 def new_ack_code() -> str:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from vigil.audit import Actor, record
 
-from . import csvio, messages, templating
+from . import csvio, messages, outbox, templating
 from .models import (
     Contact,
     Fanout,
@@ -72,6 +72,30 @@ def start_fanout(update) -> Fanout:
     except Exception:  # a broker outage must not fail posting the update; the sweeper retries.
         logger.exception("Could not queue the fan-out of update %s; the sweeper will", update.pk)
     return fanout
+
+
+def notify_people(users: Iterable, subject: str, body: str) -> int:
+    """Email USERS (Vigil's own people, by their account's address) through the outbox.
+
+    For notices other apps send to their users (DR plan reviews, drills): one row each, written
+    now and sent after commit, retried and shown on the Outbox page like every other message.
+    Returns the rows written; users without an address, or inactive, are skipped.
+    """
+    rows = outbox.notice_rows(users, subject, body)
+    Notification.objects.bulk_create(rows)
+    kinds = sorted({row.channel for row in rows})
+    if kinds:
+        transaction.on_commit(lambda: _queue_sends(kinds))
+    return len(rows)
+
+
+def _queue_sends(kinds: list[str]) -> None:
+    from .tasks import queue_sends
+
+    try:
+        queue_sends(kinds)
+    except Exception:  # the rows are written; the sweeper sends them if the broker is down.
+        logger.exception("Could not queue notices; the sweeper will")
 
 
 # --- Replies by SMS (comms.hooks.twilio_sms) -----------------------------------------

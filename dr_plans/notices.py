@@ -1,20 +1,29 @@
 """Mail to the people a DR event concerns: plan owners (reviews due or requested) and drill participants.
 
-These go to Vigil's own users (their account's email), not to comms stakeholders, so they use
-Django's mail API (EMAIL_BACKEND, DEFAULT_FROM_EMAIL) rather than the comms outbox. They are
-sent from a Celery task (dr_plans.tasks.send_notice), queued by this app's receivers after the
-change commits: a slow or failing mail server never holds up a request or the review sweep,
-and a failed send is retried.
+They go to Vigil's own users (their account's email) through the comms outbox
+(comms.services.notify_people), so they are sent by the configured email channel (SendGrid,
+SMTP or the sandbox), retried with back-off, and shown on the Outbox page like every other
+message. A Celery task (dr_plans.tasks.send_notice), queued by this app's receivers after the
+change commits, builds each notice from fresh rows: a drill cancelled meanwhile tells nobody.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from comms.services import notify_people
+
 from .models import Drill, DRPlan, ReviewRequest
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    body: str
+    to: list  # users
 
 
 def _url(path: str) -> str:
@@ -25,22 +34,23 @@ def _when(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%a %d %b %Y %H:%M %Z")
 
 
-def _addresses(*users) -> list[str]:
-    return sorted({u.email for u in users if u is not None and u.is_active and u.email})
+def _addresses(*users) -> list:
+    """The USERS who can be mailed (active, with an address), by name."""
+    return sorted({u.pk: u for u in users if u is not None and u.is_active and u.email}.values(), key=str)
 
 
-def _message(subject: str, body: str, to: list[str]) -> list[EmailMessage]:
+def _message(subject: str, body: str, to: list) -> list[Notice]:
     if not to:
         return []  # nobody with an address to tell: the dashboard still shows it
-    return [EmailMessage(f"[Vigil] {subject}", body.strip() + "\n", to=to)]
+    return [Notice(f"[Vigil] {subject}", body.strip() + "\n", to)]
 
 
-def _plan_people(plan: DRPlan) -> list[str]:
+def _plan_people(plan: DRPlan) -> list:
     """The owner is told; a plan without an owner (or an owner without an address) tells its approver."""
     return _addresses(plan.owner) or _addresses(plan.approver)
 
 
-def review_due(plan_id: int, due_at: str, overdue: bool) -> list[EmailMessage]:
+def review_due(plan_id: int, due_at: str, overdue: bool) -> list[Notice]:
     plan = DRPlan.objects.select_related("owner", "approver").filter(pk=plan_id).first()
     if plan is None or plan.status == DRPlan.Status.RETIRED:
         return []
@@ -57,7 +67,7 @@ Then record the review (what changed, or "no change") on the plan's page:
     return _message(subject, body, _plan_people(plan))
 
 
-def review_requested(request_id: int) -> list[EmailMessage]:
+def review_requested(request_id: int) -> list[Notice]:
     request = ReviewRequest.objects.select_related("plan__owner", "plan__approver").filter(pk=request_id).first()
     if request is None or request.closed_at is not None:
         return []
@@ -74,7 +84,7 @@ Update the plan, then record a review or approve the new version: that answers t
     return _message(f"Review requested: DR plan “{plan}”", body, _plan_people(plan))
 
 
-def drill_scheduled(drill_id: int) -> list[EmailMessage]:
+def drill_scheduled(drill_id: int) -> list[Notice]:
     drill = Drill.objects.select_related("plan").filter(pk=drill_id).first()
     if drill is None or drill.status != Drill.Status.SCHEDULED:
         return []  # cancelled or already run before the notice went out
@@ -98,8 +108,5 @@ BUILDERS = {"review_due": review_due, "review_requested": review_requested, "dri
 
 
 def send(kind: str, *args, **kwargs) -> int:
-    """Build the KIND notice from fresh rows and send it. Returns the number of messages sent."""
-    messages = BUILDERS[kind](*args, **kwargs)
-    if not messages:
-        return 0
-    return get_connection(fail_silently=False).send_messages(messages) or 0
+    """Build the KIND notice from fresh rows and hand it to the outbox. Returns the messages queued."""
+    return sum(notify_people(notice.to, notice.subject, notice.body) for notice in BUILDERS[kind](*args, **kwargs))
