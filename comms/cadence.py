@@ -109,17 +109,14 @@ def remind(incident: Incident, cadence: Cadence, due_at: datetime, now: datetime
             logger.warning("%s has no email or phone to be reminded of incident %s's update", person, incident.pk)
         Notification.objects.bulk_create(rows)
         kinds = sorted({row.channel for row in rows})
-        transaction.on_commit(lambda: _queue(kinds))
+        transaction.on_commit(lambda: _queue_sends(kinds))
     return reminder
 
 
-def _queue(kinds: list[str]) -> None:
-    from .tasks import queue_sends
+def _queue_sends(kinds: list[str]) -> None:
+    from .tasks import queue_sends  # tasks imports this module
 
-    try:
-        queue_sends(kinds)
-    except Exception:  # the rows are written; the sweeper sends them if the broker is down.
-        logger.exception("Could not queue the update reminder; the sweeper will")
+    queue_sends(kinds)
 
 
 def reminder_media(person) -> list[str]:

@@ -20,10 +20,7 @@ def on_page_requested(sender, page, **kwargs) -> None:
         kinds = outbox.plan_page(page)
     from .tasks import queue_sends
 
-    try:
-        queue_sends(kinds)
-    except Exception:  # the rows are written; the sweeper sends them if the broker is down.
-        logger.exception("Could not queue the delivery of page %s; the sweeper will", page.pk)
+    queue_sends(kinds)
 
 
 def incident_page_panel(sender, incident, request, **kwargs) -> str:

@@ -90,12 +90,9 @@ def notify_people(users: Iterable, subject: str, body: str) -> int:
 
 
 def _queue_sends(kinds: list[str]) -> None:
-    from .tasks import queue_sends
+    from .tasks import queue_sends  # tasks imports this module
 
-    try:
-        queue_sends(kinds)
-    except Exception:  # the rows are written; the sweeper sends them if the broker is down.
-        logger.exception("Could not queue notices; the sweeper will")
+    queue_sends(kinds)
 
 
 # --- Replies by SMS (comms.hooks.twilio_sms) -----------------------------------------

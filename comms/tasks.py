@@ -1,10 +1,14 @@
 """Comms background work. Every task is safe to repeat: rows are claimed, never assumed."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
 from . import cadence, messages, outbox
+
+logger = logging.getLogger(__name__)
 
 
 def _parallel() -> int:
@@ -12,10 +16,17 @@ def _parallel() -> int:
 
 
 def queue_sends(kinds) -> None:
-    """Queue enough send tasks for each channel kind; extra ones find nothing to claim and exit."""
-    for kind in kinds:
-        for _ in range(_parallel()):
-            send.apply_async(args=[kind], expires=60)
+    """Queue enough send tasks for each channel kind; extra ones find nothing to claim and exit.
+
+    Never raises: the rows are written before this is called, and beat's sweep sends them if the
+    broker cannot be reached now, so a broker outage must not fail what wrote them.
+    """
+    try:
+        for kind in kinds:
+            for _ in range(_parallel()):
+                send.apply_async(args=[kind], expires=60)
+    except Exception:
+        logger.exception("Could not queue sends for %s; the sweeper will", ", ".join(kinds))
 
 
 @shared_task(name="comms.tasks.fan_out")
