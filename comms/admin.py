@@ -1,6 +1,9 @@
 from django.contrib import admin
 
-from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup
+from vigil.audit import Actor
+
+from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup, Subscriber
+from .subscriptions import do_unsubscribe
 
 
 @admin.register(StakeholderGroup)
@@ -46,5 +49,35 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def delete_model(self, request, obj):
+        do_unsubscribe(Actor.from_request(request), obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscriber in queryset:
+            do_unsubscribe(Actor.from_request(request), subscriber)
+
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    """The status page's subscribers, for admins only: they sign themselves up (comms.subscriptions).
+    Deleting one here cancels the subscription; the token and secret are never shown."""
+
+    list_display = ["address", "kind", "confirmed_at", "created_at"]
+    list_filter = ["kind", ("confirmed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["address"]
+    fields = ["kind", "address", "components", "confirmed_at", "created_at"]
+    readonly_fields = ["kind", "address", "confirmed_at", "created_at"]
+    filter_horizontal = ["components"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def delete_model(self, request, obj):
+        do_unsubscribe(Actor.from_request(request), obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscriber in queryset:
+            do_unsubscribe(Actor.from_request(request), subscriber)

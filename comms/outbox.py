@@ -27,7 +27,7 @@ from django.utils import timezone
 from incidents import paging
 from incidents.models import Page, Status
 
-from . import audience, messages
+from . import audience, messages, subscriptions
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, State
 
@@ -86,6 +86,10 @@ def _update_rows(update) -> list[Notification]:
                 body=texts.bodies[endpoint.kind],
             )
         )
+    # The status page's subscribers to an affected component (or to all), each with their manage link.
+    heard = {(row.medium, row.destination) for row in rows if row.stakeholder_id}
+    subscribers = subscriptions.interested(audience.affected_component_ids(update.incident))
+    rows += subscriptions.rows_for(subscribers, texts.subject, texts.bodies, heard, update=update)
     return rows
 
 
@@ -124,19 +128,30 @@ def plan_page(page: Page) -> list[str]:
 
 def notice_rows(users, subject: str, body: str, now=None) -> list[Notification]:
     """One email row per active user with an address (comms.services.notify_people)."""
+    people = {u.pk: u for u in users if u is not None and u.is_active and u.email}
+    return _email_rows("user", people.values(), subject, body, now)
+
+
+def stakeholder_notice_rows(stakeholders, subject: str, body: str, now=None) -> list[Notification]:
+    """One email row per stakeholder with an address (comms.services.notify_stakeholders)."""
+    people = {s.pk: s for s in stakeholders if s.email}
+    return _email_rows("stakeholder", people.values(), subject, body, now)
+
+
+def _email_rows(recipient_field: str, recipients, subject: str, body: str, now=None) -> list[Notification]:
     now = now or timezone.now()
     channel = channel_for(Medium.EMAIL)
     return [
         Notification(
-            user=user,
+            **{recipient_field: person},
             medium=Medium.EMAIL,
             channel=channel,
-            destination=user.email,
+            destination=person.email,
             subject=subject[:300],
             body=body,
             next_attempt_at=now,
         )
-        for user in {u.pk: u for u in users if u is not None and u.is_active and u.email}.values()
+        for person in recipients
     ]
 
 
@@ -167,7 +182,9 @@ def claim(kind: str, limit: int, now=None) -> list[Notification]:
         Notification.objects.filter(id__in=ids, state=State.QUEUED).update(
             state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
         )
-    return list(Notification.objects.filter(claim=token, state=State.SENDING).select_related("endpoint", "page"))
+    return list(
+        Notification.objects.filter(claim=token, state=State.SENDING).select_related("endpoint", "page", "subscriber")
+    )
 
 
 def send_due(kind: str, budget_seconds: float = 20.0) -> int:
@@ -212,14 +229,23 @@ def _message(row: Notification) -> Message:
     if row.page_id and row.medium == "voice":
         token = paging.ack_token(row.page.incident, row.page.user)
         ack_url = settings.VIGIL_BASE_URL + reverse("comms:voice_ack", args=[token])
+    secret, personal, public_only = "", "", False
+    if row.endpoint_id:
+        secret = row.endpoint.secret
+    elif row.subscriber_id:
+        # A subscriber's webhook is anyone's URL: signed with its own key, checked for SSRF at each send.
+        secret, public_only = row.subscriber.secret, True
+        personal = subscriptions.manage_url(row.subscriber)
     return Message(
         id=row.pk,
         medium=row.medium,
         destination=row.destination,
         body=row.body,
         subject=row.subject,
-        secret=row.endpoint.secret if row.endpoint_id else "",
+        secret=secret,
         ack_url=ack_url,
+        personal=personal if personal in row.body else "",
+        public_only=public_only,
     )
 
 

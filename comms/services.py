@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from vigil.audit import Actor, record
 
-from . import csvio, messages, outbox, templating
+from . import csvio, messages, outbox, subscriptions, templating
 from .models import (
     Contact,
     Fanout,
@@ -81,7 +81,19 @@ def notify_people(users: Iterable, subject: str, body: str) -> int:
     now and sent after commit, retried and shown on the Outbox page like every other message.
     Returns the rows written; users without an address, or inactive, are skipped.
     """
-    rows = outbox.notice_rows(users, subject, body)
+    return _write_notices(outbox.notice_rows(users, subject, body))
+
+
+def notify_stakeholders(stakeholders: Iterable, subject: str, body: str) -> int:
+    """Email STAKEHOLDERS by their own address through the outbox, as notify_people does for users.
+
+    For mail other apps send to stakeholders outside an incident (report digests). The caller
+    chooses who; stakeholders without an address are skipped. Returns the rows written.
+    """
+    return _write_notices(outbox.stakeholder_notice_rows(stakeholders, subject, body))
+
+
+def _write_notices(rows: list[Notification]) -> int:
     Notification.objects.bulk_create(rows)
     kinds = sorted({row.channel for row in rows})
     if kinds:
@@ -113,6 +125,8 @@ def do_sms_opt_out(number: str) -> int:
             person.opted_out = [*person.opted_out, Medium.SMS.value]
             person.save(update_fields=["opted_out"])
     contacts = Contact.objects.filter(phone=number).update(sms_opted_out=True)
+    # A status page subscription by SMS ends: subscribing again (and confirming) starts a new one.
+    subscriptions.do_sms_stop(number)
     cancelled = Notification.objects.filter(medium=Medium.SMS, destination=number, state=State.QUEUED).update(
         state=State.CANCELLED, claim=None, error="The recipient texted STOP."
     )

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from . import cadence, messages, outbox
+from . import cadence, messages, notices, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,14 @@ def fan_out(update_id: int) -> int:
     return len(kinds)
 
 
+@shared_task(name="comms.tasks.plan_notice")
+def plan_notice(notice_id: int) -> int:
+    """Write the outbox rows of a maintenance notice to subscribers, then queue their sending."""
+    kinds = notices.plan(notice_id)
+    queue_sends(kinds)
+    return len(kinds)
+
+
 @shared_task(name="comms.tasks.send")
 def send(kind: str) -> int:
     """Send due rows of one channel for a while; queue a follow-up when rows remain due."""
@@ -61,10 +69,13 @@ def kick() -> int:
 
 @shared_task(name="comms.tasks.sweep")
 def sweep() -> int:
-    """Beat runs this every 10 s: take back stalled rows, plan lost fan-outs, send what is due (retries)."""
+    """Beat runs this every 10 s: take back stalled rows, plan lost fan-outs and maintenance notices,
+    send what is due (retries)."""
     outbox.requeue_stalled()
     for update_id in outbox.unplanned_updates():
         fan_out.delay(update_id)
+    for notice_id in notices.unplanned():
+        plan_notice.delay(notice_id)
     return kick()
 
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public status page's snapshot documents, answered before the rest of the stack.
+    "comms.status.middleware.StatusSnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -174,6 +176,7 @@ CELERY_TASK_ROUTES = {
     # Sends wait on providers' APIs: their own queue keeps them from delaying anything else.
     "comms.tasks.*": {"queue": "comms"},
     "dr_plans.tasks.*": {"queue": "default"},
+    "postmortems.tasks.*": {"queue": "default"},
     "comms.status.tasks.*": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -212,6 +215,18 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 15},
     },
     "dr-review-reminders": {"task": "dr_plans.tasks.remind_reviews", "schedule": 3600.0, "options": {"expires": 3600}},
+    # Mails owners of action items due soon or overdue; safe to repeat (one reminder per step).
+    "action-item-reminders": {
+        "task": "postmortems.tasks.remind_action_items",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+    # Sends each report digest's last complete week or month once (postmortems.digest); safe to repeat.
+    "report-digests": {
+        "task": "postmortems.tasks.send_report_digests",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -255,6 +270,21 @@ VIGIL_STATUS_MAX_AGE = env.int("VIGIL_STATUS_MAX_AGE", default=10)
 VIGIL_STATUS_STALE_AFTER = env.int("VIGIL_STATUS_STALE_AFTER", default=300)
 VIGIL_STATUS_POLL_SECONDS = env.float("VIGIL_STATUS_POLL_SECONDS", default=2.0)
 
+# --- Status page subscriptions ------------------------------------------------------
+# Sign-ups one client (its IP, behind TRUSTED_PROXY_COUNT proxies) and one address may make per
+# window: "count/period" with s, m, h or d. Over it: HTTP 429. Checked at start-up (comms.checks).
+VIGIL_STATUS_SUBSCRIBE_RATE = env.str("VIGIL_STATUS_SUBSCRIBE_RATE", default="20/h")
+VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE = env.str("VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE", default="5/h")
+# django-ratelimit (comms.ratelimit): a cache that cannot count lets sign-ups through, logged.
+RATELIMIT_FAIL_OPEN = True
+# How long an emailed confirmation link works (hours), and a texted confirmation code (minutes).
+VIGIL_STATUS_CONFIRM_HOURS = env.int("VIGIL_STATUS_CONFIRM_HOURS", default=48)
+VIGIL_STATUS_CODE_MINUTES = env.int("VIGIL_STATUS_CODE_MINUTES", default=15)
+# Minutes before a maintenance starts that its subscribers are reminded.
+VIGIL_STATUS_MAINTENANCE_REMINDER_MINUTES = env.int("VIGIL_STATUS_MAINTENANCE_REMINDER_MINUTES", default=60)
+# Let subscribers' webhooks reach private and loopback addresses. Off: anyone can subscribe a URL.
+VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE = env.bool("VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE", default=False)
+
 # --- Reputation watch ---------------------------------------------------------------
 # Words that tie a mention to the open incident besides its components' names (comma-separated).
 VIGIL_REPUTATION_KEYWORDS = env.str("VIGIL_REPUTATION_KEYWORDS", default="")
@@ -275,6 +305,14 @@ VIGIL_REPUTATION_POLL_CONCURRENCY = env.int("VIGIL_REPUTATION_POLL_CONCURRENCY",
 VIGIL_DR_RESTORE_MAX_AGE_DAYS = env.int("VIGIL_DR_RESTORE_MAX_AGE_DAYS", default=90)
 # Plan owners are reminded this many days before a review is due (and again when overdue).
 VIGIL_DR_REVIEW_REMIND_DAYS = env.int("VIGIL_DR_REVIEW_REMIND_DAYS", default=14)
+
+# --- Post-mortems ---------------------------------------------------------------
+# Resolving an incident of one of these severities drafts its post-mortem (empty: only on demand).
+VIGIL_POSTMORTEM_AUTO_SEVERITIES = env.str("VIGIL_POSTMORTEM_AUTO_SEVERITIES", default="sev1,sev2")
+# Action item owners are mailed this many days before an item is due...
+VIGIL_ACTION_ITEM_REMIND_DAYS = env.int("VIGIL_ACTION_ITEM_REMIND_DAYS", default=3)
+# ...and, while it is overdue, again every this many days (0: one overdue reminder only).
+VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS = env.int("VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS", default=7)
 
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

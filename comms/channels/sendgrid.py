@@ -13,6 +13,8 @@ from .base import TRANSIENT_ERRORS, Channel, DeliveryError, Message, error_for_s
 MAX_PERSONALIZATIONS = 1000
 # The custom arg naming the outbox row; SendGrid's event webhook sends it back (comms.delivery).
 CUSTOM_ARG = "vigil_notification"
+# Stands in the shared text for a recipient's own part (a subscriber's manage link): a substitution.
+PERSONAL_TAG = "-vigil_personal-"
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -39,7 +41,7 @@ class SendGridChannel(Channel):
 
     def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
         def text(m):
-            return (m.subject, m.body)
+            return (m.subject, shared_body(m))
 
         for _, same_text in groupby(sorted(messages, key=text), key=text):
             for chunk in _chunks(list(same_text), MAX_PERSONALIZATIONS):
@@ -67,11 +69,20 @@ class SendGridChannel(Channel):
         return {
             "from": {"email": settings.DEFAULT_FROM_EMAIL},
             "subject": chunk[0].subject,
-            "content": [{"type": "text/plain", "value": chunk[0].body}],
-            "personalizations": [
-                {"to": [{"email": m.destination}], "custom_args": {CUSTOM_ARG: str(m.id)}} for m in chunk
-            ],
+            "content": [{"type": "text/plain", "value": shared_body(chunk[0])}],
+            "personalizations": [_personalization(m) for m in chunk],
         }
+
+
+def shared_body(message: Message) -> str:
+    return message.body.replace(message.personal, PERSONAL_TAG) if message.personal else message.body
+
+
+def _personalization(message: Message) -> dict:
+    personalization = {"to": [{"email": message.destination}], "custom_args": {CUSTOM_ARG: str(message.id)}}
+    if message.personal:
+        personalization["substitutions"] = {PERSONAL_TAG: message.personal}
+    return personalization
 
 
 def _text(body) -> str:

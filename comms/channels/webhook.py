@@ -2,7 +2,7 @@
 
 Each request carries
   Content-Type: application/json
-  X-Vigil-Event: incident.update
+  X-Vigil-Event: incident.update (the payload's "event": maintenance.started, subscription.confirmed...)
   X-Vigil-Delivery: <outbox row id>   (the same on every retry: receivers dedupe on it)
   X-Vigil-Timestamp: <unix seconds>
   X-Vigil-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed with the endpoint's secret>
@@ -12,11 +12,12 @@ time, and rejects a timestamp more than five minutes old (a replay).
 
 import hashlib
 import hmac
+import json
 import time
 
 from comms import http
 
-from .base import Channel, Message
+from .base import Channel, DeliveryError, Message
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -24,16 +25,30 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def event_of(body: str) -> str:
+    """The payload's own "event" (incident.update, maintenance.started, subscription.confirmed...)."""
+    try:
+        event = json.loads(body).get("event")
+    except (ValueError, AttributeError):
+        event = None
+    return event if isinstance(event, str) and event else "incident.update"
+
+
 class WebhookChannel(Channel):
     kind = "webhook"
     max_batch = 20
 
     def send(self, message: Message) -> str:
+        if message.public_only:
+            try:
+                http.check_public_host(message.destination)
+            except http.ForbiddenHost as exc:
+                raise DeliveryError(str(exc), permanent=True) from None
         body = message.body.encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
-            "X-Vigil-Event": "incident.update",
+            "X-Vigil-Event": event_of(message.body),
             "X-Vigil-Delivery": str(message.id),
             "X-Vigil-Timestamp": timestamp,
         }

@@ -5,6 +5,7 @@ from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
 from .status import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding  # noqa: F401
+from .subscribers import MaintenanceNotice, Subscriber
 from .templates import Event, MessageTemplate, Part
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Event",
     "Fanout",
     "IncidentAudience",
+    "MaintenanceNotice",
     "Medium",
     "MessageTemplate",
     "Notification",
@@ -22,5 +24,6 @@ __all__ = [
     "Stakeholder",
     "StakeholderGroup",
     "State",
+    "Subscriber",
     "UpdateReminder",
 ]

@@ -91,6 +91,12 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    subscriber = models.ForeignKey(
+        "comms.Subscriber", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    notice = models.ForeignKey(
+        "comms.MaintenanceNotice", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
     medium = models.CharField(max_length=10, help_text="email, sms, voice, or the endpoint's kind")
     channel = models.CharField(max_length=16, db_index=True, help_text="The channel class that sends it")
     destination = models.CharField(max_length=500, help_text="Address, number or URL, as it was when queued")
@@ -129,6 +135,17 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["page", "medium"], condition=Q(page__isnull=False), name="notification_once_per_page_medium"
+            ),
+            # comms.subscriptions plans an update's or a maintenance notice's subscriber rows with ignore_conflicts.
+            models.UniqueConstraint(
+                fields=["update", "subscriber"],
+                condition=Q(update__isnull=False, subscriber__isnull=False),
+                name="notification_once_per_update_subscriber",
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "subscriber"],
+                condition=Q(notice__isnull=False, subscriber__isnull=False),
+                name="notification_once_per_notice_subscriber",
             ),
         ]
         indexes = [

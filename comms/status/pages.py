@@ -13,7 +13,9 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.template import Context, Engine
+from django.urls import reverse
 from django.utils.html import escape
 
 from .public import PublicEvent, PublicState, history_days
@@ -58,6 +60,11 @@ def assets(accent: str) -> dict[str, tuple[str, str, bytes]]:
     }
 
 
+def subscribe_url() -> str:
+    """Absolute: the page may be served by a static host (the export), the form is answered by Vigil."""
+    return settings.VIGIL_BASE_URL + reverse("status:subscribe")
+
+
 # --- Pages ---------------------------------------------------------------------------------------------
 
 
@@ -70,6 +77,8 @@ def documents(state: PublicState) -> dict[str, tuple[str, bytes]]:
         "taken_at": state.taken_at,
         "assets": {role: path for role, (path, _, _) in files.items()},
         "uptime_days": days_shown(),
+        "subscribe_url": subscribe_url(),
+        "subscribe_components": state.components,
     }
     docs = {path: (content_type, body) for path, content_type, body in files.values()}
     docs["index.html"] = (HTML, render("status/index.html", {**common, **_index_context(state), "root": ""}))

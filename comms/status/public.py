@@ -9,7 +9,9 @@ carry only public fields:
   public status, impact, times, public updates and public components; never their summary,
   notes, timeline, roles, people, alerts, dedup key or war-room links;
 - scheduled maintenances (written for customers), with their public components only;
-- the branding.
+- the branding;
+- what other apps add to an incident's page through comms.status.hooks (a published
+  post-mortem's public summary and public timeline entries), in one bulk call.
 """
 
 import re
@@ -33,6 +35,8 @@ from incidents.models import (
     PublicStatus,
     Status,
 )
+
+from . import hooks
 
 # What each component status and incident impact make of the page's indicator (Statuspage's
 # none/minor/major/critical). Maintenance is not an outage but not "all clear" either: minor.
@@ -156,6 +160,8 @@ class PublicEvent:
     scheduled_for: datetime | None = None
     scheduled_until: datetime | None = None
     message: str = ""
+    # What other apps add to an incident's own page (comms.status.hooks): a published post-mortem.
+    sections: list = field(default_factory=list)
 
     @property
     def is_resolved(self) -> bool:
@@ -329,7 +335,11 @@ def _incidents(now: datetime, components: dict[int, PublicComponent]) -> list[Pu
             Prefetch("affected", queryset=IncidentComponent.objects.filter(component__public=True).order_by("pk")),
         )
     )
-    return [_incident(incident, components) for incident in rows]
+    events = [_incident(incident, components) for incident in rows]
+    extras = hooks.collect([int(event.id) for event in events])
+    for event in events:
+        event.sections = extras.get(int(event.id), [])
+    return events
 
 
 def _incident(incident: Incident, components: dict[int, PublicComponent]) -> PublicEvent:

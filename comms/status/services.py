@@ -6,6 +6,8 @@ it is in progress or verifying, its components are under maintenance: incidents.
 do_set_maintenance sets their status, which is what the status page shows and what
 monitoring.recording.in_maintenance reads to hold their monitors' alerts. Every move leaves a
 public MaintenanceUpdate, and the status page is rebuilt after commit (comms.status.triggers).
+Subscribers hear when it is scheduled, changed, starts and ends (comms.notices), and beat
+reminds them an hour before it starts.
 """
 
 from collections.abc import Iterable
@@ -14,7 +16,8 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms.models import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance
+from comms import notices
+from comms.models import MaintenanceNotice, MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance
 from comms.models.status import ACTIVE_MAINTENANCE
 from incidents.models import Component
 from incidents.services import do_set_maintenance
@@ -24,6 +27,10 @@ DEFAULT_MESSAGES = {
     MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is in progress. We will provide updates as necessary.",
     MaintenanceStatus.VERIFYING: "The work is done; we are verifying that everything works as it should.",
     MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
+}
+SUBSCRIBER_MOMENTS = {
+    MaintenanceStatus.IN_PROGRESS: MaintenanceNotice.Moment.STARTED,
+    MaintenanceStatus.COMPLETED: MaintenanceNotice.Moment.COMPLETED,
 }
 EDITABLE = {"title", "message", "components", "starts_at", "ends_at"}
 
@@ -66,6 +73,7 @@ def do_schedule_maintenance(
     record(
         actor, "status_maintenance.schedule", maintenance, starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat()
     )
+    notices.record(maintenance, MaintenanceNotice.Moment.CREATED)
     _advance(actor, maintenance, timezone.now())
     return maintenance
 
@@ -82,6 +90,7 @@ def do_change_maintenance(actor: Actor, maintenance: ScheduledMaintenance, **fie
     starts_at, ends_at = fields.get("starts_at", maintenance.starts_at), fields.get("ends_at", maintenance.ends_at)
     _check_window(starts_at, ends_at)
     rescheduled = (starts_at, ends_at) != (maintenance.starts_at, maintenance.ends_at)
+    before = _what_subscribers_read(maintenance)
     components = fields.pop("components", None)
     for name, value in fields.items():
         setattr(maintenance, name, value.strip() if isinstance(value, str) else value)
@@ -100,8 +109,16 @@ def do_change_maintenance(actor: Actor, maintenance: ScheduledMaintenance, **fie
         maintenance,
         changed=sorted([*fields, *(["components"] if components is not None else [])]),
     )
-    _advance(actor, maintenance, timezone.now())
+    now = timezone.now()
+    if _what_subscribers_read(maintenance) != before:
+        notices.record(maintenance, MaintenanceNotice.Moment.CHANGED, f"changed:{int(now.timestamp() * 1e6)}")
+    _advance(actor, maintenance, now)
     return maintenance
+
+
+def _what_subscribers_read(maintenance: ScheduledMaintenance) -> tuple:
+    components = frozenset(maintenance.components.values_list("pk", flat=True))
+    return (maintenance.title, maintenance.message, maintenance.starts_at, maintenance.ends_at, components)
 
 
 def _replace_components(actor: Actor, maintenance: ScheduledMaintenance, components: list[Component]) -> None:
@@ -146,6 +163,9 @@ def _move(actor: Actor, maintenance: ScheduledMaintenance, status: str, message:
         maintenance=maintenance, status=status, message=message.strip() or DEFAULT_MESSAGES[status], created_at=now
     )
     record(actor, f"status_maintenance.{status}", maintenance)
+    # Subscribers hear of the start once (verifying -> in progress again is no new start) and of the end.
+    if status in SUBSCRIBER_MOMENTS:
+        notices.record(maintenance, SUBSCRIBER_MOMENTS[status])
 
 
 def _release(actor: Actor, maintenance: ScheduledMaintenance, components: Iterable[Component]) -> None:

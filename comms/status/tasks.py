@@ -32,5 +32,8 @@ def rebuild_status_page() -> str:
 
 @shared_task(name="comms.status.tasks.advance_maintenances", queue="default")
 def advance_maintenances() -> int:
-    """Start due maintenances and complete ended ones (their saves queue a rebuild)."""
-    return services.advance_due()
+    """Start due maintenances and complete ended ones (their saves queue a rebuild); note the
+    reminders subscribers get an hour before a maintenance starts (comms.notices)."""
+    from comms import notices
+
+    return services.advance_due() + notices.remind_due()

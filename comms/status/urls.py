@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import dashboard, views
+from . import dashboard, subscribe_views, views
 
 app_name = "status"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path("manage/<int:pk>/move/", dashboard.maintenance_move, name="manage_move"),
     path("manage/<int:pk>/cancel/", dashboard.maintenance_cancel, name="manage_cancel"),
     path("manage/branding/", dashboard.branding, name="branding"),
+    # Subscribing: Django views (the page's form posts here), each link signed (comms.subscriptions).
+    path("subscribe/", subscribe_views.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:signed>/", subscribe_views.confirm, name="subscribe_confirm"),
+    path("subscribe/code/<str:signed>/", subscribe_views.code, name="subscribe_code"),
+    path("subscription/<str:signed>/", subscribe_views.manage, name="subscription"),
     # Everything else below /status/ is a snapshot document, or the snapshot's 404 page.
     re_path(r"^(?P<path>.+)$", views.serve, name="document"),
 ]

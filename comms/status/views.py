@@ -35,8 +35,8 @@ def serve(request, path: str = ""):
     if doc is None:
         if f"{path}/index.html" in snapshot.documents:
             return HttpResponsePermanentRedirect(f"{request.path}/")
-        return _respond(request, snapshot, snapshot.documents["404.html"], path, status=404)
-    return _respond(request, snapshot, doc, path)
+        return respond(request, snapshot, snapshot.documents["404.html"], path, status=404)
+    return respond(request, snapshot, doc, path)
 
 
 @require_safe
@@ -45,7 +45,7 @@ def serve_api(request, path: str):
     return serve(request, f"api/v2/{path}")
 
 
-def _respond(request, snapshot: snapshots.Snapshot, doc: snapshots.Document, path: str, status: int = 200):
+def respond(request, snapshot: snapshots.Snapshot, doc: snapshots.Document, path: str, status: int = 200):
     max_age = ASSET_CACHE if path.startswith("assets/") else f"public, max-age={_max_age()}"
     headers = {
         "ETag": doc.etag,

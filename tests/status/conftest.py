@@ -94,3 +94,14 @@ def past_incident(actor, website):
     type(incident).objects.filter(pk=incident.pk).update(started_at=earlier, resolved_at=earlier + timedelta(hours=1))
     incident.updates.update(created_at=earlier + timedelta(minutes=5), updated_at=earlier + timedelta(minutes=5))
     return incident
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(monkeypatch):
+    """Each test counts subscription requests from zero: the cache (a file, or Redis) outlives tests."""
+    import uuid
+
+    from comms import ratelimit
+
+    prefix = f"vigil:test-{uuid.uuid4().hex}:"
+    monkeypatch.setattr(ratelimit, "prefix", lambda: prefix)

@@ -8,12 +8,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from comms.models import IncidentAudience, Stakeholder, StakeholderGroup
+from comms.models import IncidentAudience, Stakeholder, StakeholderGroup, Subscriber
 from comms.status import services as maintenance_services
 from comms.status import snapshot as snapshots
 from incidents.models import Component, PublicStatus
 from incidents.services import do_add_note, do_assign_role, do_declare, do_post_update, do_set_war_room
 from monitoring.models import Monitor
+from postmortems.models import PostMortem, PostMortemTimelineEntry
 from tests.conftest import make_user
 from vigil.audit import Actor
 from vigil.roles import Role
@@ -36,6 +37,12 @@ SECRETS = [
     "PRIVINCIDENT-title",
     "PRIVMONITOR-name",
     "privhost.internal",
+    "priv.subscriber@privcorp.example",
+    "+14155550142",
+    "privhook.example",
+    "PRIVTIMELINE-internal-entry",
+    "PRIVROOTCAUSE-full-disk",
+    "PRIVPMSUMMARY-internal-summary",
 ]
 
 
@@ -69,6 +76,23 @@ def planted(roles, api):
     person.groups.add(group)
     person.components.add(api)
     IncidentAudience.objects.create(incident=incident).groups.add(group)
+    for kind, address in [
+        ("email", "priv.subscriber@privcorp.example"),
+        ("sms", "+14155550142"),
+        ("webhook", "https://privhook.example/status"),
+    ]:
+        Subscriber.objects.create(kind=kind, address=address, confirmed_at=timezone.now()).components.add(api)
+    postmortem = PostMortem.objects.create(
+        incident=incident, title="Checkout outage", status=PostMortem.Status.PUBLISHED, published_at=timezone.now(),
+        public_summary="Payments failed for twenty minutes; fixed.", summary="PRIVPMSUMMARY-internal-summary",
+        root_cause="PRIVROOTCAUSE-full-disk", author=responder,
+    )  # fmt: skip
+    PostMortemTimelineEntry.objects.create(
+        postmortem=postmortem, at=incident.started_at, text="Payments failed.", public=True
+    )
+    PostMortemTimelineEntry.objects.create(
+        postmortem=postmortem, at=incident.started_at, text="PRIVTIMELINE-internal-entry: paged privresponder-rita"
+    )
     do_declare(actor, title="PRIVINCIDENT-title", components={api: "degraded_performance"})  # never made public
     soon = timezone.now() + timedelta(hours=3)
     maintenance_services.do_schedule_maintenance(
@@ -93,6 +117,8 @@ def test_no_public_response_holds_a_private_string(planted, public_client, tmp_p
     snapshot = snapshots.rebuild()
     page = snapshot.documents["index.html"].body.decode()
     assert "Checkout errors" in page and "Payments maintenance" in page  # the public parts are there
+    incident_page = snapshot.documents[f"incidents/{planted.pk}/index.html"].body.decode()
+    assert "Payments failed for twenty minutes; fixed." in incident_page and "Payments failed." in incident_page
     for path in snapshot.documents:
         url = "/" + path if path.startswith("api/") else "/status/" + path.removesuffix("index.html")
         for encoding in ("", "gzip"):
@@ -100,7 +126,12 @@ def test_no_public_response_holds_a_private_string(planted, public_client, tmp_p
             body = gzip.decompress(response.content) if response.get("Content-Encoding") == "gzip" else response.content
             assert response.status_code == 200
             assert leaks(body) == [], (url, leaks(body))
-    for url in ("/status/no-such-page/", f"/status/incidents/{planted.pk + 1}/", "/api/v2/nothing.json"):
+    for url in (
+        "/status/no-such-page/",
+        f"/status/incidents/{planted.pk + 1}/",
+        "/api/v2/nothing.json",
+        "/status/subscribe/",  # the form's own page: public components only, no subscriber
+    ):
         assert leaks(public_client.get(url).content) == [], url
     # What the snapshot store holds (the file; Redis holds the same bytes) has none either.
     raw = snapshots.snapshot_path().read_bytes()

@@ -1,0 +1,349 @@
+"""Status page subscriptions: signing up, confirming, managing, cancelling, and the messages they get.
+
+No login anywhere: a subscriber is named in links by a random token, signed with SECRET_KEY
+(django.core.signing), so a link can be neither guessed nor altered:
+- the manage link (in every message) never expires: it works as long as the subscription does,
+  and cancelling deletes the subscription, so an old link then leads nowhere;
+- the email confirmation link and the SMS code page expire (VIGIL_STATUS_CONFIRM_HOURS).
+
+An email or SMS address hears nothing until confirmed. Signing up an address that is already
+confirmed changes nothing and sends the address its manage link instead, so the web page
+answers alike whether or not an address is subscribed (no one learns who is).
+Messages go through the outbox like every other: rows written now, sent after commit.
+"""
+
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from vigil.audit import Actor, record
+
+from . import http
+from .channels import channel_for
+from .models import Medium, Notification, State, StatusPageBranding, Subscriber
+from .models.subscribers import new_secret
+
+Kind = Subscriber.Kind
+MANAGE_SALT = "vigil.status.subscription.manage"
+CONFIRM_SALT = "vigil.status.subscription.confirm"
+CODE_SALT = "vigil.status.subscription.code"
+CODE_DIGITS = 6
+MAX_CODE_ATTEMPTS = 5
+
+
+class SubscriptionError(Exception):
+    """The request cannot be done as things are. The message says why, in words for the public."""
+
+
+def setting(name: str, default):
+    return type(default)(getattr(settings, name, default))
+
+
+def confirm_max_age() -> int:
+    return int(setting("VIGIL_STATUS_CONFIRM_HOURS", 48) * 3600)
+
+
+def code_max_age() -> int:
+    return int(setting("VIGIL_STATUS_CODE_MINUTES", 15) * 60)
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+
+def _absolute(name: str, signed: str) -> str:
+    return settings.VIGIL_BASE_URL + reverse(name, args=[signed])
+
+
+def manage_url(subscriber: Subscriber) -> str:
+    return manage_links()(subscriber.token)
+
+
+def manage_links():
+    """A function from token to manage link, for a fan-out of thousands: resolves the URL once."""
+    signer = signing.Signer(salt=MANAGE_SALT)
+    prefix, _, suffix = _absolute("status:subscription", "TOKEN").rpartition("TOKEN")
+    return lambda token: f"{prefix}{signer.sign(token)}{suffix}"
+
+
+def confirm_url(subscriber: Subscriber) -> str:
+    signed = signing.TimestampSigner(salt=CONFIRM_SALT).sign(subscriber.token)
+    return _absolute("status:subscribe_confirm", signed)
+
+
+def code_url(subscriber: Subscriber) -> str:
+    signed = signing.TimestampSigner(salt=CODE_SALT).sign(subscriber.token)
+    return settings.VIGIL_BASE_URL + reverse("status:subscribe_code", args=[signed])
+
+
+def _unsign(signed: str, salt: str, max_age: int | None) -> str:
+    """The token in SIGNED; SubscriptionError for a forged, altered or expired link."""
+    try:
+        if max_age is None:
+            return signing.Signer(salt=salt).unsign(signed)
+        return signing.TimestampSigner(salt=salt).unsign(signed, max_age=timedelta(seconds=max_age))
+    except signing.SignatureExpired:
+        raise SubscriptionError("This link has expired. Subscribe again to get a new one.") from None
+    except signing.BadSignature:
+        raise SubscriptionError("This link is not valid. Use the link exactly as it was sent.") from None
+
+
+def access_by_manage_link(signed: str) -> Subscriber:
+    """The subscription a manage link names. SubscriptionError: forged, or cancelled since."""
+    token = _unsign(signed, MANAGE_SALT, None)
+    subscriber = Subscriber.objects.filter(token=token).first()
+    if subscriber is None:
+        raise SubscriptionError("This subscription no longer exists: it was cancelled.")
+    return subscriber
+
+
+def access_pending(signed: str, salt: str, max_age: int) -> Subscriber:
+    token = _unsign(signed, salt, max_age)
+    subscriber = Subscriber.objects.filter(token=token).first()
+    if subscriber is None:
+        raise SubscriptionError("This subscription no longer exists. Subscribe again.")
+    return subscriber
+
+
+# --- Checking what is asked ----------------------------------------------------------------------
+
+
+def check_webhook_host(url: str) -> None:
+    """A webhook anyone may register must not reach Vigil's own network (SSRF). Raises SubscriptionError.
+
+    Checked when subscribing and again before each send (comms.channels.webhook), so a host
+    name later pointed at a private address is refused then too.
+    """
+    try:
+        http.check_public_host(url)
+    except http.ForbiddenHost as exc:
+        raise SubscriptionError(str(exc)) from None
+
+
+# --- Rows ------------------------------------------------------------------------------------------
+
+
+def _row(subscriber: Subscriber, subject: str, body: str, **fields) -> Notification:
+    medium = subscriber.medium
+    return Notification(
+        subscriber=subscriber,
+        medium=medium,
+        channel=channel_for(medium),
+        destination=subscriber.address,
+        subject=subject[:300] if medium == Medium.EMAIL else "",
+        body=body,
+        **fields,
+    )
+
+
+def _send_after_commit(rows: list[Notification]) -> None:
+    Notification.objects.bulk_create(rows)
+    kinds = sorted({row.channel for row in rows})
+    if kinds:
+        from .tasks import queue_sends  # tasks imports modules that import this one
+
+        transaction.on_commit(lambda: queue_sends(kinds))
+
+
+def page_name() -> str:
+    return StatusPageBranding.current().name
+
+
+def _confirmation_row(subscriber: Subscriber, code: str = "") -> Notification:
+    name = page_name()
+    if subscriber.kind == Kind.EMAIL:
+        body = (
+            f"Someone, probably you, asked to get {name} status updates at this address.\n\n"
+            f"Confirm here: {confirm_url(subscriber)}\n\n"
+            "If it was not you, ignore this email: nothing will be sent to you unless you confirm.\n"
+        )
+        return _row(subscriber, f"Confirm your subscription to {name} status updates", body)
+    body = f"{name} status: your code is {code}. Enter it on the page to confirm your subscription."
+    return _row(subscriber, "", body)
+
+
+def _already_row(subscriber: Subscriber) -> Notification:
+    name = page_name()
+    if subscriber.kind == Kind.WEBHOOK:
+        body = json.dumps({"event": "subscription.confirmed", "manage_url": manage_url(subscriber)})
+        return _row(subscriber, "", body)
+    if subscriber.kind == Kind.SMS:
+        return _row(subscriber, "", f"{name} status: you are subscribed. Manage or stop: {manage_url(subscriber)}")
+    body = (
+        f"Someone asked to subscribe this address to {name} status updates. It is subscribed already.\n\n"
+        f"Manage or cancel your subscription: {manage_url(subscriber)}\n"
+    )
+    return _row(subscriber, f"Your subscription to {name} status updates", body)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def _code_hash(subscriber: Subscriber, code: str) -> str:
+    return salted_hmac(CODE_SALT, f"{subscriber.token}:{code}", algorithm="sha256").hexdigest()
+
+
+# --- Actions ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Signup:
+    subscriber: Subscriber
+    created: bool
+    secret: str = ""  # a new webhook's signing key, shown once to whoever made it
+
+
+@transaction.atomic
+def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
+    """Sign ADDRESS up (already checked by comms.status.subscribe_forms) for COMPONENTS (none: all).
+
+    New email: a confirmation link is emailed. New SMS: a code is texted. New webhook: confirmed at
+    once, with a signing key. An unconfirmed address gets a fresh link or code (and the new
+    choice of components); a confirmed one is sent its manage link and is otherwise left alone.
+    """
+    components = list(components)
+    subscriber, created = Subscriber.objects.select_for_update().get_or_create(kind=kind, address=address)
+    secret = ""
+    if subscriber.confirmed and not created:
+        _send_after_commit([_already_row(subscriber)])
+    elif kind == Kind.WEBHOOK:
+        secret = subscriber.secret = new_secret()
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["secret", "confirmed_at", "updated_at"])
+        subscriber.components.set(components)
+        _send_after_commit([_already_row(subscriber)])
+    else:
+        subscriber.components.set(components)
+        code = ""
+        if kind == Kind.SMS:
+            code = new_code()
+            subscriber.code_hash = _code_hash(subscriber, code)
+            subscriber.code_sent_at = timezone.now()
+            subscriber.code_attempts = 0
+            subscriber.save(update_fields=["code_hash", "code_sent_at", "code_attempts", "updated_at"])
+        _send_after_commit([_confirmation_row(subscriber, code)])
+    record(actor, "status_subscription.subscribe", subscriber, kind=kind, created=created)
+    return Signup(subscriber, created, secret)
+
+
+@transaction.atomic
+def do_confirm_email(actor: Actor, subscriber: Subscriber) -> Subscriber:
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.kind != Kind.EMAIL:
+        raise SubscriptionError("This link does not confirm an email subscription.")
+    if not subscriber.confirmed:
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["confirmed_at", "updated_at"])
+        record(actor, "status_subscription.confirm", subscriber, kind=subscriber.kind)
+    return subscriber
+
+
+def do_confirm_sms(actor: Actor, subscriber: Subscriber, code: str) -> Subscriber:
+    """Confirm with the code texted. After MAX_CODE_ATTEMPTS wrong ones, or once expired, the code is void.
+
+    A wrong code is counted and committed before the error is raised, so no rollback forgets it.
+    """
+    wrong = SubscriptionError("That code is wrong or has expired. Check the text, or subscribe again for a new code.")
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if not _code_usable(subscriber):
+            raise wrong
+        if not hmac.compare_digest(subscriber.code_hash, _code_hash(subscriber, "".join(code.split()))):
+            subscriber.code_attempts += 1
+            subscriber.save(update_fields=["code_attempts", "updated_at"])
+            confirmed = False
+        else:
+            subscriber.confirmed_at = timezone.now()
+            subscriber.code_hash = ""
+            subscriber.save(update_fields=["confirmed_at", "code_hash", "updated_at"])
+            record(actor, "status_subscription.confirm", subscriber, kind=subscriber.kind)
+            confirmed = True
+    if not confirmed:
+        raise wrong
+    return subscriber
+
+
+def _code_usable(subscriber: Subscriber) -> bool:
+    if subscriber.kind != Kind.SMS or subscriber.confirmed or not subscriber.code_hash:
+        return False
+    fresh = subscriber.code_sent_at >= timezone.now() - timedelta(seconds=code_max_age())
+    return fresh and subscriber.code_attempts < MAX_CODE_ATTEMPTS
+
+
+@transaction.atomic
+def do_change_components(actor: Actor, subscriber: Subscriber, components) -> Subscriber:
+    components = list(components)
+    subscriber.components.set(components)
+    Subscriber.objects.filter(pk=subscriber.pk).update(updated_at=timezone.now())
+    record(actor, "status_subscription.change", subscriber, components=[c.pk for c in components])
+    return subscriber
+
+
+@transaction.atomic
+def do_unsubscribe(actor: Actor, subscriber: Subscriber) -> None:
+    """Cancel: nothing more is sent (what is queued is cancelled) and the subscription is deleted.
+    The outbox keeps its record of the messages already sent, as for everyone else."""
+    Notification.objects.filter(subscriber=subscriber, state=State.QUEUED).update(
+        state=State.CANCELLED, claim=None, error="The subscriber cancelled the subscription."
+    )
+    record(actor, "status_subscription.cancel", subscriber, kind=subscriber.kind)
+    subscriber.delete()
+
+
+def do_sms_stop(number: str) -> int:
+    """NUMBER texted STOP (comms.services.do_sms_opt_out): its SMS subscription ends."""
+    return Subscriber.objects.filter(kind=Kind.SMS, address=number).delete()[0]
+
+
+# --- What subscribers get: an update's or a maintenance's texts, with their own manage link ----------
+
+
+def footer(medium: str, link: str) -> str:
+    if medium == Medium.EMAIL:
+        return f"\n\n--\nYou get these because you subscribed on the status page.\nManage or cancel: {link}\n"
+    return f"\nManage or stop: {link}"
+
+
+def personal_body(medium: str, text: str, link: str) -> str:
+    """TEXT (the words every recipient of MEDIUM shares) with this subscriber's manage link."""
+    if medium == Kind.WEBHOOK:
+        payload = json.loads(text)
+        return json.dumps({**payload, "manage_url": link})
+    return text.rstrip("\n") + footer(medium, link)
+
+
+def rows_for(subscribers, subject: str, bodies: dict[str, str], skip: set[tuple[str, str]], **fields) -> list:
+    """One row per subscriber in SUBSCRIBERS (a queryset, read in chunks), but not where (medium,
+    address) is in SKIP: a stakeholder who also subscribed hears once."""
+    rows = []
+    kinds = {medium: channel_for(medium) for medium in Kind.values}
+    link_of = manage_links()
+    for subscriber in subscribers.only("pk", "kind", "address", "token").iterator(chunk_size=2000):
+        medium = subscriber.medium
+        if (medium, subscriber.address) in skip or medium not in bodies:
+            continue
+        rows.append(
+            Notification(
+                subscriber_id=subscriber.pk,
+                medium=medium,
+                channel=kinds[medium],
+                destination=subscriber.address,
+                subject=subject if medium == Medium.EMAIL else "",
+                body=personal_body(medium, bodies[medium], link_of(subscriber.token)),
+                **fields,
+            )
+        )
+    return rows
+
+
+def interested(component_ids) -> "Subscriber.objects":
+    return Subscriber.objects.interested_in(component_ids)
