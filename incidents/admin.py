@@ -30,7 +30,7 @@ class ComponentGroupAdmin(admin.ModelAdmin):
 
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
-    list_display = ["name", "group", "status", "public", "position", "owner_team"]
+    list_display = ["name", "group", "status", "slo", "public", "position", "owner_team"]
     list_filter = ["status", "public", "group"]
     search_fields = ["name", "description"]
 

@@ -1,6 +1,7 @@
 """What the team learned: post-mortems and the action items that come out of them (or out of DR drills).
 
-Auto-drafting arrives with the post-mortems issue.
+A post-mortem is drafted from the incident's record (postmortems.drafting): its timeline,
+impact figures and a blameless template of written sections, then reviewed and published.
 """
 
 from datetime import date
@@ -19,6 +20,18 @@ class PostMortem(models.Model):
         IN_REVIEW = "in_review", "In review"
         PUBLISHED = "published", "Published"
 
+    # The written sections of the blameless template, in the order they are shown and exported.
+    SECTIONS = [
+        ("trigger", "Trigger"),
+        ("root_cause", "Root cause"),
+        ("contributing_factors", "Contributing factors"),
+        ("resolution", "Resolution"),
+        ("went_well", "What went well"),
+        ("went_poorly", "What went poorly"),
+        ("got_lucky", "Where we got lucky"),
+        ("lessons_learned", "Lessons learned"),
+    ]
+
     incident = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, related_name="postmortem")
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -26,6 +39,20 @@ class PostMortem(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    trigger = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True)
+    contributing_factors = models.TextField(blank=True)
+    resolution = models.TextField(blank=True)
+    went_well = models.TextField("What went well", blank=True)
+    went_poorly = models.TextField("What went poorly", blank=True)
+    got_lucky = models.TextField("Where we got lucky", blank=True)
+    lessons_learned = models.TextField(blank=True)
+    # [{"why": "...", "because": "..."}, ...]: five pairs, each answering the one before.
+    five_whys = models.JSONField(default=list, blank=True)
+    # Figures computed from the record when drafted (postmortems.drafting.impact_figures); seconds as numbers.
+    impact = models.JSONField(default=dict, blank=True)
+    public_summary = models.TextField(blank=True, help_text="What customers read once it is published.")
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -35,12 +62,82 @@ class PostMortem(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("postmortems:detail", args=[self.pk])
+
+    @property
+    def published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status != self.Status.PUBLISHED
+
+    def can_move_to(self, status: str) -> bool:
+        return status in POSTMORTEM_TRANSITIONS.get(self.status, set())
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(field, heading, text) for each written section."""
+        return [(name, label, getattr(self, name)) for name, label in self.SECTIONS]
+
+    def unsigned_reviewers(self) -> list:
+        return [r.reviewer for r in self.reviews.all() if r.signed_at is None]
+
+
+# The one table of allowed status moves, checked by postmortems.services.
+POSTMORTEM_TRANSITIONS: dict[str, set[str]] = {
+    PostMortem.Status.DRAFT: {PostMortem.Status.IN_REVIEW},
+    PostMortem.Status.IN_REVIEW: {PostMortem.Status.DRAFT, PostMortem.Status.PUBLISHED},
+    PostMortem.Status.PUBLISHED: set(),
+}
+
+
+class PostMortemTimelineEntry(models.Model):
+    """One row of a post-mortem's timeline: copied from the incident's events when drafted, then edited freely."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField()
+    text = models.TextField()
+    public = models.BooleanField(default=False, help_text="Shown with the published post-mortem.")
+    event = models.ForeignKey(
+        "incidents.IncidentEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "post-mortem timeline entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.text[:60]}"
+
+
+class PostMortemReview(models.Model):
+    """A named reviewer of a post-mortem, and when they signed it off (None: not yet)."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["postmortem", "reviewer"], name="postmortem_review_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer}: {'signed' if self.signed_at else 'pending'}"
+
 
 class ActionItemQuerySet(models.QuerySet):
     def linked_to(self, role: str, obj) -> "ActionItemQuerySet":
         """Items whose ROLE ("source" or "target") is OBJ, e.g. every item a drill raised."""
         content_type = ContentType.objects.get_for_model(obj)
         return self.filter(**{f"{role}_type": content_type, f"{role}_id": obj.pk})
+
+    def still_open(self) -> "ActionItemQuerySet":
+        return self.filter(status__in=ActionItem.OPEN_STATUSES)
+
+    def overdue(self, today: date) -> "ActionItemQuerySet":
+        """Not closed and past their due date: the same rule as ActionItem.is_overdue, in SQL."""
+        return self.still_open().filter(due_date__lt=today)
 
 
 class ActionItem(models.Model):
@@ -98,6 +195,8 @@ class ActionItem(models.Model):
 
     objects = ActionItemQuerySet.as_manager()
 
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
     class Meta:
         ordering = [models.F("due_date").asc(nulls_last=True), "-created_at"]
         indexes = [
@@ -129,10 +228,41 @@ class ActionItem(models.Model):
 
     @property
     def is_closed(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.WONT_DO)
+        return self.status not in self.OPEN_STATUSES
 
     def is_overdue(self, today: date) -> bool:
         return not self.is_closed and self.due_date is not None and self.due_date < today
+
+
+class ActionItemReminder(models.Model):
+    """A reminder mailed to an item's owner (postmortems.reminders). The row is written in the same
+    transaction as the outbox row, and its unique key is what keeps a re-run of the beat task (or two
+    workers at once) from mailing twice."""
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Due soon"
+        OVERDUE = "overdue", "Overdue"
+
+    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    # The due date reminded of: moving the date earns a new reminder for the new one.
+    due_date = models.DateField()
+    # Overdue reminders repeat every VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS: 0 is the first, 1 the next...
+    sequence = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            # postmortems.reminders.send_reminders relies on this to remind once per step.
+            models.UniqueConstraint(
+                fields=["item", "recipient", "kind", "due_date", "sequence"], name="actionitemreminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} reminder for {self.item} to {self.recipient}"
 
 
 # The one table of allowed status moves, checked by postmortems.services.do_update_action_item.
@@ -142,3 +272,7 @@ ACTION_ITEM_TRANSITIONS: dict[str, set[str]] = {
     ActionItem.Status.DONE: {ActionItem.Status.OPEN},
     ActionItem.Status.WONT_DO: {ActionItem.Status.OPEN},
 }
+
+
+# Scheduled report digests live in their own module (postmortems.digest); imported here so Django registers them.
+from .digest_models import ReportDigest  # noqa: E402, F401

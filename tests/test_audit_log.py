@@ -14,6 +14,7 @@ def test_changes_in_django_admin_are_audited_with_the_address(web_clients, admin
             "name": "Search",
             "status": "operational",
             "position": 0,
+            "slo": "99.9",
             "created_at_0": "2026-11-26",
             "created_at_1": "10:00:00",
         },

@@ -4,6 +4,7 @@ import pytest
 
 from incidents.models import Component, Incident
 from incidents.services import do_declare
+from postmortems.services import do_draft_postmortem, do_set_reviewers
 from tests.conftest import assert_api_outcome, assert_web_outcome
 from vigil.audit import Actor
 
@@ -16,12 +17,29 @@ def incident(admin_user):
     return incident
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(monkeypatch):
+    """The public subscribe endpoint counts requests in the cache, which outlives a test: count from zero."""
+    import uuid
+
+    prefix = f"vigil:test-{uuid.uuid4().hex}:"
+    monkeypatch.setattr("comms.ratelimit.prefix", lambda: prefix)
+
+
 @pytest.fixture
 def component(db):
     return Component.objects.create(name="API")
 
 
-# (method, path, data, roles allowed). Paths may name {incident} and {component}.
+@pytest.fixture
+def postmortem(incident, admin_user, responder):
+    """A draft with the admin and the responder named as reviewers."""
+    actor = Actor(user=admin_user)
+    postmortem = do_draft_postmortem(actor, incident)
+    return do_set_reviewers(actor, postmortem, [admin_user, responder])
+
+
+# (method, path, data, roles allowed). Paths may name {incident}, {component} and {postmortem}.
 API_MATRIX = [
     ("get", "/api/v1/incidents/", None, {"admin", "responder", "viewer"}),
     ("get", "/api/v1/incidents/{incident}/", None, {"admin", "responder", "viewer"}),
@@ -55,8 +73,14 @@ API_MATRIX = [
     ("get", "/api/v1/stakeholders/", None, {"admin", "responder", "viewer"}),
     ("post", "/api/v1/stakeholders/", {"name": "Ada", "kind": "customer"}, {"admin"}),
     ("post", "/api/v1/stakeholder-groups/", {"name": "Leadership"}, {"admin"}),
+    ("get", "/api/v1/reports/", {"days": "30"}, {"admin", "responder", "viewer"}),
+    ("get", "/api/v1/reports/uptime/", {"format": "csv"}, {"admin", "responder", "viewer"}),
     ("get", "/api/v1/postmortems/", None, {"admin", "responder", "viewer"}),
     ("post", "/api/v1/postmortems/", {"incident": "{incident}", "title": "What happened"}, {"admin", "responder"}),
+    ("get", "/api/v1/postmortems/{postmortem}/", None, {"admin", "responder", "viewer"}),
+    ("patch", "/api/v1/postmortems/{postmortem}/", {"root_cause": "A full disk"}, {"admin", "responder"}),
+    ("post", "/api/v1/postmortems/{postmortem}/reviewers/", {"reviewers": []}, {"admin", "responder"}),
+    ("post", "/api/v1/postmortems/{postmortem}/submit/", None, {"admin", "responder"}),
     ("get", "/api/v1/action-items/", None, {"admin", "responder", "viewer"}),
     ("post", "/api/v1/action-items/", {"title": "Alert on replica lag", "kind": "detect"}, {"admin", "responder"}),
     ("get", "/api/v1/dr-plans/", None, {"admin", "responder", "viewer"}),
@@ -67,11 +91,11 @@ API_MATRIX = [
 ]
 
 
-def _fill(value, incident, component):
+def _fill(value, incident, component, postmortem=None):
     if isinstance(value, str):
-        return value.format(incident=incident.pk, component=component.pk)
+        return value.format(incident=incident.pk, component=component.pk, postmortem=getattr(postmortem, "pk", ""))
     if isinstance(value, dict):
-        return {k: _fill(v, incident, component) for k, v in value.items()}
+        return {k: _fill(v, incident, component, postmortem) for k, v in value.items()}
     return value
 
 
@@ -79,10 +103,11 @@ def _fill(value, incident, component):
 @pytest.mark.parametrize(
     ("method", "path", "data", "allowed"), API_MATRIX, ids=lambda v: v if isinstance(v, str) else ""
 )
-def test_api_role_matrix(api_clients, incident, component, role, method, path, data, allowed):
+def test_api_role_matrix(api_clients, incident, component, role, method, path, data, allowed, request):
     client = api_clients[role]
+    postmortem = request.getfixturevalue("postmortem") if "{postmortem}" in path else None
     response = getattr(client, method)(
-        _fill(path, incident, component), _fill(data, incident, component), format="json"
+        _fill(path, incident, component, postmortem), _fill(data, incident, component, postmortem), format="json"
     )
     assert_api_outcome(role, allowed, response)
 
@@ -111,6 +136,20 @@ WEB_MATRIX = [
     ("post", "/comms/templates/update/", {"sms": "{{ title }}", "save": "1"}, {"admin"}),
     ("get", "/postmortems/", None, {"admin", "responder", "viewer"}),
     ("get", "/postmortems/reports/", None, {"admin", "responder", "viewer"}),
+    ("get", "/postmortems/reports/", {"format": "csv", "table": "severity"}, {"admin", "responder", "viewer"}),
+    ("get", "/postmortems/{postmortem}/", None, {"admin", "responder", "viewer"}),
+    ("get", "/postmortems/{postmortem}/print/", None, {"admin", "responder", "viewer"}),
+    ("get", "/postmortems/{postmortem}/export.md", None, {"admin", "responder", "viewer"}),
+    ("post", "/postmortems/draft/{incident}/", {}, {"admin", "responder"}),
+    ("get", "/postmortems/{postmortem}/edit/", None, {"admin", "responder"}),
+    ("post", "/postmortems/{postmortem}/edit/", {"title": "Checkout outage"}, {"admin", "responder"}),
+    ("get", "/postmortems/{postmortem}/timeline/", None, {"admin", "responder"}),
+    ("post", "/postmortems/{postmortem}/reviewers/", {"reviewers": []}, {"admin", "responder"}),
+    ("post", "/postmortems/{postmortem}/submit/", {}, {"admin", "responder"}),
+    ("post", "/postmortems/{postmortem}/sign-off/", {}, {"admin", "responder"}),
+    ("post", "/postmortems/{postmortem}/return-to-draft/", {}, {"admin", "responder"}),
+    # Publishing is an admin's or the incident commander's (the fixture's incident has none).
+    ("post", "/postmortems/{postmortem}/publish/", {"public_summary": "Fixed"}, {"admin"}),
     ("get", "/postmortems/action-items/", None, {"admin", "responder", "viewer"}),
     ("get", "/postmortems/action-items/new/", None, {"admin", "responder"}),
     (
@@ -125,6 +164,9 @@ WEB_MATRIX = [
     ("get", "/account/api-keys/", None, {"admin", "responder", "viewer"}),
     ("post", "/account/api-keys/", {"name": "mine"}, {"admin", "responder", "viewer"}),
     ("get", "/admin/", None, {"admin"}),
+    # The status page's public subscribe form: anyone, within a rate (its checks: tests/status/test_subscriptions.py,
+    # with the signed confirm, code and manage links, whose signature is the only credential).
+    ("post", "/status/subscribe/", {"email": "matrix@example.com"}, {"admin", "responder", "viewer", "anonymous"}),
 ]
 
 
@@ -132,9 +174,12 @@ WEB_MATRIX = [
 @pytest.mark.parametrize(
     ("method", "path", "data", "allowed"), WEB_MATRIX, ids=lambda v: v if isinstance(v, str) else ""
 )
-def test_web_role_matrix(web_clients, incident, component, role, method, path, data, allowed):
+def test_web_role_matrix(web_clients, incident, component, role, method, path, data, allowed, request):
     client = web_clients[role]
-    response = getattr(client, method)(_fill(path, incident, component), _fill(data, incident, component) or {})
+    postmortem = request.getfixturevalue("postmortem") if "{postmortem}" in path else None
+    response = getattr(client, method)(
+        _fill(path, incident, component, postmortem), _fill(data, incident, component, postmortem) or {}
+    )
     if path == "/admin/" and role not in allowed and role != "anonymous":
         # Django's admin sends signed-in non-staff users to its own login page.
         assert response.status_code == 302

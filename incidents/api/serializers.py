@@ -33,7 +33,7 @@ class ComponentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Component
         fields = [
-            "id", "name", "description", "group", "position", "public", "owner_team", "status",
+            "id", "name", "description", "group", "position", "public", "owner_team", "status", "slo",
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]

@@ -1,3 +1,6 @@
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -47,6 +50,14 @@ class Component(models.Model):
         "incidents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="components"
     )
     status = models.CharField(max_length=24, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
+    slo = models.DecimalField(
+        "SLO (%)",
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("99.900"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Uptime objective, e.g. 99.900: the reports measure the error budget against it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,17 +3,117 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from postmortems import links
-from postmortems.models import ActionItem, PostMortem
+from postmortems.models import ActionItem, PostMortem, PostMortemReview, PostMortemTimelineEntry
 
 # Ids beyond a signed 64-bit integer are no row in any database Vigil runs on.
 MAX_ID = 2**63 - 1
 
 
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PostMortemTimelineEntry
+        fields = ["id", "at", "text", "public"]
+
+
+class PostMortemReviewSerializer(serializers.ModelSerializer):
+    reviewer_name = serializers.CharField(source="reviewer.get_username", read_only=True)
+
+    class Meta:
+        model = PostMortemReview
+        fields = ["reviewer", "reviewer_name", "signed_at"]
+
+
+class WhyPairSerializer(serializers.Serializer):
+    why = serializers.CharField(max_length=1000, allow_blank=True)
+    because = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class ComponentImpactSerializer(serializers.Serializer):
+    component = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    seconds = serializers.IntegerField()
+
+
+class NotificationFiguresSerializer(serializers.Serializer):
+    """The outbox rows of the incident's public updates (postmortems.evidence.notification_figures)."""
+
+    updates = serializers.IntegerField()
+    messages = serializers.IntegerField()
+    stakeholders = serializers.IntegerField()
+    subscribers = serializers.IntegerField(help_text="Status page subscribers.")
+    endpoints = serializers.IntegerField()
+    sent = serializers.IntegerField(help_text="Taken by the provider (sent, delivered or bounced since).")
+    delivered = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Refused for good, or bounced.")
+    bounced = serializers.IntegerField()
+    pending = serializers.IntegerField(help_text="Still queued or sending when drafted.")
+    cancelled = serializers.IntegerField()
+
+
+class MentionFiguresSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    negative = serializers.IntegerField()
+    responded = serializers.IntegerField()
+
+
+class ImpactSerializer(serializers.Serializer):
+    """Figures computed from the incident's record when the post-mortem was drafted; times in seconds.
+
+    detected_by, first_sign_at, notifications and mentions are absent from drafts made before they existed."""
+
+    started_at = serializers.DateTimeField()
+    detected_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    detection_source = serializers.CharField()
+    detected_by = serializers.CharField(required=False)
+    first_sign_at = serializers.DateTimeField(required=False)
+    duration = serializers.IntegerField(allow_null=True)
+    time_to_detect = serializers.IntegerField(allow_null=True)
+    time_to_acknowledge = serializers.IntegerField(allow_null=True)
+    time_to_resolve = serializers.IntegerField(allow_null=True)
+    components = ComponentImpactSerializer(many=True)
+    components_note = serializers.CharField(allow_blank=True)
+    notifications = NotificationFiguresSerializer(required=False)
+    mentions = MentionFiguresSerializer(required=False)
+
+    def to_representation(self, instance):
+        # A post-mortem made before drafting existed has no figures: null, not a half-filled object.
+        return super().to_representation(instance) if instance else None
+
+
 class PostMortemSerializer(serializers.ModelSerializer):
+    """A post-mortem. Creating one drafts it from the incident's record; its status moves through the actions."""
+
+    five_whys = WhyPairSerializer(many=True, required=False, max_length=20)
+    impact = ImpactSerializer(read_only=True, allow_null=True)
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+    reviews = PostMortemReviewSerializer(many=True, read_only=True)
+    published = serializers.BooleanField(read_only=True)
+
     class Meta:
         model = PostMortem
-        fields = ["id", "incident", "title", "status", "summary", "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        fields = [
+            "id", "incident", "title", "status", "published", "published_at", "public_summary", "summary",
+            "trigger", "root_cause", "contributing_factors", "resolution", "went_well", "went_poorly", "got_lucky",
+            "five_whys", "lessons_learned", "impact", "timeline", "reviews", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["status", "published_at", "public_summary", "created_at", "updated_at"]
+
+    def validate_incident(self, incident):
+        if self.instance is not None and incident != self.instance.incident:
+            raise serializers.ValidationError("A post-mortem stays with its incident.")
+        return incident
+
+
+class ReviewersSerializer(serializers.Serializer):
+    reviewers = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=get_user_model().objects.filter(is_active=True), help_text="Every named reviewer."
+    )
+
+
+class PublishSerializer(serializers.Serializer):
+    public_summary = serializers.CharField(max_length=5000, help_text="What customers read.")
 
 
 class LinkKindField(serializers.ChoiceField):

@@ -1,14 +1,30 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from postmortems import services
 from postmortems.models import ActionItem, PostMortem
+from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
-from .serializers import ActionItemFilterSerializer, ActionItemSerializer, PostMortemSerializer
+from .serializers import (
+    ActionItemFilterSerializer,
+    ActionItemSerializer,
+    PostMortemSerializer,
+    PublishSerializer,
+    ReviewersSerializer,
+)
+
+WRITES = ["create", "update", "partial_update"]
+CHANGE = action_permission("postmortems.change_postmortem")
+FLOW = ["reviewers", "submit", "return_to_draft", "sign_off", "publish"]
 
 
+@extend_validation_errors(
+    ["invalid"], field_name="non_field_errors", actions=WRITES + FLOW, methods=["post", "put", "patch"]
+)
 class PostMortemViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -16,14 +32,63 @@ class PostMortemViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = PostMortem.objects.select_related("incident")
+    """Post-mortems. Creating one drafts it from the incident's record (one per incident); the workflow
+    (draft, in review, published) moves through the actions below, as in the dashboard."""
+
+    queryset = PostMortem.objects.select_related("incident").prefetch_related("timeline", "reviews__reviewer")
     serializer_class = PostMortemSerializer
 
     def perform_create(self, serializer):
-        serializer.save(author=self.request.user)
+        data = dict(serializer.validated_data)
+        incident, title = data.pop("incident"), data.pop("title", "")
+        postmortem = run(self.request, services.do_draft_postmortem, incident, title)
+        if data:
+            postmortem = run(self.request, services.do_update_postmortem, postmortem, **data)
+        serializer.instance = postmortem
 
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("incident", None)  # unchanged: PostMortemSerializer.validate_incident
+        serializer.instance = run(self.request, services.do_update_postmortem, serializer.instance, **data)
 
-WRITES = ["create", "update", "partial_update"]
+    def _flow(self, request, action_fn, form_class=None):
+        postmortem = self.get_object()
+        kwargs = {}
+        if form_class is not None:
+            form = form_class(data=request.data)
+            form.is_valid(raise_exception=True)
+            kwargs = form.validated_data
+        run(request, action_fn, postmortem, *kwargs.values())
+        return Response(PostMortemSerializer(self.get_queryset().get(pk=postmortem.pk)).data)
+
+    @extend_schema(request=ReviewersSerializer, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def reviewers(self, request, pk=None):
+        """Name exactly these reviewers; those kept keep their sign-off."""
+        return self._flow(request, services.do_set_reviewers, ReviewersSerializer)
+
+    @extend_schema(request=None, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def submit(self, request, pk=None):
+        """Draft to in review: every named reviewer is asked to sign off."""
+        return self._flow(request, services.do_submit_for_review)
+
+    @extend_schema(request=None, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE], url_path="return-to-draft")
+    def return_to_draft(self, request, pk=None):
+        return self._flow(request, services.do_return_to_draft)
+
+    @extend_schema(request=None, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE], url_path="sign-off")
+    def sign_off(self, request, pk=None):
+        """The caller signs off, as one of the named reviewers."""
+        return self._flow(request, services.do_sign_off)
+
+    @extend_schema(request=PublishSerializer, responses=PostMortemSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def publish(self, request, pk=None):
+        """Admins and the incident commander only, once every named reviewer signed off."""
+        return self._flow(request, services.do_publish, PublishSerializer)
 
 
 def run(request, action_fn, *args, **kwargs):

@@ -1,0 +1,337 @@
+"""Every figure of the reports, aggregated by the database: a fixed number of queries whatever the data.
+
+Incidents count in the period they started in; an incident merged into another is the other's
+duplicate and is left out. MTTA averages (acknowledged_at - started_at) over the acknowledged
+ones, MTTR (resolved_at - started_at) over the resolved ones; both in minutes.
+
+Uptime per component is its monitors' daily rollups summed (monitored and down seconds, as the
+status page's bars read them: time paused or in maintenance is not monitored), over the last 30 and
+90 whole UTC days before today. The error budget is what the SLO allows of that time: with
+several monitors, the minutes are per monitor (their sums divided by how many had data), so one
+monitor's figures are exactly its own.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from incidents.models import Alert, Component, Incident, IncidentComponent, Severity, Source
+from monitoring.models import Monitor, Rollup, StateChange
+from monitoring.uptime import floor_day, ratio
+from postmortems.models import ActionItem
+
+from .period import Period
+from .tables import Table
+
+TOP = 10
+UPTIME_WINDOWS = (30, 90)
+TO_ACK = ExpressionWrapper(F("acknowledged_at") - F("started_at"), output_field=DurationField())
+TO_RESOLVE = ExpressionWrapper(F("resolved_at") - F("started_at"), output_field=DurationField())
+# Per group of incidents: counts, and the summed times to acknowledge and to resolve (NULLs skipped).
+GROUP_SUMS = {
+    "incidents": Count("id"),
+    "acknowledged": Count("acknowledged_at"),
+    "resolved": Count("resolved_at"),
+    "to_ack": Sum(TO_ACK),
+    "to_resolve": Sum(TO_RESOLVE),
+}
+DURATION_COLUMNS = [
+    ("incidents", "Incidents"),
+    ("acknowledged", "Acknowledged"),
+    ("resolved", "Resolved"),
+    ("mtta_minutes", "MTTA (min)"),
+    ("mttr_minutes", "MTTR (min)"),
+]
+
+
+def incidents_in(period: Period) -> QuerySet:
+    return Incident.objects.filter(started_at__gte=period.start, started_at__lt=period.end, merged_into__isnull=True)
+
+
+def minutes(duration: timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / 60, 2)
+
+
+# --- Incidents ------------------------------------------------------------------------------------
+
+
+def incident_groups(period: Period) -> list[dict]:
+    """The period's incidents counted per (month, severity, source), with their summed times to acknowledge
+    and to resolve. One query, one pass over the incidents, at most months x 4 x 4 rows: the summary, the
+    months, the severities and the sources are added up from these exactly (sums and counts, not averages)."""
+    rows = (
+        incidents_in(period)
+        .annotate(month=TruncMonth("started_at"))
+        .order_by()
+        .values("month", "severity", "source")
+        .annotate(**GROUP_SUMS)
+    )
+    return [{**row, "month": _day(row["month"])} for row in rows]
+
+
+def durations(groups: Iterable[dict]) -> dict:
+    """Counts, MTTA and MTTR (minutes) of the incidents in GROUPS."""
+    total = {"incidents": 0, "acknowledged": 0, "resolved": 0, "to_ack": timedelta(0), "to_resolve": timedelta(0)}
+    for group in groups:
+        for key in total:
+            total[key] += group[key] or type(total[key])()
+    return {
+        "incidents": total["incidents"],
+        "acknowledged": total["acknowledged"],
+        "resolved": total["resolved"],
+        "mtta_minutes": minutes(total["to_ack"] / total["acknowledged"]) if total["acknowledged"] else None,
+        "mttr_minutes": minutes(total["to_resolve"] / total["resolved"]) if total["resolved"] else None,
+    }
+
+
+def summary(groups: list[dict]) -> Table:
+    return Table("summary", "Summary", DURATION_COLUMNS, [durations(groups)])
+
+
+def monthly(period: Period, groups: list[dict]) -> Table:
+    """One row a month of the period (in the viewer's zone), months without incidents included."""
+    return Table(
+        "monthly",
+        "MTTA and MTTR per month",
+        [("month", "Month"), *DURATION_COLUMNS],
+        [
+            {"month": f"{month:%Y-%m}", **durations(g for g in groups if g["month"] == month)}
+            for month in _months(period)
+        ],
+    )
+
+
+def _day(moment: datetime | date) -> date:
+    return timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
+
+
+def _months(period: Period) -> Iterable[date]:
+    month, last = period.first_day.replace(day=1), period.last_day.replace(day=1)
+    while month <= last:
+        yield month
+        month = (month + timedelta(days=32)).replace(day=1)
+
+
+def by_severity(groups: list[dict]) -> Table:
+    return Table(
+        "severity",
+        "Incidents, MTTA and MTTR by severity",
+        [("severity", "Severity"), *DURATION_COLUMNS],
+        [
+            {"severity": label, **durations(g for g in groups if g["severity"] == value)}
+            for value, label in Severity.choices
+        ],
+    )
+
+
+def by_source(groups: list[dict]) -> Table:
+    return Table(
+        "sources",
+        "Incidents by source",
+        [("source", "Source"), ("incidents", "Incidents")],
+        [
+            {"source": label, "incidents": sum(g["incidents"] for g in groups if g["source"] == value)}
+            for value, label in Source.choices
+        ],
+    )
+
+
+def by_component(period: Period) -> Table:
+    rows = (
+        IncidentComponent.objects.filter(
+            incident__started_at__gte=period.start,
+            incident__started_at__lt=period.end,
+            incident__merged_into__isnull=True,
+        )
+        .order_by()
+        .values("component_id", "component__name")
+        .annotate(incidents=Count("id"))  # one row per (incident, component): incident_component_once
+        .order_by("-incidents", "component__name")
+    )
+    return Table(
+        "components",
+        "Incidents by component",
+        [("component", "Component"), ("incidents", "Incidents")],
+        [{"component": row["component__name"], "incidents": row["incidents"]} for row in rows],
+    )
+
+
+# --- Noise ----------------------------------------------------------------------------------------
+
+
+def noisiest_monitors(period: Period) -> Table:
+    """The monitors that went down most often in the period, with the incidents their outages opened."""
+    downs = list(
+        StateChange.objects.filter(at__gte=period.start, at__lt=period.end, to_state=Monitor.State.DOWN)
+        .order_by()
+        .values("monitor_id", "monitor__name")
+        .annotate(downs=Count("id"))
+        .order_by("-downs", "monitor__name")[:TOP]
+    )
+    # The dedup key of the incident a monitor's outage opens (monitoring.alerting.monitor_key).
+    keys = {f"monitor:{row['monitor_id']}": row["monitor_id"] for row in downs}
+    opened = dict(
+        incidents_in(period).filter(dedup_key__in=keys).order_by().values_list("dedup_key").annotate(Count("id"))
+    )
+    by_monitor = {keys[key]: count for key, count in opened.items()}
+    return Table(
+        "monitors",
+        "Noisiest monitors",
+        [("monitor", "Monitor"), ("downs", "Times down"), ("incidents", "Incidents opened")],
+        [
+            {"monitor": row["monitor__name"], "downs": row["downs"], "incidents": by_monitor.get(row["monitor_id"], 0)}
+            for row in downs
+        ],
+    )
+
+
+def noisiest_alerts(period: Period) -> Table:
+    """The alerts (by integration and fingerprint) received most often among those that started in the period."""
+    rows = (
+        Alert.objects.filter(starts_at__gte=period.start, starts_at__lt=period.end)
+        .order_by()
+        .values("integration_id", "fingerprint")
+        .annotate(
+            integration=Max("integration__name"),
+            title=Max("title"),
+            firings=Count("id"),
+            received=Sum("received_count"),
+        )
+        .order_by("-received", "-firings", "title")[:TOP]
+    )
+    return Table(
+        "alerts",
+        "Noisiest alerts",
+        [("alert", "Alert"), ("integration", "Integration"), ("firings", "Times fired"), ("received", "Received")],
+        [
+            {
+                "alert": row["title"],
+                "integration": row["integration"],
+                "firings": row["firings"],
+                "received": row["received"],
+            }
+            for row in rows
+        ],
+    )
+
+
+# --- Action items ---------------------------------------------------------------------------------
+
+OPEN = [ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS]
+ITEM_OUTCOMES = [
+    ("on_time", "Completed on time"),
+    ("late", "Completed late"),
+    ("overdue", "Overdue"),
+    ("not_due", "Open, not yet due"),
+    ("wont_do", "Won't do"),
+]
+
+
+def action_items(period: Period, today: date | None = None) -> Table:
+    """The items due in the period, by outcome. On time: done on or before the due date (in the viewer's
+    zone); an item marked done without a completion time counts as on time."""
+    today = today or timezone.localdate()
+    done = Q(status=ActionItem.Status.DONE)
+    late = done & Q(completed_on__gt=F("due_date"))
+    counts = (
+        ActionItem.objects.filter(due_date__gte=period.first_day, due_date__lte=period.last_day)
+        .annotate(completed_on=TruncDate("completed_at"))
+        .aggregate(
+            on_time=Count("id", filter=done & (Q(completed_on__isnull=True) | Q(completed_on__lte=F("due_date")))),
+            late=Count("id", filter=late),
+            overdue=Count("id", filter=Q(status__in=OPEN, due_date__lt=today)),
+            not_due=Count("id", filter=Q(status__in=OPEN, due_date__gte=today)),
+            wont_do=Count("id", filter=Q(status=ActionItem.Status.WONT_DO)),
+        )
+    )
+    return Table(
+        "action_items",
+        "Action items due in the period",
+        [("outcome", "Outcome"), ("items", "Items")],
+        [{"outcome": label, "items": counts[key]} for key, label in ITEM_OUTCOMES],
+    )
+
+
+# --- Uptime against each component's SLO ----------------------------------------------------------
+
+# A window's figures (budget()), and their column in the uptime table for a window of N days.
+BUDGET_FIELDS = {
+    "uptime_pct": ("uptime_{}d_pct", "Uptime {} d (%)"),
+    "downtime_minutes": ("downtime_{}d_minutes", "Downtime {} d (min)"),
+    "budget_minutes": ("budget_{}d_minutes", "Error budget {} d (min)"),
+    "budget_left_minutes": ("budget_left_{}d_minutes", "Budget left {} d (min)"),
+    "budget_left_pct": ("budget_left_{}d_pct", "Budget left {} d (%)"),
+}
+BUDGET_KEYS = list(BUDGET_FIELDS)
+UPTIME_COLUMNS = [("component", "Component"), ("slo_pct", "SLO (%)")] + [
+    (name.format(days), heading.format(days)) for days in UPTIME_WINDOWS for name, heading in BUDGET_FIELDS.values()
+]
+
+
+def uptime(now: datetime | None = None) -> Table:
+    """Each component's uptime over the last 30 and 90 whole UTC days, against its SLO. Two queries."""
+    today = floor_day(now or timezone.now())
+    windows = {days: (today - timedelta(days=days), today) for days in UPTIME_WINDOWS}
+    rows = []
+    for component, seconds in component_seconds(windows):
+        row = {"component": component["name"], "slo_pct": float(component["slo"])}
+        for days in UPTIME_WINDOWS:
+            figures = budget(component["slo"], *seconds[days])
+            row.update({BUDGET_FIELDS[key][0].format(days): value for key, value in figures.items()})
+        rows.append(row)
+    return Table("uptime", "Uptime against each component's SLO", UPTIME_COLUMNS, rows)
+
+
+def component_seconds(windows: dict) -> list[tuple[dict, dict]]:
+    """[(component {id, name, slo}, {label: (monitored, down, monitors with data)})] for every component,
+    by name, from the daily rollups starting in each window [start, end) of WINDOWS {label: (start, end)}.
+    Two queries for any number of windows."""
+    annotations = {}
+    for n, (start, end) in enumerate(windows.values()):
+        inside = Q(start__gte=start, start__lt=end)
+        annotations[f"monitored_{n}"] = Sum("monitored_seconds", filter=inside)
+        annotations[f"down_{n}"] = Sum("downtime_seconds", filter=inside)
+        annotations[f"monitors_{n}"] = Count("monitor_id", distinct=True, filter=inside & Q(monitored_seconds__gt=0))
+    sums = Rollup.objects.filter(
+        period=Rollup.Period.DAY,
+        start__gte=min(start for start, _ in windows.values()),
+        start__lt=max(end for _, end in windows.values()),
+        monitor__component__isnull=False,
+    )
+    found = {
+        row["monitor__component_id"]: row
+        for row in sums.order_by().values("monitor__component_id").annotate(**annotations)
+    }
+    result = []
+    for component in Component.objects.order_by("name").values("id", "name", "slo"):
+        row = found.get(component["id"], {})
+        seconds = {
+            label: (row.get(f"monitored_{n}") or 0.0, row.get(f"down_{n}") or 0.0, row.get(f"monitors_{n}") or 0)
+            for n, label in enumerate(windows)
+        }
+        result.append((component, seconds))
+    return result
+
+
+def budget(slo: Decimal, monitored: float, down: float, monitors: int) -> dict:
+    """A window's uptime and error budget, from its monitors' summed seconds (minutes per monitor)."""
+    share = ratio(monitored, down)
+    if share is None or not monitors:
+        return dict.fromkeys(BUDGET_KEYS)
+    allowed = (1 - float(slo) / 100) * monitored / monitors / 60
+    downtime = down / monitors / 60
+    return {
+        "uptime_pct": _round(share * 100, 3),
+        "downtime_minutes": _round(downtime, 2),
+        "budget_minutes": _round(allowed, 2),
+        "budget_left_minutes": _round(allowed - downtime, 2),
+        "budget_left_pct": _round((allowed - downtime) / allowed * 100, 2) if allowed > 0 else None,
+    }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,66 @@
+"""A published post-mortem on the public status page: its public summary and public timeline entries.
+
+comms may not import this app, so the status page asks through comms.status.hooks and this
+module answers, for every incident the page shows at once (two queries, whatever their number).
+Nothing else of a post-mortem reaches the page: not its sections, five whys, figures, reviewers,
+author or the timeline entries not marked public; and nothing at all of a draft or one in review.
+
+Publishing a post-mortem, or changing a published one or its timeline, rebuilds the page.
+Connected in PostmortemsConfig.ready().
+"""
+
+from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from comms.status.hooks import PublicEntry, PublicSection, public_incident_extras
+from comms.status.triggers import request_rebuild
+
+from .models import PostMortem, PostMortemTimelineEntry
+
+HEADING = "Post-incident report"
+
+
+@receiver(public_incident_extras, dispatch_uid="postmortems.status_page.extras")
+def public_postmortems(sender, incident_ids, **kwargs) -> dict[int, list[PublicSection]]:
+    published = (
+        PostMortem.objects.filter(incident_id__in=incident_ids, status=PostMortem.Status.PUBLISHED)
+        .only("incident_id", "public_summary", "published_at")
+        .prefetch_related(
+            Prefetch(
+                "timeline",
+                queryset=PostMortemTimelineEntry.objects.filter(public=True).only("postmortem_id", "at", "text"),
+            )
+        )
+    )
+    return {postmortem.incident_id: [_section(postmortem)] for postmortem in published}
+
+
+def _section(postmortem: PostMortem) -> PublicSection:
+    return PublicSection(
+        heading=HEADING,
+        body=postmortem.public_summary.strip(),
+        published_at=postmortem.published_at,
+        entries=[PublicEntry(at=entry.at, text=entry.text) for entry in postmortem.timeline.all()],
+        testid="postmortem",
+    )
+
+
+def _shown(postmortem: PostMortem) -> bool:
+    # published_at stays once set: a published one taken back (by an admin) leaves the page too.
+    return postmortem.status == PostMortem.Status.PUBLISHED or postmortem.published_at is not None
+
+
+@receiver(post_save, sender=PostMortem, dispatch_uid="postmortems.status_page.saved")
+@receiver(post_delete, sender=PostMortem, dispatch_uid="postmortems.status_page.deleted")
+def postmortem_changed(sender, instance: PostMortem, **kwargs) -> None:
+    if _shown(instance):
+        request_rebuild()
+
+
+@receiver(post_save, sender=PostMortemTimelineEntry, dispatch_uid="postmortems.status_page.entry_saved")
+@receiver(post_delete, sender=PostMortemTimelineEntry, dispatch_uid="postmortems.status_page.entry_deleted")
+def timeline_changed(sender, instance: PostMortemTimelineEntry, **kwargs) -> None:
+    postmortem = PostMortem.objects.filter(pk=instance.postmortem_id).only("status", "published_at").first()
+    if postmortem is not None and _shown(postmortem):
+        request_rebuild()
