@@ -50,7 +50,9 @@ def test_a_429_is_retried_after_the_retry_after_it_names(planned, fake_twilio, f
 
 
 def test_a_500_is_retried_with_back_off_until_accepted(planned, fake_sendgrid, fast_retries):
-    rows = planned(emails=["a@example.com", "b@example.com"])
+    # One recipient: with two, each row's own jitter may split them into separate requests on a
+    # slow machine, and the count of requests would measure the scheduler, not the retries.
+    rows = planned(emails=["a@example.com"])
     fake_sendgrid.fail_next(2, status=500)
     for _ in range(20):
         outbox.send_due("sendgrid")
@@ -58,7 +60,7 @@ def test_a_500_is_retried_with_back_off_until_accepted(planned, fake_sendgrid, f
             break
         time.sleep(0.06)
     assert set(rows.values_list("state", "attempts")) == {(State.SENT, 3)}
-    assert sorted(fake_sendgrid.accepted_addresses()) == ["a@example.com", "b@example.com"]
+    assert fake_sendgrid.accepted_addresses() == ["a@example.com"]
     assert len(fake_sendgrid.requests) == 3
 
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -117,6 +118,21 @@ def running_alertmanager(alertmanager_binary, live_server, transactional_db, tmp
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        _wait_for_requests_in_flight()
+
+
+def _wait_for_requests_in_flight(timeout: float = 10.0) -> None:
+    """Let the live server finish what Alertmanager sent last, before the database is flushed.
+
+    A notification still being handled would otherwise deadlock with the flush, or land in the
+    next test's database (the live server outlives this test). Django's live server handles each
+    request in a thread of socketserver's, named after process_request_thread.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any("process_request_thread" in t.name for t in threading.enumerate() if t.is_alive()):
+            return
+        time.sleep(0.05)
 
 
 def test_an_alert_sent_through_alertmanager_opens_and_resolves_an_incident(running_alertmanager):
