@@ -112,10 +112,20 @@ def summary_line(incident: Incident, impact: dict) -> str:
     )
     line = (
         f"{incident.get_severity_display()} ({incident.get_impact_display().lower()} impact): {incident.title}. "
-        f"Lasted {format_seconds(impact['duration'])}, detected by {impact['detection_source'].lower()} source"
+        f"Lasted {format_seconds(impact['duration'])}, {_detection_phrase(impact)}"
     )
     line += f", affecting {components}." if components else "."
     return f"{line}\n\n{incident.summary}".strip()
+
+
+def _detection_phrase(impact: dict) -> str:
+    """ "detected by monitor “API health”", "declared by a person (ann)"; drafts made before
+    postmortems.evidence have only the incident's source."""
+    text = impact.get("detected_by")
+    if not text:
+        return f"detected by {impact['detection_source'].lower()} source"
+    text = text[0].lower() + text[1:]
+    return text if text.startswith("declared by") else f"detected by {text}"
 
 
 def timeline_rows(incident: Incident) -> list[dict]:

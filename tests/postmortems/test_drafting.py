@@ -64,6 +64,7 @@ def test_a_sev1_resolving_drafts_its_postmortem_from_the_record(actor, django_ca
     assert impact["components_note"] == ""
     assert postmortem.summary.startswith("SEV1 (critical impact): Checkout is down. Lasted 45m 00s")
     assert "affecting API." in postmortem.summary
+    assert "Lasted 45m 00s, declared by a person" in postmortem.summary
     rows = [(e.at - T0, e.public) for e in postmortem.timeline.all()]
     minutes = timedelta(minutes=1)
     assert rows == [

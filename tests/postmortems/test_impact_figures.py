@@ -81,6 +81,7 @@ def test_the_figures_survive_the_monitor_recovering(db, actor):
     postmortem = services.do_draft_postmortem(actor, incident)
     assert postmortem.impact["detected_by"] == "Monitor “Checkout”"
     assert postmortem.impact["time_to_detect"] == 120 and postmortem.impact["duration"] == 25 * 60
+    assert "Lasted 25m 00s, detected by monitor “Checkout”" in postmortem.summary
 
 
 def test_an_alert_is_detected_from_its_starts_at(actor):
