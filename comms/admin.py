@@ -49,13 +49,6 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def delete_model(self, request, obj):
-        do_unsubscribe(Actor.from_request(request), obj)
-
-    def delete_queryset(self, request, queryset):
-        for subscriber in queryset:
-            do_unsubscribe(Actor.from_request(request), subscriber)
-
     def has_change_permission(self, request, obj=None):
         return False
 
