@@ -119,6 +119,16 @@ def celery_worker(redis_url, transactional_db):
         yield worker
 
 
+@pytest.fixture
+def eager_celery():
+    """Tasks queued run at once in the test's process, as a worker would run them."""
+    from vigil.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last, after pytest-django's own ordering.

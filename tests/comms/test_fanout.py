@@ -1,21 +1,11 @@
 """A public update reaches its audience through the outbox, with the real clients against fake providers."""
 
-import pytest
 from django.utils import timezone
 
 from comms import outbox
 from comms.models import Endpoint, Fanout, IncidentAudience, Notification, Stakeholder, StakeholderGroup, State
 from incidents.models import Component, PublicStatus
 from incidents.services import do_post_update
-from vigil.celery import app
-
-
-@pytest.fixture
-def eager_celery():
-    """Run comms tasks inline, so posting an update goes all the way to the fake providers."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def post(actor, incident, message="We are looking into errors on the API."):

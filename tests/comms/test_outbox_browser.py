@@ -12,17 +12,9 @@ import pytest
 from comms.models import Notification, Stakeholder, State
 from incidents.models import IncidentUpdate
 from tests.browser_harness import login
-from vigil.celery import app
 
 ANN, BOB, DAN = "ann@example.com", "+14155550101", "+14155550102"
 CY = "+14155550103"
-
-
-@pytest.fixture
-def eager_celery():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -29,16 +29,6 @@ def item(actor, responder):
     )
 
 
-@pytest.fixture
-def eager_celery():
-    """The outbox's send task runs inline when queued, as a worker would run it."""
-    from vigil.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def run(day: date) -> int:
     return services.send_action_item_reminders(today=day)
 

@@ -14,7 +14,6 @@ from comms.status.triggers import QUEUED_KEY
 from incidents.models import Component, ComponentGroup, PublicStatus
 from incidents.services import do_declare, do_post_update, do_resolve
 from vigil.audit import Actor
-from vigil.celery import app
 
 
 @pytest.fixture(autouse=True)
@@ -34,14 +33,6 @@ def forget_snapshots() -> None:
         # A test may have pointed REDIS_URL at a closed port.
         with contextlib.suppress(redis.RedisError):
             client.delete(snapshots.REDIS_DATA_KEY, snapshots.REDIS_VERSION_KEY)
-
-
-@pytest.fixture
-def eager_celery():
-    """Rebuilds run inline when queued, as a worker would run them."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture
