@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ActionItem, PostMortem, PostMortemReview, PostMortemTimelineEntry
+from .models import ActionItem, PostMortem, PostMortemReview, PostMortemTimelineEntry, ReportDigest
 
 
 class TimelineInline(admin.TabularInline):
@@ -37,4 +37,9 @@ class ActionItemAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "source_type", "source_id", "target_type", "target_id", "created_at", "completed_at"]
 
 
-from .digest_admin import ReportDigestAdmin  # noqa: E402, F401  (scheduled report digests)
+@admin.register(ReportDigest)
+class ReportDigestAdmin(admin.ModelAdmin):
+    list_display = ["name", "frequency", "enabled", "last_period_start", "last_sent_at"]
+    list_filter = ["frequency", "enabled"]
+    filter_horizontal = ["groups"]
+    readonly_fields = ["last_period_start", "last_sent_at"]

@@ -274,5 +274,27 @@ ACTION_ITEM_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-# Scheduled report digests live in their own module (postmortems.digest); imported here so Django registers them.
-from .digest_models import ReportDigest  # noqa: E402, F401
+class ReportDigest(models.Model):
+    """A weekly or monthly mail of the reports to chosen stakeholder groups (postmortems.digest)."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly (Monday to Sunday, UTC)"
+        MONTHLY = "monthly", "Monthly (calendar month, UTC)"
+
+    name = models.CharField(max_length=100, unique=True)
+    frequency = models.CharField(max_length=7, choices=Frequency.choices, default=Frequency.WEEKLY)
+    groups = models.ManyToManyField(
+        "comms.StakeholderGroup", related_name="report_digests", help_text="Every member with an email hears it."
+    )
+    enabled = models.BooleanField(default=True)
+    # The start of the last period sent. postmortems.digest.send_digest claims a period by moving this
+    # forward with a conditional UPDATE, so two workers (or a repeated task) send a period once.
+    last_period_start = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_frequency_display()})"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import digest, services
 
 
 @shared_task
@@ -9,5 +9,7 @@ def remind_action_items() -> int:
     return services.send_action_item_reminders()
 
 
-# The report digests' beat task lives beside its logic; imported here so Celery's autodiscovery finds it.
-from .digest_tasks import send_report_digests  # noqa: E402, F401
+@shared_task
+def send_report_digests() -> int:
+    """Hourly (beat): send each digest whose last complete week or month is not sent yet (safe to repeat)."""
+    return digest.send_due_digests()

@@ -7,8 +7,8 @@ import pytest
 from comms.models import Notification, Stakeholder, StakeholderGroup
 from comms.outbox import send_due
 from postmortems import digest
-from postmortems.digest_tasks import send_report_digests
 from postmortems.models import ReportDigest
+from postmortems.tasks import send_report_digests
 from tests.postmortems.test_report_figures import at, history, incident, utc  # noqa: F401 (fixtures)
 
 WEDNESDAY = datetime(2026, 6, 17, 10, 0, tzinfo=UTC)  # last week: Mon 8 Jun to Sun 14 Jun
