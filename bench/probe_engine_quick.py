@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitoring.probes import HttpProbe, run_probes, run_probes_sync  # noqa: E402
+from vigil.net import policy  # noqa: E402
+
+# The local target listens on loopback, which probes reach only when allowed (vigil.net).
+LOOPBACK = policy(("127.0.0.0/8", "::1/128"))
 
 GOAL_CHECKS_PER_S = 2300  # blackbox exporter on 2 cores, as quoted in the issue
 
@@ -93,11 +97,11 @@ def start_target() -> tuple[subprocess.Popen, str]:
 
 
 def run_vigil(url: str, n: int, concurrency: int) -> int:
-    return sum(result.ok for result in run_probes_sync([HttpProbe(url)] * n, concurrency))
+    return sum(result.ok for result in run_probes_sync([HttpProbe(url)] * n, concurrency, policy=LOOPBACK))
 
 
 def run_vigil_asyncio(url: str, n: int, concurrency: int) -> int:
-    results = asyncio.run(run_probes([HttpProbe(url)] * n, concurrency))
+    results = asyncio.run(run_probes([HttpProbe(url)] * n, concurrency, policy=LOOPBACK))
     return sum(result.ok for result in results)
 
 

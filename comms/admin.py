@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from vigil.audit import Actor
+from vigil.privacy import SensitiveAdminMixin
 
 from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup, Subscriber
 from .subscriptions import do_unsubscribe
@@ -21,8 +22,11 @@ class StakeholderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+    """The signing key or access token is written here, never read back (vigil.privacy)."""
+
     list_display = ["name", "kind", "url", "enabled"]
+    write_only_fields = ("secret",)
     list_filter = ["kind", "enabled"]
 
 
@@ -39,8 +43,11 @@ class NotificationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """Read-only: the outbox changes only through comms.outbox and comms.services."""
+class NotificationAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+    """Read-only: the outbox changes only through comms.outbox and comms.services. A page SMS's ACK code
+    acts as its person: shown masked (vigil.privacy)."""
+
+    masked_fields = ("ack_code",)
 
     list_display = ["created_at", "channel", "medium", "destination", "state", "attempts"]
     list_filter = ["state", "channel", "medium"]

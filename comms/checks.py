@@ -5,7 +5,12 @@ from django.core.checks import Error, register
 
 from . import ratelimit
 
-RATE_SETTINGS = {"VIGIL_STATUS_SUBSCRIBE_RATE": "20/h", "VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE": "5/h"}
+RATE_SETTINGS = {
+    "VIGIL_STATUS_SUBSCRIBE_RATE": "20/h",
+    "VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE": "5/h",
+    "VIGIL_STATUS_SMS_RATE": "100/h",
+    "VIGIL_STATUS_SMS_COUNTRY_RATE": "20/h",
+}
 
 
 @register()

@@ -7,7 +7,8 @@ or else an email, that matches a stakeholder updates it; any other row creates o
 Groups are created when named for the first time; components must exist.
 
 Parsing checks every row and collects its errors; importing saves each good row on
-its own (all or nothing per row) and skips the bad ones.
+its own (all or nothing per row) and skips the bad ones. Every cell is written through vigil.csv,
+which quotes a text a spreadsheet would run as a formula; reading drops that quote again.
 """
 
 import csv
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from incidents.models import Component
+from vigil import csv as safe_csv
 
 from .models import Stakeholder, StakeholderGroup
 from .phones import to_e164
@@ -64,7 +66,7 @@ def read(text: str) -> list[Row]:
         if None in values:
             rows.append(Row(reader.line_num, {}, [f"More cells than the {len(header)} columns of the header."]))
             continue
-        cells = {k: _uncell((v or "").strip()) for k, v in values.items()}
+        cells = {k: safe_csv.unescape((v or "").strip()) for k, v in values.items()}
         rows.append(check(Row(reader.line_num, cells), components))
     return rows
 
@@ -133,25 +135,12 @@ def save(rows: list[Row]) -> tuple[int, int]:
     return created, updated
 
 
-# A cell a spreadsheet would run as a formula starts with one of these; it is written after a quote.
-FORMULA_STARTS = ("=", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
-
-
 def write(stakeholders, out) -> None:
     """Stakeholders as CSV, in the columns read() takes back."""
-    writer = csv.writer(out)
+    writer = safe_csv.writer(out)
     writer.writerow(COLUMNS)
     for s in stakeholders.prefetch_related("groups", "components"):
         writer.writerow([
-            s.pk, _cell(s.name), _cell(s.organisation), s.kind, s.email, s.phone, ";".join(s.channels),
-            ";".join(s.opted_out), s.time_zone, _cell(";".join(g.name for g in s.groups.all())),
-            _cell(";".join(c.name for c in s.components.all())),
+            s.pk, s.name, s.organisation, s.kind, s.email, s.phone, ";".join(s.channels), ";".join(s.opted_out),
+            s.time_zone, ";".join(g.name for g in s.groups.all()), ";".join(c.name for c in s.components.all()),
         ])  # fmt: skip

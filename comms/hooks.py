@@ -3,10 +3,13 @@
 No login and no CSRF token: the signature is the credential. Twilio signs with the account's
 auth token (X-Twilio-Signature, checked against VIGIL_BASE_URL + the path); SendGrid signs
 with an ECDSA key whose public half is SENDGRID_WEBHOOK_PUBLIC_KEY. Unsigned or forged: 403.
+SendGrid's signature covers its timestamp header; a timestamp more than SENDGRID_MAX_AGE seconds
+from now (a recorded request played again later) is refused like a forgery.
 """
 
 import json
 import logging
+import time
 from functools import lru_cache
 
 from django.conf import settings
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_TEXT = "Vigil: reply ACK and the code in a page to acknowledge it, STOP for no more texts, START to resume."
+# How far a signed SendGrid event post's timestamp may be from now, either way (seconds).
+SENDGRID_MAX_AGE = 600
 
 
 @csrf_exempt
@@ -94,6 +99,11 @@ def sendgrid_signature_ok(request) -> bool:
     timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
     if not (key and signature and timestamp):
         return False
+    if not _recent(timestamp):
+        logger.warning(
+            "A SendGrid event post signed at %r, not within %d s of now: refused", timestamp[:20], SENDGRID_MAX_AGE
+        )
+        return False
     try:
         verifier = _verifier(key)
     except (ValueError, TypeError):
@@ -102,6 +112,14 @@ def sendgrid_signature_ok(request) -> bool:
     try:
         return verifier.verify_signature(request.body.decode(), signature, timestamp)
     except (ValueError, TypeError):  # not base64, not UTF-8, not a signature of this kind of key
+        return False
+
+
+def _recent(timestamp: str) -> bool:
+    """TIMESTAMP (Unix seconds, as SendGrid sends it) is within SENDGRID_MAX_AGE of now."""
+    try:
+        return abs(time.time() - int(timestamp)) <= SENDGRID_MAX_AGE
+    except ValueError:
         return False
 
 

@@ -77,8 +77,14 @@ def update_context(update: IncidentUpdate) -> dict:
     }
 
 
-def page_context(page: Page, components: str | None = None, ack_code: str = "") -> dict:
-    """ACK_CODE: the code of the page's SMS row when the caller has it (comms.outbox makes it)."""
+# Where a page's SMS code goes in a stored text; comms.outbox renders the row's code when it sends.
+ACK_CODE = "[ack code]"
+
+
+def page_context(page: Page, components: str | None = None, ack_code: str = ACK_CODE, ack_url: str = "") -> dict:
+    """A page's words hold placeholders for its credentials (the acknowledge link, the SMS code): the
+    texts are stored in outbox rows that others read, and comms.outbox renders the real ones at send
+    time. ACK_CODE and ACK_URL are given real values only for a preview."""
     incident = page.incident
     if components is None:
         affected = incident.affected.filter(component__public=True).values_list("component__name", flat=True)
@@ -89,7 +95,7 @@ def page_context(page: Page, components: str | None = None, ack_code: str = "") 
         "message": page.message,
         "recipient_name": person_name(page.user),
         "ack_code": ack_code,
-        "ack_url": paging.ack_url(incident, page.user),
+        "ack_url": ack_url or paging.ACK_LINK,
     }
 
 
@@ -162,7 +168,7 @@ def webhook_payload(update, status_url: str) -> dict:
     }
 
 
-def page_texts(page: Page, ack_code: str = "") -> Texts:
+def page_texts(page: Page, ack_code: str = ACK_CODE) -> Texts:
     return compose(Event.PAGE, page_context(page, ack_code=ack_code), templating.sources(Event.PAGE))
 
 
@@ -259,10 +265,17 @@ def sample_update(event: str) -> IncidentUpdate:
     )
 
 
+def sample_ack_url() -> str:
+    """A link as long as a real one, for previews; signed by nobody, so it acknowledges nothing."""
+    return settings.VIGIL_BASE_URL + reverse("incidents:ack", args=["sample-not-a-real-link-" + "x" * 24])
+
+
 def sample_page() -> Page:
+    """The preview's page, with a link of the real length in its message (a stored page holds ACK_LINK)."""
     user = get_user_model()(pk=42, username="ada", first_name="Ada", last_name="Lovelace")
     incident = sample_incident()
-    return Page(pk=4321, incident=incident, user=user, message=paging.page_message(incident, user))
+    message = paging.page_message(incident, user).replace(paging.ACK_LINK, sample_ack_url())
+    return Page(pk=4321, incident=incident, user=user, message=message)
 
 
 def _sample_window() -> tuple:
@@ -273,7 +286,8 @@ def _sample_window() -> tuple:
 
 def sample_context(event: str) -> dict:
     if event == Event.PAGE:
-        return page_context(sample_page(), components=", ".join(SAMPLE_COMPONENTS), ack_code="123456")
+        page = sample_page()
+        return page_context(page, ", ".join(SAMPLE_COMPONENTS), ack_code="123456", ack_url=sample_ack_url())
     if event == Event.MAINTENANCE:
         return {**maintenance_context(*_sample_window(), SAMPLE_COMPONENTS), "recipient_name": SAMPLE_RECIPIENT}
     return {**update_context(sample_update(event)), "recipient_name": SAMPLE_RECIPIENT}

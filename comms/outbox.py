@@ -8,8 +8,15 @@ are written as they arrive, in small groups, so a worker killed mid-send leaves 
 the rows it was holding in `sending`; requeue_stalled() hands those back after the
 lease. Only a row whose provider answered "accepted" is `sent`, and a sent row is
 never claimed again.
+
+Two lanes: a row that delivers a page (page_id set) is in the page lane, every other row
+(public updates, subscribers, notices, digests, reminders) in the bulk lane. Each lane is
+claimed and sent by its own task on its own queue (comms.tasks.send_pages on `pages`,
+comms.tasks.send on `comms`), so however much bulk work waits, or however slow its
+receivers are, a page never waits behind it. A claim takes rows of one lane only.
 """
 
+import logging
 import random
 import secrets
 import time
@@ -18,9 +25,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,11 +37,25 @@ from incidents.models import Page, Status
 
 from . import audience, messages, subscriptions
 from .channels import DeliveryError, Message, channel_for, get_channel
+from .channels.base import NotAttempted
 from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, State
+
+logger = logging.getLogger(__name__)
 
 # Outcomes are written when this many have arrived, or this many seconds have passed.
 FLUSH_EVERY = 100
 FLUSH_SECONDS = 0.5
+
+# The lanes (module docstring). A row's lane follows from what it is, so no writer can put it in
+# the wrong one; the partial index notification_page_due_idx serves the page lane's claims.
+PAGE_LANE = "page"
+BULK_LANE = "bulk"
+LANES = {PAGE_LANE: Q(page__isnull=False), BULK_LANE: Q(page__isnull=True)}
+
+
+def in_lane(lane: str | None) -> Q:
+    """The rows of LANE; None: of both lanes (a caller that is not a lane's task: tests, a shell)."""
+    return LANES[lane] if lane is not None else Q()
 
 
 def setting(name: str, default):
@@ -103,7 +125,7 @@ def plan_page(page: Page) -> list[str]:
     contact = Contact.objects.filter(user=user).first()  # fresh: a STOP may have come since USER was loaded
     phone = getattr(contact, "phone", "")
     code = new_ack_code()  # the SMS row's: its person texts back ACK <code> (comms.hooks.twilio_sms)
-    texts = messages.page_texts(page, ack_code=code)
+    texts = messages.page_texts(page)  # placeholders for the link and the code: _message renders them
     rows = []
     for medium, delay in rules:
         destination = user.email if medium == "email" else phone
@@ -117,7 +139,7 @@ def plan_page(page: Page) -> list[str]:
                 channel=channel_for(medium),
                 destination=destination,
                 subject=texts.subject if medium == "email" else "",
-                body=page_sms(texts.bodies[medium], code) if medium == "sms" else texts.bodies[medium],
+                body=page_sms(texts.bodies[medium], messages.ACK_CODE) if medium == "sms" else texts.bodies[medium],
                 ack_code=code if medium == "sms" else "",
                 next_attempt_at=page.created_at + timedelta(minutes=delay),
             )
@@ -168,12 +190,12 @@ def page_sms(body: str, code: str) -> str:
 # --- Sending -------------------------------------------------------------------------
 
 
-def claim(kind: str, limit: int, now=None) -> list[Notification]:
-    """Take up to LIMIT due queued rows of channel KIND for this send, and commit before any network call."""
+def claim(kind: str, limit: int, now=None, *, lane: str | None = None) -> list[Notification]:
+    """Take up to LIMIT due queued rows of channel KIND in LANE for this send, and commit before any network call."""
     now = now or timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
-        due = Notification.objects.filter(channel=kind, state=State.QUEUED, next_attempt_at__lte=now)
+        due = Notification.objects.filter(in_lane(lane), channel=kind, state=State.QUEUED, next_attempt_at__lte=now)
         due = due.order_by("next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             # Two workers claim disjoint rows without waiting on each other.
@@ -182,32 +204,56 @@ def claim(kind: str, limit: int, now=None) -> list[Notification]:
         Notification.objects.filter(id__in=ids, state=State.QUEUED).update(
             state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
         )
-    return list(
-        Notification.objects.filter(claim=token, state=State.SENDING).select_related("endpoint", "page", "subscriber")
+    held = Notification.objects.filter(claim=token, state=State.SENDING).select_related(
+        "endpoint", "page", "subscriber"
     )
+    return list(held.order_by("next_attempt_at", "id"))  # sent in the order they fell due, as claimed
 
 
-def send_due(kind: str, budget_seconds: float = 20.0) -> int:
-    """Send due rows of channel KIND, batch after batch, for about BUDGET_SECONDS. Returns rows handled."""
+def send_due(kind: str, budget_seconds: float = 20.0, *, lane: str | None = None) -> int:
+    """Send due rows of channel KIND in LANE, batch after batch, for about BUDGET_SECONDS. Returns rows handled.
+
+    At the task's soft time limit (SoftTimeLimitExceeded, raised wherever the task is) it stops
+    claiming and returns: deliver() has already written what was heard and put back what was not.
+    """
     channel = get_channel(kind)
     deadline = time.monotonic() + budget_seconds
     handled = 0
-    while time.monotonic() < deadline:
-        rows = claim(kind, channel.max_batch)
-        if not rows:
-            break
-        deliver(channel, rows)
-        handled += len(rows)
+    try:
+        while time.monotonic() < deadline:
+            rows = claim(kind, channel.max_batch, lane=lane)
+            if not rows:
+                break
+            handled += len(rows)
+            deliver(channel, rows)
+    except SoftTimeLimitExceeded:
+        logger.warning("Sending %s (%s lane) stopped at the task's time limit", kind, lane or "any")
     return handled
 
 
+# What a row still held at the soft time limit records: a transient failure, retried after its back-off.
+STOPPED = "Stopped by the send task's time limit before an answer came; it will be tried again."
+
+
 def deliver(channel, rows: list[Notification]) -> None:
+    """Send ROWS (claimed by this send) and record each outcome as it comes.
+
+    At the soft time limit the outcomes heard so far are written and every row still held is
+    put back in the queue (STOPPED), so none is left waiting for the lease. Only a message in
+    flight at that moment can go twice: its provider may have taken it without our hearing.
+    """
     live = _drop_answered_pages(rows)
     by_id = {row.pk: row for row in live}
     recorder = Recorder(live)
-    for message, outcome in channel.deliver(_message(row) for row in live):
-        recorder.add(by_id[message.id], outcome)
-    recorder.flush()
+    outcomes = channel.deliver(_message(row) for row in live)
+    try:
+        for message, outcome in outcomes:
+            recorder.add(by_id[message.id], outcome)
+        recorder.flush()
+    except SoftTimeLimitExceeded:
+        getattr(outcomes, "close", lambda: None)()  # a concurrent channel starts no more messages
+        recorder.give_back(by_id, STOPPED)
+        raise
 
 
 def _drop_answered_pages(rows: list[Notification]) -> list[Notification]:
@@ -225,10 +271,17 @@ def _drop_answered_pages(rows: list[Notification]) -> list[Notification]:
 
 
 def _message(row: Notification) -> Message:
-    ack_url = ""
-    if row.page_id and row.medium == "voice":
-        token = paging.ack_token(row.page.incident, row.page.user)
-        ack_url = settings.VIGIL_BASE_URL + reverse("comms:voice_ack", args=[token])
+    """What the channel sends for ROW. The credentials in it are rendered here, at send time, for its
+    recipient only: a row stores placeholders (incidents.paging.ACK_LINK, messages.ACK_CODE,
+    subscriptions.MANAGE_LINK), so the Outbox page and the API never show anyone else's link or code."""
+    body, ack_url = row.body, ""
+    if row.page_id:
+        body = paging.render_ack_link(body, row.page)
+        if row.ack_code:
+            body = body.replace(messages.ACK_CODE, row.ack_code)
+        if row.medium == "voice":
+            token = paging.ack_token(row.page)
+            ack_url = settings.VIGIL_BASE_URL + reverse("comms:voice_ack", args=[token])
     secret, personal, public_only = "", "", False
     if row.endpoint_id:
         secret = row.endpoint.secret
@@ -236,15 +289,17 @@ def _message(row: Notification) -> Message:
         # A subscriber's webhook is anyone's URL: signed with its own key, checked for SSRF at each send.
         secret, public_only = row.subscriber.secret, True
         personal = subscriptions.manage_url(row.subscriber)
+        body = subscriptions.render_manage_link(body, personal)
     return Message(
         id=row.pk,
         medium=row.medium,
         destination=row.destination,
-        body=row.body,
+        body=body,
         subject=row.subject,
         secret=secret,
         ack_url=ack_url,
-        personal=personal if personal in row.body else "",
+        # SendGrid sends one text to 1,000 subscribers with this as each one's substitution.
+        personal=personal if personal and personal in body else "",
         public_only=public_only,
     )
 
@@ -282,6 +337,12 @@ class Recorder:
             self.renew()
         self.pending = []
         self.last_flush = time.monotonic()
+
+    def give_back(self, by_id: dict[int, Notification], reason: str) -> None:
+        """Write the outcomes heard, and record every row still waiting as a transient failure (REASON)."""
+        self.pending += [(by_id[pk], DeliveryError(reason)) for pk in self.waiting if pk in by_id]
+        self.waiting = {}
+        self.flush()
 
     def renew(self) -> None:
         if self.waiting:
@@ -329,6 +390,8 @@ def _record_accepted(accepted: list[tuple[Notification, str]], now) -> None:
 
 
 def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> None:
+    _record_not_attempted([(row, error) for row, error in refused if isinstance(error, NotAttempted)])
+    refused = [(row, error) for row, error in refused if not isinstance(error, NotAttempted)]
     max_attempts = setting("VIGIL_COMMS_MAX_ATTEMPTS", 8)
     failed, retried = defaultdict(list), defaultdict(list)
     for row, error in refused:
@@ -351,24 +414,38 @@ def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> N
     Notification.objects.bulk_update(later, ["next_attempt_at"], batch_size=500)
 
 
+def _record_not_attempted(skipped: list[tuple[Notification, NotAttempted]]) -> None:
+    """Rows a channel did not try (an open circuit breaker): queued again for when it may try, the
+    reason shown on the Outbox page, and the attempt their claim counted given back."""
+    groups = defaultdict(list)  # one statement per destination: its rows share the reason and the time
+    for row, error in skipped:
+        groups[(error.reason[:1000], error.until)].append(row.pk)
+    for (reason, until), pks in groups.items():
+        Notification.objects.filter(pk__in=pks, state=State.SENDING).update(
+            state=State.QUEUED, claim=None, error=reason, next_attempt_at=until, attempts=F("attempts") - 1
+        )
+
+
 # --- Recovery -----------------------------------------------------------------------
 
 
-def requeue_stalled(now=None) -> int:
-    """Hand back rows held in `sending` whose worker has not been heard from for the lease: it died or hung.
+def requeue_stalled(now=None, *, lane: str | None = None, lease: float | None = None) -> int:
+    """Hand back rows of LANE held in `sending` whose worker has not been heard from for the lease
+    (LEASE seconds, else VIGIL_COMMS_SENDING_LEASE): it died or hung.
 
     The provider may have taken some of them (the answer was lost with the worker), so
     these few may go twice; a row whose acceptance was recorded is never touched.
     """
     now = now or timezone.now()
-    lease = timedelta(seconds=setting("VIGIL_COMMS_SENDING_LEASE", 300.0))
-    stalled = Notification.objects.filter(state=State.SENDING, claimed_at__lt=now - lease)
+    lease = timedelta(seconds=lease if lease is not None else setting("VIGIL_COMMS_SENDING_LEASE", 300.0))
+    stalled = Notification.objects.filter(in_lane(lane), state=State.SENDING, claimed_at__lt=now - lease)
     return stalled.update(state=State.QUEUED, claim=None, next_attempt_at=now, error="Worker lost while sending")
 
 
-def due_channels(now=None) -> list[str]:
+def due_channels(now=None, *, lane: str | None = None) -> list[str]:
+    """The channels with due queued rows in LANE (both lanes when None)."""
     now = now or timezone.now()
-    due = Notification.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
+    due = Notification.objects.filter(in_lane(lane), state=State.QUEUED, next_attempt_at__lte=now)
     return sorted(set(due.values_list("channel", flat=True).distinct()))
 
 

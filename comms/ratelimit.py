@@ -26,13 +26,24 @@ def check(rate: str) -> str:
     return rate
 
 
-def hit(request, scope: str, identity: str, rate: str) -> int | None:
-    """Count one request of IDENTITY in SCOPE. Returns None when within RATE, else seconds to wait."""
+class Unavailable(Exception):
+    """The cache could not count, and the caller asked not to let requests through then."""
+
+
+def hit(request, scope: str, identity: str, rate: str, fail_open: bool = True) -> int | None:
+    """Count one request of IDENTITY in SCOPE. Returns None when within RATE, else seconds to wait.
+
+    A cache that cannot count lets the request through (logged), or with fail_open=False raises
+    Unavailable: for limits on what costs money (texts), refusing is the safe side.
+    """
     try:
         usage = get_usage(
             request, group=f"{prefix()}{scope}", key=lambda group, request: identity, rate=rate, increment=True
         )
-    except Exception:
+    except Exception as exc:
+        if not fail_open:
+            logger.error("Rate limit %s unavailable (cache down); refusing the request: %s", scope, exc)
+            raise Unavailable(scope) from exc
         logger.exception("Rate limit %s unavailable (cache down); letting the request through", scope)
         return None
     if usage is None or not usage["should_limit"]:

@@ -18,9 +18,9 @@ def on_page_requested(sender, page, **kwargs) -> None:
     """Deliver a page by its person's notification rules; rules with a delay wait for the sweeper."""
     with transaction.atomic():
         kinds = outbox.plan_page(page)
-    from .tasks import queue_sends
+    from .tasks import queue_page_sends
 
-    queue_sends(kinds)
+    queue_page_sends(kinds)  # the page lane: its own task and queue, never behind bulk work
 
 
 def incident_page_panel(sender, incident, request, **kwargs) -> str:

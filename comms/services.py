@@ -150,10 +150,11 @@ def do_sms_opt_in(number: str) -> int:
 def do_acknowledge_by_sms(number: str, code: str):
     """Acknowledge the incident of the page whose SMS to NUMBER carried CODE, as the person paged.
 
-    Raises ActionError when no page SMS to that number has the code; incidents.services.ActionError
-    when the incident is past acknowledging.
+    Raises ActionError when no page SMS to that number has the code, or the page's acknowledgement was
+    used already or its person may no longer acknowledge (incidents.paging: the code follows the link's
+    rule); incidents.services.ActionError when the incident is past acknowledging.
     """
-    from incidents.services import do_acknowledge
+    from incidents import paging
 
     row = None
     if code:
@@ -163,7 +164,10 @@ def do_acknowledge_by_sms(number: str, code: str):
         raise ActionError(
             f"no page sent to this number has the code {code[:12]}." if code else "send ACK and the page's code."
         )
-    return do_acknowledge(Actor(user=row.page.user, via="sms"), row.page.incident)
+    try:
+        return paging.do_acknowledge_by_link(row.page, "sms")
+    except paging.LinkRefused as exc:
+        raise ActionError(str(exc)) from None
 
 
 # --- Message templates (comms.templating) -------------------------------------------

@@ -6,7 +6,9 @@ No login anywhere: a subscriber is named in links by a random token, signed with
   and cancelling deletes the subscription, so an old link then leads nowhere;
 - the email confirmation link and the SMS code page expire (VIGIL_STATUS_CONFIRM_HOURS).
 
-An email or SMS address hears nothing until confirmed. Signing up an address that is already
+An email or SMS address hears nothing until confirmed; a webhook, until it has echoed the
+challenge of a verification request (do_verify_webhook), so no one can point Vigil's requests at
+a server that did not ask for them. Signing up an address that is already
 confirmed changes nothing and sends the address its manage link instead, so the web page
 answers alike whether or not an address is subscribed (no one learns who is).
 Messages go through the outbox like every other: rows written now, sent after commit.
@@ -14,6 +16,7 @@ Messages go through the outbox like every other: rows written now, sent after co
 
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,10 +28,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from vigil.audit import Actor, record
+from vigil import http
+from vigil.audit import SYSTEM, Actor, record
 
-from . import http
 from .channels import channel_for
+from .channels.webhook import signed_headers
 from .models import Medium, Notification, State, StatusPageBranding, Subscriber
 from .models.subscribers import new_secret
 
@@ -38,6 +42,10 @@ CONFIRM_SALT = "vigil.status.subscription.confirm"
 CODE_SALT = "vigil.status.subscription.code"
 CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
+CHALLENGE_SALT = "vigil.status.subscription.challenge"
+VERIFY_EVENT = "subscription.verify"
+
+logger = logging.getLogger(__name__)
 
 
 class SubscriptionError(Exception):
@@ -119,13 +127,23 @@ def access_pending(signed: str, salt: str, max_age: int) -> Subscriber:
 def check_webhook_host(url: str) -> None:
     """A webhook anyone may register must not reach Vigil's own network (SSRF). Raises SubscriptionError.
 
-    Checked when subscribing and again before each send (comms.channels.webhook), so a host
-    name later pointed at a private address is refused then too.
+    The URL is read as the client that sends reads it, and its host's addresses checked against
+    VIGIL_OUTBOUND_ALLOWED_NETWORKS (vigil.http.check). The client checks again at every request
+    and connects only to the address it checked, so a host name later pointed at a private
+    address is refused then too.
     """
     try:
-        http.check_public_host(url)
-    except http.ForbiddenHost as exc:
+        http.check(url)
+    except http.RefusedAddress as exc:
+        raise SubscriptionError(
+            f"{exc.reason}. Give a webhook on a public address: private or loopback addresses are refused."
+        ) from None
+    except http.RefusedURL as exc:
         raise SubscriptionError(str(exc)) from None
+    except http.HostNotFound:
+        raise SubscriptionError("The webhook's host cannot be found: check its name.") from None
+    except http.HttpError:
+        raise SubscriptionError("The webhook's host could not be looked up just now: try again.") from None
 
 
 # --- Rows ------------------------------------------------------------------------------------------
@@ -171,15 +189,16 @@ def _confirmation_row(subscriber: Subscriber, code: str = "") -> Notification:
 
 
 def _already_row(subscriber: Subscriber) -> Notification:
+    """The manage link is rendered at send time (MANAGE_LINK): a stored row never holds it."""
     name = page_name()
     if subscriber.kind == Kind.WEBHOOK:
-        body = json.dumps({"event": "subscription.confirmed", "manage_url": manage_url(subscriber)})
+        body = json.dumps({"event": "subscription.confirmed", "manage_url": MANAGE_LINK})
         return _row(subscriber, "", body)
     if subscriber.kind == Kind.SMS:
-        return _row(subscriber, "", f"{name} status: you are subscribed. Manage or stop: {manage_url(subscriber)}")
+        return _row(subscriber, "", f"{name} status: you are subscribed. Manage or stop: {MANAGE_LINK}")
     body = (
         f"Someone asked to subscribe this address to {name} status updates. It is subscribed already.\n\n"
-        f"Manage or cancel your subscription: {manage_url(subscriber)}\n"
+        f"Manage or cancel your subscription: {MANAGE_LINK}\n"
     )
     return _row(subscriber, f"Your subscription to {name} status updates", body)
 
@@ -206,9 +225,11 @@ class Signup:
 def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
     """Sign ADDRESS up (already checked by comms.status.subscribe_forms) for COMPONENTS (none: all).
 
-    New email: a confirmation link is emailed. New SMS: a code is texted. New webhook: confirmed at
-    once, with a signing key. An unconfirmed address gets a fresh link or code (and the new
-    choice of components); a confirmed one is sent its manage link and is otherwise left alone.
+    New email: a confirmation link is emailed. New SMS: a code is texted. New webhook: a new signing
+    key (shown once) and, after commit, a verification request from a worker (do_verify_webhook),
+    so the anonymous request never waits on the subscriber's server. An unconfirmed address gets a
+    fresh link, code or key and challenge (and the new choice of components); a confirmed one is
+    sent its manage link and is otherwise left alone.
     """
     components = list(components)
     subscriber, created = Subscriber.objects.select_for_update().get_or_create(kind=kind, address=address)
@@ -216,11 +237,10 @@ def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
     if subscriber.confirmed and not created:
         _send_after_commit([_already_row(subscriber)])
     elif kind == Kind.WEBHOOK:
-        secret = subscriber.secret = new_secret()
-        subscriber.confirmed_at = timezone.now()
-        subscriber.save(update_fields=["secret", "confirmed_at", "updated_at"])
+        secret = subscriber.secret = new_secret()  # a new key is a new challenge: an old one no longer works
+        subscriber.save(update_fields=["secret", "updated_at"])
         subscriber.components.set(components)
-        _send_after_commit([_already_row(subscriber)])
+        _verify_after_commit(subscriber.pk)
     else:
         subscriber.components.set(components)
         code = ""
@@ -245,6 +265,78 @@ def do_confirm_email(actor: Actor, subscriber: Subscriber) -> Subscriber:
         subscriber.save(update_fields=["confirmed_at", "updated_at"])
         record(actor, "status_subscription.confirm", subscriber, kind=subscriber.kind)
     return subscriber
+
+
+# --- Webhook subscribers: verified by a challenge before anything else is sent ----------------------
+
+
+def challenge(subscriber: Subscriber) -> str:
+    """The token SUBSCRIBER's verification request carries and its receiver must echo.
+
+    Derived from the subscriber's token and signing key with SECRET_KEY: unguessable, the same on a
+    retried task, and a new one whenever a sign-up gives the webhook a new key.
+    """
+    return salted_hmac(CHALLENGE_SALT, f"{subscriber.token}:{subscriber.secret}", algorithm="sha256").hexdigest()
+
+
+def _verify_after_commit(subscriber_id: int) -> None:
+    def queue() -> None:
+        from .tasks import verify_webhook_subscriber  # tasks imports modules that import this one
+
+        try:
+            verify_webhook_subscriber.delay(subscriber_id)
+        except Exception:  # the broker is down: the subscriber stays unconfirmed and may sign up again
+            logger.exception("Could not queue the verification of webhook subscriber %s", subscriber_id)
+
+    transaction.on_commit(queue)
+
+
+def echoed(response: http.Response, token: str) -> bool:
+    """The receiver's answer holds TOKEN: {"challenge": TOKEN} or the token alone (like Slack's url_verification)."""
+    text = response.text.strip()
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = text
+    if isinstance(payload, dict):
+        payload = payload.get("challenge")
+    return isinstance(payload, str) and hmac.compare_digest(payload.encode(), token.encode())
+
+
+def do_verify_webhook(subscriber_id: int) -> bool:
+    """POST the webhook's signed verification request ({"event": "subscription.verify", "challenge": ...});
+    confirm it when the receiver answers 2xx with the challenge. True when it is confirmed.
+
+    Not an outbox row: what matters is the answer, which no channel reads. Safe to repeat: an
+    unknown, confirmed or re-keyed (signed up again meanwhile) subscriber is left as it is. The
+    request goes through vigil.http like every webhook, with its address rule and deadline. On
+    success the subscriber's first message, its manage link (subscription.confirmed), is queued.
+    """
+    subscriber = Subscriber.objects.filter(pk=subscriber_id, kind=Kind.WEBHOOK).first()
+    if subscriber is None or subscriber.confirmed:
+        return bool(subscriber and subscriber.confirmed)
+    token = challenge(subscriber)
+    body = json.dumps({"event": VERIFY_EVENT, "challenge": token}).encode()
+    headers = signed_headers(subscriber.secret, body, VERIFY_EVENT, f"verify-{token[:16]}")
+    try:
+        response = http.request("POST", subscriber.address, data=body, headers=headers, max_bytes=64 * 1024)
+    except (http.RefusedURL, OSError) as exc:
+        logger.info("Webhook subscriber %s not verified: %s", subscriber_id, exc)
+        return False
+    if not (200 <= response.status_code < 300 and echoed(response, token)):
+        logger.info(
+            "Webhook subscriber %s not verified: HTTP %s without the challenge", subscriber_id, response.status_code
+        )
+        return False
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+        if subscriber is None or subscriber.confirmed or challenge(subscriber) != token:
+            return bool(subscriber and subscriber.confirmed)
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["confirmed_at", "updated_at"])
+        record(SYSTEM, "status_subscription.confirm", subscriber, kind=subscriber.kind)
+        _send_after_commit([_already_row(subscriber)])
+    return True
 
 
 def do_confirm_sms(actor: Actor, subscriber: Subscriber, code: str) -> Subscriber:
@@ -307,14 +399,26 @@ def do_sms_stop(number: str) -> int:
 # --- What subscribers get: an update's or a maintenance's texts, with their own manage link ----------
 
 
-def footer(medium: str, link: str) -> str:
+# Where a subscriber's manage link goes in a stored message. The link is a credential (it changes or cancels
+# the subscription), so rows hold this and comms.outbox._message renders each one's own link as it sends.
+MANAGE_LINK = "[manage link]"
+
+
+def render_manage_link(body: str, link: str) -> str:
+    """BODY with LINK in place of its last MANAGE_LINK: the footer's (or the webhook payload's manage_url,
+    always its last key), never words of an update that happen to read the same."""
+    head, found, tail = body.rpartition(MANAGE_LINK)
+    return f"{head}{link}{tail}" if found else body
+
+
+def footer(medium: str, link: str = MANAGE_LINK) -> str:
     if medium == Medium.EMAIL:
         return f"\n\n--\nYou get these because you subscribed on the status page.\nManage or cancel: {link}\n"
     return f"\nManage or stop: {link}"
 
 
-def personal_body(medium: str, text: str, link: str) -> str:
-    """TEXT (the words every recipient of MEDIUM shares) with this subscriber's manage link."""
+def personal_body(medium: str, text: str, link: str = MANAGE_LINK) -> str:
+    """TEXT (the words every recipient of MEDIUM shares) with the place of the subscriber's manage link."""
     if medium == Kind.WEBHOOK:
         payload = json.loads(text)
         return json.dumps({**payload, "manage_url": link})
@@ -323,11 +427,12 @@ def personal_body(medium: str, text: str, link: str) -> str:
 
 def rows_for(subscribers, subject: str, bodies: dict[str, str], skip: set[tuple[str, str]], **fields) -> list:
     """One row per subscriber in SUBSCRIBERS (a queryset, read in chunks), but not where (medium,
-    address) is in SKIP: a stakeholder who also subscribed hears once."""
+    address) is in SKIP: a stakeholder who also subscribed hears once. Every row of a medium holds the
+    same words, with MANAGE_LINK where the subscriber's own link is rendered at send time."""
     rows = []
     kinds = {medium: channel_for(medium) for medium in Kind.values}
-    link_of = manage_links()
-    for subscriber in subscribers.only("pk", "kind", "address", "token").iterator(chunk_size=2000):
+    shared = {medium: personal_body(medium, body) for medium, body in bodies.items() if medium in Kind.values}
+    for subscriber in subscribers.only("pk", "kind", "address").iterator(chunk_size=2000):
         medium = subscriber.medium
         if (medium, subscriber.address) in skip or medium not in bodies:
             continue
@@ -338,7 +443,7 @@ def rows_for(subscribers, subject: str, bodies: dict[str, str], skip: set[tuple[
                 channel=kinds[medium],
                 destination=subscriber.address,
                 subject=subject if medium == Medium.EMAIL else "",
-                body=personal_body(medium, bodies[medium], link_of(subscriber.token)),
+                body=shared[medium],
                 **fields,
             )
         )

@@ -4,20 +4,34 @@ A template sees only the documented variables (VARIABLES), all strings whose met
 cannot call: no model object reaches it, so it cannot follow a relation or call anything. The engine
 knows a short list of tags and filters (no load, include, extends, debug, url, for)
 and loads no file, and every text is plain text: autoescape is off, and nothing but
-the template itself is evaluated. Without loops, rendering time and output size stay
-in proportion to the template's and the values' lengths.
+the template itself is evaluated.
+
+No loops, and yet a template can grow its text: `{% with a=title|add:title %}` doubles the title, and
+twenty such blocks inside one another would make megabytes from a short template. So every render is
+bounded (_bounded): blocks nest at most MAX_NESTING deep, no filter may return more than MAX_RENDERED
+characters, and the text the template writes out (its literal text and variables, summed) stops at
+MAX_RENDERED too. Past a bound, rendering stops with TemplateLimitError at once, before the memory is
+spent. A template is checked when saved on the sample incident and again on long values (the longest
+title and message Vigil accepts), so what passes then stays within the bounds when sent.
 """
 
+import functools
 import logging
 import re
 
-from django.template import Context, Engine, Library, TemplateSyntaxError
+from django.template import Context, Engine, Library, Node, TemplateSyntaxError
 
 from .models import Event, MessageTemplate, Part
 
 logger = logging.getLogger(__name__)
 
 MAX_TEMPLATE_LENGTH = 4000
+# A rendered message's largest size (characters), and how deep blocks ({% if %}, {% with %}...) may nest.
+MAX_RENDERED = 64 * 1024
+MAX_NESTING = 8
+# The long values a template is also checked with when saved: the longest an incident's title and a
+# public update's message may be (incidents.forms), and a long list of components.
+LONG_SAMPLE_LENGTHS = {"title": 200, "message": 10_000, "components": 2_000}
 
 ALLOWED_TAGS = {"comment", "filter", "firstof", "if", "now", "spaceless", "templatetag", "verbatim", "with"}
 ALLOWED_FILTERS = {
@@ -118,12 +132,35 @@ DEFAULTS: dict[tuple[str, str], str] = {
 }
 
 
+class TemplateLimitError(Exception):
+    """Rendering went past MAX_RENDERED characters or MAX_NESTING levels. The message says which."""
+
+
+def _too_large() -> TemplateLimitError:
+    return TemplateLimitError(f"The message would be longer than {MAX_RENDERED:,} characters.")
+
+
+def _bounded_filter(func):
+    """FUNC, refusing to return a text (or list) longer than MAX_RENDERED: `add` can double a value."""
+
+    @functools.wraps(func)  # keeps Django's flags and, through __wrapped__, the argument check
+    def bounded(*args):
+        result = func(*args)
+        if isinstance(result, str | list | tuple) and len(result) > MAX_RENDERED:
+            raise _too_large()
+        return result
+
+    return bounded
+
+
 def _sandbox_engine(**options) -> Engine:
     engine = Engine(loaders=[], libraries={}, autoescape=False, **options)
     allowed = Library()
     for library in engine.template_builtins:
         allowed.tags.update({name: tag for name, tag in library.tags.items() if name in ALLOWED_TAGS})
-        allowed.filters.update({name: f for name, f in library.filters.items() if name in ALLOWED_FILTERS})
+        allowed.filters.update(
+            {name: _bounded_filter(f) for name, f in library.filters.items() if name in ALLOWED_FILTERS}
+        )
     engine.template_builtins = [allowed]
     return engine
 
@@ -145,10 +182,52 @@ class Value(str):
         return [name for name in super().__dir__() if name.startswith("_")]
 
 
+def _children(node: Node):
+    for name in node.child_nodelists:
+        nodelist = getattr(node, name, None)
+        if nodelist:
+            yield nodelist
+
+
+def _depth(nodelist) -> int:
+    return max((1 + _depth(child) for node in nodelist for child in _children(node)), default=0)
+
+
+def _bounded(template):
+    """TEMPLATE, refused if its blocks nest deeper than MAX_NESTING, and metered as it renders.
+
+    Each node's output is checked as it is made: a leaf's (literal text, a variable, {% now %}) is
+    counted against one budget of MAX_RENDERED characters for the whole render, and no node's output
+    may pass MAX_RENDERED. The template is compiled for this one render, so the budget is its own.
+    """
+    depth = _depth(template.nodelist)
+    if depth > MAX_NESTING:
+        raise TemplateLimitError(f"Blocks nest {depth} deep; keep it to {MAX_NESTING}.")
+    left = [MAX_RENDERED]
+    for node in template.nodelist.get_nodes_by_type(Node):
+        node.render_annotated = _metered(node.render_annotated, not any(_children(node)), left)
+    return template
+
+
+def _metered(render_node, leaf: bool, left: list[int]):
+    def metered(context):
+        output = render_node(context)
+        if leaf:
+            left[0] -= len(output)
+        if left[0] < 0 or len(output) > MAX_RENDERED:
+            raise _too_large()
+        return output
+
+    return metered
+
+
 def render(source: str, context: dict, engine: Engine | None = None) -> str:
-    """SOURCE rendered with CONTEXT (plain strings only), stripped. Raises TemplateSyntaxError."""
+    """SOURCE rendered with CONTEXT (plain strings only), stripped.
+
+    Raises TemplateSyntaxError, or TemplateLimitError past MAX_RENDERED characters or MAX_NESTING levels.
+    """
     values = Context({name: Value(value) for name, value in context.items()}, autoescape=False)
-    return str((engine or _engine).from_string(source).render(values)).strip()
+    return str(_bounded((engine or _engine).from_string(source)).render(values)).strip()
 
 
 class _UnknownNames(str):
@@ -171,6 +250,8 @@ def check(source: str, context: dict) -> str:
     unknown = _UnknownNames()
     try:
         text = render(source, context, _sandbox_engine(string_if_invalid=unknown))
+    except TemplateLimitError as exc:
+        raise ValueError(f"The template is too big when rendered: {exc}") from None
     except TemplateSyntaxError as exc:
         raise ValueError(f"The template does not render: {exc}") from None
     except Exception as exc:  # a filter given the wrong argument, say: still the template's fault
@@ -180,7 +261,24 @@ def check(source: str, context: dict) -> str:
         raise ValueError(f"Unknown variable: {names}. Use only: {', '.join(sorted(context))}.")
     if not text:
         raise ValueError("The template renders to nothing on the sample incident.")
+    _check_long_values(source, context)
     return text
+
+
+def _check_long_values(source: str, context: dict) -> None:
+    """SOURCE must stay within the bounds on the longest values Vigil accepts, not only on the sample."""
+    long = {name: _long(value, LONG_SAMPLE_LENGTHS.get(name, 0)) for name, value in context.items()}
+    try:
+        render(source, long)
+    except TemplateLimitError as exc:
+        lengths = ", ".join(f"{name} of {size:,} characters" for name, size in LONG_SAMPLE_LENGTHS.items())
+        raise ValueError(f"On long values ({lengths}) the template is too big when rendered: {exc}") from None
+    except Exception as exc:
+        raise ValueError(f"On long values the template does not render: {type(exc).__name__}: {exc}") from None
+
+
+def _long(value: str, size: int) -> str:
+    return ("Lorem ipsum dolor sit amet. " * (size // 28 + 1))[:size] if size > len(value) else value
 
 
 def stored(event: str) -> dict[str, str]:

@@ -4,8 +4,8 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -18,8 +18,9 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
 from incidents import paging
-from incidents.models import Incident
-from incidents.services import ActionError, do_acknowledge
+from incidents.models import Incident, Page
+from incidents.services import ActionError
+from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -35,11 +36,16 @@ logger = logging.getLogger(__name__)
 @permission_required("comms.view_stakeholder")
 def stakeholder_list(request):
     page = Paginator(Stakeholder.objects.prefetch_related("groups"), 100).get_page(request.GET.get("page"))
-    return render(request, "comms/stakeholders.html", {"page": page, "groups": StakeholderGroup.objects.all()})
+    can_export = privacy.may_see(request.user, privacy.rule_for("comms.Stakeholder.email"))
+    context = {"page": page, "groups": StakeholderGroup.objects.all(), "can_export": can_export}
+    return render(request, "comms/stakeholders.html", context)
 
 
 @permission_required("comms.view_stakeholder")
 def stakeholder_export(request):
+    """Every stakeholder's contact details in full: for those who may see them (vigil.privacy), not viewers."""
+    if not privacy.may_see(request.user, privacy.rule_for("comms.Stakeholder.email")):
+        raise PermissionDenied("Your role sees stakeholders' contact details masked; the export holds them in full.")
     out = io.StringIO()
     csvio.write(Stakeholder.objects.order_by("pk"), out)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
@@ -150,17 +156,17 @@ def voice_ack(request, token: str):
 
 
 def _acknowledge(token: str) -> str:
+    """What the call says. The voice page's key 1 follows the link's rule (incidents.paging): once, and
+    only while the person paged may still acknowledge."""
     try:
-        incident_id, user_id = paging.read_ack_token(token)
-    except signing.BadSignature:
+        page = paging.access_page_by_link(token)
+    except signing.SignatureExpired:
         return "This page has expired."
-    incident = Incident.objects.filter(pk=incident_id).first()
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if incident is None or user is None:
+    except (signing.BadSignature, Page.DoesNotExist):
         return "This page is no longer valid."
     try:
-        do_acknowledge(Actor(user=user, via="voice"), incident)
-    except ActionError as exc:
+        paging.do_acknowledge_by_link(page, "voice")
+    except (paging.LinkRefused, ActionError) as exc:
         return str(exc)
     return "Acknowledged. Thank you."
 

@@ -46,17 +46,22 @@ def _step_lines(number: int, step: dict) -> list[str]:
     return lines
 
 
-def _contacts_lines(plan: DRPlan) -> list[str]:
+def _as_stored(stakeholder, field: str) -> str:
+    return getattr(stakeholder, field)
+
+
+def _contacts_lines(plan: DRPlan, shown=_as_stored) -> list[str]:
+    """SHOWN(stakeholder, field): a phone or email as the reader may see it (vigil.privacy masks them for viewers)."""
     lines = ["## Call tree", ""]
     for level in plan.call_tree.prefetch_related("people"):
-        people = "; ".join(f"{p.name} {p.phone} {p.email}".strip() for p in level.people.all())
+        people = "; ".join(f"{p.name} {shown(p, 'phone')} {shown(p, 'email')}".strip() for p in level.people.all())
         lines.append(f"{level.position + 1}. {people} — next level after {level.escalate_after_minutes} min")
         if level.when:
             lines.append(f"   Also move on when: {level.when}")
     lines += ["", "## Vendors", ""]
     for vendor in plan.vendors.select_related("stakeholder"):
         s = vendor.stakeholder
-        lines.append(f"- **{vendor}**: {s.name}, {s.phone or '—'}, {s.email or '—'}")
+        lines.append(f"- **{vendor}**: {s.name}, {shown(s, 'phone') or '—'}, {shown(s, 'email') or '—'}")
         for label, value in (("Account", vendor.account_number), ("SLA", vendor.sla)):
             if value:
                 lines.append(f"  - {label}: {value}")
@@ -75,15 +80,15 @@ def _backups_lines(plan: DRPlan) -> list[str]:
     return [*lines, ""]
 
 
-def plan_markdown(plan: DRPlan, version: PlanVersion) -> str:
-    """The whole offline copy: the approved version, then today's contacts and backups."""
+def plan_markdown(plan: DRPlan, version: PlanVersion, shown=_as_stored) -> str:
+    """The whole offline copy: the approved version, then today's contacts (through SHOWN) and backups."""
     header = [
         f"<!-- Exported from Vigil {timezone.now():%Y-%m-%d %H:%M} UTC. Version {version.number}, "
         f"approved {version.approved_at:%Y-%m-%d} by {version.approved_by_label or '—'}. -->",
         "",
     ]
     body = version_markdown(version.snapshot)
-    extra = _contacts_lines(plan) + _backups_lines(plan)
+    extra = _contacts_lines(plan, shown) + _backups_lines(plan)
     return "\n".join(header) + body + "\n" + "\n".join(extra).rstrip() + "\n"
 
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from vigil.privacy import SensitiveAdminMixin
+
 from .models import (
     Alert,
     Component,
@@ -96,10 +98,11 @@ class PageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "enabled", "severity", "auto_resolve", "last_received_at"]
     list_filter = ["kind", "enabled"]
     readonly_fields = ["token"]
+    masked_fields = ("token",)  # the integration's page shows its URL to admins, and rotates it
 
 
 @admin.register(Alert)

@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from vigil.text import LineField, TextField
+
 from .models import Component, ComponentStatus, EscalationPolicy, Incident, PublicStatus, Severity, Status
 from .services import ROLES
 
 
 class DeclareForm(forms.Form):
-    title = forms.CharField(
+    title = LineField(
         max_length=200, widget=forms.TextInput(attrs={"autofocus": True, "placeholder": "What is broken?"})
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3, widget=forms.RadioSelect)
@@ -14,18 +16,18 @@ class DeclareForm(forms.Form):
     escalation_policy = forms.ModelChoiceField(
         queryset=EscalationPolicy.objects.all(), required=False, help_text="Page people until someone acknowledges."
     )
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = TextField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class NoteForm(forms.Form):
-    message = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    message = TextField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
 
 
 class UpdateForm(forms.Form):
     takes_incident = True  # the action views pass the incident in
 
     status = forms.ChoiceField(choices=PublicStatus.choices)
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    message = TextField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
 
     def __init__(self, *args, incident: Incident | None = None, **kwargs):
         super().__init__(*args, **kwargs)

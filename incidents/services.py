@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from vigil.audit import Actor, record
+from vigil.text import clean_line, clean_text
 
 from . import escalation, signals
 from .models import (
@@ -141,8 +142,12 @@ def do_declare(
 ) -> tuple[Incident, bool]:
     """Open an incident. With a dedup key, join the open incident that has it instead.
 
-    Returns (incident, created). With an escalation policy, paging starts at once.
+    Returns (incident, created). With an escalation policy, paging starts at once. Control characters
+    are dropped from the title and summary whichever door they came through (vigil.text).
     """
+    title, summary = clean_line(title).strip(), clean_text(summary)
+    if not title:
+        raise ActionError("An incident needs a title.")
     if dedup_key:
         existing = Incident.objects.open().filter(dedup_key=dedup_key).first()
         if existing:
@@ -213,6 +218,7 @@ def _stamp_status_times(incident: Incident, status: str, now) -> None:
 
 @transaction.atomic
 def do_change_status(actor: Actor, incident: Incident, status: str, message: str = "") -> Incident:
+    message = clean_text(message).strip()
     incident = _locked(incident)
     if status == Status.RESOLVED:
         raise ActionError("Use resolve to resolve an incident.")
@@ -324,6 +330,7 @@ UPDATE_MOVES = {
 
 def do_post_update(actor: Actor, incident: Incident, status: str, message: str) -> IncidentUpdate:
     """A public update: what customers and stakeholders read. Comms sends it on incident_update_posted."""
+    message = clean_text(message)
     if status not in PublicStatus.values:
         raise ActionError(f"{status!r} is not a public status; use one of {', '.join(PublicStatus.values)}.")
     if not message.strip():
@@ -357,6 +364,7 @@ def do_post_update(actor: Actor, incident: Incident, status: str, message: str) 
 
 @transaction.atomic
 def do_resolve(actor: Actor, incident: Incident, message: str = "") -> Incident:
+    message = clean_text(message).strip()
     incident = _locked(incident)
     if not incident.can_move_to(Status.RESOLVED):
         raise ActionError("Incident is already resolved.")
@@ -378,6 +386,7 @@ def do_resolve(actor: Actor, incident: Incident, message: str = "") -> Incident:
 
 @transaction.atomic
 def do_add_note(actor: Actor, incident: Incident, message: str) -> IncidentEvent:
+    message = clean_text(message)
     if not message.strip():
         raise ActionError("A note needs some text.")
     event = _event(incident, actor, IncidentEvent.Kind.NOTE, message.strip())

@@ -1,7 +1,6 @@
 import logging
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -191,24 +190,31 @@ def acknowledge_from_link(request, token: str):
     """The one-click link in a page. The signed token is the credential: no login needed.
 
     GET shows what will be acknowledged (mail scanners and link previews fetch links);
-    the button POSTs.
+    the button POSTs. A link acknowledges once (a used one says when, and by which way),
+    and only while its person still holds a role that may acknowledge (incidents.paging).
     """
     try:
-        incident_id, user_id = paging.read_ack_token(token)
+        page = paging.access_page_by_link(token)
     except signing.SignatureExpired:
         return render(request, "incidents/ack_link.html", {"error": "This link has expired."}, status=410)
-    except signing.BadSignature:
+    except (signing.BadSignature, Page.DoesNotExist):
         raise Http404("Unknown link") from None
-    incident = get_object_or_404(Incident, pk=incident_id)
-    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
-    context = {"incident": incident, "person": user}
+    incident = page.incident
+    context = {"incident": incident, "person": page.user, "used": paging.link_use(page)}
+    if context["used"] is not None:
+        return render(request, "incidents/ack_link.html", context, status=410)
+    if not paging.may_acknowledge(page.user):  # said on the preview too, rather than offering a button that fails
+        context["error"] = paging.refusal(page.user)
+        return render(request, "incidents/ack_link.html", context, status=403)
     if request.method == "POST":
-        actor = Actor(
-            user=user, ip=client_ip(request), via="link", user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
-        )
         try:
-            services.do_acknowledge(actor, incident)
+            paging.do_acknowledge_by_link(
+                page, "link", client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300]
+            )
             context["done"] = True
+        except paging.LinkRefused as exc:
+            context["error"] = str(exc)
+            return render(request, "incidents/ack_link.html", context, status=403)
         except services.ActionError as exc:
             context["error"] = str(exc)
         incident.refresh_from_db()

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from vigil.privacy import SensitiveAdminMixin
+
 from . import services
 from .models import MaintenanceWindow, Monitor
 
@@ -24,8 +26,9 @@ class MonitorAdminForm(forms.ModelForm):
 
 
 @admin.register(Monitor)
-class MonitorAdmin(admin.ModelAdmin):
+class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     form = MonitorAdminForm
+    masked_fields = ("ping_token",)  # the monitor's page shows the ping URL, and rotates it
     list_display = ["name", "kind", "target", "state", "component", "interval_seconds", "last_checked_at"]
     list_filter = ["kind", "state", "component"]
     list_select_related = ["component"]

@@ -139,12 +139,14 @@ class MonitorFilterForm(forms.Form):
         required=False, queryset=Component.objects.order_by("name"), empty_label="Any component"
     )
 
-    def filter(self, monitors):
-        """MONITORS narrowed by the valid filters."""
+    def filter(self, monitors, search_targets: bool = True):
+        """MONITORS narrowed by the valid filters. SEARCH_TARGETS: q matches targets too (only for those
+        who may see them: vigil.privacy)."""
         self.is_valid()
         data = self.cleaned_data
         if data.get("q"):
-            monitors = monitors.filter(Q(name__icontains=data["q"]) | Q(target__icontains=data["q"]))
+            by_target = Q(target__icontains=data["q"]) if search_targets else Q(pk__in=[])
+            monitors = monitors.filter(Q(name__icontains=data["q"]) | by_target)
         if data.get("state"):
             monitors = monitors.filter(state=data["state"])
         if data.get("kind"):

@@ -166,6 +166,9 @@ class PingBuffer:
                 pipe.srem(self.TOKENS, *forget)
             pipe.execute()
 
+    def forget(self, token: str) -> None:
+        self.client.srem(self.TOKENS, token)
+
     def lock(self):
         return self.client.lock(self.LOCK, timeout=FLUSH_LOCK_SECONDS, blocking_timeout=FLUSH_WAIT_SECONDS)
 
@@ -207,6 +210,16 @@ def record_ping(token: UUID | str, kind: str = "success") -> bool:
     if not flushed.pings:
         _remember_unknown(token)
     return bool(flushed.pings)
+
+
+def forget_token(token: str) -> None:
+    """TOKEN is no heartbeat's any more (monitoring.services.do_rotate_ping_url): its pings answer 404 at once."""
+    buffer = ping_buffer()
+    if buffer is not None:
+        try:
+            buffer.forget(token)
+        except redis.RedisError as exc:  # the set is rebuilt from the database; the next flush drops it too
+            logger.warning("heartbeats: could not forget a rotated token: %s", exc)
 
 
 def _buffer_ping(buffer: PingBuffer, token: str, kind: str, at: float) -> bool:

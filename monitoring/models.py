@@ -177,6 +177,8 @@ class Monitor(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        # Admins only (the roles give responders change_monitor, not this): the ping URL is a credential.
+        permissions = [("rotate_ping_url", "Can give a heartbeat a new ping URL")]
         indexes = [
             # The dispatcher's one query: due, not paused.
             models.Index(fields=["next_check_at"], name="monitor_due_idx", condition=~Q(state="paused")),

@@ -158,6 +158,25 @@ def do_pause(actor: Actor, monitor: Monitor) -> Monitor:
 
 
 @transaction.atomic
+def do_rotate_ping_url(actor: Actor, monitor: Monitor) -> Monitor:
+    """A heartbeat's new ping URL. The old one answers 404 from now on (the ping buffer forgets its token
+    after commit; pings it buffered before are dropped at the next flush, as any unknown token's are)."""
+    import uuid
+
+    from .heartbeats import forget_token
+
+    monitor = _locked(monitor)
+    if not monitor.is_heartbeat:
+        raise ActionError(f"{monitor.name} is not a heartbeat: it has no ping URL.")
+    old = str(monitor.ping_token)
+    monitor.ping_token = uuid.uuid4()
+    monitor.save(update_fields=["ping_token", "updated_at"])
+    record(actor, "monitor.rotate_ping_url", monitor)  # never the token itself
+    transaction.on_commit(lambda: forget_token(old))
+    return monitor
+
+
+@transaction.atomic
 def do_resume(actor: Actor, monitor: Monitor) -> Monitor:
     """Check a paused monitor again, from a clean slate: pending until its first outcomes."""
     monitor = _locked(monitor)

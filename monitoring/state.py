@@ -17,6 +17,8 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from vigil.text import clean_line
+
 from .models import OUTCOME_MEMORY, Monitor
 
 State = Monitor.State
@@ -69,7 +71,8 @@ def apply(
         monitor.consecutive_failures += 1
         monitor.consecutive_successes = 0
         monitor.last_failure_at = checked_at
-        monitor.last_failure_reason = reason[:300]
+        # A server's words (a status reason, a banner) may hold control characters: dropped (vigil.text).
+        monitor.last_failure_reason = clean_line(reason)[:300]
     else:
         monitor.consecutive_successes += 1
         monitor.consecutive_failures = 0

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/pause/", views.pause, name="pause"),
     path("<int:pk>/resume/", views.resume, name="resume"),
     path("<int:pk>/test/", views.test_now, name="test_now"),
+    path("<int:pk>/rotate-ping-url/", views.rotate_ping_url, name="rotate_ping_url"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/maintenance/", views.add_maintenance, name="add_maintenance"),
     path("reputation/", include("monitoring.reputation.urls")),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -59,12 +60,14 @@ def _refresh_seconds(value, default: int = 30) -> int:
 def monitor_list(request):
     """The monitor list: a page costs the same few queries with 10 or 10,000 monitors."""
     filters = MonitorFilterForm(request.GET)
-    monitors = filters.filter(Monitor.objects.select_related("component"))
+    # Searching targets one sees masked would spell them out letter by letter (vigil.privacy).
+    by_target = privacy.may_see(request.user, privacy.rule_for("monitoring.Monitor.target"))
+    monitors = filters.filter(Monitor.objects.select_related("component"), search_targets=by_target)
     page = Paginator(monitors, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = [monitor.pk for monitor in page]
     results = services.latest_results(ids, SPARKLINE_POINTS)
     uptime = uptime_for(ids, timezone.now() - timedelta(hours=24))
-    rows = [(m, percent(uptime.get(m.pk)), svg.sparkline(results[m.pk])) for m in page]
+    rows = [(privacy.masked(request.user, m), percent(uptime.get(m.pk)), svg.sparkline(results[m.pk])) for m in page]
     counts = dict(Monitor.objects.order_by().values_list("state").annotate(n=Count("pk")))
     context = {
         "page": page,
@@ -105,14 +108,17 @@ def _chart(monitor: Monitor, now) -> dict:
     }
 
 
-def _detail_context(monitor: Monitor, **extra) -> dict:
+def _detail_context(request, monitor: Monitor, **extra) -> dict:
+    """The monitor's page. Its settings and ping URLs are shown as the asker may see them (vigil.privacy)."""
     now = timezone.now()
+    shown = privacy.masked(request.user, monitor)
+    show_ping = monitor.is_heartbeat and privacy.may_see_field(request.user, monitor, "ping_url")
     windows = MaintenanceWindow.objects.filter(ends_at__gt=now - timedelta(days=7)).filter(
         Q(monitor=monitor) | Q(component_id=monitor.component_id) if monitor.component_id else Q(monitor=monitor)
     )
     uptime = uptime_windows([monitor.pk], now)[monitor.pk]
     context = {
-        "monitor": monitor,
+        "monitor": shown,
         "now": now,
         "uptime": {UPTIME_LABELS[window]: percent(share) for window, share in uptime.items()},
         "history": monitor.state_changes.all()[:30],
@@ -121,9 +127,10 @@ def _detail_context(monitor: Monitor, **extra) -> dict:
         "parents": monitor.parents.all(),
         "children": monitor.children.all(),
         "redundancy": services.redundancy_of(monitor),
-        "ping_urls": ping_urls(monitor) if monitor.is_heartbeat else None,
+        "ping_urls": ping_urls(monitor) if show_ping else None,
+        "ping_hidden": monitor.is_heartbeat and not show_ping,
         "maintenance_form": MaintenanceForm(monitor=monitor),
-        "summary": settings_summary(monitor),
+        "summary": settings_summary(shown),
         **({} if monitor.is_heartbeat else _chart(monitor, now)),
     }
     context.update(extra)
@@ -132,7 +139,7 @@ def _detail_context(monitor: Monitor, **extra) -> dict:
 
 @permission_required(VIEW)
 def monitor_detail(request, pk: int):
-    return render(request, "monitoring/detail.html", _detail_context(_access_monitor(pk)))
+    return render(request, "monitoring/detail.html", _detail_context(request, _access_monitor(pk)))
 
 
 @permission_required(ADD)
@@ -178,11 +185,11 @@ def edit(request, pk: int):
     return render(request, "monitoring/form.html", context, status=400 if form.errors else 200)
 
 
-def _action_view(action, success: str):
+def _action_view(action, success: str, perm: str = OPERATE):
     """A POST-only view that runs one monitor action and goes back to the monitor's page."""
 
     @require_POST
-    @permission_required(OPERATE)
+    @permission_required(perm)
     def view(request, pk: int):
         monitor = get_object_or_404(Monitor, pk=pk)
         try:
@@ -196,6 +203,11 @@ def _action_view(action, success: str):
 
 
 pause = _action_view(services.do_pause, "Paused: no checks and no alerts until you resume it.")
+rotate_ping_url = _action_view(
+    services.do_rotate_ping_url,
+    "New ping URL made. The old one no longer works: update the job.",
+    perm="monitoring.rotate_ping_url",  # admins only: responders hold change_monitor, not this
+)
 resume = _action_view(services.do_resume, "Resumed: checking again.")
 
 
@@ -209,7 +221,7 @@ def test_now(request, pk: int):
     except services.ActionError as exc:
         messages.error(request, str(exc))
         return redirect(monitor)
-    return render(request, "monitoring/detail.html", _detail_context(monitor, test_result=result))
+    return render(request, "monitoring/detail.html", _detail_context(request, monitor, test_result=result))
 
 
 @permission_required(DELETE)
@@ -236,5 +248,5 @@ def add_maintenance(request, pk: int):
         else:
             messages.success(request, "Maintenance window planned.")
             return redirect(monitor)
-    context = _detail_context(monitor, maintenance_form=form)
+    context = _detail_context(request, monitor, maintenance_form=form)
     return render(request, "monitoring/detail.html", context, status=400)

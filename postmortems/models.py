@@ -53,6 +53,10 @@ class PostMortem(models.Model):
     impact = models.JSONField(default=dict, blank=True)
     public_summary = models.TextField(blank=True, help_text="What customers read once it is published.")
     published_at = models.DateTimeField(null=True, blank=True)
+    # Who sent it for review: a sign-off by someone else is needed to publish (postmortems.services.do_publish).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +86,12 @@ class PostMortem(models.Model):
 
     def unsigned_reviewers(self) -> list:
         return [r.reviewer for r in self.reviews.all() if r.signed_at is None]
+
+    def signed_by_someone_else(self) -> bool:
+        """Someone other than the person who sent it for review has signed it off (true when that is unknown)."""
+        return self.submitted_by_id is None or any(
+            r.signed_at is not None and r.reviewer_id != self.submitted_by_id for r in self.reviews.all()
+        )
 
 
 # The one table of allowed status moves, checked by postmortems.services.

@@ -287,10 +287,17 @@ def _move(postmortem: PostMortem, status: str) -> None:
 
 @transaction.atomic
 def do_submit_for_review(actor: Actor, postmortem: PostMortem) -> PostMortem:
+    """Send for review. The sender is recorded: they may review too, but not alone (do_publish)."""
     postmortem = _locked_postmortem(postmortem)
-    if not postmortem.reviews.exists():
+    reviewer_ids = set(postmortem.reviews.values_list("reviewer_id", flat=True))
+    if not reviewer_ids:
         raise ActionError("Name at least one reviewer before asking for review.")
+    if actor.user is not None and reviewer_ids == {actor.user.pk}:
+        raise ActionError(
+            "Name a reviewer other than yourself: who sends a post-mortem for review cannot sign it off alone."
+        )
     _move(postmortem, PostMortem.Status.IN_REVIEW)
+    postmortem.submitted_by = actor.user
     postmortem.save()
     postmortem.reviews.update(signed_at=None)
     record(actor, "postmortem.submit", postmortem)
@@ -301,6 +308,7 @@ def do_submit_for_review(actor: Actor, postmortem: PostMortem) -> PostMortem:
 def do_return_to_draft(actor: Actor, postmortem: PostMortem) -> PostMortem:
     postmortem = _locked_postmortem(postmortem)
     _move(postmortem, PostMortem.Status.DRAFT)
+    postmortem.submitted_by = None
     postmortem.save()
     postmortem.reviews.update(signed_at=None)
     record(actor, "postmortem.return_to_draft", postmortem)
@@ -340,6 +348,11 @@ def do_publish(actor: Actor, postmortem: PostMortem, public_summary: str) -> Pos
     if unsigned:
         names = ", ".join(u.get_username() for u in unsigned)
         raise ActionError(f"Every named reviewer signs off first; still waiting for {names}.")
+    if not postmortem.signed_by_someone_else():
+        who = postmortem.submitted_by.get_username()
+        raise ActionError(
+            f"A reviewer other than {who}, who sent it for review, signs it off first: name one and ask them."
+        )
     if not public_summary.strip():
         raise ActionError("Publishing needs a public summary.")
     postmortem.public_summary = public_summary.strip()

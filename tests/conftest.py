@@ -39,6 +39,91 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# --- API rate limits (issue #14, vigil.api.throttling) -----------------------------------------
+@pytest.fixture(autouse=True)
+def generous_api_rates(settings):
+    """The suite fires thousands of API requests a minute from one address and a few keys (the fuzz
+    run, the role matrix): it gets rates it cannot reach, per second so the counted window stays
+    small. tests/test_api_throttling.py sets low rates to test the limits themselves."""
+    settings.VIGIL_API_THROTTLE_ANON = "100000/s"
+    settings.VIGIL_API_THROTTLE_KEY = "100000/s"
+
+
+def tampered(text: str) -> str:
+    """TEXT with its last character replaced by another: a forgery that can never equal the original."""
+    return text[:-1] + ("B" if text.endswith("A") else "A")
+
+
+# --- Outgoing connections (issue #14, vigil.net and vigil.http) --------------------------------
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"]
+# TEST-NET-1 (RFC 5737): stands in for a public host. Nothing may ever be sent there: a test that
+# lets the client treat it as public also takes no_packet_leaves, which refuses the connection.
+DOCUMENTATION_NETWORK = "192.0.2.0/24"
+
+
+@pytest.fixture(autouse=True)
+def probes_reach_loopback(settings):
+    """The probe tests aim at servers they start on loopback, allowed here as an install lists its
+    internal networks. Tests of the guard itself set VIGIL_PROBE_ALLOWED_NETWORKS = [] again.
+    The outgoing client gets no such blanket allowance: see loopback_receivers."""
+    settings.VIGIL_PROBE_ALLOWED_NETWORKS = LOOPBACK_NETWORKS
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = []
+
+
+@pytest.fixture
+def loopback_receivers(settings):
+    """Lets the outgoing client (webhooks, Slack, Mastodon, feeds) reach the fake receivers a test
+    starts on loopback. Asked for by name: without it loopback is refused, as in production."""
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = LOOPBACK_NETWORKS
+
+
+@pytest.fixture
+def no_packet_leaves(monkeypatch):
+    """Records every TCP or UDP connect made from Python in this test, as (host, port), and refuses any
+    to an address that is not loopback, so even a wrong fix can send nothing off the machine. Returns
+    the list. (Python sockets: the probe engine on uvloop is guarded by its own tests' means.)"""
+    import ipaddress
+    import socket
+
+    attempts = []
+
+    def guard(method):
+        def guarded(sock, address):
+            if isinstance(address, tuple) and sock.family in (socket.AF_INET, socket.AF_INET6):
+                attempts.append(tuple(address[:2]))
+                try:
+                    loopback = ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+                except ValueError:
+                    loopback = False
+                if not loopback:
+                    raise ConnectionRefusedError(f"tests: no connection to {address[0]} (only loopback)")
+            return method(sock, address)
+
+        return guarded
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, guard(getattr(socket.socket, name)))
+    return attempts
+
+
+@pytest.fixture
+def documentation_net_is_public(settings, no_packet_leaves, monkeypatch):
+    """192.0.2.0/24 (TEST-NET-1) stands in for a public network: allowed for outgoing requests
+    (VIGIL_OUTBOUND_ALLOWED_NETWORKS), and taken as global by Python's ipaddress, so any rule, today's
+    or an older one, sees 192.0.2.10 as a public host. Every connection attempt is recorded and only
+    loopback ones go through (no_packet_leaves, which this returns)."""
+    import ipaddress
+
+    test_net = ipaddress.ip_network(DOCUMENTATION_NETWORK)
+    is_global = ipaddress.IPv4Address.is_global
+    monkeypatch.setattr(ipaddress.IPv4Address, "is_global", property(lambda ip: ip in test_net or is_global.fget(ip)))
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = [DOCUMENTATION_NETWORK]
+    return no_packet_leaves
+
+
+# --- end of outgoing connections ---------------------------------------------------------------
+
+
 @pytest.fixture
 def roles(db):
     sync_roles()

@@ -226,10 +226,11 @@ def existing_ids(admin_bearer):
 
 
 @pytest.fixture
-def api_schema(transactional_db, fuzz_seed):
+def api_schema(transactional_db, fuzz_seed, admin_bearer):
     from vigil.wsgi import application
 
-    return schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG)
+    # The schema is served to signed-in people and API keys only.
+    return schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG, headers=admin_bearer())
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

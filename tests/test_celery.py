@@ -27,6 +27,32 @@ def test_every_task_has_a_named_queue_and_every_route_a_real_task():
         assert any(name == pattern or name.startswith(prefix) for name in tasks), f"route {pattern} names no task"
 
 
+def time_limits(name: str) -> tuple[float | None, float | None]:
+    """(soft, hard) seconds the worker gives task NAME: its own, else the defaults."""
+    task = app.tasks[name]
+    return (
+        task.soft_time_limit or app.conf.task_soft_time_limit,
+        task.time_limit or app.conf.task_time_limit,
+    )
+
+
+def test_every_task_has_a_soft_and_a_hard_time_limit_the_soft_one_first():
+    for name in vigil_tasks():
+        soft, hard = time_limits(name)
+        assert soft and hard, f"{name} can hold a worker slot for ever (no time limit)"
+        assert soft < hard, f"{name}: the soft limit must come first, so the task can stop cleanly"
+
+
+def test_every_time_limit_override_names_a_real_task():
+    tasks = vigil_tasks()
+    for name in settings.CELERY_TASK_ANNOTATIONS:
+        assert name in tasks, f"CELERY_TASK_ANNOTATIONS names {name}, which is no task"
+
+
+def test_a_page_send_gives_its_slot_back_sooner_than_a_bulk_send():
+    assert time_limits("comms.tasks.send_pages")[1] < time_limits("comms.tasks.send")[1]
+
+
 def test_tasks_are_acked_late_one_at_a_time():
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import ApiKey, AuditEntry, WorkerHeartbeat
+from .privacy import SensitiveAdminMixin
 
 
 @admin.register(AuditEntry)
@@ -22,11 +23,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "prefix"]
     readonly_fields = ["prefix", "hashed_key", "created_at", "last_used_at"]
+    hidden_fields = ("hashed_key",)  # the prefix tells keys apart; the hash is of no use to a reader
 
     def has_add_permission(self, request):
         return False  # keys are created in the dashboard or with `manage.py createapikey`, which show them once

@@ -4,9 +4,11 @@ Every variable read here is listed, with its default, in README.md. A bad value
 fails loudly at start-up (django-environ raises ImproperlyConfigured).
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -45,6 +47,12 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
     SECRET_KEY = _development_secret_key()
+# Rotating the key (issue #14): the old key goes here, comma-separated (or one a line in the _FILE),
+# while the new one signs. Links and sessions it signed keep working until they are dropped from it.
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in (_secret("SECRET_KEY_FALLBACKS", default="") or "").replace("\n", ",").split(",")
+]
+SECRET_KEY_FALLBACKS = [key for key in SECRET_KEY_FALLBACKS if key]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 VIGIL_BASE_URL = env.str("VIGIL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -63,6 +71,11 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "django_celery_beat",
     "axes",
+    # Sign-in and the public edge (issue #14): TOTP two-factor with backup codes, and the CSP header.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     # Vigil. The order is the order of dependencies: each app may use those above it.
     "vigil",
     "incidents",
@@ -75,12 +88,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy (vigil.csp): before the status page's middleware, so its early answers get it too.
+    "vigil.csp.CSPMiddleware",
     # The public status page's snapshot documents, answered before the rest of the stack.
     "comms.status.middleware.StatusSnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor (vigil.twofactor): which device verified this session; a session that owes a code is anonymous.
+    "django_otp.middleware.OTPMiddleware",
+    "vigil.twofactor.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vigil.middleware.TimezoneMiddleware",
@@ -173,7 +191,14 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.*": {"queue": "default"},
     "monitoring.rollup_tasks.*": {"queue": "default"},
     "monitoring.reputation.tasks.*": {"queue": "default"},
-    # Sends wait on providers' APIs: their own queue keeps them from delaying anything else.
+    # Pages are sent by their own task on their own queue (the page lane, comms.outbox), served with
+    # escalation by a worker of their own (Procfile, docker-compose.yml: "urgent"): no fan-out,
+    # webhook, digest or reminder on the comms queue can delay one. The page lane's sweeper and
+    # kick (which a retry by hand queues) are quick and must run even when every comms slot is busy.
+    "comms.tasks.send_pages": {"queue": "pages"},
+    "comms.tasks.sweep_pages": {"queue": "pages"},
+    "comms.tasks.kick": {"queue": "pages"},
+    # Bulk sends wait on providers' APIs: their own queue keeps them from delaying anything else.
     "comms.tasks.*": {"queue": "comms"},
     "dr_plans.tasks.*": {"queue": "default"},
     "postmortems.tasks.*": {"queue": "default"},
@@ -191,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     "alert-repeats-flush": {"task": "incidents.tasks.flush_alert_repeats", "schedule": 5.0, "options": {"expires": 10}},
     # Sends what is due: retries whose back-off ended, rows whose sender died.
     "comms-sweep": {"task": "comms.tasks.sweep", "schedule": 10.0, "options": {"expires": 10}},
+    # The same for the page lane, on the pages queue: a page's retry or delayed rule never waits on the comms queue.
+    "comms-sweep-pages": {"task": "comms.tasks.sweep_pages", "schedule": 5.0, "options": {"expires": 5}},
     # Reminds the commander of an open SEV1/SEV2 that owes a public update.
     "comms-update-reminders": {"task": "comms.tasks.remind_updates", "schedule": 60.0, "options": {"expires": 60}},
     "reputation-poll-feeds": {
@@ -228,6 +255,35 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+# Time limits (seconds) on every task, so nothing holds a worker slot for long: at the soft limit
+# the task gets SoftTimeLimitExceeded and stops cleanly (a send records what it heard and puts the
+# rows it still holds back in the queue: comms.outbox.deliver); at the hard limit the worker
+# process running it is killed and replaced (rows it held go back after VIGIL_COMMS_SENDING_LEASE).
+# Enforced by the prefork pool (the Procfile's and docker-compose's workers). tests/test_celery.py
+# checks that every task has both limits, the soft one first.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+# Tasks that legitimately run longer (or must give a slot back sooner), by name. Celery applies
+# these as task attributes; the two above cover every task not named here.
+CELERY_TASK_ANNOTATIONS = {
+    # A page send holds an urgent slot: short, and its rows go back to the queue at the soft limit.
+    "comms.tasks.send_pages": {"soft_time_limit": 30, "time_limit": 45},
+    # Planning a fan-out writes a row per recipient and channel (20,000 rows took 1.8 s; allow 100x).
+    "comms.tasks.fan_out": {"soft_time_limit": 300, "time_limit": 360},
+    "comms.tasks.plan_notice": {"soft_time_limit": 300, "time_limit": 360},
+    # A probe batch may take up to the dispatcher's 120 s lease (monitors time out after at most 60 s).
+    "monitoring.tasks.run_checks": {"soft_time_limit": 150, "time_limit": 180},
+    "monitoring.rollup_tasks.roll_up": {"soft_time_limit": 240, "time_limit": 290},
+    "monitoring.rollup_tasks.purge": {"soft_time_limit": 900, "time_limit": 1200},
+    # Up to VIGIL_REPUTATION_POLL_CONCURRENCY feeds at once, each with its own deadline.
+    "monitoring.reputation.tasks.poll_feeds": {"soft_time_limit": 240, "time_limit": 300},
+    "monitoring.reputation.tasks.detect_spikes": {"soft_time_limit": 120, "time_limit": 150},
+    "comms.status.tasks.rebuild_status_page": {"soft_time_limit": 120, "time_limit": 150},
+    # Report figures per digest (the report itself is 8 queries, ~0.25 s on 100,000 incidents) and reminders.
+    "postmortems.tasks.send_report_digests": {"soft_time_limit": 600, "time_limit": 720},
+    "postmortems.tasks.remind_action_items": {"soft_time_limit": 300, "time_limit": 360},
+    "dr_plans.tasks.remind_reviews": {"soft_time_limit": 300, "time_limit": 360},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A worker is "alive" on the System page if it wrote a heartbeat this recently.
@@ -243,9 +299,7 @@ VIGIL_CHAT_URL_TEMPLATE = env.str("VIGIL_CHAT_URL_TEMPLATE", default="")
 VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 
 # --- Monitoring -----------------------------------------------------------------------
-# Refuse probes to loopback, private, link-local and other non-public addresses
-# (checked after DNS and on every redirect). Off: watching internal services is a use case.
-VIGIL_PROBE_FORBID_PRIVATE = env.bool("VIGIL_PROBE_FORBID_PRIVATE", default=False)
+# Which addresses probes may reach: VIGIL_PROBE_ALLOWED_NETWORKS, under "Outgoing connections".
 # The Celery queue probe batches go to, how many monitors a batch holds, and how many probes
 # one batch runs at once (each on its own connection).
 VIGIL_PROBE_QUEUE = env.str("VIGIL_PROBE_QUEUE", default="probes")
@@ -277,13 +331,50 @@ VIGIL_STATUS_SUBSCRIBE_RATE = env.str("VIGIL_STATUS_SUBSCRIBE_RATE", default="20
 VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE = env.str("VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE", default="5/h")
 # django-ratelimit (comms.ratelimit): a cache that cannot count lets sign-ups through, logged.
 RATELIMIT_FAIL_OPEN = True
+# SMS pumping (issue #14): texts the sign-up form may cause, across all numbers and per country
+# (same "count/period" form), and the countries (ISO 3166 codes, e.g. "US,GB,DE") whose numbers
+# may sign up by SMS: empty refuses none. A cache that cannot count refuses SMS sign-ups (cost wins).
+VIGIL_STATUS_SMS_RATE = env.str("VIGIL_STATUS_SMS_RATE", default="100/h")
+VIGIL_STATUS_SMS_COUNTRY_RATE = env.str("VIGIL_STATUS_SMS_COUNTRY_RATE", default="20/h")
+VIGIL_STATUS_SMS_COUNTRIES = [code.upper() for code in env.list("VIGIL_STATUS_SMS_COUNTRIES", default=[])]
 # How long an emailed confirmation link works (hours), and a texted confirmation code (minutes).
 VIGIL_STATUS_CONFIRM_HOURS = env.int("VIGIL_STATUS_CONFIRM_HOURS", default=48)
 VIGIL_STATUS_CODE_MINUTES = env.int("VIGIL_STATUS_CODE_MINUTES", default=15)
 # Minutes before a maintenance starts that its subscribers are reminded.
 VIGIL_STATUS_MAINTENANCE_REMINDER_MINUTES = env.int("VIGIL_STATUS_MAINTENANCE_REMINDER_MINUTES", default=60)
-# Let subscribers' webhooks reach private and loopback addresses. Off: anyone can subscribe a URL.
-VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE = env.bool("VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# --- Outgoing connections (issue #14) ---------------------------------------------
+# The one address rule (vigil.net) for probes and for the one HTTP client (vigil.http: webhooks,
+# Slack, Mastodon, feeds, status page subscribers): public addresses only, plus the networks
+# listed here (comma-separated, e.g. "10.0.0.0/8,fd00::/8"); link-local and cloud metadata
+# addresses (169.254.0.0/16, fd00:ec2::/32, 100.100.100.200...) never.
+VIGIL_PROBE_ALLOWED_NETWORKS = env.list("VIGIL_PROBE_ALLOWED_NETWORKS", default=[])
+VIGIL_OUTBOUND_ALLOWED_NETWORKS = env.list("VIGIL_OUTBOUND_ALLOWED_NETWORKS", default=[])
+# vigil.http: seconds for a whole request (lookup, connect, send, answer), and the largest answer read.
+VIGIL_HTTP_DEADLINE = env.float("VIGIL_HTTP_DEADLINE", default=10.0)
+VIGIL_HTTP_MAX_BYTES = env.int("VIGIL_HTTP_MAX_BYTES", default=1024 * 1024)
+
+
+def _check_outgoing_settings() -> None:
+    from vigil.net import parse_networks
+
+    for name in ("VIGIL_PROBE_ALLOWED_NETWORKS", "VIGIL_OUTBOUND_ALLOWED_NETWORKS"):
+        try:
+            parse_networks(globals()[name])
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {exc}") from None
+    # Retired switches: obeying neither silently would change what an install can reach.
+    for name in ("VIGIL_PROBE_FORBID_PRIVATE", "VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE"):
+        if env.str(name, default=""):
+            raise ImproperlyConfigured(
+                f"{name} is no longer read: list the private networks Vigil may reach in "
+                "VIGIL_PROBE_ALLOWED_NETWORKS (probes) and VIGIL_OUTBOUND_ALLOWED_NETWORKS (webhooks, "
+                "Slack, Mastodon, feeds, subscribers); empty means public addresses only. See README."
+            )
+
+
+_check_outgoing_settings()
+# --- end of outgoing connections -------------------------------------------------
 
 # --- Reputation watch ---------------------------------------------------------------
 # Words that tie a mention to the open incident besides its components' names (comma-separated).
@@ -328,15 +419,49 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins: after AXES_FAILURE_LIMIT failures for one username from one
-# address, that pair is locked out for AXES_COOLOFF_MINUTES.
+# --- Sign-in and the public edge (issue #14) ---------------------------------------
+# Failed logins (vigil.lockout): after AXES_FAILURE_LIMIT failures for one username from one
+# address, that pair is locked out for AXES_COOLOFF_MINUTES; after VIGIL_LOGIN_ACCOUNT_FAILURE_LIMIT
+# failures for one username from any addresses, the account is. The account limit is higher, so
+# one attacker cannot lock a user out with a handful of tries (they need that many, from several
+# addresses, since a locked-out pair's tries are no longer counted).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+VIGIL_LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("VIGIL_LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "vigil.lockout.PairAndAccountHandler"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+# Two-factor sign-in (vigil.twofactor): admins must use it when this is on (default: on unless DEBUG).
+# API keys are not affected: they are a credential of their own.
+VIGIL_REQUIRE_ADMIN_2FA = env.bool("VIGIL_REQUIRE_ADMIN_2FA", default=not DEBUG)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = f"Vigil {urlsplit(VIGIL_BASE_URL).hostname or ''}".strip()
+# Content-Security-Policy (django-csp; vigil.csp adds VIGIL_BASE_URL to form-action, as the status
+# page's form posts there). Scripts only from Vigil's own files: no inline script anywhere. Inline
+# style *attributes* are allowed (the SVG charts and a few templates set them; they cannot run
+# code, and with img-src and font-src closed they cannot fetch from elsewhere); <style> elements
+# are not. The API docs page (Swagger UI) relaxes styles for itself (vigil/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        # Branding may show a logo from another https site.
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# --- end of sign-in and the public edge ---------------------------------------------
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -349,8 +474,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # Rate limits (issue #14; vigil.api.throttling): per client address without credentials, per API key
+    # (per user for a session) with them. Their rates are the two settings below, read on each request.
+    "DEFAULT_THROTTLE_CLASSES": ["vigil.api.throttling.AnonThrottle", "vigil.api.throttling.KeyThrottle"],
 }
+# "count/period" (period s, m, h or d; "1200/min" reads as per minute); empty: no limit. Over it: 429.
+VIGIL_API_THROTTLE_ANON = env.str("VIGIL_API_THROTTLE_ANON", default="60/min")
+VIGIL_API_THROTTLE_KEY = env.str("VIGIL_API_THROTTLE_KEY", default="1200/min")
+for _name, _rate in (
+    ("VIGIL_API_THROTTLE_ANON", VIGIL_API_THROTTLE_ANON),
+    ("VIGIL_API_THROTTLE_KEY", VIGIL_API_THROTTLE_KEY),
+):
+    if _rate and not re.fullmatch(r"[0-9]+/[smhd][a-z]*", _rate):
+        raise ImproperlyConfigured(f"{_name}={_rate!r}: expected count/period, e.g. 60/min.")
 DRF_STANDARDIZED_ERRORS = {"ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"]}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vigil API",
@@ -469,16 +605,29 @@ VIGIL_UPDATE_CADENCE_SEV1_MINUTES = env.int("VIGIL_UPDATE_CADENCE_SEV1_MINUTES",
 VIGIL_UPDATE_CADENCE_SEV2_MINUTES = env.int("VIGIL_UPDATE_CADENCE_SEV2_MINUTES", default=60)
 # A row claimed for sending longer than this ago (its worker died) is sent again.
 VIGIL_COMMS_SENDING_LEASE = env.int("VIGIL_COMMS_SENDING_LEASE", default=300)
+# Circuit breaker per destination host:port of URL channels (webhooks, Slack, Mastodon; vigil.breaker):
+# after this many failures or timeouts in a row, rows to it are not tried (they are rescheduled) for
+# COOL_OFF seconds, then one trial request goes. 0 failures turns it off.
+VIGIL_COMMS_BREAKER_FAILURES = env.int("VIGIL_COMMS_BREAKER_FAILURES", default=5)
+VIGIL_COMMS_BREAKER_COOL_OFF = env.float("VIGIL_COMMS_BREAKER_COOL_OFF", default=60.0)
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Paths in log lines ("Not Found: /incidents/ack/<token>/") lose their secrets (vigil.gunicorn_logging).
+    "filters": {"mask_tokens": {"()": "vigil.gunicorn_logging.MaskTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_tokens"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # twilio's client logs every request's headers at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "twilio.http_client": {"level": "WARNING"},
+        # Django's own handlers (a second console under DEBUG, mail to ADMINS) are dropped: its lines go
+        # through the masked console above, once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- Production hardening (manage.py check --deploy passes with DEBUG off) ----------

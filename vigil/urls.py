@@ -1,11 +1,17 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework.permissions import IsAuthenticated
 
 from . import metrics, views
 from .api.routers import Router
+from .api.schema import SchemaView
 from .api.views import ApiKeyViewSet, MeView
+from .twofactor import views as twofactor_views
 
 router = Router()
 router.register("api-keys", ApiKeyViewSet, basename="apikey")
@@ -34,7 +40,9 @@ urlpatterns = [
     path("", include("incidents.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Signing in: the password, then a code from the user's device (vigil.twofactor).
+    path("login/", twofactor_views.LoginView.as_view(), name="login"),
+    path("account/two-factor/", include("vigil.twofactor.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("system/", views.system, name="system"),
     path("system/audit/", views.audit_log, name="audit_log"),
@@ -48,7 +56,18 @@ urlpatterns = [
     path("postmortems/", include("postmortems.urls")),
     path("dr-plans/", include("dr_plans.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # The schema and its docs: for signed-in people and API keys only; the schema is rendered once per process.
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path(
+        "api/docs/",
+        # The split view loads its start-up script by URL, as the Content-Security-Policy allows no inline
+        # script; the page's own <style> block (drf-spectacular's template) is allowed here only.
+        csp_update({"style-src-elem": ["'self'", "'unsafe-inline'"]})(
+            login_required(SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=[IsAuthenticated]))
+        ),
+        name="api_docs",
+    ),
+    # Django admin's own login would skip the code step: it signs in through the one above.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

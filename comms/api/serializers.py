@@ -4,6 +4,7 @@ from rest_framework import serializers
 from comms.channels import CHANNELS
 from comms.models import Endpoint, IncidentAudience, Medium, Notification, Stakeholder, StakeholderGroup
 from comms.phones import to_e164
+from vigil.privacy import SensitiveFieldsMixin
 
 
 class StakeholderGroupSerializer(serializers.ModelSerializer):
@@ -12,7 +13,7 @@ class StakeholderGroupSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description"]
 
 
-class StakeholderSerializer(serializers.ModelSerializer):
+class StakeholderSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     channels = serializers.MultipleChoiceField(choices=Medium.choices, required=False)
     opted_out = serializers.MultipleChoiceField(choices=Medium.choices, required=False)
 
@@ -23,6 +24,7 @@ class StakeholderSerializer(serializers.ModelSerializer):
             "components", "created_at",
         ]  # fmt: skip
         read_only_fields = ["created_at"]
+        sensitive_fields = ["email", "phone"]  # vigil.privacy: masked for viewers
         # An IANA zone name, checked by the model's validator (not ~600 values spelled out in the schema).
         extra_kwargs = {
             "phone": {"validators": []},
@@ -64,15 +66,16 @@ class ImportResultSerializer(serializers.Serializer):
     bad = ImportRowSerializer(many=True)
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Endpoint
         fields = ["id", "name", "kind", "url", "secret", "enabled", "created_at"]
         read_only_fields = ["created_at"]
         extra_kwargs = {"secret": {"write_only": True}}
+        sensitive_fields = ["url"]  # vigil.privacy: a Slack URL is itself the key; admins only
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
@@ -81,6 +84,8 @@ class NotificationSerializer(serializers.ModelSerializer):
             "delivered_at",
         ]  # fmt: skip
         read_only_fields = fields
+        # vigil.privacy: by recipient (a subscriber's or an endpoint's: admins only; others: not viewers).
+        sensitive_fields = ["destination", "body", "error"]
 
 
 MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds

@@ -4,6 +4,12 @@ A channel takes a batch of Messages and yields, for each, what the provider said
 provider's id for an accepted message, or a DeliveryError that says whether trying
 again could help (permanent=False) and when (retry_after, from the provider's
 Retry-After). The outbox (comms.outbox) turns that into state changes and retries.
+
+A channel whose destination is a URL (webhook, Slack, Mastodon) goes through a circuit
+breaker per destination host:port (vigil.breaker, configured here): after
+VIGIL_COMMS_BREAKER_FAILURES failures or timeouts in a row, messages to it are not tried
+for VIGIL_COMMS_BREAKER_COOL_OFF seconds (NotAttempted: the outbox reschedules them and
+says why), then one trial goes. One dead or slow receiver then costs no more worker time.
 """
 
 import email.utils
@@ -13,6 +19,11 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from vigil.breaker import Breaker
 
 # Errors a network call raises when nothing conclusive was heard: worth another try.
 # requests', urllib's, smtplib's and socket's errors are all OSErrors; a channel that can
@@ -44,6 +55,31 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class NotAttempted(DeliveryError):
+    """The message was not sent at all (its destination's breaker is open): queue it again UNTIL, uncounted."""
+
+    def __init__(self, reason: str, *, until: datetime):
+        super().__init__(reason)
+        self.until = until
+
+
+def destination_key(destination: str) -> str:
+    """The host:port of a URL destination, the unit the circuit breaker counts in; "" for an address or a number."""
+    try:
+        parts = urlsplit(destination)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    return f"{parts.hostname}:{port}"
+
+
+def breaker() -> Breaker:
+    """The comms breaker, read from settings at each use (so tests and a changed setting take effect)."""
+    return Breaker("comms", settings.VIGIL_COMMS_BREAKER_FAILURES, settings.VIGIL_COMMS_BREAKER_COOL_OFF)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -82,6 +118,31 @@ class Channel:
         raise NotImplementedError
 
     def attempt(self, message: Message) -> str | DeliveryError:
+        """Send MESSAGE unless its destination's breaker is open, and tell the breaker how it went.
+
+        A transient failure (timeout, refused connection, 429, 5xx) counts against the destination;
+        an acceptance or a permanent refusal is an answer, and closes its breaker.
+        """
+        key = destination_key(message.destination)
+        if not key:
+            return self._attempt(message)
+        guard = breaker()
+        until = guard.blocked_until(key)
+        if until is not None:
+            when = datetime.fromtimestamp(until, UTC)
+            reason = (
+                f"Not tried: {key} failed or timed out {guard.threshold} times in a row; "
+                f"next try after {when:%H:%M:%S} UTC."
+            )
+            return NotAttempted(reason, until=when)
+        outcome = self._attempt(message)
+        if isinstance(outcome, DeliveryError) and not outcome.permanent:
+            guard.failed(key)
+        else:
+            guard.succeeded(key)
+        return outcome
+
+    def _attempt(self, message: Message) -> str | DeliveryError:
         try:
             return self.send(message)
         except DeliveryError as exc:
@@ -126,7 +187,12 @@ class ConcurrentChannel(Channel):
             limiter.wait()
             return self.attempt(message)
 
-        with ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix=self.kind) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix=self.kind)
+        try:
             futures = {pool.submit(paced, message): message for message in messages}
             for future in as_completed(futures):
                 yield futures[future], future.result()
+        finally:
+            # Stopped early (the task's soft time limit, comms.outbox.deliver): messages not started yet
+            # are not sent, since the outbox puts them back in the queue; those in flight finish.
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -5,8 +5,6 @@ from django.conf import settings
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from comms.http import timeout
-
 from .base import TRANSIENT_ERRORS, Channel, DeliveryError, Message, error_for_status
 
 # SendGrid's limit: personalizations in one v3 mail/send request.
@@ -49,7 +47,9 @@ class SendGridChannel(Channel):
 
     def _send(self, chunk: list[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
         try:
-            response = self.client.client.mail.send.post(request_body=self._mail(chunk), timeout=timeout())
+            response = self.client.client.mail.send.post(
+                request_body=self._mail(chunk), timeout=settings.VIGIL_COMMS_HTTP_TIMEOUT
+            )
         except HTTPError as exc:
             error = error_for_status(exc.status_code, _text(exc.body), (exc.headers or {}).get("Retry-After"))
             if error.permanent and exc.status_code == 400 and len(chunk) > 1:

@@ -10,8 +10,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from comms.http import timeout
-
 from .base import ConcurrentChannel, DeliveryError, Message, error_for_status
 
 
@@ -24,7 +22,7 @@ class VigilTwilioHttpClient(TwilioHttpClient):
     """
 
     def __init__(self, base_url: str = "", **kwargs):
-        super().__init__(timeout=timeout(), **kwargs)
+        super().__init__(timeout=settings.VIGIL_COMMS_HTTP_TIMEOUT, **kwargs)
         self.base = urlsplit(base_url) if base_url else None
         self.retry_after: str | None = None
 

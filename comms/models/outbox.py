@@ -76,6 +76,7 @@ class Notification(models.Model):
 
     The row is written before any network call; its state says what happened. A row is
     only marked sent once the provider accepted it, so a retry never sends it again.
+    A row with a page is in the page lane, sent by its own task and queue (comms.outbox).
     """
 
     update = models.ForeignKey(
@@ -149,8 +150,15 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
-            # comms.outbox.claim: the due queued rows of one channel.
+            # comms.outbox.claim: the due queued rows of one channel (the bulk lane's claims, and the sweepers).
             models.Index(fields=["channel", "state", "next_attempt_at"], name="notification_due_idx"),
+            # comms.outbox.claim in the page lane (comms.tasks.send_pages): a channel's few due page rows,
+            # found without walking the bulk lane's queued rows (a fan-out queues tens of thousands).
+            models.Index(
+                fields=["channel", "next_attempt_at"],
+                condition=Q(state="queued", page__isnull=False),
+                name="notification_page_due_idx",
+            ),
             models.Index(fields=["update", "state"], name="notification_update_state_idx"),
             # comms.services.do_acknowledge_by_sms: the page SMS a reply's code names.
             models.Index(fields=["ack_code"], condition=~Q(ack_code=""), name="notification_ack_code_idx"),

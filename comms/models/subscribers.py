@@ -2,7 +2,8 @@
 
 A subscriber is an email address, a phone number (SMS) or a webhook URL, for every public
 component or chosen ones. An email or SMS subscriber hears nothing until confirmed (the link
-emailed, the code texted); a webhook is confirmed when made. comms.subscriptions holds the
+emailed, the code texted); a webhook, once it has echoed the challenge of a verification request
+(comms.subscriptions.do_verify_webhook). comms.subscriptions holds the
 actions; comms.outbox writes their messages alongside the stakeholders'.
 """
 

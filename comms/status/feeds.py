@@ -5,6 +5,7 @@ reader polling every minute costs no query either. Items are made from comms.sta
 PublicEvent only: name, public status, impact, times, public updates.
 """
 
+from collections.abc import Callable
 from datetime import UTC
 from urllib.parse import urlsplit
 
@@ -104,8 +105,9 @@ def _when(value) -> str:
     return f"{value.day} {value:%b %Y, %H:%M} UTC"
 
 
-def documents(state: PublicState) -> dict[str, tuple[str, bytes]]:
+def documents(state: PublicState) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """{path: (content type, render)}: each feed renders when called, on its own (snapshot.build)."""
     return {
-        HistoryAtom.file_name: ("application/atom+xml; charset=utf-8", HistoryAtom(state).render()),
-        HistoryRss.file_name: ("application/rss+xml; charset=utf-8", HistoryRss(state).render()),
+        HistoryAtom.file_name: ("application/atom+xml; charset=utf-8", HistoryAtom(state).render),
+        HistoryRss.file_name: ("application/rss+xml; charset=utf-8", HistoryRss(state).render),
     }

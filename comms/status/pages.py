@@ -8,8 +8,10 @@ user, a database query) and the page's filters built in.
 """
 
 import hashlib
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +28,7 @@ STALE_MARKER = b"<!--vigil:stale-->"
 RECENT_DAYS = 7
 BANNER = {"none": ("", "✔"), "minor": ("minor", "▲"), "major": ("major", "◆"), "critical": ("critical", "✖")}
 HTML = "text/html; charset=utf-8"
+ACCENT_COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}")
 
 
 @cache
@@ -48,6 +51,9 @@ def _hashed(name: str, body: bytes) -> str:
 def assets(accent: str) -> dict[str, tuple[str, str, bytes]]:
     """{role: (path, content type, body)}: named by content, so they can be cached for good."""
     css = (ASSET_DIR / "status.css").read_bytes()
+    if ACCENT_COLOUR.fullmatch(accent or ""):
+        # In the stylesheet, not an inline <style>: the page's Content-Security-Policy allows none.
+        css += f"\n:root {{ --accent: {accent}; }}\n".encode()
     js = (ASSET_DIR / "status.js").read_bytes()
     icon = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
@@ -68,8 +74,9 @@ def subscribe_url() -> str:
 # --- Pages ---------------------------------------------------------------------------------------------
 
 
-def documents(state: PublicState) -> dict[str, tuple[str, bytes]]:
-    """{path: (content type, body)} of every page and asset."""
+def documents(state: PublicState) -> dict[str, tuple[str, bytes | Callable[[], bytes]]]:
+    """{path: (content type, body or render)} of every page and asset: each page renders when called,
+    on its own (snapshot.build), so one that fails does not stop the others."""
     files = assets(state.branding.accent_colour)
     common = {
         "b": state.branding,
@@ -81,16 +88,22 @@ def documents(state: PublicState) -> dict[str, tuple[str, bytes]]:
         "subscribe_components": state.components,
     }
     docs = {path: (content_type, body) for path, content_type, body in files.values()}
-    docs["index.html"] = (HTML, render("status/index.html", {**common, **_index_context(state), "root": ""}))
+    docs["index.html"] = (
+        HTML,
+        lambda: render("status/index.html", {**common, **_index_context(state), "root": ""}),
+    )
     docs["history/index.html"] = (
         HTML,
-        render("status/history.html", {**common, "months": _months(state), "root": "../"}),
+        lambda: render("status/history.html", {**common, "months": _months(state), "root": "../"}),
     )
     for event in state.incidents + state.maintenances:
-        docs[f"{event.path}index.html"] = (HTML, render("status/event.html", {**common, "e": event, "root": "../../"}))
+        docs[f"{event.path}index.html"] = (
+            HTML,
+            partial(render, "status/event.html", {**common, "e": event, "root": "../../"}),
+        )
     # Served for any unknown path, at any depth: links from the page's own absolute path.
     root = urlsplit(state.page_url).path or "/"
-    docs["404.html"] = (HTML, render("status/404.html", {**common, "root": root}))
+    docs["404.html"] = (HTML, partial(render, "status/404.html", {**common, "root": root}))
     return docs
 
 

@@ -281,21 +281,43 @@ def age_seconds(snapshot: Snapshot) -> float:
 # --- Building --------------------------------------------------------------------------------------
 
 
-def build(now: datetime | None = None, url: str | None = None) -> Snapshot:
-    """Read what is public once and render every document from it, for a page served at URL."""
+def build(now: datetime | None = None, url: str | None = None, previous: Snapshot | None = None) -> Snapshot:
+    """Read what is public once and render every document from it, for a page served at URL.
+
+    Each document is rendered on its own (the renderers hand over a callable per path): one that
+    fails, say on a value its format cannot hold, is logged and keeps its version from PREVIOUS (the
+    snapshot being replaced), and every other document is still rendered anew. A renderer that
+    fails before naming its documents keeps every previous document this build lacks. So the page
+    never freezes on an old snapshot because of one bad feed item, during an outage of all times.
+    """
     from . import feeds, pages, public, statuspage_json
 
     state = public.read(now, url)
     snapshot = Snapshot(taken_at=state.taken_at, version=new_version(state.taken_at))
+    incomplete = False
     for renderer in (pages, statuspage_json, feeds):
-        for path, (content_type, body) in renderer.documents(state).items():
-            snapshot.add(path, content_type, body)
+        try:
+            entries = renderer.documents(state)
+        except Exception:
+            logger.exception("Status page: %s failed; its documents keep their last versions", renderer.__name__)
+            incomplete = True
+            continue
+        for path, (content_type, body) in entries.items():
+            try:
+                snapshot.add(path, content_type, body() if callable(body) else body)
+            except Exception:
+                logger.exception("Status page: %s could not be rendered; its last version is kept", path)
+                if previous is not None and path in previous.documents:
+                    snapshot.documents[path] = previous.documents[path]
+    if incomplete and previous is not None:
+        for path, doc in previous.documents.items():
+            snapshot.documents.setdefault(path, doc)
     return snapshot
 
 
 def rebuild(now: datetime | None = None) -> Snapshot:
     """Build a snapshot and publish it to every web process. The one entry point for a refresh."""
-    snapshot = build(now)
+    snapshot = build(now, previous=current())
     publish(snapshot)
     logger.debug("Status page snapshot %s: %d documents", snapshot.version, len(snapshot.documents))
     return snapshot

@@ -16,7 +16,9 @@ Times are ISO 8601 in UTC with milliseconds.
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from .public import PublicComponent, PublicEvent, PublicGroup, PublicState
 
@@ -181,9 +183,10 @@ class Renderer:
         }
 
 
-def documents(state: PublicState) -> dict[str, tuple[str, bytes]]:
-    """{path: (content type, body)} of every JSON document."""
-    return {
-        path: (JSON, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-        for path, body in Renderer(state).documents().items()
-    }
+def documents(state: PublicState) -> dict[str, tuple[str, Callable[[], bytes]]]:
+    """{path: (content type, render)} of every JSON document; each is serialised when called (snapshot.build)."""
+    return {path: (JSON, partial(_dump, body)) for path, body in Renderer(state).documents().items()}
+
+
+def _dump(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

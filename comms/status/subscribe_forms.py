@@ -1,6 +1,8 @@
 """The public subscription forms: what an address must be, and the components one may choose."""
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -29,6 +31,9 @@ class SubscribeForm(forms.Form):
     phone = forms.CharField(required=False, max_length=40)
     url = forms.CharField(required=False, max_length=500)
     components = ComponentsField()
+    # A honeypot: hidden from people by the page's CSS, labelled "leave this empty" for screen
+    # readers, skipped by the keyboard; programs that fill in every field fill it in (HONEYPOT_ERROR).
+    website = forms.CharField(required=False)
 
     def clean_email(self) -> str:
         value = self.cleaned_data["email"].strip()
@@ -38,8 +43,18 @@ class SubscribeForm(forms.Form):
         return value
 
     def clean_phone(self) -> str:
+        """E.164; from a country in VIGIL_STATUS_SMS_COUNTRIES when that is set (SMS pumping, issue #14)."""
         value = self.cleaned_data["phone"].strip()
-        return to_e164(value) if value else ""
+        if not value:
+            return ""
+        number = to_e164(value)
+        allowed = settings.VIGIL_STATUS_SMS_COUNTRIES
+        if allowed and sms_country(number) not in allowed:
+            raise ValidationError(
+                "Text messages from this page go only to numbers in "
+                f"{', '.join(allowed)}. Subscribe by email or webhook instead."
+            )
+        return number
 
     def clean_url(self) -> str:
         value = self.cleaned_data["url"].strip()
@@ -54,6 +69,8 @@ class SubscribeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("website"):
+            raise ValidationError(HONEYPOT_ERROR, code="honeypot")
         given = [name for name in ("email", "phone", "url") if data.get(name)]
         if not given and not self.errors:
             raise ValidationError("Fill in an email address, a phone number or a webhook URL.")
@@ -68,6 +85,10 @@ class SubscribeForm(forms.Form):
     @property
     def address(self) -> str:
         return self.cleaned_data[self._given()]
+
+    @property
+    def filled_honeypot(self) -> bool:
+        return any(error.code == "honeypot" for error in self.errors.as_data().get("__all__", []))
 
     def _given(self) -> str:
         return next(name for name in ("email", "phone", "url") if self.cleaned_data.get(name))
@@ -84,6 +105,17 @@ class SubscribeForm(forms.Form):
             "url": self.data.get("url", ""),
             "components": chosen,
         }
+
+
+HONEYPOT_ERROR = (
+    "This sign-up looks automated (the field to leave empty was filled in), so nothing was sent. "
+    "If you are a person, leave that field empty and subscribe again."
+)
+
+
+def sms_country(number: str) -> str:
+    """The ISO 3166 country code of an E.164 NUMBER ("US"), or "ZZ" when it has none."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(number)) or "ZZ"
 
 
 class CodeForm(forms.Form):

@@ -6,6 +6,8 @@ csrf_exempt, and that is safe: CSRF abuses a visitor's cookies, and this view re
 login, no session), so a forged cross-site POST can do nothing the forger could not do by
 posting directly. What holds abuse back is the rate limit per client and per address, and
 double opt-in (an email or SMS subscription sends nothing until confirmed from that address).
+The confirmation text itself costs money, so texts are also capped per country and in all
+(_sms_capped: SMS pumping), and a honeypot field turns away programs that fill in every field.
 Every page after that (the code, the confirmation, managing) is rendered here and carries a
 real CSRF token; their links' signatures (comms.subscriptions) are what grants access.
 
@@ -13,6 +15,8 @@ These pages carry a signed link in their URL: they are sent with Referrer-Policy
 link never leaves in a Referer to another site; no-referrer would make browsers send Origin: null,
 which fails Django's CSRF check) and are neither cached nor indexed.
 """
+
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -28,9 +32,10 @@ from comms.models import Subscriber
 from vigil.audit import Actor, client_ip
 
 from . import pages, public
-from .subscribe_forms import CodeForm, ManageForm, SubscribeForm, public_components
+from .subscribe_forms import CodeForm, ManageForm, SubscribeForm, public_components, sms_country
 
 Kind = Subscriber.Kind
+logger = logging.getLogger(__name__)
 
 
 def render_public(request, template: str, context: dict, status: int = 200) -> HttpResponse:
@@ -95,14 +100,60 @@ def subscribe(request):
         return too_many(request, wait)
     form = SubscribeForm(request.POST)
     if not form.is_valid():
+        if form.filled_honeypot:
+            logger.warning("Status page sign-up refused: the honeypot field was filled in (client %s)", ip)
         return _form_page(request, form, status=400)
     wait = _limited(request, ("subscribe-address", f"{form.kind}:{form.address}", *ADDRESS_RATE))
     if wait:
         return too_many(request, wait)
+    if form.kind == Kind.SMS:
+        refused = _sms_capped(request, form.address, ip)
+        if refused:
+            return refused
     signup = subscriptions.do_subscribe(
         Actor.from_request(request, via="status"), form.kind, form.address, form.cleaned_data["components"]
     )
     return _signed_up(request, signup)
+
+
+def _sms_capped(request, number: str, ip: str) -> HttpResponse | None:
+    """SMS pumping (issue #14): a sign-up by SMS costs a text, so texts are capped per country and in
+    all (VIGIL_STATUS_SMS_COUNTRY_RATE, VIGIL_STATUS_SMS_RATE). Over a cap, or when the cache cannot
+    count: a page saying so, nothing stored or sent, and a log line."""
+    country = sms_country(number)
+    caps = (
+        ("sms-country", country, settings.VIGIL_STATUS_SMS_COUNTRY_RATE, f"from numbers in {country}"),
+        ("sms-all", "all", settings.VIGIL_STATUS_SMS_RATE, ""),
+    )
+    try:
+        for scope, identity, rate, which in caps:
+            wait = ratelimit.hit(request, scope, identity, rate, fail_open=False)
+            if wait:
+                logger.warning(
+                    "SMS sign-up refused: the %s cap (%s) is reached (%s; client %s)", scope, rate, country, ip
+                )
+                return _sms_refused(request, wait, which, 429)
+    except ratelimit.Unavailable:
+        return _sms_refused(request, 60, "", 503)
+    return None
+
+
+def _sms_refused(request, retry_after: int, which: str, status: int) -> HttpResponse:
+    minutes = max(1, round(retry_after / 60))
+    reason = (
+        f"Too many sign-ups by text message have been asked for{' ' + which if which else ''} lately."
+        if status == 429
+        else "Sign-ups by text message cannot be taken right now."
+    )
+    message = (
+        f"{reason} Nothing was sent. Please try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+        "or subscribe by email instead."
+    )
+    response = render_public(
+        request, "status/subscribe/message.html", {"title": "Text messages paused", "message": message}, status
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _form_page(request, form: SubscribeForm, status: int = 200) -> HttpResponse:
@@ -128,9 +179,17 @@ def _signed_up(request, signup: subscriptions.Signup) -> HttpResponse:
         return render_public(
             request, "status/subscribe/message.html", {"title": "Confirm your email", "message": message}
         )
-    context = {"title": "Webhook subscribed", "created": bool(signup.secret)}
+    # A new key means a verification request is on its way (comms.subscriptions.do_verify_webhook).
+    context = {
+        "title": "Verify your webhook" if signup.secret else "Webhook subscribed",
+        "created": bool(signup.secret),
+    }
     if signup.secret:
-        context.update(secret=signup.secret, manage_url=subscriptions.manage_url(subscriber))
+        context.update(
+            secret=signup.secret,
+            manage_url=subscriptions.manage_url(subscriber),
+            verify_event=subscriptions.VERIFY_EVENT,
+        )
     return render_public(request, "status/subscribe/webhook.html", context)
 
 

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from comms.models import Stakeholder
 from dr_plans.models import Backup, CallTreeLevel, Drill, DrillStep, DRPlan, PlanVersion, Step, Vendor
 from dr_plans.services.common import restore_max_age_days
+from vigil.privacy import SensitiveFieldsMixin
 
 
 class DRPlanSerializer(serializers.ModelSerializer):
@@ -118,7 +119,7 @@ class DrillSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     """A comms stakeholder as a DR contact: who, and how to reach them."""
 
     # Plain strings: either may be blank, which a read-only EmailField's schema (format: email) does not allow.
@@ -129,6 +130,7 @@ class ContactSerializer(serializers.ModelSerializer):
         model = Stakeholder
         fields = ["id", "name", "organisation", "phone", "email"]
         read_only_fields = fields
+        sensitive_fields = ["phone", "email"]  # vigil.privacy: masked for viewers
 
 
 class CallTreeLevelSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from postmortems.models import ActionItem
+from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -242,6 +243,7 @@ def export_markdown(request, pk: int):
     version = _version(plan, number) if number.isdigit() else plan.latest_version()
     if version is None:
         raise Http404("This plan has no approved version to export.")
-    response = HttpResponse(export.plan_markdown(plan, version), content_type="text/markdown; charset=utf-8")
+    text = export.plan_markdown(plan, version, lambda obj, field: privacy.shown(request.user, obj, field))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export.filename(plan)}"'
     return response

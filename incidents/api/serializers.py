@@ -18,6 +18,7 @@ from incidents.models import (
     Status,
 )
 from incidents.services import ROLES
+from vigil.text import LineSerializerField, TextSerializerField
 
 User = get_user_model()
 
@@ -102,9 +103,9 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class DeclareSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = LineSerializerField(max_length=200)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = TextSerializerField(required=False, allow_blank=True, default="")
     components = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Component.objects.all(), required=False, default=list
     )
@@ -115,16 +116,16 @@ class DeclareSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.Serializer):
-    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    message = TextSerializerField(required=False, allow_blank=True, default="", max_length=10_000)
 
 
 class NoteSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=10_000)
+    message = TextSerializerField(max_length=10_000)
 
 
 class PostUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=PublicStatus.choices)
-    message = serializers.CharField(max_length=10_000)
+    message = TextSerializerField(max_length=10_000)
 
 
 class SeveritySerializer(serializers.Serializer):
@@ -135,7 +136,7 @@ class StatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Status.choices, help_text="Any status but resolved: use the resolve action."
     )
-    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    message = TextSerializerField(required=False, allow_blank=True, default="", max_length=10_000)
 
 
 @extend_schema_field(

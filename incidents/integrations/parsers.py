@@ -8,6 +8,9 @@ touches the database. Real example payloads live in fixtures/<kind>/.
 - Grafana: the unified-alerting webhook contact point, version "1": Alertmanager's
   shape plus orgId, title, state and message (fixtures/grafana/README.md).
 - Generic: Vigil's own format, documented in README.md ("Alert integrations").
+
+Every string is cleaned of control characters (vigil.text) before it is checked: a summary with a
+terminal's colour codes must not reach the incident, the status page's feeds or the database.
 """
 
 from collections.abc import Callable
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from incidents.models import Integration, Severity
+from vigil.text import clean_line, clean_map, clean_text
 
 MAX_ALERTS = 1000
 MAX_FINGERPRINT = 200
@@ -77,9 +81,12 @@ def _require(data: dict, key: str, where: str):
     return data[key]
 
 
-def _string(value, where: str, *, max_length: int | None = None, allow_empty: bool = True) -> str:
+def _string(
+    value, where: str, *, max_length: int | None = None, allow_empty: bool = True, multiline: bool = False
+) -> str:
     if not isinstance(value, str):
         raise PayloadError(f"{where}: expected a string, got {_type_name(value)}")
+    value = clean_text(value) if multiline else clean_line(value)
     if not allow_empty and not value.strip():
         raise PayloadError(f"{where}: must not be empty")
     if max_length is not None and len(value) > max_length:
@@ -87,7 +94,7 @@ def _string(value, where: str, *, max_length: int | None = None, allow_empty: bo
     return value
 
 
-def _string_map(value, where: str) -> dict[str, str]:
+def _string_map(value, where: str, *, multiline: bool = False) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -95,7 +102,7 @@ def _string_map(value, where: str) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(item, str):
             raise PayloadError(f"{where}.{key}: expected a string, got {_type_name(item)}")
-    return value
+    return clean_map(value, multiline=multiline)
 
 
 def _status(value, where: str) -> str:
@@ -164,11 +171,11 @@ def _parse_alertmanager_shape(payload, version: str) -> list[ParsedAlert]:
 def _parse_alertmanager_alert(alert, where: str, group_key: str) -> ParsedAlert:
     alert = _object(alert, where.rstrip("."))
     labels = _string_map(_require(alert, "labels", where), f"{where}labels")
-    annotations = _string_map(alert.get("annotations"), f"{where}annotations")
+    annotations = _string_map(alert.get("annotations"), f"{where}annotations", multiline=True)
     fingerprint = _string(
         _require(alert, "fingerprint", where), f"{where}fingerprint", max_length=MAX_FINGERPRINT, allow_empty=False
     )
-    title = annotations.get("summary") or labels.get("alertname") or fingerprint
+    title = clean_line(annotations.get("summary", "")).strip() or labels.get("alertname") or fingerprint
     return ParsedAlert(
         fingerprint=fingerprint,
         status=_status(_require(alert, "status", where), f"{where}status"),
@@ -225,7 +232,7 @@ def _parse_generic_alert(alert, where: str) -> ParsedAlert:
         group_key=dedup_key,
         title=title[:MAX_TITLE],
         severity=severity_from(severity),
-        description=_string(alert.get("description", ""), f"{where}description"),
+        description=_string(alert.get("description", ""), f"{where}description", multiline=True),
         labels=_string_map(alert.get("labels"), f"{where}labels"),
         source_url=_url(alert.get("source_url")),
         starts_at=_time(alert.get("starts_at"), f"{where}starts_at"),

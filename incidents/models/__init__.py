@@ -18,7 +18,7 @@ from .incidents import (
     Status,
     worst_status,
 )
-from .oncall import Override, Rotation, RotationMember, Schedule, SwapRequest
+from .oncall import Override, PersonalFeed, Rotation, RotationMember, Schedule, SwapRequest
 from .teams import Team
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Integration",
     "Override",
     "Page",
+    "PersonalFeed",
     "PublicStatus",
     "Rotation",
     "RotationMember",

@@ -189,3 +189,18 @@ class SwapRequest(models.Model):
 
     def clean(self) -> None:
         check_period(self.starts_at, self.ends_at)
+
+
+class PersonalFeed(models.Model):
+    """The version of a person's own iCalendar feed link (incidents.oncall.ical.user_token signs it in).
+
+    Rotating bumps the version: that person's old link stops working and nobody else's changes. A
+    person without a row is at version 0, which is what links made before this model existed carry.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_feed")
+    version = models.PositiveIntegerField(default=0)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user} (version {self.version})"

@@ -7,6 +7,7 @@ rotation's page (the "Change" link) holds its members in order.
 from django.contrib import admin
 
 from incidents.models import Override, Rotation, RotationMember, Schedule, SwapRequest
+from vigil.privacy import SensitiveAdminMixin
 
 
 class RotationInline(admin.TabularInline):
@@ -24,11 +25,12 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "team", "time_zone", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "description"]
     readonly_fields = ["ical_token"]
+    masked_fields = ("ical_token",)  # the schedule's page shows the feed URL, and rotates it
     inlines = [RotationInline, OverrideInline]
 
 

@@ -23,13 +23,15 @@ from incidents.models import Override, Rotation, RotationMember, Schedule, SwapR
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
-from . import services
+from . import ical, services
 from .schedule import OUTLOOK_HORIZONS, load_plan, load_plans, merge_by_user, outlook
 from .serializers import (
     OnCallQuerySerializer,
     OnCallResponseSerializer,
     OverrideFilterSerializer,
     OverrideSerializer,
+    PersonalFeedRotateSerializer,
+    PersonalFeedSerializer,
     RotationSerializer,
     ScheduleSerializer,
     ShiftQuerySerializer,
@@ -98,6 +100,19 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         with service_errors(state_field="non_field_errors"):
             services.do_delete_schedule(Actor.from_request(self.request), instance)
+
+    @extend_schema(request=None, responses=ScheduleSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-feed",
+        permission_classes=[action_permission("incidents.change_schedule")],
+    )
+    def rotate_feed(self, request, pk=None):
+        """A new secret in the schedule's calendar URL (admins only); the old URL answers 404 from now on."""
+        with service_errors(state_field="non_field_errors"):
+            schedule = services.do_rotate_schedule_feed(Actor.from_request(request), self.get_object())
+        return Response(self.get_serializer(schedule).data)
 
     @action(detail=True, methods=["get"], pagination_class=None)
     def shifts(self, request, pk=None):
@@ -281,3 +296,27 @@ class OnCallView(APIView):
         plans = load_plans(schedules, at, at + OUTLOOK_HORIZONS[-1])
         outlooks = [outlook(plans[s.pk], at, handoffs=0) for s in schedules]
         return Response(OnCallResponseSerializer({"at": at, "schedules": outlooks}).data)
+
+
+class PersonalFeedView(APIView):
+    """Your own calendar feed link (GET), and a new one (POST): the old one stops working. Admins may
+    rotate anyone's by naming them; nobody reads another person's link."""
+
+    permission_classes = [action_permission("incidents.view_schedule")]
+
+    def _answer(self, user, own: bool = True):
+        url = ical.user_feed_url(user) if own else None
+        return Response(PersonalFeedSerializer({"username": user.get_username(), "url": url}).data)
+
+    @extend_schema(responses=PersonalFeedSerializer)
+    def get(self, request):
+        return self._answer(request.user)
+
+    @extend_schema(request=PersonalFeedRotateSerializer, responses=PersonalFeedSerializer)
+    def post(self, request):
+        form = PersonalFeedRotateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = form.validated_data.get("user") or request.user
+        with service_errors(state_field="non_field_errors"):
+            services.do_rotate_personal_feed(Actor.from_request(request), user)
+        return self._answer(user, own=user.pk == request.user.pk)

@@ -1,9 +1,11 @@
 """iCalendar feeds of on-call shifts: one per schedule, one per person.
 
 Calendar apps subscribe without logging in, so the URL carries the credential: the
-schedule's random `ical_token`, or for a person a token signed with SECRET_KEY
-(salt SALT). A person's token cannot be revoked alone; rotating SECRET_KEY revokes
-them all. An inactive user's feed is gone (404).
+schedule's random `ical_token`, or for a person a token signed with SECRET_KEY (salt SALT)
+that carries the version of their feed (incidents.models.PersonalFeed). Rotating a
+schedule's token, or bumping a person's version, revokes that one feed alone (the actions
+are in incidents.oncall.services); rotating SECRET_KEY revokes every personal feed. An
+inactive user's feed is gone (404). Who may see which URL: vigil.privacy.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from incidents.models import Schedule
+from incidents.models import PersonalFeed, Schedule
 
 from .schedule import Shift, load_plans, merge_by_user, shifts_of
 
@@ -25,19 +27,34 @@ PAST = timedelta(days=30)
 AHEAD = timedelta(days=90)
 
 
+def feed_version(user) -> int:
+    return PersonalFeed.objects.filter(user_id=user.pk).values_list("version", flat=True).first() or 0
+
+
 def user_token(user) -> str:
-    return signing.dumps(user.pk, salt=SALT)
+    """Version 0 signs the bare user id, as tokens did before feeds had versions: those links still work
+    until their person's first rotation."""
+    version = feed_version(user)
+    return signing.dumps(user.pk if version == 0 else [user.pk, version], salt=SALT)
 
 
 def user_from_token(token: str):
-    """The active user TOKEN was signed for, or None for a bad or tampered token."""
+    """The active user TOKEN was signed for, or None for a bad or tampered token, or one whose feed was
+    rotated since (its version is not the person's current one)."""
     try:
-        pk = signing.loads(token, salt=SALT)
+        data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(pk, int):
+    if isinstance(data, int) and not isinstance(data, bool):
+        pk, version = data, 0
+    elif isinstance(data, list) and len(data) == 2 and all(type(v) is int for v in data):
+        pk, version = data
+    else:
         return None
-    return get_user_model().objects.filter(pk=pk, is_active=True).first()
+    user = get_user_model().objects.filter(pk=pk, is_active=True).first()
+    if user is None or feed_version(user) != version:
+        return None
+    return user
 
 
 def schedule_feed_url(schedule: Schedule) -> str:

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from incidents.models import Override, Rotation, Schedule, SwapRequest, Team
 from incidents.models.oncall import EARLIEST, LATEST
+from vigil.privacy import SensitiveFieldsMixin
 
 from . import ical
 
@@ -97,7 +98,7 @@ class RotationSerializer(serializers.ModelSerializer):
         }
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
     rotations = RotationSerializer(many=True, read_only=True)
     ical_url = serializers.SerializerMethodField(help_text="iCalendar feed of this schedule; the URL is the secret.")
@@ -106,6 +107,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         model = Schedule
         fields = ["id", "name", "description", "team", "time_zone", "ical_url", "rotations", "created_at"]
         read_only_fields = ["created_at"]
+        sensitive_fields = ["ical_url"]  # vigil.privacy: the URL is a password; viewers see it masked
         extra_kwargs = {"time_zone": {"help_text": "IANA zone the hand-offs follow, e.g. Europe/Paris."}}
 
     def get_ical_url(self, schedule) -> str:
@@ -194,6 +196,21 @@ def _moment(help_text: str) -> serializers.DateTimeField:
     # A query parameter without an offset is read as UTC, whoever asks.
     return serializers.DateTimeField(
         required=False, validators=[check_moment], default_timezone=UTC, help_text=help_text
+    )
+
+
+class PersonalFeedSerializer(serializers.Serializer):
+    user = serializers.CharField(source="username", help_text="Whose calendar.")
+    url = serializers.URLField(
+        allow_null=True,
+        help_text="The iCalendar feed of their shifts on every schedule: a password, shown to its owner only "
+        "(null when an admin rotated someone else's).",
+    )
+
+
+class PersonalFeedRotateSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, help_text="Admins: whose link to rotate (default: yours)."
     )
 
 

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.models import EscalationLevel, Override, Rotation, RotationMember, Schedule, SwapRequest
+from incidents.models import EscalationLevel, Override, PersonalFeed, Rotation, RotationMember, Schedule, SwapRequest
 from vigil.audit import Actor, record
 
 from .schedule import shifts_between
@@ -255,3 +255,32 @@ def do_cancel_swap(actor: Actor, swap: SwapRequest) -> SwapRequest:
         record(actor, "oncall.swap.cancel", swap)
     swap.refresh_from_db()
     return swap
+
+
+# --- Calendar feed links (incidents.oncall.ical) -------------------------------------------------
+
+
+@transaction.atomic
+def do_rotate_schedule_feed(actor: Actor, schedule: Schedule) -> Schedule:
+    """A new secret in the schedule's calendar URL: calendars subscribed to the old one stop updating (404)."""
+    if not may_manage(actor):
+        raise PermissionDenied("Only a schedule admin gives a schedule a new calendar link.")
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+    schedule.ical_token = Schedule._meta.get_field("ical_token").get_default()
+    schedule.save(update_fields=["ical_token"])
+    record(actor, "schedule.rotate_feed", schedule)  # never the token itself
+    return schedule
+
+
+@transaction.atomic
+def do_rotate_personal_feed(actor: Actor, user) -> PersonalFeed:
+    """A new link for USER's own calendar; the old one stops working, everyone else's stays.
+    A person rotates their own; a schedule admin anyone's."""
+    if not (_is(actor, user.pk) or may_manage(actor)):
+        raise PermissionDenied("You may give only your own calendar a new link.")
+    feed, _ = PersonalFeed.objects.select_for_update().get_or_create(user=user)
+    feed.version += 1
+    feed.rotated_at = timezone.now()
+    feed.save(update_fields=["version", "rotated_at"])
+    record(actor, "oncall.rotate_personal_feed", user)
+    return feed

@@ -13,5 +13,7 @@ urlpatterns = [
     path("swaps/<int:pk>/accept/", views.accept_swap, name="accept_swap"),
     path("swaps/<int:pk>/decline/", views.decline_swap, name="decline_swap"),
     path("swaps/<int:pk>/cancel/", views.cancel_swap, name="cancel_swap"),
+    path("schedules/<int:pk>/rotate-feed/", views.rotate_schedule_feed, name="rotate_schedule_feed"),
+    path("feeds/rotate/", views.rotate_my_feed, name="rotate_my_feed"),
     path("feeds/<str:token>.ics", views.user_feed, name="user_feed"),
 ]

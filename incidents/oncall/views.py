@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Override, Schedule, SwapRequest
@@ -187,3 +188,23 @@ def user_feed(request, token: str):
     if user is None:
         raise Http404("No such feed.")
     return _calendar_response(ical.user_calendar(user), f"oncall-{user.get_username()}")
+
+
+@require_POST
+@permission_required("incidents.change_schedule")
+def rotate_schedule_feed(request, pk: int):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    services.do_rotate_schedule_feed(Actor.from_request(request), schedule)
+    messages.success(request, "New calendar link made. Calendars on the old one stop updating: share the new one.")
+    return redirect(schedule)
+
+
+@require_POST
+@permission_required("incidents.view_schedule")
+def rotate_my_feed(request):
+    """A new link for the asker's own calendar (an admin rotates anyone's through the API)."""
+    services.do_rotate_personal_feed(Actor.from_request(request), request.user)
+    messages.success(request, "New link for your calendar made. The old one no longer works: subscribe again.")
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if safe else "oncall:index")

@@ -6,6 +6,7 @@ from incidents.models import Component
 from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
 from monitoring.probes import State as ProbeState
 from monitoring.services import SETTINGS_FIELDS, redundancy_of
+from vigil.privacy import SensitiveFieldsMixin
 
 PROBE_STATES = [state.value for state in ProbeState]
 OUTCOMES = {value: label.lower() for value, label in CheckResult.Outcome.choices}
@@ -22,7 +23,7 @@ class RedundancySerializer(serializers.Serializer):
     label = serializers.CharField(help_text='E.g. "2 of 3 monitors up".')
 
 
-class MonitorSerializer(serializers.ModelSerializer):
+class MonitorSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     """A monitor: its settings (those of other kinds are kept but unused), and its state, read-only.
 
     Settings are validated by the model (the probe engine's checks): a bad one is a 400 naming it.
@@ -47,6 +48,8 @@ class MonitorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = [*STATE_FIELDS, "created_at", "updated_at"]
+        # vigil.privacy: credentials may sit in any of these; viewers see them masked.
+        sensitive_fields = ["target", "headers", "body", "ping_url"]
 
     def validate_headers(self, value):
         return {} if value is None else value  # null means no headers, as an empty box in the form

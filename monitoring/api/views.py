@@ -13,6 +13,7 @@ from rest_framework.settings import api_settings
 from monitoring import services
 from monitoring.models import MaintenanceWindow, Monitor
 from monitoring.uptime import uptime_windows
+from vigil import privacy
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
@@ -105,7 +106,11 @@ class MonitorViewSet(viewsets.ModelViewSet):
                 monitors = monitors.filter(**{name: filters[name]})
         if filters.get("search"):
             text = filters["search"]
-            monitors = monitors.filter(name__icontains=text) | monitors.filter(target__icontains=text)
+            found = monitors.filter(name__icontains=text)
+            # Searching a target one can only see masked would spell it out letter by letter (vigil.privacy).
+            if privacy.may_see(self.request.user, privacy.rule_for("monitoring.Monitor.target")):
+                found = found | monitors.filter(target__icontains=text)
+            monitors = found
         return monitors
 
     def _annotated(self, monitor: Monitor) -> Monitor:
@@ -135,13 +140,25 @@ class MonitorViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[OPERATE])
     def pause(self, request, pk=None):
         """Stop checking the monitor: no probe and no alert until it is resumed."""
-        return Response(MonitorSerializer(self._annotated(self._act(services.do_pause))).data)
+        return Response(self.get_serializer(self._annotated(self._act(services.do_pause))).data)
 
     @extend_schema(request=None, responses=MonitorSerializer)
     @action(detail=True, methods=["post"], permission_classes=[OPERATE])
     def resume(self, request, pk=None):
         """Check a paused monitor again, from a clean slate."""
-        return Response(MonitorSerializer(self._annotated(self._act(services.do_resume))).data)
+        return Response(self.get_serializer(self._annotated(self._act(services.do_resume))).data)
+
+    @extend_schema(request=None, responses=MonitorSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-ping-url",
+        permission_classes=[action_permission("monitoring.rotate_ping_url")],
+    )
+    def rotate_ping_url(self, request, pk=None):
+        """Heartbeats: a new ping URL (admins only). The old one answers 404 from now on."""
+        monitor = self._act(services.do_rotate_ping_url)
+        return Response(self.get_serializer(self._annotated(monitor)).data)
 
     @extend_schema(request=None, responses=ProbeResultSerializer)
     @action(detail=True, methods=["post"], url_path="test-now", permission_classes=[OPERATE])

@@ -26,9 +26,9 @@ def resolver_for(address: tuple[str, int] | None) -> dns.asyncresolver.Resolver:
 async def check_dns(probe: DnsProbe, context, progress: Progress) -> ProbeResult:
     address = probe.resolver_address
     details = {"resolver": f"{address[0]}:{address[1]}" if address else "system"}
-    if address and context.forbid_private:
+    if address:  # the system's resolver (None) is the install's own choice
         try:
-            check_address(address[0])
+            check_address(address[0], context.policy)
         except ForbiddenAddress as exc:
             raise ProbeFailure(str(exc), details=details) from None
     progress.step = "waiting for the DNS answer"

@@ -13,6 +13,8 @@ import ssl
 import aiohttp
 from yarl import URL
 
+from vigil.net import AddressPolicy
+
 from .config import HttpProbe, is_ip_address
 from .result import ProbeFailure, ProbeResult, Progress, State, format_size
 from .safety import ForbiddenAddress, GuardedResolver, check_address
@@ -25,12 +27,13 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
-def make_session(forbid_private: bool) -> aiohttp.ClientSession:
+def make_session(policy: AddressPolicy) -> aiohttp.ClientSession:
+    """One session for a batch; every name it resolves passes POLICY (vigil.net) first."""
     connector = aiohttp.TCPConnector(
         force_close=True,  # a new connection per probe: what a new visitor sees
         limit=0,  # the runner bounds concurrency
         use_dns_cache=False,
-        resolver=GuardedResolver() if forbid_private else None,
+        resolver=GuardedResolver(policy),
     )
     return aiohttp.ClientSession(
         connector=connector,
@@ -80,8 +83,8 @@ async def check_http(probe: HttpProbe, context, progress: Progress) -> ProbeResu
     ssl_context = client_context(True, True, probe.ca_pem) if probe.verify_tls else client_context(verify=False)
     try:
         while True:
-            if context.forbid_private and is_ip_address(request.url.host or ""):
-                check_address(request.url.host)
+            if is_ip_address(request.url.host or ""):  # aiohttp does not resolve an address
+                check_address(request.url.host, context.policy)
             async with context.http_session.request(
                 request.method,
                 request.url,

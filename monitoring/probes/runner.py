@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import aiohttp
 
+from vigil.net import AddressPolicy
+
 from .config import DnsProbe, HttpProbe, Probe, TcpProbe, TlsProbe
 from .dns import check_dns
 from .http import check_http, make_session
 from .result import ProbeFailure, ProbeResult, Progress, format_seconds
-from .safety import forbid_private_setting
+from .safety import setting_policy
 from .tcp import check_tcp
 from .tls import check_tls
 
@@ -31,11 +33,11 @@ CHECKS: dict[type, Check] = {HttpProbe: check_http, TcpProbe: check_tcp, TlsProb
 
 
 class ProbeContext:
-    """What the probes of one batch share: the guard's switch and, when needed, one HTTP session."""
+    """What the probes of one batch share: the address rule and, when needed, one HTTP session."""
 
-    def __init__(self, forbid_private: bool, http: bool):
-        self.forbid_private = forbid_private
-        self.http_session: aiohttp.ClientSession | None = make_session(forbid_private) if http else None
+    def __init__(self, policy: AddressPolicy, http: bool):
+        self.policy = policy
+        self.http_session: aiohttp.ClientSession | None = make_session(policy) if http else None
 
     async def close(self) -> None:
         if self.http_session is not None:
@@ -58,17 +60,18 @@ async def run_probe(probe: Probe, context: ProbeContext) -> ProbeResult:
 
 
 async def run_probes(
-    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, forbid_private: bool | None = None
+    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, policy: AddressPolicy | None = None
 ) -> list[ProbeResult]:
-    """Runs PROBES, at most CONCURRENCY at a time; forbid_private defaults to the setting."""
+    """Runs PROBES, at most CONCURRENCY at a time; the address rule defaults to the install's
+    (VIGIL_PROBE_ALLOWED_NETWORKS, monitoring.probes.safety)."""
     probes = list(probes)
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     for probe in probes:
         if type(probe) not in CHECKS:
             raise TypeError(f"not a probe: {probe!r}")
-    if forbid_private is None:
-        forbid_private = forbid_private_setting()
+    if policy is None:
+        policy = setting_policy()
     results: list[ProbeResult | None] = [None] * len(probes)
     queue = iter(enumerate(probes))  # shared by the workers; next() never yields to the loop
 
@@ -76,7 +79,7 @@ async def run_probes(
         for index, probe in queue:
             results[index] = await run_probe(probe, context)
 
-    context = ProbeContext(forbid_private, http=any(type(probe) is HttpProbe for probe in probes))
+    context = ProbeContext(policy, http=any(type(probe) is HttpProbe for probe in probes))
     try:
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(probes)))))
     finally:
@@ -85,16 +88,16 @@ async def run_probes(
 
 
 def run_probes_sync(
-    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, forbid_private: bool | None = None
+    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, policy: AddressPolicy | None = None
 ) -> list[ProbeResult]:
     """run_probes for synchronous callers (Celery tasks): a new event loop, uvloop when installed."""
-    if forbid_private is None:
-        forbid_private = forbid_private_setting()  # read here, outside the loop's thread pool
+    if policy is None:
+        policy = setting_policy()  # read here, outside the loop's thread pool
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         # Host lookups run in the loop's thread pool; the default six threads would queue them.
         resolvers = concurrent.futures.ThreadPoolExecutor(max_workers=min(64, max(4, concurrency)))
         runner.get_loop().set_default_executor(resolvers)
-        return runner.run(run_probes(probes, concurrency, forbid_private=forbid_private))
+        return runner.run(run_probes(probes, concurrency, policy=policy))
 
 
 def _loop_factory():

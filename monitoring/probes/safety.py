@@ -1,9 +1,11 @@
-"""The guard against probes to private and loopback addresses.
+"""The probe engine's guard: vigil.net's address rule, applied where probes resolve and connect.
 
-Off by default: watching internal services is one of Vigil's uses. With the setting
-VIGIL_PROBE_FORBID_PRIVATE on, a probe may only reach globally routable addresses. The check
-runs on addresses after DNS resolution, and a probe connects only to addresses that passed it,
-so neither a host name pointing at 127.0.0.1 nor a redirect to one gets through.
+A probe may reach public addresses and the networks of VIGIL_PROBE_ALLOWED_NETWORKS, never a
+link-local or cloud metadata address (vigil.net). Otherwise a responder could aim a monitor, or
+*Test now*, at an internal service and read it through the keyword check, or port-scan with TCP
+monitors. The check runs on the addresses a name resolves to, and a probe connects only to
+addresses that passed it (aiohttp connects to what GuardedResolver returned; TCP and TLS probes to
+what resolve() returned), so neither a name pointing at 127.0.0.1 nor a redirect to one gets through.
 """
 
 import asyncio
@@ -14,60 +16,46 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from django.conf import settings
 
+from vigil import net
+
 from .result import ProbeFailure
 
-SETTING = "VIGIL_PROBE_FORBID_PRIVATE"
+SETTING = "VIGIL_PROBE_ALLOWED_NETWORKS"
+HINT = f"probes reach only public addresses and the networks in {SETTING}"
 
 
-def forbid_private_setting() -> bool:
-    """The setting's value; False when it is missing or Django is not configured (scripts, benches)."""
+def setting_policy() -> net.AddressPolicy:
+    """The install's rule; public addresses only when Django is not configured (scripts, benches)."""
     if not settings.configured:
-        return False
-    return bool(getattr(settings, SETTING, False))
+        return net.AddressPolicy()
+    return net.policy(tuple(settings.VIGIL_PROBE_ALLOWED_NETWORKS))
 
 
 class ForbiddenAddress(OSError):
     """An address the guard refused. An OSError, so aiohttp passes it on from a resolver."""
 
-    def __init__(self, address: str):
-        super().__init__(forbidden_reason(address))
+    def __init__(self, address: str, reason: str):
+        super().__init__(f"{reason}, and {HINT}")
         self.address = address
 
 
-def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    # ::ffff:127.0.0.1 reaches 127.0.0.1.
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
+def check_address(address: str, policy: net.AddressPolicy) -> None:
+    try:
+        policy.check(address)
+    except net.ForbiddenAddress as exc:
+        raise ForbiddenAddress(exc.address, exc.reason) from None
 
 
-def is_forbidden(address: str) -> bool:
-    """True for anything but a globally routable unicast address (loopback, private, link-local...)."""
-    ip = _ip(address)
-    return not ip.is_global or ip.is_multicast
+def check_all(addresses: list[str], policy: net.AddressPolicy) -> list[str]:
+    """ADDRESSES if every one may be reached (vigil.net.AddressPolicy.check_all); else ForbiddenAddress."""
+    try:
+        return policy.check_all(addresses)
+    except net.ForbiddenAddress as exc:
+        raise ForbiddenAddress(exc.address, exc.reason) from None
 
 
-def forbidden_reason(address: str) -> str:
-    kind = "a loopback" if _ip(address).is_loopback else "a private"
-    return f"{address} is {kind} address, and probes to private and loopback addresses are forbidden"
-
-
-def check_address(address: str) -> None:
-    if is_forbidden(address):
-        raise ForbiddenAddress(address)
-
-
-def allowed_only(addresses: list[str]) -> list[str]:
-    """ADDRESSES less the forbidden ones; ForbiddenAddress naming the first when none is left."""
-    allowed = [address for address in addresses if not is_forbidden(address)]
-    if not allowed:
-        raise ForbiddenAddress(addresses[0])
-    return allowed
-
-
-async def resolve(host: str, port: int, forbid_private: bool) -> list[str]:
-    """The addresses to connect to for HOST, in the resolver's order, filtered by the guard."""
+async def resolve(host: str, port: int, policy: net.AddressPolicy) -> list[str]:
+    """The addresses to connect to for HOST, in the resolver's order, each checked by the guard."""
     try:
         ipaddress.ip_address(host)
         addresses = [host]
@@ -77,25 +65,24 @@ async def resolve(host: str, port: int, forbid_private: bool) -> list[str]:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror:
             raise ProbeFailure(f"could not resolve host {host!r}") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not forbid_private:
-        return addresses
+        addresses = [info[4][0] for info in infos]
     try:
-        return allowed_only(addresses)
+        return check_all(addresses, policy)
     except ForbiddenAddress as exc:
         raise ProbeFailure(str(exc), details={"address": exc.address}) from None
 
 
 class GuardedResolver(AbstractResolver):
-    """aiohttp's resolver, less the addresses the guard forbids."""
+    """aiohttp's resolver, refusing a name whose addresses the guard does not all allow."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: net.AddressPolicy) -> None:
         self._resolver = DefaultResolver()
+        self._policy = policy
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
         results: list[ResolveResult] = await self._resolver.resolve(host, port, family)
-        allowed = set(allowed_only([result["host"] for result in results]))
-        return [result for result in results if result["host"] in allowed]
+        check_all([result["host"] for result in results], self._policy)
+        return results
 
     async def close(self) -> None:
         await self._resolver.close()

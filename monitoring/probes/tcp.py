@@ -45,7 +45,7 @@ async def connect(addresses: list[str], port: int) -> tuple[asyncio.Transport, a
 
 async def check_tcp(probe: TcpProbe, context, progress: Progress) -> ProbeResult:
     progress.step = "resolving the host"
-    addresses = await resolve(probe.host, probe.port, context.forbid_private)
+    addresses = await resolve(probe.host, probe.port, context.policy)
     progress.step = "connecting"
     transport, _, address = await connect(addresses, probe.port)
     transport.close()

@@ -63,7 +63,7 @@ def describe_ssl_error(exc: ssl.SSLError) -> str:
 
 async def check_tls(probe: TlsProbe, context, progress: Progress) -> ProbeResult:
     progress.step = "resolving the host"
-    addresses = await resolve(probe.host, probe.port, context.forbid_private)
+    addresses = await resolve(probe.host, probe.port, context.policy)
     ssl_context = client_context(probe.verify_chain, probe.check_hostname, probe.ca_pem)
     try:
         der, details = await _handshake(probe, addresses, ssl_context, progress)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from vigil.audit import Actor, record
+from vigil.text import clean_line, clean_text
 
 from . import scoring
 from .linking import BrandMatcher, IncidentLinker, is_ours
@@ -57,12 +58,13 @@ class MentionIn:
         elif len(external_id) > MAX_EXTERNAL_ID:
             external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
         published_at = min(self.published_at or now, now)  # a clock ahead of ours does not post in the future
+        # Control characters are dropped as the mention comes in (vigil.text), whatever its door.
         return MentionIn(
-            text=self.text.strip()[:MAX_TEXT],
+            text=clean_text(self.text).strip()[:MAX_TEXT],
             published_at=published_at,
             url=self.url if len(self.url) <= MAX_URL else "",
-            author=self.author[:200],
-            platform=self.platform[:50],
+            author=clean_line(self.author)[:200],
+            platform=clean_line(self.platform)[:50],
             external_id=external_id,
         )
 

@@ -10,13 +10,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .tables import Table
 
+# The charts' colours are in static/vigil.css (svg.chart): a <style> element here would be refused by the
+# Content-Security-Policy. Only the hatch of a second series is per chart: a fill attribute names its pattern.
 STYLE = (
-    "<style>"
-    ".axis{stroke:currentColor;stroke-opacity:.4}"
-    ".s0{fill:#3b6fd8}.s1{fill:url(#%(id)s-hatch);stroke:#c2571a}"
-    ".ok{fill:#2f8f4e}.miss{fill:#c23a2b}.slo{stroke:currentColor;stroke-width:2;stroke-dasharray:3 2}"
-    "text{fill:currentColor;font:11px system-ui,sans-serif}"
-    "</style>"
     '<defs><pattern id="%(id)s-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
     '<rect width="6" height="6" fill="#f3c9a9"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c2571a" stroke-width="3"/>'
     "</pattern></defs>"
@@ -30,6 +26,7 @@ def _number(value: float | None) -> str:
 
 
 def _svg(chart_id: str, title: str, desc: str, width: int, height: int, body: str) -> SafeString:
+    body = body.replace(' class="s1" ', f' class="s1" fill="url(#{chart_id}-hatch)" ')
     return mark_safe(  # noqa: S308 (see the module's docstring)
         f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"'
         f' viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">'

@@ -1,8 +1,9 @@
 """A report table: named columns and rows of plain values, the one shape the page, the CSV and the API read."""
 
-import csv
 import io
 from dataclasses import dataclass, field
+
+from vigil import csv as safe_csv
 
 
 @dataclass
@@ -20,16 +21,9 @@ class Table:
         return [[row[name] for name, _ in self.columns] for row in self.rows]
 
     def as_csv(self) -> str:
+        """The table as CSV; a text cell starting like a formula is quoted (vigil.csv)."""
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = safe_csv.writer(out)
         writer.writerow([name for name, _ in self.columns])
-        for cells in self.cells():
-            writer.writerow(["" if value is None else _safe(value) for value in cells])
+        writer.writerows(self.cells())
         return out.getvalue()
-
-
-def _safe(value):
-    """A text cell starting like a formula is quoted, so a spreadsheet shows it instead of running it."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -54,7 +54,8 @@ def incident(actor, api_component):
 
 
 @pytest.fixture
-def receiver():
+def receiver(loopback_receivers):
+    """A receiver on loopback, which the outgoing client may reach in these tests (loopback_receivers)."""
     fake = FakeReceiver().start()
     yield fake
     fake.stop()

@@ -111,7 +111,7 @@ def test_ack_with_the_code_acknowledges_the_page_as_the_person_paged(text, paged
     assert text(RITA, f"ack {paged}") == f"Vigil: acknowledged #{incident.pk} {incident.title}."
     incident.refresh_from_db()
     assert (incident.status, incident.acknowledged_by) == (Status.ACKNOWLEDGED, responder)
-    assert "already acknowledged" in text(RITA, f"ACK {paged}")
+    assert "already used, by rita-responder" in text(RITA, f"ACK {paged}")  # a page's code acknowledges once
 
 
 def test_a_wrong_code_or_another_number_acknowledges_nothing(text, paged, incident):

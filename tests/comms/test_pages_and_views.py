@@ -60,7 +60,7 @@ def _signed_post(client, settings, path, data):
 
 
 def test_pressing_1_on_a_voice_page_acknowledges_it(client, settings, fake_twilio, paged, responder, incident):
-    path = f"/comms/hooks/twilio/voice-ack/{paging.ack_token(incident, responder)}/"
+    path = f"/comms/hooks/twilio/voice-ack/{paging.ack_token(paged)}/"
     forged = client.post(path, {"Digits": "1"}, HTTP_X_TWILIO_SIGNATURE="forged")
     assert forged.status_code == 403
     incident.refresh_from_db()
@@ -78,8 +78,11 @@ def test_the_outbox_shows_what_the_sandbox_would_have_sent(web_clients, actor, i
     Fanout.objects.create(update=update)
     outbox.plan_update(update.pk)
     outbox.send_due("sandbox")
-    page = web_clients["viewer"].get("/comms/outbox/?channel=sandbox").content.decode()
+    page = web_clients["responder"].get("/comms/outbox/?channel=sandbox").content.decode()
     assert "ada@example.com" in page and "A bad deploy; rolling back." in page
+    # A viewer sees the row masked (vigil.privacy): the domain of the address, no text.
+    masked = web_clients["viewer"].get("/comms/outbox/?channel=sandbox").content.decode()
+    assert "•••@example.com" in masked and "ada@example.com" not in masked and "rolling back" not in masked
     assert 'data-testid="count-sent">1<' in page
     progress = web_clients["viewer"].get(f"/comms/incidents/{incident.pk}/").content.decode()
     assert 'data-testid="sent">1<' in progress
@@ -93,7 +96,8 @@ def test_the_failed_view_retries_by_hand(web_clients, actor, incident, api_compo
     outbox.plan_update(update.pk)
     row = Notification.objects.get()
     Notification.objects.filter(pk=row.pk).update(state=State.FAILED, error="HTTP 400: bad")
-    assert "HTTP 400: bad" in web_clients["viewer"].get("/comms/outbox/?state=failed").content.decode()
+    assert "HTTP 400: bad" in web_clients["responder"].get("/comms/outbox/?state=failed").content.decode()
+    assert "HTTP 400: bad" not in web_clients["viewer"].get("/comms/outbox/?state=failed").content.decode()
     assert web_clients["viewer"].post("/comms/outbox/retry/", {"ids": [row.pk]}).status_code == 403
     assert web_clients["responder"].post("/comms/outbox/retry/", {"ids": [row.pk]}).status_code == 302
     row.refresh_from_db()

@@ -26,7 +26,10 @@ def test_an_admin_builds_a_call_tree(api_clients, plan, people):
         "/api/v1/dr-call-tree-levels/", {"plan": plan.pk, "position": 1, "people": [people[1].pk]}, format="json"
     )
     assert second.status_code == 201
-    rows = api_clients["viewer"].get(f"/api/v1/dr-call-tree-levels/?plan={plan.pk}").json()["results"]
+    # Contact details are for admins and responders (vigil.privacy); a viewer gets them masked.
+    masked = api_clients["viewer"].get(f"/api/v1/dr-call-tree-levels/?plan={plan.pk}").json()["results"]
+    assert (masked[0]["contacts"][0]["phone"], masked[0]["contacts"][0]["email"]) == ("•••••00", "•••@example.com")
+    rows = api_clients["responder"].get(f"/api/v1/dr-call-tree-levels/?plan={plan.pk}").json()["results"]
     assert [r["position"] for r in rows] == [0, 1]
     assert rows[0]["contacts"] == [
         {

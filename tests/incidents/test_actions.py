@@ -5,6 +5,7 @@ from django.core import signing
 
 from incidents import paging, services
 from incidents.models import Component, ComponentStatus, Incident, IncidentEvent, IncidentUpdate, Status
+from tests.conftest import tampered
 from vigil.audit import Actor
 
 
@@ -103,9 +104,11 @@ def test_reopen_only_a_resolved_incident(actor):
     assert incident.status == Status.INVESTIGATING and incident.resolved_at is None
 
 
-def test_the_signed_link_acknowledges_as_the_paged_person_without_login(client, actor, viewer):
+def test_the_signed_link_acknowledges_as_the_paged_person_without_login(client, actor, responder):
+    # Changed with issue #14: the link names a page (not an incident and a user), and its person must still
+    # hold a role that may acknowledge; this test paged a viewer before, which the link now refuses.
     incident, _ = services.do_declare(actor, title="Paged")
-    url = paging.ack_url(incident, viewer).removeprefix("http://127.0.0.1:8000")
+    url = paging.ack_url(paging.page(responder, incident)).removeprefix("http://127.0.0.1:8000")
     page = client.get(url)
     assert page.status_code == 200 and "Acknowledge incident" in page.content.decode()
     incident.refresh_from_db()
@@ -113,16 +116,20 @@ def test_the_signed_link_acknowledges_as_the_paged_person_without_login(client, 
     done = client.post(url)
     assert "Paging has stopped" in done.content.decode()
     incident.refresh_from_db()
-    assert incident.status == Status.ACKNOWLEDGED and incident.acknowledged_by == viewer
-    assert incident.events.get(kind="acknowledged").actor == viewer
+    assert incident.status == Status.ACKNOWLEDGED and incident.acknowledged_by == responder
+    assert incident.events.get(kind="acknowledged").actor == responder
 
 
-def test_a_tampered_or_expired_link_acknowledges_nothing(client, actor, viewer, settings):
+def test_a_tampered_or_expired_link_acknowledges_nothing(client, actor, responder, settings):
     incident, _ = services.do_declare(actor, title="Paged")
-    token = paging.ack_token(incident, viewer)
-    assert client.post(f"/incidents/ack/{token[:-2]}xx/").status_code == 404
-    forged = signing.dumps({"i": incident.pk, "u": viewer.pk}, salt="not-the-ack-salt", compress=True)
+    page = paging.page(responder, incident)
+    token = paging.ack_token(page)
+    assert client.post(f"/incidents/ack/{tampered(token)}/").status_code == 404  # never equal to TOKEN
+    forged = signing.dumps({"p": page.pk}, salt="not-the-ack-salt", compress=True)
     assert client.post(f"/incidents/ack/{forged}/").status_code == 404
+    # A link of the old kind (an incident and a user, stored in bodies every role could read) works no more.
+    old = signing.dumps({"i": incident.pk, "u": responder.pk}, salt=paging.ACK_SALT, compress=True)
+    assert client.post(f"/incidents/ack/{old}/").status_code == 404
     settings.VIGIL_ACK_LINK_MAX_AGE = -1
     assert client.post(f"/incidents/ack/{token}/").status_code == 410
     incident.refresh_from_db()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from incidents import escalation, services
+from incidents import escalation, paging, services
 from incidents.models import EscalationLevel, EscalationPolicy, Incident, IncidentEvent, Page
 from tests.conftest import make_user
 from vigil.audit import Actor
@@ -109,8 +109,11 @@ def test_escalate_now_pages_the_next_level_at_once(web_clients, policy, people, 
 def test_each_page_carries_the_ack_link_and_the_bridge(policy, people, django_capture_on_commit_callbacks, settings):
     incident = declare(policy, people, django_capture_on_commit_callbacks)
     escalation.run_due()
-    message = Page.objects.get(incident=incident).message
-    assert "/incidents/ack/" in message
+    page = Page.objects.get(incident=incident)
+    message = page.message
+    # The link is a credential: the page stores its place, and it is put in as each message is sent.
+    assert "/incidents/ack/" not in message and paging.ACK_LINK in message
+    assert "/incidents/ack/" in paging.render_ack_link(message, page)
     assert f"https://meet.jit.si/vigil-incident-{incident.pk}-db-down" in message
 
 

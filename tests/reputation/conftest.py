@@ -95,7 +95,8 @@ class FeedServer:
 
 
 @pytest.fixture
-def feed_server():
+def feed_server(loopback_receivers):
+    """Served on loopback, which feeds may reach in these tests (loopback_receivers)."""
     server = FeedServer().start()
     yield server
     server.stop()

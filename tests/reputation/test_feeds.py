@@ -131,7 +131,7 @@ def test_a_failing_feed_backs_off_and_recovers(feed_server, actor):
     assert (source.failures, source.last_error, source.last_status) == (0, "", "imported")
 
 
-def test_an_unreachable_feed_says_so(actor):
+def test_an_unreachable_feed_says_so(actor, loopback_receivers):
     from tests.monitoring.servers import closed_port
 
     source = services.do_create_source(
@@ -172,8 +172,8 @@ def test_a_feed_larger_than_the_cap_is_refused(feed_server, actor, settings):
     assert Mention.objects.count() == 0
 
 
-def test_private_addresses_are_refused_when_probes_refuse_them(feed_server, actor, settings):
-    settings.VIGIL_PROBE_FORBID_PRIVATE = True
+def test_a_feed_on_a_private_address_is_refused_unless_its_network_is_allowed(feed_server, actor, settings):
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = []  # the default: public addresses only
     source = services.do_create_source(actor, name="Local", kind="feed", url=feed_server.url("/x.rss"))
     feeds.poll([source])
     source.refresh_from_db()

@@ -19,6 +19,12 @@ def html(path: str = "index.html") -> str:
     return snapshots.rebuild().documents[path].body.decode()
 
 
+def stylesheet(snapshot, page: str) -> str:
+    """The stylesheet PAGE links to, from SNAPSHOT (the accent colour lives there: no inline <style>, for the CSP)."""
+    href = re.search(r'<link rel="stylesheet" href="[^"]*?(assets/[^"]+\.css)"', page).group(1)
+    return snapshot.documents[href].body.decode()
+
+
 def section(page: str, heading_id: str) -> str:
     start = page.index(f'id="{heading_id}"')
     end = page.find("</section>", start)
@@ -226,16 +232,18 @@ def test_branding_shows_on_every_page(outage):
         page = snapshot.documents[path].body.decode()
         assert "Acme Status" in page
         assert '<img src="https://cdn.acme.example/logo.svg"' in page
-        assert "--accent: #aa3300;" in page
+        assert "--accent: #aa3300;" in stylesheet(snapshot, page) and "<style" not in page
         assert '<a href="https://acme.example/terms">Terms</a>' in page
         assert '<a href="mailto:help@acme.example">help@acme.example</a>' in page
 
 
 def test_a_bad_accent_or_logo_saved_without_validation_cannot_reach_the_page(db):
     StatusPageBranding.objects.create(pk=1, accent_colour="</style", logo_url="javascript:alert(1)")
-    page = html()
-    assert "--accent: </style" not in page and "javascript:" not in page
-    assert "--accent: #3056d3;" in page
+    snapshot = snapshots.rebuild()
+    page = snapshot.documents["index.html"].body.decode()
+    assert "</style" not in page and "javascript:" not in page
+    assert "</style" not in stylesheet(snapshot, page)
+    assert "--accent: #3056d3;" in stylesheet(snapshot, page)
 
 
 @pytest.mark.parametrize(

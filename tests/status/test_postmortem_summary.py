@@ -15,6 +15,7 @@ from postmortems.services import (
     do_sign_off,
     do_submit_for_review,
 )
+from vigil.audit import Actor
 
 
 def incident_page(public_client, incident) -> str:
@@ -63,13 +64,16 @@ def test_a_drafts_summary_does_not_show(actor, outage, public_client):
     assert "DRAFT" not in page and 'data-testid="postmortem"' not in page
 
 
-def test_publishing_rebuilds_the_page(transactional_db, eager_celery, actor, admin_user, outage, public_client):
+def test_publishing_rebuilds_the_page(
+    transactional_db, eager_celery, actor, admin_user, responder, outage, public_client
+):
     """Committed for real (as in production), so each change's rebuild runs after its commit."""
     snapshots.rebuild()
     postmortem = do_draft_postmortem(actor, outage)
-    do_set_reviewers(actor, postmortem, [admin_user])
+    # Signed off by someone other than the admin who sends it for review (test_independent_review.py).
+    do_set_reviewers(actor, postmortem, [responder])
     do_submit_for_review(actor, postmortem)
-    do_sign_off(actor, postmortem)
+    do_sign_off(Actor(user=responder, via="web"), postmortem)
     assert 'data-testid="postmortem"' not in incident_page(public_client, outage)
     do_publish(actor, postmortem, "We ran out of disk; alerts now warn a day ahead.")
     assert "We ran out of disk; alerts now warn a day ahead." in incident_page(public_client, outage)

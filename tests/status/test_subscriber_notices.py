@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from comms import notices
+from comms import notices, outbox
 from comms.models import MaintenanceNotice, Notification, ScheduledMaintenance, Subscriber
 from comms.status import services
 from comms.tasks import sweep
@@ -88,8 +88,9 @@ def test_the_notices_say_what_happened(actor, api, maintenance, window):
     assert started.subject == "[Scheduled maintenance] Database upgrade (In progress)"
     assert started.body.startswith("This scheduled maintenance has started.")
     assert "Writes pause for a minute." in started.body
-    assert "Manage or cancel: http" in started.body
-    payload = json.loads(Notification.objects.get(subscriber=hook, notice__moment=Moment.STARTED).body)
+    assert "Manage or cancel: [manage link]" in started.body  # the link is put in as it is sent
+    assert "Manage or cancel: http" in outbox._message(started).body
+    payload = json.loads(outbox._message(Notification.objects.get(subscriber=hook, notice__moment=Moment.STARTED)).body)
     assert payload["event"] == "maintenance.started"
     assert payload["maintenance"]["status"] == "in_progress"
     assert payload["manage_url"].startswith("http")

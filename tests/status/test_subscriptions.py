@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 
 import pytest
 from django.core import signing
@@ -19,15 +20,36 @@ from comms.status import snapshot as snapshots
 from incidents.models import PublicStatus
 from incidents.services import do_declare, do_post_update
 from tests.comms.fakes import FakeReceiver, FakeSendGrid, FakeTwilio
+from tests.conftest import tampered
 
 SUBSCRIBE = "/status/subscribe/"
 pytestmark = pytest.mark.django_db
 
 
+class ChallengeReceiver(FakeReceiver):
+    """A subscriber's webhook: answers a verification request with its challenge while `echo` is on;
+    anything else, and the verification when `echo` is off, with FakeReceiver's 200 {"id": ...}."""
+
+    echo = True
+
+    def answer(self, path, body):
+        payload = json.loads(body or b"{}")
+        if self.echo and payload.get("event") == "subscription.verify":
+            return 200, {"challenge": payload["challenge"]}, {}
+        return super().answer(path, body)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def events(self) -> list[str]:
+        return [r.headers["X-Vigil-Event"] for r in self.requests]
+
+
 @pytest.fixture
-def receiver(settings):
-    settings.VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE = True  # the fake receiver listens on loopback
-    fake = FakeReceiver().start()
+def receiver(loopback_receivers):
+    """On loopback, which the outgoing client may reach in these tests (loopback_receivers)."""
+    fake = ChallengeReceiver().start()
     yield fake
     fake.stop()
 
@@ -111,7 +133,8 @@ def test_an_email_subscriber_confirms_by_the_link_then_hears_the_next_update(act
     [row] = plan(post_update(actor, outage))
     assert row.destination == "ada@example.com" and row.medium == "email"
     assert "Errors are back to normal levels" in row.body
-    manage = link(row.body, "subscription")
+    assert subscriptions.MANAGE_LINK in row.body  # stored without the link: it is put in as it is sent
+    manage = link(outbox._message(row).body, "subscription")
     assert public_client.get(manage).status_code == 200
     outbox.send_due("sandbox")
     assert rows_to("ada@example.com").filter(state=State.SENT).count() == 2
@@ -158,7 +181,7 @@ def test_signing_up_a_confirmed_address_again_sends_its_manage_link_and_changes_
     assert list(subscriber.components.all()) == [api]
     reminder = rows_to("ada@example.com").last()
     assert "subscribed already" in reminder.body
-    assert link(reminder.body, "subscription") == link(
+    assert link(outbox._message(reminder).body, "subscription") == link(
         subscriptions.manage_url(subscriber).replace("http://", "http://"), "subscription"
     )
 
@@ -229,7 +252,8 @@ def test_an_sms_subscriber_confirms_with_the_code_texted(actor, outage, public_c
 
     [row] = plan(post_update(actor, outage))
     assert row.medium == "sms" and row.destination == "+14155552671"
-    assert "Manage or stop: http" in row.body
+    assert "Manage or stop: [manage link]" in row.body  # stored without the link: it is put in as it is sent
+    assert "Manage or stop: http" in outbox._message(row).body
 
 
 def test_with_twilio_set_up_the_code_is_texted_by_twilio(public_client, fake_twilio):
@@ -261,35 +285,130 @@ def test_texting_stop_ends_an_sms_subscription(public_client):
 # --- Webhook -----------------------------------------------------------------------------------------
 
 
-def test_a_webhook_is_confirmed_at_once_and_its_requests_are_signed(actor, outage, public_client, receiver):
-    response = public_client.post(SUBSCRIBE, {"url": f"{receiver.url}/hooks/status"})
-    assert response.status_code == 200
+def subscribe_webhook(public_client, url: str):
+    """Subscribe URL, then do what a worker does after the commit: send the verification request."""
+    response = public_client.post(SUBSCRIBE, {"url": url})
+    subscriber = Subscriber.objects.filter(kind="webhook", address=url).first()
+    if subscriber is not None:
+        subscriptions.do_verify_webhook(subscriber.pk)
+    return response
+
+
+def signed_with(secret: str, request) -> bool:
+    timestamp = request.headers["X-Vigil-Timestamp"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+    return request.headers["X-Vigil-Signature"] == f"sha256={expected}"
+
+
+def test_a_webhook_that_echoes_the_challenge_is_confirmed_then_hears_updates_signed(
+    actor, outage, public_client, receiver, eager_celery
+):
+    with _capture(execute=True):  # the verification task is queued after commit, and runs at once here
+        response = public_client.post(SUBSCRIBE, {"url": f"{receiver.url}/hooks/status"})
+    assert response.status_code == 200 and b"verification request" in response.content
     secret = re.search(rb'data-testid="webhook-secret">([0-9a-f]{64})<', response.content).group(1).decode()
     subscriber = Subscriber.objects.get()
     assert subscriber.confirmed and subscriber.secret == secret
+    verify = receiver.requests[0]
+    assert verify.headers["X-Vigil-Event"] == "subscription.verify" and signed_with(secret, verify)
+    assert verify.json == {"event": "subscription.verify", "challenge": subscriptions.challenge(subscriber)}
 
     update = post_update(actor, outage)
     plan(update)
     outbox.send_due("webhook")
-    assert [r.path for r in receiver.requests] == ["/hooks/status", "/hooks/status"]
+    assert [r.path for r in receiver.requests] == ["/hooks/status"] * 3
+    assert receiver.events() == ["subscription.verify", "subscription.confirmed", "incident.update"]
     by_event = {r.headers["X-Vigil-Event"]: r for r in receiver.requests}
     assert by_event["subscription.confirmed"].json["manage_url"] == subscriptions.manage_url(subscriber)
     request = by_event["incident.update"]
-    assert request.headers["X-Vigil-Event"] == "incident.update"
-    timestamp = request.headers["X-Vigil-Timestamp"]
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
-    assert request.headers["X-Vigil-Signature"] == f"sha256={expected}"
+    assert signed_with(secret, request)
     payload = json.loads(request.body)
     assert payload["update"]["message"] == "Errors are back to normal levels; watching."
     assert payload["manage_url"] == subscriptions.manage_url(subscriber)
 
 
-def test_a_webhook_whose_host_turned_private_is_not_sent(actor, outage, public_client, receiver, settings):
-    public_client.post(SUBSCRIBE, {"url": f"{receiver.url}/hook"})
-    settings.VIGIL_STATUS_WEBHOOK_ALLOW_PRIVATE = False
+def test_a_webhook_that_does_not_echo_stays_unconfirmed_and_gets_only_the_verify_request(
+    actor, outage, public_client, receiver
+):
+    receiver.echo = False  # answers 200, but without the challenge
+    assert subscribe_webhook(public_client, f"{receiver.url}/hook").status_code == 200
+    assert not Subscriber.objects.get().confirmed
+    assert plan(post_update(actor, outage)) == []
+    outbox.send_due("webhook")
+    assert receiver.events() == ["subscription.verify"]
+
+    # Subscribing again sends a new key and a new challenge, which it may answer this time.
+    first = Subscriber.objects.get()
+    receiver.echo = True
+    subscribe_webhook(public_client, f"{receiver.url}/hook")
+    again = Subscriber.objects.get()
+    assert again.confirmed and subscriptions.challenge(again) != subscriptions.challenge(first)
+
+
+def test_the_url_from_the_issue_is_refused_at_subscribe_and_at_send(
+    actor, outage, public_client, receiver, documentation_net_is_public
+):
+    """http://127.0.0.1:PORT\\@192.0.2.10/x: urlsplit sees 192.0.2.10 (public here), requests connects to 127.0.0.1."""
+    url = f"http://127.0.0.1:{receiver.port}\\@192.0.2.10/x"
+    response = public_client.post(SUBSCRIBE, {"url": url})
+    # As if the address had been stored before this check existed: refused at send too.
+    Subscriber.objects.get_or_create(kind="webhook", address=url, defaults={"confirmed_at": timezone.now()})
+    plan(post_update(actor, outage))
+    outbox.send_due("webhook")
+    assert receiver.requests == []  # nothing reached the loopback server
+    assert response.status_code == 400 and b"backslash" in response.content
+    assert "backslash" in Notification.objects.get(subscriber__address=url, state=State.FAILED).error
+    assert [a for a in documentation_net_is_public if a[1] == receiver.port or a[0] == "192.0.2.10"] == []
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::ffff:127.0.0.1]",  # IPv4-mapped
+        "[::7f00:1]",  # IPv4-compatible
+        "[64:ff9b::7f00:1]",  # NAT64
+        "[2002:7f00:1::1]",  # 6to4
+        "[2001:0:808:808:0:0:80ff:fffe]",  # Teredo, client 127.0.0.1
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 of the cloud metadata address
+    ],
+)
+def test_a_webhook_at_an_ipv6_form_of_a_private_address_is_refused(public_client, host):
+    response = public_client.post(SUBSCRIBE, {"url": f"http://{host}:8080/hook"})
+    assert response.status_code == 400 and b"private or loopback" in response.content
+    assert not Subscriber.objects.exists()
+
+
+def test_a_webhook_whose_name_rebinds_to_loopback_is_dialled_only_at_the_address_checked(
+    actor, outage, receiver, documentation_net_is_public, monkeypatch
+):
+    """DNS answers 192.0.2.10 (public here) the first time and 127.0.0.1 after: checking one answer and
+    connecting by the name again would reach the loopback receiver."""
+    real, asked = socket.getaddrinfo, []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        address = "192.0.2.10" if len(asked) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    url = f"http://rebind.example:{receiver.port}/hook"
+    Subscriber.objects.create(kind="webhook", address=url, confirmed_at=timezone.now(), secret="k" * 64)
     plan(post_update(actor, outage))
     outbox.send_due("webhook")
     assert receiver.requests == []
+    assert asked == ["rebind.example"]
+    assert [a for a in documentation_net_is_public if a[1] == receiver.port] == [("192.0.2.10", receiver.port)]
+
+
+def test_a_webhook_whose_host_turned_private_is_not_sent(actor, outage, public_client, receiver, settings):
+    subscribe_webhook(public_client, f"{receiver.url}/hook")
+    assert Subscriber.objects.get().confirmed
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = []  # loopback no longer allowed
+    plan(post_update(actor, outage))
+    outbox.send_due("webhook")
+    assert receiver.events() == ["subscription.verify"]
     failed = Notification.objects.filter(subscriber__isnull=False, state=State.FAILED)
     assert failed.count() == 2 and "private or loopback" in failed.first().error
 
@@ -340,12 +459,13 @@ def test_forged_or_tampered_manage_links_are_refused(public_client, api):
     signed = good.split("/")[-2]
     token, _, signature = signed.partition(":")
     forged = [
-        f"{token}:{signature[:-2]}xx",  # altered signature
-        f"{token[:-1]}A:{signature}",  # another token under this signature
+        f"{token}:{tampered(signature)}",  # altered signature
+        f"{tampered(token)}:{signature}",  # another token under this signature
         token,  # no signature at all
         signing.TimestampSigner(salt=subscriptions.CONFIRM_SALT).sign(token),  # a confirmation link's signature
         signing.Signer(salt="something else").sign(token),
     ]
+    assert signed not in forged  # a forgery that happened to equal the real link would answer 200
     for value in forged:
         for method in ("get", "post"):
             response = getattr(public_client, method)(f"/status/subscription/{value}/", {"cancel": "1"})
