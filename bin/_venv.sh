@@ -35,3 +35,26 @@ ensure_venv() {
   fi
   export PATH="$PWD/.venv/bin:$PATH"
 }
+
+# The settings of a run on this one machine (bin/run, bin/manage), each overridable from the
+# environment: DEBUG off (as in production), a secret key kept under var/, plain HTTP on
+# 127.0.0.1, and probes allowed to watch this machine (the demo monitors watch Vigil itself).
+local_settings() {
+  export PORT="${PORT:-8000}"
+  export VIGIL_BASE_URL="${VIGIL_BASE_URL:-http://127.0.0.1:$PORT}"
+  export DEBUG="${DEBUG:-0}"
+  local var="${VIGIL_VAR_DIR:-$PWD/var}"
+  if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
+    mkdir -p "$var"
+    [ -s "$var/secret_key" ] || (umask 077 && python -c 'import secrets; print(secrets.token_urlsafe(50))' >"$var/secret_key")
+    export SECRET_KEY_FILE="$var/secret_key"
+  fi
+  case "$VIGIL_BASE_URL" in
+    http://*) export VIGIL_HTTPS="${VIGIL_HTTPS:-0}" ;;
+  esac
+  export VIGIL_PROBE_ALLOWED_NETWORKS="${VIGIL_PROBE_ALLOWED_NETWORKS:-127.0.0.0/8,::1/128}"
+  # No log line per Celery task (several a second): the terminal shows requests, warnings and errors.
+  export VIGIL_LOG_EACH_TASK="${VIGIL_LOG_EACH_TASK:-0}"
+  # Two-factor sign-in is required of admins in production; a local trial starts without it.
+  export VIGIL_REQUIRE_ADMIN_2FA="${VIGIL_REQUIRE_ADMIN_2FA:-0}"
+}

@@ -16,3 +16,8 @@ class PostmortemsConfig(AppConfig):
         incident_signals.incident_resolved.connect(services.on_incident_resolved, dispatch_uid="postmortems.draft")
         incident_signals.incident_page_panels.connect(receivers.incident_page_panel, dispatch_uid="postmortems.panel")
         from . import status_page  # noqa: F401 (its receivers: the public summary on the status page)
+
+    def seed_demo(self) -> None:
+        from .demo import seed
+
+        seed()

@@ -102,11 +102,21 @@ def test_the_probe_counters_move_after_observe_checks(client, db):
     assert moved("vigil_check_delay_seconds_bucket", le="0.5") == 1
 
 
-def test_queue_lengths_from_the_filesystem_broker(client, db, settings, tmp_path):
-    settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
-    for name in ["1_a.default.msg", "2_b.default.msg", "3_c.escalation.msg", "4_d.default.tmp"]:
-        (tmp_path / name).write_bytes(b"{}")
+def test_queue_lengths_from_the_embedded_broker(client, db, settings, tmp_path):
+    """Messages waiting in kombu's SQLAlchemy transport on SQLite are counted per queue; taken ones are not."""
+    from kombu import Connection
+
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    settings.CELERY_BROKER_URL = url
+    with Connection(url) as connection:
+        for queue, count in [("default", 2), ("escalation", 1)]:
+            with connection.SimpleQueue(queue) as q:
+                for n in range(count):
+                    q.put({"n": n})
+        with connection.SimpleQueue("default") as q:
+            q.get(timeout=5).ack()  # a worker took one
+        with connection.SimpleQueue("default") as q:
+            q.put({"n": 3})
     samples = scrape(client)
     assert samples[("vigil_celery_queue_length", (("queue", "default"),))] == 2
     assert samples[("vigil_celery_queue_length", (("queue", "escalation"),))] == 1

@@ -16,7 +16,6 @@ The endpoint is off until VIGIL_METRICS_TOKEN is set (404 saying so); with it se
 
 import hmac
 import logging
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +30,8 @@ from django.views.decorators.http import require_GET
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from . import broker as embedded_broker
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,9 @@ def queue_lengths(queues: list[str]) -> dict[str, int]:
     broker = settings.CELERY_BROKER_URL
     if broker.startswith(("redis://", "rediss://")):
         return _redis_queue_lengths(broker, queues)
-    if broker.startswith("filesystem://"):
-        return _folder_queue_lengths(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]), queues)
+    path = embedded_broker.embedded_path()
+    if path:
+        return embedded_broker.queue_lengths(path, queues)
     return {}
 
 
@@ -109,22 +111,12 @@ def _redis_queue_lengths(url: str, queues: list[str]) -> dict[str, int]:
     return {q: sum(next(sizes) for _ in keys) for q, keys in keys_by_queue.items()}
 
 
-def _folder_queue_lengths(folder: Path, queues: list[str]) -> dict[str, int]:
-    # kombu's filesystem transport names each message "<time>_<uuid>.<queue>.msg".
-    counts = dict.fromkeys(queues, 0)
-    for name in os.listdir(folder):
-        queue = name.partition(".")[2].removesuffix(".msg")
-        if queue in counts and name.endswith(".msg"):
-            counts[queue] += 1
-    return counts
-
-
 class CeleryQueueCollector:
     def collect(self) -> Iterable[Metric]:
         queues = celery_queues()
         try:
             lengths = queue_lengths(queues)
-        except (redis.RedisError, OSError) as exc:
+        except (redis.RedisError, OSError, sqlite3.Error) as exc:
             # The other figures are still worth a scrape; the missing series tells the broker is down.
             log.warning("metrics: cannot read the Celery queue lengths: %s", exc)
             return

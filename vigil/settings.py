@@ -159,22 +159,16 @@ else:
         }
     }
 
-CELERY_BROKER_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    # kombu's filesystem transport: a broker with nothing to install.
-    for sub in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
-        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
-        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
-        "control_folder": str(CELERY_BROKER_DIR / "control"),
-        "store_processed": False,
-    }
+    # The embedded broker: kombu's SQLAlchemy transport on a SQLite file of its own. A message is a
+    # row written in one transaction and taken under BEGIN IMMEDIATE, so a reader never sees half a
+    # message (kombu's filesystem transport could: a worker died on a half-written file). Taken
+    # messages are kept by kombu; vigil.tasks.purge_embedded_broker deletes them hourly.
+    CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}  # passed to create_engine()
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -207,6 +201,12 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "vigil.tasks.record_heartbeat", "schedule": 30.0},
+    # The embedded broker keeps every message a worker took: delete them hourly (a no-op on Redis).
+    "embedded-broker-purge": {
+        "task": "vigil.tasks.purge_embedded_broker",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     "escalation-sweep": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
     # Hands out due monitors; safe to run from two beat processes at once.
     "monitoring-dispatch": {"task": "monitoring.tasks.dispatch", "schedule": 1.0, "options": {"expires": 5}},
@@ -627,6 +627,12 @@ LOGGING = {
         # Django's own handlers (a second console under DEBUG, mail to ADMINS) are dropped: its lines go
         # through the masked console above, once.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A line per task received and done, and per task beat sends: several a second. bin/run turns them
+        # off (VIGIL_LOG_EACH_TASK=0) so its terminal shows what matters; warnings and errors remain.
+        **{
+            name: {"level": "INFO" if env.bool("VIGIL_LOG_EACH_TASK", default=True) else "WARNING"}
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        },
     },
 }
 
@@ -636,12 +642,15 @@ CSRF_COOKIE_HTTPONLY = False  # the dashboard's small JS reads it for fetch()
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Served over HTTPS (a TLS-terminating proxy in front). Off only for a plain-HTTP run on one machine
+# (bin/run on 127.0.0.1): no redirect to HTTPS, cookies without Secure, no HSTS.
+VIGIL_HTTPS = env.bool("VIGIL_HTTPS", default=True)
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=VIGIL_HTTPS)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SESSION_COOKIE_SECURE = VIGIL_HTTPS
+    CSRF_COOKIE_SECURE = VIGIL_HTTPS
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if VIGIL_HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

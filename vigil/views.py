@@ -25,7 +25,7 @@ def system(request):
     context = {
         **services.worker_status(),
         "database": connection.vendor,
-        "broker": "redis" if settings.REDIS_URL else "embedded (filesystem)",
+        "broker": "redis" if settings.REDIS_URL else "embedded (SQLite)",
         "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
         "stale_after": int(settings.VIGIL_HEARTBEAT_STALE_AFTER.total_seconds()),
     }

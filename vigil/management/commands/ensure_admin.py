@@ -15,9 +15,9 @@ class Command(BaseCommand):
     def handle(self, username, **options):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
-            self.stdout.write(f"An admin exists already. Forgot the password? ./manage.py changepassword {username}")
+            self.stdout.write("Admin: an admin account exists already (its password was shown at the first run).")
             return
         password = secrets.token_urlsafe(12)
         user = User.objects.create_superuser(username=username, email="", password=password)
         assign_role(user, Role.ADMIN)
-        self.stdout.write(self.style.SUCCESS(f"Admin login (shown once): username {username}  password {password}"))
+        self.stdout.write(f"Admin login (shown once): username {username}  password {password}")
