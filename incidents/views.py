@@ -3,12 +3,13 @@ import logging
 from django.contrib import messages
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from vigil import live
 from vigil.access import login_required, permission_required
 from vigil.audit import Actor, client_ip
 from vigil.services import worker_status
@@ -44,15 +45,12 @@ def _filtered_incidents(params):
     return incidents, status, severity
 
 
-def _refresh_seconds(value, default: int = 15) -> int:
-    """How often the list refreshes itself: ?refresh=N seconds, 2 to 600."""
-    try:
-        return min(max(int(value), 2), 600)
-    except (TypeError, ValueError):
-        return default
+def _incidents_version(request) -> tuple:
+    return tuple(Incident.objects.aggregate(Max("updated_at"), Count("pk")).values())
 
 
 @permission_required("incidents.view_incident")
+@live.live(_incidents_version)
 def incident_list(request):
     incidents, status, severity = _filtered_incidents(request.GET)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
@@ -63,7 +61,7 @@ def incident_list(request):
         "statuses": Status.choices,
         "severities": Severity.choices,
         "now": timezone.now(),
-        "refresh_seconds": _refresh_seconds(request.GET.get("refresh")),
+        "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
     }
     # The list refreshes itself: the script asks for just the rows.
     template = "incidents/_rows.html" if request.GET.get("partial") else "incidents/list.html"

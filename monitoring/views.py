@@ -10,14 +10,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from vigil import privacy
+from vigil import live, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -49,14 +49,13 @@ def percent(share: float | None) -> str:
     return f"{math.floor(share * 10000) / 100:g}%"
 
 
-def _refresh_seconds(value, default: int = 30) -> int:
-    try:
-        return min(max(int(value), 2), 600)
-    except (TypeError, ValueError):
-        return default
+def _monitors_version(request) -> tuple:
+    """What the list shows moves with a monitor's row (its state, its last check) or their number."""
+    return tuple(Monitor.objects.aggregate(Max("updated_at"), Max("last_checked_at"), Count("pk")).values())
 
 
 @permission_required(VIEW)
+@live.live(_monitors_version)
 def monitor_list(request):
     """The monitor list: a page costs the same few queries with 10 or 10,000 monitors."""
     filters = MonitorFilterForm(request.GET)
@@ -74,7 +73,7 @@ def monitor_list(request):
         "rows": rows,
         "filters": filters,
         "state_counts": [(state, label, counts[state]) for state, label in Monitor.State.choices if state in counts],
-        "refresh_seconds": _refresh_seconds(request.GET.get("refresh")),
+        "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
     }
     template = "monitoring/_rows.html" if request.GET.get("partial") else "monitoring/list.html"
     return render(request, template, context)

@@ -27,15 +27,33 @@
       el.addEventListener("change", function () { el.form.submit(); });
     });
 
-    // Lists that refresh themselves without a full reload (incident list).
-    document.querySelectorAll("[data-refresh]").forEach(function (el) {
-      var seconds = parseInt(el.dataset.refreshSeconds || "15", 10);
+    // Parts of a page that keep themselves current (vigil/live.py): each element marked
+    // data-live="<url>" asks its URL again every few seconds with the ETag of what it shows; the
+    // server answers 304 while nothing changed, or the new fragment, swapped in place.
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      var seconds = parseFloat(el.dataset.liveSeconds || "3");
+      var tag = el.dataset.liveEtag || "";
+      var busy = false;
       setInterval(function () {
-        if (document.hidden) return;
-        fetch(el.dataset.refresh, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-          .then(function (r) { return r.ok ? r.text() : null; })
-          .then(function (html) { if (html !== null) el.innerHTML = html; })
-          .catch(function () { /* offline for a moment: try again next time */ });
+        if (document.hidden || busy) return;
+        // Leave a part alone while someone types in it.
+        if (el.contains(document.activeElement) && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) return;
+        busy = true;
+        var headers = { "X-Requested-With": "fetch" };
+        if (tag) headers["If-None-Match"] = tag;
+        fetch(el.dataset.live, { credentials: "same-origin", cache: "no-store", headers: headers })
+          .then(function (r) {
+            if (r.status !== 200) return null;
+            tag = r.headers.get("ETag") || "";
+            return r.text();
+          })
+          .then(function (html) {
+            if (html === null) return;
+            el.innerHTML = html;
+            el.dispatchEvent(new CustomEvent("vigil:live", { bubbles: true }));
+          })
+          .catch(function () { /* offline for a moment: try again next time */ })
+          .then(function () { busy = false; });
       }, seconds * 1000);
     });
 

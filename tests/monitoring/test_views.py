@@ -95,7 +95,7 @@ def test_the_rows_refresh_alone(web_clients, actor):
     rows = text(web_clients["viewer"].get("/monitors/?partial=1&kind=http"))
     assert rows.lstrip().startswith('<tr data-testid="monitor-row">') and "<h1>" not in rows
     page = text(web_clients["viewer"].get("/monitors/?kind=http"))
-    assert 'data-refresh="?kind=http&amp;partial=1"' in page
+    assert 'data-live="?kind=http&amp;partial=1"' in page
 
 
 MANY = 10_000
