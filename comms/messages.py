@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from incidents import paging
 from incidents.models import Impact, Incident, IncidentUpdate, Page, PublicStatus, Severity, Status
+from vigil.people import display_name
 
 from . import templating
 from .models import Event, Notification, Part, State
@@ -35,7 +36,7 @@ def status_page_url() -> str:
 
 
 def person_name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from incidents.models import PersonalFeed, Schedule
+from vigil.people import display_name
 
 from .schedule import Shift, load_plans, merge_by_user, shifts_of
 
@@ -100,7 +101,7 @@ def _calendar(name: str, events: list[Event]) -> bytes:
 
 
 def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 def schedule_calendar(schedule: Schedule, now: datetime | None = None) -> bytes:

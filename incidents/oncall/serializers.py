@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from incidents.models import Override, Rotation, Schedule, SwapRequest, Team
 from incidents.models.oncall import EARLIEST, LATEST
+from vigil.people import display_name
 from vigil.privacy import SensitiveFieldsMixin
 
 from . import ical
@@ -38,7 +39,7 @@ class UserRefSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="Full name, or the username when there is none.")
 
     def to_representation(self, user):
-        return {"id": user.pk, "username": user.get_username(), "name": user.get_full_name() or user.get_username()}
+        return {"id": user.pk, "username": user.get_username(), "name": display_name(user)}
 
 
 @extend_schema_field(
