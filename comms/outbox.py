@@ -282,12 +282,12 @@ def _message(row: Notification) -> Message:
         if row.medium == "voice":
             token = paging.ack_token(row.page)
             ack_url = settings.VIGIL_BASE_URL + reverse("comms:voice_ack", args=[token])
-    secret, personal, public_only = "", "", False
+    secret, personal = "", ""
     if row.endpoint_id:
         secret = row.endpoint.secret
     elif row.subscriber_id:
-        # A subscriber's webhook is anyone's URL: signed with its own key, checked for SSRF at each send.
-        secret, public_only = row.subscriber.secret, True
+        # A subscriber's webhook is signed with its own key (every URL obeys vigil.http's address rule).
+        secret = row.subscriber.secret
         personal = subscriptions.manage_url(row.subscriber)
         body = subscriptions.render_manage_link(body, personal)
     return Message(
@@ -300,7 +300,6 @@ def _message(row: Notification) -> Message:
         ack_url=ack_url,
         # SendGrid sends one text to 1,000 subscribers with this as each one's substitution.
         personal=personal if personal and personal in body else "",
-        public_only=public_only,
     )
 
 

@@ -33,6 +33,11 @@ def _header(policy_id: int, origin: str) -> str:
     return build_policy(update={"form-action": [origin]})
 
 
+def policy_header() -> str:
+    """The Content-Security-Policy every response carries (for a static copy's _headers file too)."""
+    return _header(id(settings.CONTENT_SECURITY_POLICY), base_origin())
+
+
 class CSPMiddleware(BaseCSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
@@ -53,7 +58,7 @@ class CSPMiddleware(BaseCSPMiddleware):
         if not plain:
             return super().process_response(request, response)
         if HEADER not in response and not getattr(response, "_csp_exempt", False):
-            response[HEADER] = _header(id(settings.CONTENT_SECURITY_POLICY), base_origin())
+            response[HEADER] = policy_header()
         # As django-csp does: a nonce asked for after the header is written would not be in it.
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response

@@ -45,8 +45,6 @@ class Message:
     # The part of BODY that is this recipient's own (a subscriber's manage link): a batching channel
     # sends one text with a substitution for it, so subscribers still go 1,000 to a request.
     personal: str = ""
-    # A destination anyone could have given (a subscriber's webhook): refused if it is a private address.
-    public_only: bool = False
 
 
 class DeliveryError(Exception):

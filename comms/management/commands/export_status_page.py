@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from comms.status import snapshot as snapshots
+from vigil.csp import policy_header
 
 HEADERS = """/*
   Access-Control-Allow-Origin: *
@@ -26,6 +27,12 @@ HEADERS = """/*
 /assets/*
   Cache-Control: public, max-age=31536000, immutable
 """
+
+
+def headers() -> str:
+    """HEADERS, with the Content-Security-Policy Vigil itself serves the page with (vigil.csp)."""
+    first, _, rest = HEADERS.partition("\n")
+    return f"{first}\n  Content-Security-Policy: {policy_header()}\n{rest}"
 
 
 class Command(BaseCommand):
@@ -61,7 +68,7 @@ class Command(BaseCommand):
             if doc.gzipped is not None:
                 _write(target.with_name(target.name + ".gz"), doc.gzipped)
             written += 1
-        _write(root / "_headers", HEADERS.encode())
+        _write(root / "_headers", headers().encode())
         taken = snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         self.stdout.write(f"Wrote {written} documents (as of {taken}) to {root}")
 
