@@ -127,6 +127,9 @@ def server_environment(database_url: str, redis_url: str, port: int, var_dir: st
         VIGIL_BASE_URL=f"http://127.0.0.1:{port}",
         VIGIL_VAR_DIR=var_dir,
         LOG_LEVEL="WARNING",
+        # Benches probe and post only to servers they start on loopback (vigil.net refuses it by default).
+        VIGIL_PROBE_ALLOWED_NETWORKS="127.0.0.0/8,::1/128",
+        VIGIL_OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8,::1/128",
     )
     return env
 

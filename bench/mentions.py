@@ -159,6 +159,8 @@ def setup_django(database_url: str) -> None:
         VIGIL_VAR_DIR=tempfile.mkdtemp(prefix="vigil-bench-mentions-"),
         DJANGO_SETTINGS_MODULE="vigil.settings",
         LOG_LEVEL="WARNING",
+        # The feeds are served by this bench on loopback (vigil.http refuses it by default).
+        VIGIL_OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8,::1/128",
     )
     os.environ.pop("REDIS_URL", None)
     import django
