@@ -17,11 +17,13 @@ class CommsConfig(AppConfig):
         signals.incident_update_posted.connect(receivers.on_update_posted, dispatch_uid="comms.update_posted")
         signals.page_requested.connect(receivers.on_page_requested, dispatch_uid="comms.page_requested")
         signals.incident_page_panels.connect(receivers.incident_page_panel, dispatch_uid="comms.incident_panel")
+        signals.update_audience.connect(receivers.update_audience, dispatch_uid="comms.update_audience")
 
         # The public status page (comms.status): rebuilt on changes; its tasks and admin; maintenance by responders.
-        from .status import admin, tasks, triggers  # noqa: F401 (admin and tasks register themselves)
+        from .status import admin, setup, tasks, triggers  # noqa: F401 (admin and tasks register themselves)
 
         triggers.connect()
+        setup.connect()  # the first admin's sign-in asks for the page's name and logo
         self.responder_models = [*self.responder_models, "scheduledmaintenance"]
 
     def seed_demo(self) -> None:

@@ -4,8 +4,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from incidents.models import Component, IncidentUpdate, PublicStatus
+
+from . import messages, templating
 from .cadence import cadence_for
-from .models import IncidentAudience
+from .models import Event, IncidentAudience
 from .progress import counts_by_update
 
 PANEL_UPDATES = 5  # the latest ones; the incident's comms page lists them all
@@ -51,3 +54,27 @@ def panel_context(incident, now: datetime | None = None) -> dict:
         "more_updates": len(latest) > PANEL_UPDATES,
         "cadence": cadence_context(incident, latest[0].created_at if latest else None, now),
     }
+
+
+def update_preview(incident, components: dict | None, status: str, message: str) -> dict[str, str]:
+    """What a public update with these fields would send (email subject and body, SMS), rendered by the
+    same templates as the fan-out (comms.messages), from an update that is not saved. COMPONENTS:
+    component id -> status, the affected components it would leave (None: as they are)."""
+    if components is None:
+        affected = [
+            {"code": str(ic.component_id), "name": ic.component.name, "new_status": ic.status}
+            for ic in incident.affected.select_related("component")
+            if ic.component.public
+        ]
+    else:
+        public = Component.objects.filter(pk__in=list(components), public=True).order_by("pk")
+        affected = [{"code": str(c.pk), "name": c.name, "new_status": components[c.pk]} for c in public]
+    update = IncidentUpdate(incident=incident, status=status, message=message.strip(), affected_components=affected)
+    if status == PublicStatus.RESOLVED:
+        event = Event.RESOLVED
+    else:
+        event = Event.UPDATE if incident.updates.exists() else Event.OPENED
+    context = messages.update_context(update)
+    payload = messages.webhook_payload(update, context["status_url"])
+    texts = messages.compose(event, context, templating.sources(event), payload)
+    return {"subject": texts.subject, "email": texts.bodies.get("email", ""), "sms": texts.bodies.get("sms", "")}

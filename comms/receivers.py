@@ -4,8 +4,9 @@ import logging
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from . import outbox, services
+from . import audience, outbox, services
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,27 @@ def on_page_requested(sender, page, **kwargs) -> None:
     from .tasks import queue_page_sends
 
     queue_page_sends(kinds)  # the page lane: its own task and queue, never behind bulk work
+
+
+def update_audience(sender, incident, components=None, status: str = "", message: str = "", **kwargs):
+    """incidents.signals.update_audience: who a public update would reach now, by medium, when the next is
+    due (the cadence), and with a message, a preview of what is sent (email subject and body, SMS)."""
+    from incidents.signals import UpdateAudience
+
+    from .panel import cadence_context, update_preview
+
+    reach = audience.count(incident, None if components is None else list(components))
+    latest = incident.updates.order_by("-created_at").values_list("created_at", flat=True).first()
+    cadence = cadence_context(incident, latest, timezone.now())
+    return UpdateAudience(
+        stakeholders=reach.stakeholders,
+        subscribers=reach.subscribers,
+        endpoints=reach.endpoints,
+        by_medium=dict(reach.by_medium),
+        next_update_due=cadence["due_at"] if cadence else None,
+        every_minutes=cadence["every_minutes"] if cadence else None,
+        preview=update_preview(incident, components, status, message) if message.strip() else {},
+    )
 
 
 def incident_page_panel(sender, incident, request, **kwargs) -> str:

@@ -201,3 +201,32 @@ def do_save_templates(actor: Actor, event: str, texts: dict[str, str]) -> list[s
     if changed:
         record(actor, "comms.templates", event=event, parts=changed)
     return changed
+
+
+# --- Stakeholders added and edited in the dashboard (issue #15) ------------------------------------
+STAKEHOLDER_FIELDS = {"name", "organisation", "kind", "email", "phone", "channels", "opted_out", "time_zone"}
+
+
+@transaction.atomic
+def do_save_stakeholder(
+    actor: Actor, stakeholder: Stakeholder | None, *, groups=None, components=None, **fields
+) -> Stakeholder:
+    """Add a stakeholder (STAKEHOLDER None) or change one, from values already validated as the API
+    validates them (comms.forms.StakeholderForm: the model's validators, phones in E.164). The audit
+    entry names the fields changed, never the contact details themselves."""
+    unknown = set(fields) - STAKEHOLDER_FIELDS
+    if unknown:
+        raise TypeError(f"not stakeholder fields: {', '.join(sorted(unknown))}")
+    created = stakeholder is None
+    stakeholder = Stakeholder() if created else Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
+    changed = sorted(name for name, value in fields.items() if getattr(stakeholder, name) != value)
+    for name, value in fields.items():
+        setattr(stakeholder, name, value)
+    stakeholder.full_clean()
+    stakeholder.save()
+    for name, chosen in (("groups", groups), ("components", components)):
+        if chosen is not None and set(getattr(stakeholder, name).all()) != set(chosen):
+            getattr(stakeholder, name).set(chosen)
+            changed.append(name)
+    record(actor, "comms.stakeholder.add" if created else "comms.stakeholder.change", stakeholder, fields=changed)
+    return stakeholder

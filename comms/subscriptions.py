@@ -172,19 +172,20 @@ def _send_after_commit(rows: list[Notification]) -> None:
 
 
 def page_name() -> str:
-    return StatusPageBranding.current().name
+    """What messages call the page: "Acme status" (never "Status status": comms.models.status.status_label)."""
+    return StatusPageBranding.current().status_label
 
 
 def _confirmation_row(subscriber: Subscriber, code: str = "") -> Notification:
     name = page_name()
     if subscriber.kind == Kind.EMAIL:
         body = (
-            f"Someone, probably you, asked to get {name} status updates at this address.\n\n"
+            f"Someone, probably you, asked to get {name} updates at this address.\n\n"
             f"Confirm here: {confirm_url(subscriber)}\n\n"
             "If it was not you, ignore this email: nothing will be sent to you unless you confirm.\n"
         )
-        return _row(subscriber, f"Confirm your subscription to {name} status updates", body)
-    body = f"{name} status: your code is {code}. Enter it on the page to confirm your subscription."
+        return _row(subscriber, f"Confirm your subscription to {name} updates", body)
+    body = f"{name}: your code is {code}. Enter it on the page to confirm your subscription."
     return _row(subscriber, "", body)
 
 
@@ -195,12 +196,12 @@ def _already_row(subscriber: Subscriber) -> Notification:
         body = json.dumps({"event": "subscription.confirmed", "manage_url": MANAGE_LINK})
         return _row(subscriber, "", body)
     if subscriber.kind == Kind.SMS:
-        return _row(subscriber, "", f"{name} status: you are subscribed. Manage or stop: {MANAGE_LINK}")
+        return _row(subscriber, "", f"{name}: you are subscribed. Manage or stop: {MANAGE_LINK}")
     body = (
-        f"Someone asked to subscribe this address to {name} status updates. It is subscribed already.\n\n"
+        f"Someone asked to subscribe this address to {name} updates. It is subscribed already.\n\n"
         f"Manage or cancel your subscription: {MANAGE_LINK}\n"
     )
-    return _row(subscriber, f"Your subscription to {name} status updates", body)
+    return _row(subscriber, f"Your subscription to {name} updates", body)
 
 
 def new_code() -> str:

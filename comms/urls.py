@@ -5,6 +5,8 @@ from . import hooks, views
 app_name = "comms"
 urlpatterns = [
     path("", views.stakeholder_list, name="stakeholders"),
+    path("stakeholders/new/", views.stakeholder_new, name="stakeholder_new"),
+    path("stakeholders/<int:pk>/edit/", views.stakeholder_edit, name="stakeholder_edit"),
     path("stakeholders/import/", views.stakeholder_import, name="import"),
     path("stakeholders/export.csv", views.stakeholder_export, name="export"),
     path("outbox/", views.outbox, name="outbox"),

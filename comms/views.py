@@ -25,7 +25,7 @@ from vigil.access import permission_required
 from vigil.audit import Actor
 
 from . import csvio, services, templating
-from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm, TemplatesForm
+from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm, StakeholderForm, TemplatesForm
 from .messages import sample_context, sample_texts, sms_length
 from .models import Event, MessageTemplate, Notification, Part, Stakeholder, StakeholderGroup, State
 from .progress import counts_by_update
@@ -39,6 +39,28 @@ def stakeholder_list(request):
     can_export = privacy.may_see(request.user, privacy.rule_for("comms.Stakeholder.email"))
     context = {"page": page, "groups": StakeholderGroup.objects.all(), "can_export": can_export}
     return render(request, "comms/stakeholders.html", context)
+
+
+@permission_required("comms.add_stakeholder")
+def stakeholder_new(request):
+    """Add a stakeholder: admins only, as the API (comms.add_stakeholder); the form validates as the API does."""
+    return _stakeholder_form(request, None)
+
+
+@permission_required("comms.change_stakeholder")
+def stakeholder_edit(request, pk: int):
+    return _stakeholder_form(request, get_object_or_404(Stakeholder, pk=pk))
+
+
+def _stakeholder_form(request, stakeholder: Stakeholder | None):
+    form = StakeholderForm(request.POST or None, instance=stakeholder)
+    if request.method == "POST" and form.is_valid():
+        saved = services.do_save_stakeholder(Actor.from_request(request), stakeholder, **form.values())
+        messages.success(request, f"Stakeholder “{saved.name}” {'added' if stakeholder is None else 'saved'}.")
+        return redirect("comms:stakeholders")
+    form.mark_first_error()
+    context = {"form": form, "stakeholder": stakeholder}
+    return render(request, "comms/stakeholder_form.html", context, status=400 if form.errors else 200)
 
 
 @permission_required("comms.view_stakeholder")

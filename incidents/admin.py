@@ -32,14 +32,14 @@ class ComponentGroupAdmin(admin.ModelAdmin):
 
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
-    list_display = ["name", "group", "status", "slo", "public", "position", "owner_team"]
+    list_display = ["name", "group", "status", "slo", "public", "position", "owner_team", "escalation_policy"]
     list_filter = ["status", "public", "group"]
     search_fields = ["name", "description"]
 
 
 @admin.register(SeverityDefinition)
 class SeverityDefinitionAdmin(admin.ModelAdmin):
-    list_display = ["level", "name", "description"]
+    list_display = ["level", "name", "escalation_policy", "description"]
 
 
 class IncidentComponentInline(admin.TabularInline):

@@ -75,6 +75,15 @@ def seed_oncall() -> None:
         EscalationLevel.objects.create(policy=policy, position=0, timeout_minutes=5).schedules.add(schedule)
         second = EscalationLevel.objects.create(policy=policy, position=1, timeout_minutes=10)
         second.users.set(people)
+    # A SEV1 or SEV2 declared without choosing a policy pages the on-call (issue #15): the default of each,
+    # set once (an admin's later choice is left alone).
+    for level, name, description in SEVERITIES[:2]:
+        definition, made = SeverityDefinition.objects.get_or_create(
+            level=level, defaults={"name": name, "description": description}
+        )
+        if definition.escalation_policy_id is None and (made or created):
+            definition.escalation_policy = policy
+            definition.save(update_fields=["escalation_policy"])
 
 
 # --- History: a resolved incident of three days ago ---------------------------------------------
@@ -114,6 +123,7 @@ def _live_through_story(actor: Actor, commander, start) -> Incident:
                 summary="Card payments fail for part of the customers.",
                 components={payments: ComponentStatus.PARTIAL_OUTAGE} if payments else {},
                 commander=commander,
+                paging=False,  # history: nobody is to be paged about it now
             )
         elif step == "acknowledge":
             incident = services.do_acknowledge(actor, incident)

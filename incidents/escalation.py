@@ -11,7 +11,9 @@ retried, duplicated or run late by the sweeper without paging anyone twice.
 """
 
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -20,7 +22,7 @@ from django.utils import timezone
 from vigil.audit import SYSTEM, Actor
 
 from . import paging
-from .models import EscalationPolicy, Incident, IncidentEvent, Schedule, Status
+from .models import Component, EscalationPolicy, Incident, IncidentEvent, Page, Schedule, SeverityDefinition, Status
 
 
 def snapshot(policy: EscalationPolicy) -> dict:
@@ -154,3 +156,119 @@ def run_due(now=None) -> int:
     for incident_id, escalation_id, step in due.values_list("pk", "escalation_id", "escalation_step")[:500]:
         ran += run_queued_step(incident_id, str(escalation_id), step, now=now)
     return ran
+
+
+# --- Who pages by default, and who that reaches now ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reached:
+    """Someone a policy's first level pages: named in the level, or on call on one of its schedules."""
+
+    user: object
+    schedule: Schedule | None = None
+
+
+@dataclass(frozen=True)
+class PagingPlan:
+    """What declaring (or *Page the on-call*) would do: which policy, why that one, and who it reaches now."""
+
+    policy: EscalationPolicy | None
+    reason: str = ""  # "the default for SEV1", "the default for Payments", "chosen"
+    reached: list[Reached] = field(default_factory=list)
+    chosen_none: bool = False  # the declarer chose not to page
+
+    @property
+    def pages_someone(self) -> bool:
+        return bool(self.reached)
+
+
+def default_policy(severity: str, components: Iterable[Component] = ()) -> tuple[EscalationPolicy | None, str]:
+    """The policy an incident pages when its declarer names none, and why (for the form and the timeline).
+
+    A component's default wins over the severity's: the severity says how urgent an outage is, the
+    component says who can fix it (its owners' rotation), and paging the people who can fix it is the
+    point. Among several components, the first in display order that has a default. Two queries at most.
+    """
+    ids = [c.pk if isinstance(c, Component) else c for c in components]
+    if ids:
+        component = Component.objects.filter(pk__in=ids, escalation_policy__isnull=False).select_related(
+            "escalation_policy"
+        )
+        first = component.first()
+        if first is not None:
+            return first.escalation_policy, f"the default for {first.name}"
+    definition = SeverityDefinition.objects.filter(level=severity, escalation_policy__isnull=False).first()
+    if definition is not None:
+        return definition.escalation_policy, f"the default for {definition.get_level_display()}"
+    return None, ""
+
+
+def reached_now(policy: EscalationPolicy, at: datetime | None = None) -> list[Reached]:
+    """Who POLICY's first level pages at AT (now): its people, then whoever is on call on its schedules."""
+    from .oncall.schedule import load_plans
+
+    at = at or timezone.now()
+    level = policy.levels.order_by("position", "id").first()
+    if level is None:
+        return []
+    reached = {u.pk: Reached(u) for u in level.users.filter(is_active=True)}
+    schedules = list(level.schedules.all())
+    for plan in load_plans(schedules, at).values():
+        for user in plan.users_at(at):
+            reached.setdefault(user.pk, Reached(user, plan.schedule))
+    return list(reached.values())
+
+
+def plan_for(policy: EscalationPolicy | None, reason: str, at: datetime | None = None) -> PagingPlan:
+    return PagingPlan(policy, reason, reached_now(policy, at) if policy is not None else [])
+
+
+def declare_plan(
+    severity: str, components: Iterable = (), chosen: EscalationPolicy | None = None, no_paging: bool = False
+) -> PagingPlan:
+    """What declaring with these choices would page now (the declare form's preview)."""
+    if no_paging:
+        return PagingPlan(None, "", [], chosen_none=True)
+    if chosen is not None:
+        return plan_for(chosen, "chosen")
+    return plan_for(*default_policy(severity, components))
+
+
+def suggested_plan(incident: Incident, at: datetime | None = None) -> PagingPlan:
+    """Who *Page the on-call* pages for INCIDENT: its default policy when that reaches someone now, else
+    the first policy (by name) that does. A SEV1 at 3 a.m. is better served by paging some on-call
+    than by paging nobody; the button names the people before anyone presses it."""
+    at = at or timezone.now()
+    plan = plan_for(*default_policy(incident.severity, incident.components.all()), at=at)
+    if plan.pages_someone:
+        return plan
+    for policy in EscalationPolicy.objects.exclude(pk=getattr(plan.policy, "pk", None)):
+        other = plan_for(policy, "someone on call", at=at)
+        if other.pages_someone:
+            return other
+    return plan
+
+
+def is_paging(incident: Incident) -> bool:
+    """Escalation is running: a level has paged, or is about to, and will go on until acknowledged."""
+    return incident.escalation_id is not None
+
+
+def page_once(actor: Actor, incident: Incident, policy: EscalationPolicy, at: datetime | None = None) -> list[Page]:
+    """Page POLICY's first level once, without escalating (help for an incident already acknowledged).
+    The caller holds the row lock."""
+    at = at or timezone.now()
+    round_id = uuid.uuid4()  # its own round: Page's one-per-step constraint never merges it with another
+    pages = [paging.page(r.user, incident, escalation_id=round_id, step=0, level=0) for r in reached_now(policy, at)]
+    names = ", ".join(p.user.get_username() for p in pages) or "nobody (no one on call)"
+    IncidentEvent.objects.create(
+        incident=incident,
+        kind=IncidentEvent.Kind.PAGED,
+        message=f"Paged {names} ({policy.name}, level 1)",
+        actor=actor.user,
+        actor_label=actor.label,
+        data={"policy": policy.pk, "users": [p.user_id for p in pages]},
+    )
+    incident.save(update_fields=["updated_at"])  # what the incident page's live version watches
+    return pages

@@ -4,6 +4,7 @@ Each do_* function checks the move is allowed, writes the change and its timelin
 row in one transaction, records the audit entry, and announces itself after commit.
 """
 
+import secrets
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
@@ -64,8 +65,9 @@ def _locked(incident: Incident) -> Incident:
 
 
 def war_room_urls(incident: Incident) -> tuple[str, str]:
-    """The bridge and chat links made from the configured templates ({id}, {slug})."""
-    values = {"id": incident.pk, "slug": slugify(incident.title)[:40] or "incident"}
+    """The bridge and chat links made from the configured templates: {token}, an unguessable name made for
+    this incident, and {id} and {slug}. None unless configured (VIGIL_BRIDGE_URL_TEMPLATE: issue #15)."""
+    values = {"id": incident.pk, "slug": slugify(incident.title)[:40] or "incident", "token": secrets.token_urlsafe(16)}
     return (
         settings.VIGIL_BRIDGE_URL_TEMPLATE.format(**values) if settings.VIGIL_BRIDGE_URL_TEMPLATE else "",
         settings.VIGIL_CHAT_URL_TEMPLATE.format(**values) if settings.VIGIL_CHAT_URL_TEMPLATE else "",
@@ -138,16 +140,23 @@ def do_declare(
     dedup_key: str = "",
     impact: str | None = None,
     escalation_policy: EscalationPolicy | None = None,
+    paging: bool = True,
     commander=None,
 ) -> tuple[Incident, bool]:
     """Open an incident. With a dedup key, join the open incident that has it instead.
 
-    Returns (incident, created). With an escalation policy, paging starts at once. Control characters
-    are dropped from the title and summary whichever door they came through (vigil.text).
+    Returns (incident, created). Paging starts at once: with ESCALATION_POLICY, that one; without,
+    the default for the severity and components (escalation.default_policy), so a SEV1 declared in
+    a hurry, by a monitor or by an alert still pages someone. PAGING=False is the declarer's explicit
+    choice to page nobody: it is written on the timeline and in the audit entry, so nobody later
+    mistakes it for a forgotten field. Control characters are dropped from the title and summary
+    whichever door they came through (vigil.text).
     """
     title, summary = clean_line(title).strip(), clean_text(summary)
     if not title:
         raise ActionError("An incident needs a title.")
+    if not paging and escalation_policy is not None:
+        raise ActionError("Choose an escalation policy or no paging, not both.")
     if dedup_key:
         existing = Incident.objects.open().filter(dedup_key=dedup_key).first()
         if existing:
@@ -172,9 +181,9 @@ def do_declare(
             )
             refresh_component_status(affected)
             _event(incident, actor, IncidentEvent.Kind.DECLARED, f"Declared {incident.get_severity_display()}: {title}")
-            record(actor, "incident.declare", incident, severity=severity, source=source)
-            if escalation_policy is not None:
-                escalation.start(actor, incident, escalation_policy)
+            policy, reason = _declared_policy(severity, affected, escalation_policy, paging)
+            record(actor, "incident.declare", incident, severity=severity, source=source, paging=_paging_label(policy))
+            _start_declared_paging(actor, incident, policy, reason, paging)
             _announce(signals.incident_declared, incident, actor)
     except IntegrityError:
         # Lost the race to another signal with the same key: the unique
@@ -185,13 +194,39 @@ def do_declare(
     return incident, True
 
 
+def _declared_policy(severity: str, affected, chosen: EscalationPolicy | None, paging: bool):
+    if not paging:
+        return None, ""
+    if chosen is not None:
+        return chosen, "chosen"
+    return escalation.default_policy(severity, affected)
+
+
+def _paging_label(policy: EscalationPolicy | None) -> str:
+    return policy.name if policy is not None else "none"
+
+
+def _start_declared_paging(actor: Actor, incident: Incident, policy, reason: str, paging: bool) -> None:
+    if not paging:
+        message = f"Declared without paging: {actor.label} chose to page nobody"
+        _event(incident, actor, IncidentEvent.Kind.ESCALATED, message, paging="none")
+    elif policy is not None:
+        reason = f"chosen by {actor.label}" if reason == "chosen" else reason
+        _event(incident, actor, IncidentEvent.Kind.ESCALATED, f"Paging {policy.name} ({reason})", policy=policy.pk)
+        escalation.start(actor, incident, policy)
+
+
 @transaction.atomic
 def do_acknowledge(actor: Actor, incident: Incident) -> Incident:
+    """Someone is on it: paging stops. The returned incident's `stopped_paging` says whether paging was
+    running (escalation.is_paging), so nobody is told "paging stopped" when nothing was paging; the
+    timeline row says the same."""
     incident = _locked(incident)
     if incident.status != Status.TRIGGERED:
         raise ActionError(
             f"Incident is already {incident.get_status_display().lower()}; only a triggered incident is acknowledged."
         )
+    stopped_paging = escalation.is_paging(incident)
     incident.status = Status.ACKNOWLEDGED
     incident.acknowledged_at = timezone.now()
     incident.acknowledged_by = actor.user
@@ -200,7 +235,9 @@ def do_acknowledge(actor: Actor, incident: Incident) -> Incident:
     Page.objects.filter(incident=incident, user=actor.user).exclude(status=Page.Status.FAILED).update(
         status=Page.Status.ACKNOWLEDGED
     )
-    _event(incident, actor, IncidentEvent.Kind.ACKNOWLEDGED, f"Acknowledged by {actor.label}")
+    message = f"Acknowledged by {actor.label}" + ("; paging stopped" if stopped_paging else "")
+    _event(incident, actor, IncidentEvent.Kind.ACKNOWLEDGED, message, stopped_paging=stopped_paging)
+    incident.stopped_paging = stopped_paging
     record(actor, "incident.acknowledge", incident)
     _announce(signals.incident_acknowledged, incident, actor)
     return incident
@@ -277,6 +314,28 @@ def do_change_severity(actor: Actor, incident: Incident, severity: str) -> Incid
     return incident
 
 
+# --- issue #15, monitors part: a title that follows what it describes -----------------------------
+@transaction.atomic
+def do_retitle(actor: Actor, incident: Incident, title: str) -> Incident:
+    """Give INCIDENT a new title (monitoring.alerting keeps a redundancy incident's count current)."""
+    incident = _locked(incident)
+    title = clean_line(title).strip()
+    if not title:
+        raise ActionError("An incident needs a title.")
+    if len(title) > Incident._meta.get_field("title").max_length:
+        raise ActionError(f"A title has at most {Incident._meta.get_field('title').max_length} characters.")
+    if title == incident.title:
+        return incident
+    previous, incident.title = incident.title, title
+    incident.save(update_fields=["title", "updated_at"])
+    _event(incident, actor, IncidentEvent.Kind.NOTE, f"Title: {previous} → {title}", previous=previous)
+    record(actor, "incident.retitle", incident, previous=previous, title=title)
+    return incident
+
+
+# --- end of the monitors part --------------------------------------------------------------------
+
+
 @transaction.atomic
 def do_set_components(actor: Actor, incident: Incident, components: Mapping[Component, str]) -> Incident:
     """Make COMPONENTS (component -> status) exactly the incident's affected components."""
@@ -328,14 +387,23 @@ UPDATE_MOVES = {
 }
 
 
-def do_post_update(actor: Actor, incident: Incident, status: str, message: str) -> IncidentUpdate:
-    """A public update: what customers and stakeholders read. Comms sends it on incident_update_posted."""
+def do_post_update(
+    actor: Actor, incident: Incident, status: str, message: str, components: Mapping[Component, str] | None = None
+) -> IncidentUpdate:
+    """A public update: what customers and stakeholders read. Comms sends it on incident_update_posted.
+
+    With COMPONENTS (component -> status), the affected components become exactly those first, in
+    the same transaction (do_set_components): the update, its affected components and the audience
+    they decide are one change, as the composer shows them.
+    """
     message = clean_text(message)
     if status not in PublicStatus.values:
         raise ActionError(f"{status!r} is not a public status; use one of {', '.join(PublicStatus.values)}.")
     if not message.strip():
         raise ActionError("An update needs a message.")
     with transaction.atomic():
+        if components is not None:
+            do_set_components(actor, incident, components)
         incident = _locked(incident)
         if status == PublicStatus.RESOLVED:
             if incident.status != Status.RESOLVED:
@@ -428,6 +496,35 @@ def do_escalate(actor: Actor, incident: Incident) -> Incident:
             raise ActionError("Escalation has run through every level; nobody acknowledged.")
         record(actor, "incident.escalate", incident)
         escalation.run_step(incident, incident.escalation_id, incident.escalation_step, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def do_page_oncall(actor: Actor, incident: Incident, policy: EscalationPolicy | None = None) -> Incident:
+    """*Page the on-call*: one click when nobody is being paged.
+
+    Without POLICY, the one escalation.suggested_plan names (the incident's default when it reaches
+    someone now, else the first policy that does). A triggered incident escalates with it until
+    someone acknowledges; one already acknowledged pages its first level once, for help. The caller
+    learns who was reached from the timeline and the page rows, as with any escalation.
+    """
+    incident = _locked(incident)
+    if not incident.is_open:
+        raise ActionError("This incident is resolved: reopen it before paging anyone.")
+    if policy is None:
+        policy = escalation.suggested_plan(incident).policy
+    if policy is None:
+        raise ActionError(
+            "Nobody can be paged: no escalation policy has anyone on call now. Set one up under On-call, "
+            "or give a severity a default policy."
+        )
+    if incident.status == Status.TRIGGERED:
+        message = f"Paging {policy.name} (asked by {actor.label})"
+        _event(incident, actor, IncidentEvent.Kind.ESCALATED, message, policy=policy.pk)
+        escalation.start(actor, incident, policy)
+    else:
+        escalation.page_once(actor, incident, policy)
+    record(actor, "incident.page_oncall", incident, policy=policy.name)
     return incident
 
 

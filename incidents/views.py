@@ -1,10 +1,11 @@
 import logging
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q
-from django.http import Http404
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Value
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -14,7 +15,7 @@ from vigil.access import login_required, permission_required
 from vigil.audit import Actor, client_ip
 from vigil.services import worker_status
 
-from . import paging, services, signals
+from . import escalation, paging, services, signals
 from .forms import (
     ComponentsForm,
     DeclareForm,
@@ -27,7 +28,18 @@ from .forms import (
     UpdateForm,
     WarRoomForm,
 )
-from .models import Component, Incident, Page, Severity, SeverityDefinition, Status
+from .models import (
+    Component,
+    Incident,
+    IncidentEvent,
+    Override,
+    Page,
+    Schedule,
+    Severity,
+    SeverityDefinition,
+    Status,
+)
+from .oncall.schedule import load_plans
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +89,35 @@ def _access_incident(pk: int) -> Incident:
     )
 
 
-def _detail_context(incident: Incident, **forms) -> dict:
-    context = {
-        "incident": incident,
-        "events": incident.events.select_related("actor"),
-        "affected": incident.affected.select_related("component"),
-        "updates": incident.updates.all(),
-        "pages": incident.pages.select_related("user")[:50],
-        "alerts": incident.alerts.all()[:50],
+# The incident page's forms by context name: a failed post is kept under its name for the next GET.
+FORMS = {
+    "note_form": NoteForm,
+    "update_form": UpdateForm,
+    "severity_form": SeverityForm,
+    "status_form": StatusForm,
+    "role_form": RoleForm,
+    "war_room_form": WarRoomForm,
+    "merge_form": MergeForm,
+    "escalation_form": EscalationForm,
+    "components_form": ComponentsForm,
+}
+# The page section (a <details> id) that holds each form: opened when its form has errors.
+SECTIONS = {
+    "note_form": "timeline",
+    "update_form": "update",
+    "severity_form": "manage-state",
+    "status_form": "manage-state",
+    "role_form": "manage-roles",
+    "war_room_form": "manage-war-room",
+    "merge_form": "manage-state",
+    "escalation_form": "manage-paging",
+    "components_form": "manage-components",
+}
+FAILED_POST = "incidents.failed_post"
+
+
+def _blank_forms(incident: Incident) -> dict:
+    return {
         "note_form": NoteForm(),
         "update_form": UpdateForm(incident=incident),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
@@ -94,6 +127,84 @@ def _detail_context(incident: Incident, **forms) -> dict:
         "merge_form": MergeForm(),
         "escalation_form": EscalationForm(initial={"policy": incident.escalation_policy_id}),
         "components_form": ComponentsForm(incident=incident),
+    }
+
+
+def _bind(form_name: str, data, incident: Incident):
+    form_class = FORMS[form_name]
+    extra = {"incident": incident} if form_class.takes_incident else {}
+    return form_class(data, **extra)
+
+
+def _keep_failed_post(request, incident: Incident, form_name: str, error: str = ""):
+    """Post/redirect/get for a refused post too: what was typed and why it was refused wait in the
+    session, and the browser is sent to the incident's own URL, where the next GET shows the form
+    again with its errors beside its fields (once). A reload then repeats a GET, never the post."""
+    data = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
+    request.session[FAILED_POST] = {"incident": incident.pk, "form": form_name, "data": data, "error": error}
+    return redirect(f"{incident.get_absolute_url()}#{SECTIONS[form_name]}")
+
+
+def _failed_post(request, incident: Incident) -> dict:
+    """The form a refused post left for this incident's page, bound and with its errors; {} when none."""
+    kept = request.session.get(FAILED_POST)
+    if not kept or kept.get("incident") != incident.pk or kept.get("form") not in FORMS:
+        return {}
+    del request.session[FAILED_POST]
+    data = QueryDict(mutable=True)
+    for key, values in kept["data"].items():
+        data.setlist(key, values)
+    form = _bind(kept["form"], data, incident)
+    form.is_valid()
+    if kept["error"]:
+        form.add_error(None, kept["error"])
+    return {kept["form"]: form, "open_section": SECTIONS[kept["form"]]}
+
+
+def _header_context(incident: Incident) -> dict:
+    """The state at the top of the page: paged people and whether they acknowledged, the next update due."""
+    pages = list(incident.pages.select_related("user").order_by("created_at", "id"))
+    latest = {}
+    for page in pages:  # one line a person: their latest page
+        latest[page.user_id] = page
+    paged = list(latest.values())
+    nobody = incident.is_open and not any(p.status != Page.Status.FAILED for p in paged)
+    waiting = escalation.is_paging(incident) and not paged  # started; the worker pages in a moment
+    audience = _update_audience(incident)
+    return {
+        "incident": incident,
+        "paged": paged,
+        "nobody_paged": nobody and not waiting,
+        "paging_starts": waiting,
+        "suggestion": escalation.suggested_plan(incident) if nobody and not waiting else None,
+        "audience": audience,
+        "notify": notify_sentence(audience),
+        "now": timezone.now(),
+    }
+
+
+def _update_audience(incident: Incident, components=None, status: str = "", message: str = ""):
+    """Who a public update would reach, from the apps that send it (signals.update_audience)."""
+    total = signals.UpdateAudience()
+    answers = signals.update_audience.send_robust(
+        sender=Incident, incident=incident, components=components, status=status, message=message
+    )
+    for receiver, result in answers:
+        if isinstance(result, Exception):
+            logger.error("Update audience %r failed", receiver, exc_info=result)
+        elif isinstance(result, signals.UpdateAudience):
+            total = total.add(result)
+    return total
+
+
+def _detail_context(incident: Incident, **forms) -> dict:
+    context = {
+        **_header_context(incident),
+        "events": incident.events.select_related("actor"),
+        "affected": incident.affected.select_related("component"),
+        "updates": incident.updates.all(),
+        "alerts": incident.alerts.all()[:50],
+        **_blank_forms(incident),
     }
     context["merge_form"].fields["into"].queryset = Incident.objects.open().exclude(pk=incident.pk)
     context.update(forms)
@@ -112,76 +223,172 @@ def _panels(request, incident: Incident) -> list[str]:
     return panels
 
 
+def _incident_version(request, pk: int):
+    """What the header and timeline show moves with the incident's row, its timeline and its pages: one query."""
+    events = IncidentEvent.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+    pages = Page.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+    return (
+        Incident.objects.filter(pk=pk)
+        .values_list(
+            "updated_at",
+            Subquery(events.annotate(m=Max("id")).values("m")),
+            Subquery(pages.annotate(n=Count("id")).values("n")),
+            Subquery(pages.filter(status=Page.Status.ACKNOWLEDGED).annotate(n=Count("id")).values("n")),
+            Subquery(pages.filter(status=Page.Status.SENT).annotate(n=Count("id")).values("n")),
+        )
+        .first()
+    )
+
+
+PARTS = {"header": "incidents/_header.html", "timeline": "incidents/_timeline.html"}
+
+
+@live.live(_incident_version)
+def _incident_part(request, pk: int):
+    """The header or the timeline alone, for the page's live polling (304 while nothing changed)."""
+    incident = _access_incident(pk)
+    part = request.GET["partial"]
+    context = _header_context(incident) if part == "header" else {"incident": incident, "events": incident.events.all()}
+    return render(request, PARTS[part], context)
+
+
 @permission_required("incidents.view_incident")
 def incident_detail(request, pk: int):
+    """The incident: its state and primary actions first, then the update composer, the timeline, and
+    what other apps add. The full page is never answered 304 (it may show a refused post's errors);
+    its header and timeline keep themselves current through ?partial=header|timeline."""
+    if request.GET.get("partial") in PARTS:
+        return _incident_part(request, pk)
     incident = _access_incident(pk)
-    return render(request, "incidents/detail.html", {**_detail_context(incident), "panels": _panels(request, incident)})
+    context = {**_detail_context(incident, **_failed_post(request, incident)), "panels": _panels(request, incident)}
+    return render(request, "incidents/detail.html", context)
+
+
+@permission_required("incidents.view_incident")
+@require_POST
+def update_preview(request, pk: int):
+    """The Update composer's Notify line and preview for what is typed so far. Changes nothing."""
+    incident = _access_incident(pk)
+    form = UpdateForm(request.POST, incident=incident)
+    form.is_valid()
+    data = form.cleaned_data
+    audience = _update_audience(incident, form.component_ids(), data.get("status", ""), data.get("message", ""))
+    context = {"audience": audience, "notify": notify_sentence(audience), "incident": incident}
+    return render(request, "incidents/_notify.html", context)
 
 
 @permission_required("incidents.add_incident")
 def declare(request):
     form = DeclareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        incident, _ = services.do_declare(Actor.from_request(request), **form.cleaned_data)
-        messages.success(request, f"Declared {incident}.")
-        return redirect(incident)
-    return render(request, "incidents/declare.html", {"form": form, "definitions": SeverityDefinition.objects.all()})
+        try:
+            incident, _ = services.do_declare(Actor.from_request(request), **form.declare_kwargs())
+        except services.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Declared {incident}.")
+            return redirect(incident)
+    context = {"form": form, "definitions": SeverityDefinition.objects.all(), "plan": _declare_plan(form)}
+    return render(request, "incidents/declare.html", context)
 
 
-def _act(request, pk: int, action, success: str, form_class=None, form_name: str = "", to_kwargs=None):
-    """Run ACTION on the incident; with FORM_CLASS, validate the POST first and re-render on errors."""
+def _declare_plan(form: DeclareForm) -> escalation.PagingPlan:
+    """Who declaring with the form's choices would page now (valid or not: the preview follows the typing)."""
+    data = form.data if form.is_bound else {}
+    severity = data.get("severity") or form.fields["severity"].initial
+    choice = data.get("escalation_policy", DeclareForm.DEFAULT)
+    ids = [int(pk) for pk in (data.getlist("components") if hasattr(data, "getlist") else []) if str(pk).isdigit()]
+    return escalation.declare_plan(
+        severity, ids, chosen=form.policies.get(choice), no_paging=choice == DeclareForm.NONE
+    )
+
+
+@permission_required("incidents.add_incident")
+@require_POST
+def declare_preview(request):
+    """Who the declare form's choices would page now: the form's live preview. Changes nothing."""
+    form = DeclareForm(request.POST)
+    return render(request, "incidents/_paging_preview.html", {"plan": _declare_plan(form)})
+
+
+def _act(request, pk: int, action, success, form_name: str = "", to_kwargs=None):
+    """Run ACTION on the incident; with FORM_NAME, validate the POST with that form first.
+
+    Every outcome redirects (post/redirect/get): a refused post to the incident page with its errors
+    beside its fields (_keep_failed_post), a done one to the incident page with SUCCESS (a string, or a
+    function of the action's result). An action refused for the incident's state (ActionError) says why;
+    a form's typing is kept with it.
+    """
     incident = _access_incident(pk)
     kwargs = {}
-    if form_class is not None:
-        extra = {"incident": incident} if getattr(form_class, "takes_incident", False) else {}
-        form = form_class(request.POST, **extra)
+    if form_name:
+        form = _bind(form_name, request.POST, incident)
         if not form.is_valid():
-            messages.error(request, "Please correct the errors below.")
-            context = {**_detail_context(incident, **{form_name: form}), "panels": _panels(request, incident)}
-            return render(request, "incidents/detail.html", context, status=400)
+            messages.error(request, "Not saved: please correct the errors shown.")
+            return _keep_failed_post(request, incident, form_name)
         kwargs = to_kwargs(form) if to_kwargs else form.cleaned_data
     try:
-        action(Actor.from_request(request), incident, **kwargs)
-        messages.success(request, success)
+        result = action(Actor.from_request(request), incident, **kwargs)
     except services.ActionError as exc:
         messages.error(request, str(exc))
+        return _keep_failed_post(request, incident, form_name, str(exc)) if form_name else redirect(incident)
+    messages.success(request, success(result) if callable(success) else success)
     return redirect(incident)
 
 
 CHANGE = "incidents.change_incident"
 
 
-def _action_view(action, success: str, form_class=None, form_name: str = "", to_kwargs=None, perm: str = CHANGE):
+def _action_view(action, success, form_name: str = "", to_kwargs=None, perm: str = CHANGE):
     """A POST-only view that checks PERM and runs one incident action."""
 
     @require_POST
     @permission_required(perm)
     def view(request, pk: int):
-        return _act(request, pk, action, success, form_class, form_name, to_kwargs)
+        return _act(request, pk, action, success, form_name, to_kwargs)
 
     return view
 
 
-acknowledge = _action_view(services.do_acknowledge, "Acknowledged. Paging stopped.")
+def _acknowledged(incident: Incident) -> str:
+    # "Paging stopped" only when paging was running (services.do_acknowledge says so).
+    return "Acknowledged. Paging stopped." if getattr(incident, "stopped_paging", False) else "Acknowledged."
+
+
+def _paged(incident: Incident) -> str:
+    if escalation.is_paging(incident):
+        return f"Paging {incident.escalation_snapshot.get('name', 'the on-call')}: level 1 is paged now."
+    return "Paged the on-call."
+
+
+def _posted(update) -> str:
+    """Said after posting: how many were notified, or plainly that nobody was."""
+    audience = _update_audience(update.incident)
+    return f"Update posted. {notify_sentence(audience, done=True)}"
+
+
+acknowledge = _action_view(services.do_acknowledge, _acknowledged)
 resolve = _action_view(services.do_resolve, "Resolved.")
 reopen = _action_view(services.do_reopen, "Reopened.")
 escalate = _action_view(services.do_escalate, "Escalated: the next level was paged.")
-start_escalation = _action_view(services.do_start_escalation, "Escalation started.", EscalationForm, "escalation_form")
-change_severity = _action_view(services.do_change_severity, "Severity changed.", SeverityForm, "severity_form")
-change_status = _action_view(services.do_change_status, "Status changed.", StatusForm, "status_form")
-assign_role = _action_view(services.do_assign_role, "Role assigned.", RoleForm, "role_form")
-war_room = _action_view(services.do_set_war_room, "War room links saved.", WarRoomForm, "war_room_form")
+page_oncall = _action_view(services.do_page_oncall, _paged)
+start_escalation = _action_view(services.do_start_escalation, "Escalation started.", "escalation_form")
+change_severity = _action_view(services.do_change_severity, "Severity changed.", "severity_form")
+change_status = _action_view(services.do_change_status, "Status changed.", "status_form")
+assign_role = _action_view(services.do_assign_role, "Role assigned.", "role_form")
+war_room = _action_view(services.do_set_war_room, "War room links saved.", "war_room_form")
 set_components = _action_view(
-    services.do_set_components, "Components updated.", ComponentsForm, "components_form",
+    services.do_set_components, "Components updated.", "components_form",
     to_kwargs=lambda form: {"components": form.selected()},
 )  # fmt: skip
 merge = _action_view(
-    services.do_merge, "Merged.", MergeForm, "merge_form", to_kwargs=lambda form: {"into": form.cleaned_data["into"]}
+    services.do_merge, "Merged.", "merge_form", to_kwargs=lambda form: {"into": form.cleaned_data["into"]}
 )
 post_update = _action_view(
-    services.do_post_update, "Update posted.", UpdateForm, "update_form", perm="incidents.add_incidentupdate"
-)
-add_note = _action_view(services.do_add_note, "Note added.", NoteForm, "note_form", perm="incidents.add_incidentevent")
+    services.do_post_update, _posted, "update_form", to_kwargs=lambda form: form.action_kwargs(),
+    perm="incidents.add_incidentupdate",
+)  # fmt: skip
+add_note = _action_view(services.do_add_note, "Note added.", "note_form", perm="incidents.add_incidentevent")
 
 
 def acknowledge_from_link(request, token: str):
@@ -231,16 +438,115 @@ def component_list(request):
     return render(request, "incidents/components.html", {"components": components})
 
 
+# --- Saying who an update reaches ------------------------------------------------------------------
+
+MEDIA = {
+    "email": ("email", "emails"),
+    "sms": ("SMS", "SMS"),
+    "voice": ("voice call", "voice calls"),
+    "webhook": ("webhook post", "webhook posts"),
+    "slack": ("Slack message", "Slack messages"),
+    "mastodon": ("Mastodon post", "Mastodon posts"),
+}
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def notify_sentence(audience: signals.UpdateAudience, done: bool = False) -> str:
+    """ "14 stakeholders and 312 subscribers: 298 emails, 28 SMS", or, plainly, that nobody hears it."""
+    if not audience.messages:
+        if done:
+            return "Nobody was notified: no stakeholder, subscriber or endpoint hears about this incident."
+        return (
+            "Nobody will be notified: no stakeholder, subscriber or endpoint hears about this incident. "
+            "You can still post: the update is recorded and shown on the status page."
+        )
+    people = [
+        _counted(n, one, many)
+        for n, one, many in (
+            (audience.stakeholders, "stakeholder", "stakeholders"),
+            (audience.subscribers, "subscriber", "subscribers"),
+            (audience.endpoints, "endpoint", "endpoints"),
+        )
+        if n
+    ]
+    media = [_counted(n, *MEDIA.get(m, (m, m))) for m, n in sorted(audience.by_medium.items()) if n]
+    return f"{'Notifying' if done else 'Notify'} {_and(people)}: {', '.join(media)}."
+
+
+# --- The dashboard ----------------------------------------------------------------------------------
+
+
+def _scalar(queryset, aggregate) -> Subquery:
+    """SELECT <aggregate> FROM <queryset> as a subquery: one value, whatever the rows."""
+    return Subquery(queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(v=aggregate).values("v"))
+
+
+def _dashboard_version(request):
+    """What the dashboard shows moves with the incidents, the viewer's pages, the components, the
+    overrides, and the minute (hand-offs happen on the clock, with no row changing): one query, read
+    from the viewer's own row so that it answers even when there is no incident at all."""
+    pages = Page.objects.filter(user=request.user)
+    version = (
+        get_user_model()
+        .objects.filter(pk=request.user.pk)
+        .values_list(
+            _scalar(Incident.objects.all(), Max("updated_at")),
+            _scalar(Incident.objects.all(), Count("pk")),
+            _scalar(pages, Count("pk")),
+            _scalar(pages.filter(status=Page.Status.ACKNOWLEDGED), Count("pk")),
+            _scalar(Component.objects.all(), Max("updated_at")),
+            _scalar(Override.objects.all(), Max("created_at")),
+            _scalar(Override.objects.all(), Count("pk")),
+        )
+    )
+    return (*version.first(), timezone.now().replace(second=0, microsecond=0))
+
+
+def _on_call_now(now) -> list[tuple]:
+    """(schedule, [people on call]) for every schedule, in three queries (incidents.oncall.schedule)."""
+    schedules = list(Schedule.objects.all())
+    plans = load_plans(schedules, now)
+    return [(s, plans[s.pk].users_at(now)) for s in schedules]
+
+
+def _dashboard_context(request) -> dict:
+    can_see = request.user.has_perm("incidents.view_incident")
+    now = timezone.now()
+    mine = Page.objects.filter(user=request.user, incident__status=Status.TRIGGERED).select_related("incident")
+    open_incidents = Incident.objects.open().by_urgency().select_related("commander")[:50] if can_see else None
+    return {
+        "open_incidents": open_incidents,
+        "by_severity": _count_by_severity() if can_see else [],
+        "components": Component.objects.exclude(status="operational") if can_see else None,
+        "my_pages": list({p.incident_id: p for p in mine.order_by("created_at")}.values())[:10],
+        "on_call": _on_call_now(now) if request.user.has_perm("incidents.view_schedule") else None,
+        "now": now,
+    }
+
+
+def _count_by_severity() -> list[tuple[str, str, int]]:
+    counts = dict(Incident.objects.open().order_by().values_list("severity").annotate(n=Count("pk")))
+    return [(value, label, counts.get(value, 0)) for value, label in Severity.choices]
+
+
+@live.live(_dashboard_version)
+def _dashboard_part(request):
+    return render(request, "incidents/_dashboard.html", _dashboard_context(request))
+
+
 @login_required
 def dashboard(request):
-    """Home: what is open now, my pages, and whether Vigil's own workers are alive."""
-    can_see = request.user.has_perm("incidents.view_incident")
-    context = {
-        "open_incidents": Incident.objects.open().by_urgency()[:10] if can_see else None,
-        "components": Component.objects.exclude(status="operational") if can_see else None,
-        "my_pages": Page.objects.filter(user=request.user, incident__status=Status.TRIGGERED).select_related(
-            "incident"
-        )[:10],
-        "workers": worker_status(),
-    }
+    """Home, answering at a glance: what is on fire (open incidents, worst first), am I paged (with an
+    Acknowledge button), who is on call now, which monitors are down (the monitors' own live list), and
+    whether Vigil's workers are alive. ?partial=1 is the live part alone (vigil.live: 304 while unchanged)."""
+    if request.GET.get("partial"):
+        return _dashboard_part(request)
+    context = {**_dashboard_context(request), "workers": worker_status()}
     return render(request, "incidents/dashboard.html", context)

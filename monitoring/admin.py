@@ -2,10 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
 from . import services
-from .models import MaintenanceWindow, Monitor
+from .models import MaintenanceWindow, Monitor, RedundancyGroup
 
 STATE_FIELDS = [
     "state", "state_changed_at", "state_reason", "flapping", "consecutive_failures", "consecutive_successes",
@@ -30,14 +31,14 @@ class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     form = MonitorAdminForm
     masked_fields = ("ping_token",)  # the monitor's page shows the ping URL, and rotates it
     list_display = ["name", "kind", "target", "state", "component", "interval_seconds", "last_checked_at"]
-    list_filter = ["kind", "state", "component"]
+    list_filter = ["kind", "state", "component", "redundancy_group"]
     list_select_related = ["component"]
     search_fields = ["name", "target"]
     autocomplete_fields = ["parents"]
     readonly_fields = STATE_FIELDS
     show_full_result_count = False  # no second COUNT(*) over thousands of monitors
     fieldsets = [
-        (None, {"fields": ["name", "kind", "target", "component", "parents"]}),
+        (None, {"fields": ["name", "kind", "target", "component", "redundancy_group", "parents"]}),
         (
             "Schedule and alerting",
             {
@@ -69,6 +70,8 @@ class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Write the settings only: the state fields belong to the recorder, which may be saving a
         result for this monitor right now (monitoring.services does the same)."""
+        if "redundancy_group" in form.changed_data:  # the groups' incident titles count their members again
+            services.refresh_groups_after_commit(form.initial.get("redundancy_group"), obj.redundancy_group_id)
         if change:
             changed = [name for name in form.changed_data if name in services.SETTINGS_FIELDS]
             if changed and obj.state != Monitor.State.PAUSED:
@@ -93,3 +96,39 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class ReplicaInline(admin.TabularInline):
+    """The group's replicas, read here; a monitor joins or leaves on its own page (redundancy group)."""
+
+    model = Monitor
+    fk_name = "redundancy_group"
+    fields = ["name", "kind", "component", "state"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RedundancyGroup)
+class RedundancyGroupAdmin(admin.ModelAdmin):
+    """Groups of replicas: only monitors in one group are redundant (one down is "redundancy lost")."""
+
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+    inlines = [ReplicaInline]
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_request(request, via="admin")
+        if change:
+            services.do_rename_redundancy_group(actor, obj, name=obj.name)
+        else:
+            group = services.do_create_redundancy_group(actor, name=obj.name)
+            obj.pk, obj.created_at, obj._state.adding = group.pk, group.created_at, False
+
+    def delete_model(self, request, obj):
+        services.do_delete_redundancy_group(Actor.from_request(request, via="admin"), obj)

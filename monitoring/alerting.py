@@ -4,9 +4,15 @@
   dedup key), or joins one:
   * a parent it depends on is down: the child's failure becomes a timeline entry on the parent's
     incident and pages nobody; children that went down first have their own incidents merged in;
-  * its component is backed by several monitors (replicas, regions): losing some is
-    "degraded: redundancy lost", a SEV4 incident on the component; losing all raises it to the
-    monitor's severity and a major outage. The component's incident is keyed to the component.
+  * it belongs to a redundancy group of replicas (two regions, two load balancers) with another
+    watched member: losing some is "redundancy lost", a SEV4 incident keyed to the group; losing
+    all raises it to the monitor's severity and a major outage of the members' components.
+  Redundancy is only what a person declared (RedundancyGroup): monitors that merely share a
+  component are independent, each with its own incident.
+- A group incident's title says how many replicas are down ("API: redundancy lost (1 of 2
+  replicas down)") and is computed again from the group's members whenever one goes down or
+  recovers, or the group's membership or pauses change (refresh_group_incident), so it is never
+  stale.
 - Recovery adds a timeline entry, and resolves the incident when this monitor opened it and
   nothing else holds it open (another monitor still down in it, or a firing alert).
 """
@@ -16,10 +22,10 @@ import logging
 from django.db import transaction
 
 from incidents import services as incident_services
-from incidents.models import Alert, ComponentStatus, Incident, Severity, Source
+from incidents.models import Alert, Component, ComponentStatus, Incident, Severity, Source
 from vigil.audit import Actor
 
-from .models import Monitor
+from .models import Monitor, RedundancyGroup
 from .state import Transition
 
 logger = logging.getLogger(__name__)
@@ -32,8 +38,19 @@ def monitor_key(monitor: Monitor) -> str:
     return f"monitor:{monitor.pk}"
 
 
-def component_key(component) -> str:
-    return f"component:{component.pk}:monitors"
+def group_key(group_id: int) -> str:
+    """The dedup key of a redundancy group's incident (postmortems read it to find the replicas)."""
+    return f"redundancy:{group_id}"
+
+
+def _group_id_of(incident: Incident) -> int | None:
+    prefix = group_key(0).removesuffix("0")
+    if not incident.dedup_key.startswith(prefix):
+        return None
+    try:
+        return int(incident.dedup_key.removeprefix(prefix))
+    except ValueError:
+        return None
 
 
 def handle_transitions(transitions: list[Transition]) -> None:
@@ -87,8 +104,8 @@ def went_down(monitor: Monitor, reason: str) -> Incident:
         incident_services.do_add_note(
             ACTOR, incident, f"{monitor.name} is down too ({reason}); it depends on {parent.name}, which is down."
         )
-    elif monitor.component_id and _watched_siblings(monitor).count() > 1:
-        incident = _component_down(monitor, reason)
+    elif monitor.redundancy_group_id and _replicas(monitor.redundancy_group_id).count() > 1:
+        incident = _group_down(monitor, reason)
     else:
         incident, created = incident_services.do_declare(
             ACTOR,
@@ -107,52 +124,88 @@ def went_down(monitor: Monitor, reason: str) -> Incident:
     return incident
 
 
-def _watched_siblings(monitor: Monitor):
-    """The monitors backing MONITOR's component (itself included), paused ones left out."""
-    return Monitor.objects.filter(component_id=monitor.component_id).exclude(state=State.PAUSED)
+def _replicas(group_id: int):
+    """The watched members of a redundancy group (paused ones are not watched)."""
+    return Monitor.objects.filter(redundancy_group_id=group_id).exclude(state=State.PAUSED)
 
 
-def _redundancy(monitor: Monitor) -> tuple[int, int]:
-    """(monitors up, monitors watched) for MONITOR's component."""
-    states = list(_watched_siblings(monitor).values_list("state", flat=True))
-    return sum(state != State.DOWN for state in states), len(states)
+def _counts(group_id: int) -> tuple[int, int]:
+    """(replicas down, replicas watched) of the group, now."""
+    states = list(_replicas(group_id).values_list("state", flat=True))
+    return sum(state == State.DOWN for state in states), len(states)
 
 
-def _component_down(monitor: Monitor, reason: str) -> Incident:
-    component = monitor.component
-    up, total = _redundancy(monitor)
-    all_down = up == 0
-    status = ComponentStatus.MAJOR_OUTAGE if all_down else ComponentStatus.DEGRADED
-    headline = (
-        f"{component.name} is down: all {total} monitors failing"
-        if all_down
-        else f"{component.name}: redundancy lost ({up} of {total} monitors up)"
-    )
+def group_title(group: RedundancyGroup, down: int, total: int) -> str:
+    """The title of GROUP's incident with DOWN of TOTAL watched replicas down."""
+    if total and down >= total:
+        return f"{group.name}: all {total} replicas down"
+    if down == 0:
+        return f"{group.name}: all {total} replicas up again"
+    return f"{group.name}: redundancy lost ({down} of {total} replicas down)"
+
+
+def _group_status(down: int, total: int) -> str:
+    return ComponentStatus.MAJOR_OUTAGE if total and down >= total else ComponentStatus.DEGRADED
+
+
+def _group_components(group_id: int) -> list:
+    """The components the group's replicas back."""
+    return list(Component.objects.filter(monitors__redundancy_group_id=group_id).distinct())
+
+
+def _group_down(monitor: Monitor, reason: str) -> Incident:
+    group = monitor.redundancy_group
+    down, total = _counts(group.pk)
+    all_down = down >= total
+    status = _group_status(down, total)
     incident, created = incident_services.do_declare(
         ACTOR,
-        title=headline,
+        title=group_title(group, down, total),
         summary=f"{monitor.name} is down: {reason}",
         severity=monitor.severity if all_down else Severity.SEV4,
-        components={component: status},
+        components={component: status for component in _group_components(group.pk)},
         source=Source.MONITOR,
-        dedup_key=component_key(component),
+        dedup_key=group_key(group.pk),
         escalation_policy=monitor.escalation_policy,
     )
     if not created:
-        incident_services.do_add_note(ACTOR, incident, f"{monitor.name} is down: {reason}. {up} of {total} up.")
-        _set_component_status(incident, component, status)
+        incident_services.do_add_note(
+            ACTOR, incident, f"{monitor.name} is down: {reason}. {down} of {total} replicas down."
+        )
+        _set_components_status(incident, _group_components(group.pk), status)
         if all_down and _more_severe(monitor.severity, incident.severity):
             incident_services.do_change_severity(ACTOR, incident, monitor.severity)
+        _retitle(incident, group_title(group, down, total))
     return incident
+
+
+def refresh_group_incident(group_id: int | None) -> None:
+    """Give the group's open incident the title its members' states make now (nothing without one).
+
+    Called after a member goes down or recovers, and after the group's membership or a member's
+    pause changes (monitoring.services), so the title never tells an old count.
+    """
+    if group_id is None:
+        return
+    incident = Incident.objects.open().filter(dedup_key=group_key(group_id)).first()
+    group = RedundancyGroup.objects.filter(pk=group_id).first()
+    if incident is None or group is None:
+        return
+    _retitle(incident, group_title(group, *_counts(group_id)))
+
+
+def _retitle(incident: Incident, title: str) -> None:
+    if incident.title != title:
+        incident_services.do_retitle(ACTOR, incident, title)
 
 
 def _more_severe(a: str, b: str) -> bool:
     return Severity.values.index(a) < Severity.values.index(b)
 
 
-def _set_component_status(incident: Incident, component, status: str) -> None:
+def _set_components_status(incident: Incident, components, status: str) -> None:
     affected = {ic.component: ic.status for ic in incident.affected.select_related("component")}
-    affected[component] = status
+    affected.update({component: status for component in components})
     incident_services.do_set_components(ACTOR, incident, affected)
 
 
@@ -176,14 +229,13 @@ def recovered(monitor: Monitor, transition: Transition) -> None:
     if incident.dedup_key == monitor_key(monitor):
         if not _held_open(incident):
             incident_services.do_resolve(ACTOR, incident, f"{monitor.name} recovered; resolved automatically.")
-    elif monitor.component_id and incident.dedup_key == component_key(monitor.component):
-        _up, total = _redundancy(monitor)
+    elif (group_id := _group_id_of(incident)) is not None:
+        down, total = _counts(group_id)
         if not _held_open(incident):
-            incident_services.do_resolve(
-                ACTOR, incident, f"All {total} monitors of {monitor.component.name} are up; resolved automatically."
-            )
+            incident_services.do_resolve(ACTOR, incident, f"All {total} replicas are up; resolved automatically.")
         else:
-            _set_component_status(incident, monitor.component, ComponentStatus.DEGRADED)
+            _set_components_status(incident, _group_components(group_id), _group_status(down, total))
+            refresh_group_incident(group_id)
 
 
 def _held_open(incident: Incident) -> bool:

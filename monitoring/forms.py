@@ -1,39 +1,68 @@
-"""Dashboard forms: a monitor's settings (one form, the fields its kind uses), the list's filters,
-and a maintenance window."""
+"""Dashboard forms: a monitor's settings on one page, the list's filters, and a maintenance window.
 
-import json
+The monitor form shows what is needed to start first (kind, name, target, interval) and folds the
+rest into sections that open when they hold an error. Headers are rows of name and value, checked
+by the probe engine's own rule (an RFC 7230 token, no line break in a value).
+
+Every input carries the server's limits: numbers get min and max from the model's validators, so the
+browser refuses what the server would (an interval under 10 s). Text inputs carry no maxlength,
+since a browser cuts a paste to it without a word: an over-long value is refused with a message
+(data-maxlength lets static/monitors.js say so before the form is sent). After a failed post the
+first field in error is focused (autofocus), which scrolls the page to it, script or no script.
+"""
+
+from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from incidents.models import Component
 
-from .models import Monitor
+from .models import Monitor, RedundancyGroup
+from .probes import ProbeConfigError
+from .probes.config import _normalize_headers as check_header_pairs  # the probe engine's own header rule
 from .services import SETTINGS_FIELDS
 
 Kind = Monitor.Kind
 
-# The settings each kind uses, grouped as the form shows them: (legend, fields).
-GENERAL = ("Monitor", ["name", "component", "parents"])
-ALERTING = ("When it is down", ["severity", "escalation_policy"])
-PROBE_SCHEDULE = (
-    "Schedule",
-    ["interval_seconds", "timeout_seconds", "retry_interval_seconds", "failure_threshold", "recovery_threshold"],
+# What a monitor needs to start, by kind: shown first, never folded.
+ESSENTIALS = {
+    Kind.HTTP: ["name", "target", "interval_seconds"],
+    Kind.TCP: ["name", "target", "port", "interval_seconds"],
+    Kind.TLS: ["name", "target", "port", "interval_seconds"],
+    Kind.DNS: ["name", "target", "record_type", "interval_seconds"],
+    Kind.HEARTBEAT: ["name", "period_seconds", "grace_seconds"],
+}
+# The rest, folded: (legend, fields). HEADERS marks where the HTTP header rows go.
+HEADERS = "headers"
+CHECKS = (
+    "Timeouts and retries",
+    ["timeout_seconds", "retry_interval_seconds", "failure_threshold", "recovery_threshold"],
 )
-KIND_GROUPS = {
+ALERTING = ("When it is down", ["severity", "escalation_policy"])
+RELATIONS = (
+    "Component, replicas and dependencies",
+    ["component", "redundancy_group", "new_redundancy_group", "parents"],
+)
+SECTIONS = {
     Kind.HTTP: [
-        ("Request", ["target", "method", "headers", "body", "follow_redirects", "verify_tls"]),
+        ("Request", ["method", HEADERS, "body", "follow_redirects", "verify_tls"]),
         ("What counts as up", ["expected_status", "keyword", "keyword_absent", "degraded_after_ms"]),
-        PROBE_SCHEDULE,
+        CHECKS,
     ],
-    Kind.TCP: [("Connection", ["target", "port"]), PROBE_SCHEDULE],
-    Kind.TLS: [
-        ("Certificate", ["target", "port", "warn_days", "fail_days", "check_hostname", "verify_tls"]),
-        PROBE_SCHEDULE,
-    ],
-    Kind.DNS: [("Query", ["target", "record_type", "expected_value", "resolver"]), PROBE_SCHEDULE],
-    Kind.HEARTBEAT: [("Expected pings", ["period_seconds", "grace_seconds", "cron", "cron_timezone"])],
+    Kind.TCP: [CHECKS],
+    Kind.TLS: [("Certificate", ["warn_days", "fail_days", "check_hostname", "verify_tls"]), CHECKS],
+    Kind.DNS: [("Query", ["expected_value", "resolver"]), CHECKS],
+    Kind.HEARTBEAT: [("Cron schedule", ["cron", "cron_timezone"])],
+}
+KIND_HELP = {
+    Kind.HTTP: "A web page or API answers with the expected status, body and speed.",
+    Kind.TCP: "A port accepts connections (a database, a mail server).",
+    Kind.TLS: "A certificate is trusted and far enough from expiry.",
+    Kind.DNS: "A name resolves, optionally to an expected value.",
+    Kind.HEARTBEAT: "A job (a backup, a cron task) pings Vigil when it runs; silence means down.",
 }
 TARGET_LABELS = {Kind.HTTP: "URL", Kind.TCP: "Host", Kind.TLS: "Host", Kind.DNS: "Domain name"}
 TARGET_PLACEHOLDERS = {
@@ -60,32 +89,147 @@ LABELS = {
     "cron": "Cron expression",
     "cron_timezone": "Time zone of the cron expression",
     "parents": "Depends on",
+    "redundancy_group": "Replica of",
 }
+MAX_HEADERS = 50
+
+
+def _fields_of(sections) -> list[str]:
+    return [name for _, names in sections for name in names if name != HEADERS]
 
 
 def fields_for(kind: str) -> list[str]:
-    return [name for _, names in [GENERAL, *KIND_GROUPS[kind], ALERTING] for name in names]
+    """The settings the form for KIND shows, in the order it shows them."""
+    return [*ESSENTIALS[kind], *_fields_of([*SECTIONS[kind], ALERTING, RELATIONS])]
 
 
-class MonitorForm(forms.ModelForm):
+class Limits:
+    """Inputs that carry the server's limits, and a focus on the first error (see the module's docstring)."""
+
+    def carry_limits(self, model=None) -> None:
+        for name, field in self.fields.items():
+            attrs = field.widget.attrs
+            if "maxlength" in attrs:
+                attrs["data-maxlength"] = attrs.pop("maxlength")
+            model_field = _model_field(model, name)
+            if model_field is None or not isinstance(field, forms.IntegerField | forms.FloatField):
+                continue
+            lows = [v.limit_value for v in model_field.validators if isinstance(v, MinValueValidator)]
+            highs = [v.limit_value for v in model_field.validators if isinstance(v, MaxValueValidator)]
+            if lows:
+                attrs["min"] = max(lows)
+            if highs:
+                attrs["max"] = min(highs)
+
+    def fields_in_order(self) -> list:
+        return list(self)
+
+    def focus_first_error(self) -> None:
+        """Give the first field in error autofocus: the browser focuses it and scrolls it into view."""
+        for bound in self.fields_in_order():
+            if bound.errors:
+                bound.field.widget.attrs["autofocus"] = True
+                return
+
+
+def _model_field(model, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:
+        return None
+
+
+class HeaderRow(Limits, forms.Form):
+    """One request header. A row left empty is no header."""
+
+    name = forms.CharField(required=False, max_length=100, label="Header name")
+    value = forms.CharField(required=False, max_length=2000, label="Header value")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.carry_limits()
+        self.fields["name"].widget.attrs.update({"placeholder": "Accept", "aria-label": "Header name"})
+        self.fields["value"].widget.attrs.update({"placeholder": "text/html", "aria-label": "Header value"})
+
+    def clean(self):
+        data = super().clean()
+        name, value = data.get("name", ""), data.get("value", "")
+        if value and not name:
+            self.add_error("name", "A header needs a name.")
+        elif name:
+            # One rule for the form and the probe: the engine's own check, of the name, then of the value.
+            for field, pair in (("name", (name, "")), ("value", (name, value))):
+                try:
+                    check_header_pairs([pair])
+                except ProbeConfigError as exc:
+                    self.add_error(field, exc.message[:1].upper() + exc.message[1:] + ".")
+                    break
+        return data
+
+
+class BaseHeaderRows(forms.BaseFormSet):
+    def clean(self):
+        seen = set()
+        for row in self.forms:
+            name = (row.cleaned_data or {}).get("name", "")
+            if name and name.lower() in seen:
+                row.add_error("name", f"{name} is set twice: keep one row for it.")
+            seen.add(name.lower())
+
+    def headers(self) -> dict[str, str]:
+        return {
+            row.cleaned_data["name"]: row.cleaned_data["value"] for row in self.forms if row.cleaned_data.get("name")
+        }
+
+
+HeaderRows = forms.formset_factory(
+    HeaderRow, formset=BaseHeaderRows, extra=1, max_num=MAX_HEADERS, absolute_max=MAX_HEADERS, validate_max=True
+)
+
+
+@dataclass
+class Section:
+    legend: str
+    fields: list  # bound fields
+    header_rows: "forms.BaseFormSet | None" = None
+
+    @property
+    def has_errors(self) -> bool:
+        rows = self.header_rows
+        row_errors = rows is not None and rows.is_bound and (any(rows.errors) or rows.non_form_errors())
+        return any(field.errors for field in self.fields) or bool(row_errors)
+
+
+class MonitorForm(Limits, forms.ModelForm):
     """A monitor's settings for one KIND: only the fields that kind uses are shown and validated.
 
     Validation is the model's (Monitor.clean runs the probe engine's own checks), so a message
-    reads the same here, in the API and in the admin.
+    reads the same here, in the API and in the admin. Headers come from the rows; a post without
+    rows (no management form) leaves a monitor's headers as they are.
     """
+
+    new_redundancy_group = forms.CharField(
+        required=False,
+        max_length=RedundancyGroup._meta.get_field("name").max_length,
+        label="or a new group of replicas named",
+        help_text="Monitors in one group stand in for each other: one down is only “redundancy lost”.",
+    )
 
     class Meta:
         model = Monitor
-        fields = [name for name in SETTINGS_FIELDS if name != "kind"] + ["parents"]
+        fields = [name for name in SETTINGS_FIELDS if name not in ("kind", "headers")] + ["parents"]
         labels = LABELS
         widgets = {
-            "headers": forms.Textarea(attrs={"rows": 3, "placeholder": '{"Accept": "text/html"}'}),
             "body": forms.Textarea(attrs={"rows": 3}),
             "parents": forms.SelectMultiple(attrs={"size": 6}),
         }
 
-    def __init__(self, *args, kind: str, **kwargs):
-        super().__init__(*args, label_suffix="", **kwargs)
+    def __init__(self, data=None, *args, kind: str, **kwargs):
+        # Ids of its own: a page may carry another form with a "name" field (a banner, say).
+        kwargs.setdefault("auto_id", "monitor_%s")
+        super().__init__(data, *args, label_suffix="", **kwargs)
         self.kind = kind
         self.instance.kind = kind
         shown = set(fields_for(kind))
@@ -105,15 +249,53 @@ class MonitorForm(forms.ModelForm):
                 self.fields[name].choices = [(value, value) for value, _ in self.fields[name].choices]
         others = Monitor.objects.only("pk", "name").order_by("name")
         self.fields["parents"].queryset = others.exclude(pk=self.instance.pk) if self.instance.pk else others
+        self.fields["redundancy_group"].empty_label = "None: this monitor stands alone"
+        self.carry_limits(Monitor)
+        self.header_rows = None
+        if kind == Kind.HTTP:
+            initial = [{"name": name, "value": value} for name, value in (self.instance.headers or {}).items()]
+            sent = data is not None and "headers-TOTAL_FORMS" in data
+            self.header_rows = HeaderRows(data if sent else None, prefix="headers", initial=initial)
 
-    def clean_headers(self):
-        return self.cleaned_data["headers"] or {}  # an empty box means no headers
+    def is_valid(self) -> bool:
+        rows_valid = self.header_rows is None or not self.header_rows.is_bound or self.header_rows.is_valid()
+        return super().is_valid() and rows_valid
 
-    def groups(self) -> list[tuple[str, list]]:
-        """(legend, bound fields) for each fieldset of this kind's form."""
-        return [
-            (legend, [self[name] for name in names]) for legend, names in [GENERAL, *KIND_GROUPS[self.kind], ALERTING]
-        ]
+    def clean(self):
+        data = super().clean()
+        rows = self.header_rows
+        if rows is not None and rows.is_bound and rows.is_valid():
+            # Before the model's validation (_post_clean), so the probe engine checks these headers.
+            self.instance.headers = rows.headers()
+        if data.get("redundancy_group") and data.get("new_redundancy_group"):
+            self.add_error("new_redundancy_group", "Choose a group above or name a new one, not both.")
+        return data
+
+    def settings(self) -> dict:
+        """The settings for services.do_create_monitor / do_update_monitor (headers when rows were sent)."""
+        settings = {name: value for name, value in self.cleaned_data.items() if name != "new_redundancy_group"}
+        if self.header_rows is not None and self.header_rows.is_bound:
+            settings["headers"] = self.header_rows.headers()
+        return settings
+
+    def essentials(self) -> list:
+        return [self[name] for name in ESSENTIALS[self.kind]]
+
+    def sections(self) -> list[Section]:
+        """The folded sections of this kind's form, each opened when it holds an error."""
+        sections = []
+        for legend, names in [*SECTIONS[self.kind], ALERTING, RELATIONS]:
+            rows = self.header_rows if HEADERS in names else None
+            sections.append(Section(legend, [self[name] for name in names if name != HEADERS], rows))
+        return sections
+
+    def fields_in_order(self) -> list:
+        ordered = list(self.essentials())
+        for section in self.sections():
+            ordered += section.fields
+            if section.header_rows is not None and section.header_rows.is_bound:
+                ordered += [bound for row in section.header_rows.forms for bound in row]
+        return ordered
 
     def add_error(self, field, error):
         # Monitor.clean may blame a probe setting this kind's form does not show (the probe
@@ -156,7 +338,7 @@ class MonitorFilterForm(forms.Form):
         return monitors
 
 
-class MaintenanceForm(forms.Form):
+class MaintenanceForm(Limits, forms.Form):
     """A maintenance window for the monitor or its whole component. Times are the viewer's."""
 
     SCOPES = [("monitor", "This monitor"), ("component", "Every monitor of its component")]
@@ -171,6 +353,7 @@ class MaintenanceForm(forms.Form):
         self.monitor = monitor
         if not monitor.component_id:
             self.fields["scope"].choices = self.SCOPES[:1]
+        self.carry_limits()
 
     def window(self) -> dict:
         """Keyword arguments for services.do_add_maintenance."""
@@ -179,21 +362,25 @@ class MaintenanceForm(forms.Form):
         return {**target, "starts_at": data["starts_at"], "ends_at": data["ends_at"], "reason": data["reason"]}
 
 
+def _shown(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{name}: {text}" for name, text in value.items()) or "—"
+    return str(value)
+
+
 def settings_summary(monitor: Monitor) -> list[tuple[str, str]]:
     """(label, value) for each setting MONITOR's kind uses, as the monitor's page lists them."""
     summary = []
-    for _, names in [*KIND_GROUPS[monitor.kind], ALERTING]:
-        for name in names:
-            field = Monitor._meta.get_field(name)
-            label = TARGET_LABELS.get(monitor.kind) if name == "target" else LABELS.get(name)
-            value = getattr(monitor, name)
-            if field.choices and name not in ("method", "record_type"):  # GET and MX, not Get and Mx
-                value = getattr(monitor, f"get_{name}_display")()
-            elif isinstance(value, bool):
-                value = "yes" if value else "no"
-            elif value in (None, "", {}):
-                value = "—"
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            summary.append((label or field.verbose_name.capitalize(), str(value)))
+    essentials = [name for name in ESSENTIALS[monitor.kind] if name != "name"]
+    for name in essentials + [name for _, names in [*SECTIONS[monitor.kind], ALERTING] for name in names]:
+        field = Monitor._meta.get_field(name)
+        label = TARGET_LABELS.get(monitor.kind) if name == "target" else LABELS.get(name)
+        value = getattr(monitor, name)
+        if field.choices and name not in ("method", "record_type"):  # GET and MX, not Get and Mx
+            value = getattr(monitor, f"get_{name}_display")()
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif value in (None, "", {}):
+            value = "—"
+        summary.append((label or field.verbose_name.capitalize(), _shown(value)))
     return summary

@@ -25,6 +25,24 @@ MIN_INTERVAL_SECONDS = 10
 OUTCOME_MEMORY = 20
 
 
+class RedundancyGroup(models.Model):
+    """Replicas of one thing (two regions, two load balancers): monitors that stand in for each other.
+
+    Redundancy is only what a person declared here. Monitors that merely share a component are
+    independent: each opens its own incident (monitoring.alerting). Losing some members of a group
+    opens one low-severity "redundancy lost" incident for the group; losing all of them raises it.
+    """
+
+    name = models.CharField(max_length=120, unique=True, help_text='What the replicas are, e.g. "API replicas".')
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Monitor(models.Model):
     class Kind(models.TextChoices):
         HTTP = "http", "HTTP(S)"
@@ -66,6 +84,15 @@ class Monitor(models.Model):
     )
     component = models.ForeignKey(
         "incidents.Component", null=True, blank=True, on_delete=models.SET_NULL, related_name="monitors"
+    )
+    redundancy_group = models.ForeignKey(
+        RedundancyGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="monitors",
+        help_text="Replicas this monitor stands in for. While some are up, a member down is only "
+        '"redundancy lost"; all down is an outage. Without a group, the monitor is on its own.',
     )
     parents = models.ManyToManyField(
         "self",
@@ -121,13 +148,18 @@ class Monitor(models.Model):
     keyword = models.CharField(max_length=500, blank=True, help_text="Text the response body must contain.")
     keyword_absent = models.BooleanField(default=False, help_text="Fail when the keyword appears instead.")
     degraded_after_ms = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Latency above which the monitor is degraded."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Latency above which the monitor is degraded.",
     )
     follow_redirects = models.BooleanField(default=True)
     verify_tls = models.BooleanField(default=True, help_text="Check the certificate chain (HTTPS and TLS).")
 
     # TCP and TLS
-    port = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(65535)])
+    port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
     # TLS certificate
     warn_days = models.PositiveIntegerField(default=21, help_text="Degraded when fewer days are left.")
     fail_days = models.PositiveIntegerField(default=7, help_text="Down when fewer days are left.")

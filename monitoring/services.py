@@ -5,7 +5,7 @@ are the probe engine's), writes only the fields it owns, so a probe batch record
 the same moment keeps its state fields, and records the audit entry.
 
 Below the actions: the reads the dashboard and the API share (sparklines, the response-time
-chart's buckets, the redundancy of a component).
+chart's buckets, the redundancy of a component and of a group of replicas).
 """
 
 from collections.abc import Iterable, Sequence
@@ -13,24 +13,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from comms import ratelimit
 from vigil.audit import Actor, record
+from vigil.text import clean_line
 
-from . import heartbeat_schedule
-from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from . import alerting, heartbeat_schedule
+from .models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from .probes import ProbeConfigError, ProbeResult, run_probes_sync
 
 State = Monitor.State
 
 # The settings a person edits; everything else on a Monitor is state, kept by monitoring.recording.
 SETTINGS_FIELDS = [
-    "name", "kind", "target", "component", "interval_seconds", "retry_interval_seconds", "failure_threshold",
-    "recovery_threshold", "timeout_seconds", "severity", "escalation_policy",
+    "name", "kind", "target", "component", "redundancy_group", "interval_seconds", "retry_interval_seconds",
+    "failure_threshold", "recovery_threshold", "timeout_seconds", "severity", "escalation_policy",
     "method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_after_ms",
     "follow_redirects", "verify_tls", "port", "warn_days", "fail_days", "check_hostname",
     "record_type", "expected_value", "resolver", "period_seconds", "grace_seconds", "cron", "cron_timezone",
@@ -42,6 +45,20 @@ RESUME_FIELDS = [*PAUSE_FIELDS, "consecutive_failures", "consecutive_successes",
 
 class ActionError(Exception):
     """The action is not allowed in the monitor's present state. The message says why."""
+
+
+class TooManyTests(ActionError):
+    """The person tested too often (VIGIL_MONITOR_TEST_RATE); WAIT is the seconds until they may again."""
+
+    def __init__(self, wait: int):
+        super().__init__(f"Too many tests: try again in {wait} s.")
+        self.wait = wait
+
+
+def refresh_groups_after_commit(*group_ids: int | None) -> None:
+    """The open incidents of these groups get titles that count their members as they are now."""
+    for group_id in {pk for pk in group_ids if pk is not None}:
+        transaction.on_commit(lambda pk=group_id: alerting.refresh_group_incident(pk))
 
 
 def _locked(monitor: Monitor) -> Monitor:
@@ -95,6 +112,7 @@ def do_create_monitor(actor: Actor, *, parents: Iterable[Monitor] = (), **settin
     monitor.save()
     monitor.parents.set(parents)
     record(actor, "monitor.create", monitor, kind=monitor.kind)
+    refresh_groups_after_commit(monitor.redundancy_group_id)
     return monitor
 
 
@@ -109,6 +127,7 @@ def do_update_monitor(
     """
     _check_settings(settings)
     monitor = _locked(monitor)
+    group_before = monitor.redundancy_group_id
     changed = [name for name, value in settings.items() if _differs(monitor, name, value)]
     for name in changed:
         setattr(monitor, name, settings[name])
@@ -127,6 +146,8 @@ def do_update_monitor(
         fields.append("next_check_at")
     monitor.save(update_fields=[*fields, "updated_at"])
     record(actor, "monitor.update", monitor, changed=changed)
+    if "redundancy_group" in changed:
+        refresh_groups_after_commit(group_before, monitor.redundancy_group_id)
     return monitor
 
 
@@ -154,6 +175,7 @@ def do_pause(actor: Actor, monitor: Monitor) -> Monitor:
     monitor.next_check_at = None
     monitor.save(update_fields=PAUSE_FIELDS)
     record(actor, "monitor.pause", monitor, previous=previous)
+    refresh_groups_after_commit(monitor.redundancy_group_id)  # a paused replica is not counted
     return monitor
 
 
@@ -190,6 +212,7 @@ def do_resume(actor: Actor, monitor: Monitor) -> Monitor:
     monitor.next_check_at = first_check_at(monitor, now)
     monitor.save(update_fields=RESUME_FIELDS)
     record(actor, "monitor.resume", monitor)
+    refresh_groups_after_commit(monitor.redundancy_group_id)
     return monitor
 
 
@@ -197,12 +220,17 @@ def do_resume(actor: Actor, monitor: Monitor) -> Monitor:
 def do_delete(actor: Actor, monitor: Monitor) -> None:
     """Delete a monitor with its results and history. An incident it opened stays, for the record."""
     record(actor, "monitor.delete", monitor, kind=monitor.kind, watched=monitor.target)
+    refresh_groups_after_commit(monitor.redundancy_group_id)
     monitor.delete()
 
 
 def do_test_now(actor: Actor, monitor: Monitor) -> ProbeResult:
-    """Run one probe of MONITOR now and return what it found.
+    """Run one probe of MONITOR now and return what it found: a saved monitor (*Test now*) or the
+    settings of one not saved yet (*Test* on the monitor form, the API's monitors/test/).
 
+    The probe is the scheduled checks' own: the same engine, limits and address rule
+    (VIGIL_PROBE_ALLOWED_NETWORKS), so a test reaches nothing a monitor could not. A person may test
+    VIGIL_MONITOR_TEST_RATE times (per user, or per address without one); TooManyTests past that.
     The result is shown, not recorded: the state machine and the uptime figures see only the
     scheduled checks, so a person testing cannot push a monitor down or up.
     """
@@ -212,9 +240,26 @@ def do_test_now(actor: Actor, monitor: Monitor) -> ProbeResult:
         probe = monitor.probe()
     except ProbeConfigError as exc:
         raise ActionError(f"The monitor's settings are invalid: {exc}") from exc
+    _spend_a_test(actor)
     result = run_probes_sync([probe])[0]
-    record(actor, "monitor.test", monitor, state=str(result.state), latency_ms=result.latency_ms)
+    details = {"state": str(result.state), "latency_ms": result.latency_ms}
+    if monitor.pk is None:  # settings not saved: no target row, and no target either (it may hold a secret)
+        record(actor, "monitor.test", None, kind=monitor.kind, unsaved=True, **details)
+    else:
+        record(actor, "monitor.test", monitor, **details)
     return result
+
+
+def _spend_a_test(actor: Actor) -> None:
+    """Count one test of ACTOR; TooManyTests when over VIGIL_MONITOR_TEST_RATE (comms.ratelimit's
+    counters in Django's cache: a cache that cannot count lets the test through, logged)."""
+    rate = django_settings.VIGIL_MONITOR_TEST_RATE
+    if not rate:
+        return
+    identity = f"user{actor.user.pk}" if actor.user is not None else f"ip{actor.ip}"
+    wait = ratelimit.hit(None, "monitor-test", identity, rate)  # the identity is the key: no request needed
+    if wait is not None:
+        raise TooManyTests(wait)
 
 
 @transaction.atomic
@@ -256,6 +301,44 @@ def do_change_maintenance(actor: Actor, window: MaintenanceWindow, **fields) -> 
 def do_delete_maintenance(actor: Actor, window: MaintenanceWindow) -> None:
     record(actor, "maintenance.delete", window)
     window.delete()
+
+
+@transaction.atomic
+def do_create_redundancy_group(actor: Actor, *, name: str) -> RedundancyGroup:
+    """A new, empty group of replicas; monitors join it through their redundancy_group setting."""
+    group = RedundancyGroup(name=clean_line(name).strip())
+    group.full_clean()
+    group.save()
+    record(actor, "redundancy_group.create", group)
+    return group
+
+
+@transaction.atomic
+def do_rename_redundancy_group(actor: Actor, group: RedundancyGroup, *, name: str | None = None) -> RedundancyGroup:
+    """A new name for GROUP; its open incident's title follows."""
+    group = RedundancyGroup.objects.select_for_update().get(pk=group.pk)
+    if name is None or clean_line(name).strip() == group.name:
+        return group
+    previous, group.name = group.name, clean_line(name).strip()
+    group.full_clean()
+    group.save(update_fields=["name"])
+    record(actor, "redundancy_group.rename", group, previous=previous)
+    refresh_groups_after_commit(group.pk)
+    return group
+
+
+@transaction.atomic
+def do_delete_redundancy_group(actor: Actor, group: RedundancyGroup) -> None:
+    """Delete GROUP: its monitors stay, each on its own from now on. An incident it opened stays open
+    (its replicas' recovery still resolves it: monitoring.alerting reads the group from the key)."""
+    record(actor, "redundancy_group.delete", group, members=list(group.monitors.values_list("pk", flat=True)))
+    group.delete()
+
+
+def redundancy_group_named(actor: Actor, name: str) -> RedundancyGroup:
+    """The group called NAME, made now if there is none (the monitor form's "new group" box)."""
+    existing = RedundancyGroup.objects.filter(name__iexact=clean_line(name).strip()).first()
+    return existing or do_create_redundancy_group(actor, name=name)
 
 
 # --------------------------------------------------------------------------- reads
@@ -365,9 +448,10 @@ def merge_buckets(buckets: Sequence[Bucket], size: int) -> list[Bucket]:
     return merged
 
 
-# Redundancy: how many of the monitors backing a component are up. The same rule as
-# monitoring.alerting's "redundancy lost": paused monitors are not watched, and a watched
-# monitor counts as up until it is confirmed down.
+# Redundancy: how many of the monitors backing a component, or of a group's replicas, are up. The
+# same rule as monitoring.alerting's "redundancy lost": paused monitors are not watched, and a
+# watched monitor counts as up until it is confirmed down. Only a group's count is redundancy
+# (alerting acts on it); a component's count only says how many of its monitors are up.
 WATCHED = ~Q(state=State.PAUSED)
 NOT_DOWN = ~Q(state=State.DOWN)
 
@@ -400,21 +484,32 @@ def component_redundancy(component_ids: Iterable[int]) -> dict[int, Redundancy]:
 
 
 def with_redundancy(monitors: QuerySet) -> QuerySet:
-    """MONITORS annotated with redundancy_up and redundancy_total of their component (None without one).
+    """MONITORS annotated with redundancy_up and redundancy_total of their redundancy group (0 without one).
 
     Two correlated counts in the same query, so a page of monitors costs no extra query.
     """
 
     def count(condition: Q):
-        siblings = Monitor.objects.filter(condition, component_id=OuterRef("component_id")).order_by()
-        counted = siblings.values("component_id").annotate(n=Count("pk")).values("n")
+        replicas = Monitor.objects.filter(condition, redundancy_group_id=OuterRef("redundancy_group_id")).order_by()
+        counted = replicas.values("redundancy_group_id").annotate(n=Count("pk")).values("n")
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
     return monitors.annotate(redundancy_total=count(WATCHED), redundancy_up=count(WATCHED & NOT_DOWN))
 
 
 def redundancy_of(monitor: Monitor) -> Redundancy | None:
-    """The redundancy a with_redundancy() monitor carries; None when it backs no component."""
-    if not monitor.component_id or not getattr(monitor, "redundancy_total", 0):
+    """The redundancy a with_redundancy() monitor carries; None when it belongs to no group of replicas."""
+    if not monitor.redundancy_group_id or not getattr(monitor, "redundancy_total", 0):
         return None
     return Redundancy(monitor.redundancy_up, monitor.redundancy_total)
+
+
+def group_redundancy(group_ids: Iterable[int]) -> dict[int, Redundancy]:
+    """Redundancy of each group of replicas that has watched members, in one query."""
+    rows = (
+        Monitor.objects.filter(WATCHED, redundancy_group_id__in=list(group_ids))
+        .order_by()
+        .values("redundancy_group_id")
+        .annotate(total=Count("pk"), up=Count("pk", filter=NOT_DOWN))
+    )
+    return {row["redundancy_group_id"]: Redundancy(row["up"], row["total"]) for row in rows}

@@ -1,4 +1,4 @@
-"""Uptime: the share of the monitored time a monitor was not down, over any window up to now.
+"""Uptime: the share of the monitored time a monitor was not down, over any window. One function for every figure.
 
 Time, not checks, is what counts: `measure()` reads a monitor's state history (StateChange) and
 gives, for an interval, the seconds it was *monitored* (it existed and had a verdict: up, degraded
@@ -7,28 +7,39 @@ own or of its component) and the seconds of that it was *down*. Uptime is 1 - do
 None when nothing was monitored. The hourly rollups (monitoring.rollups) store the same two
 figures per hour, made by the same function.
 
-A window [since, now) is read exactly, in pieces (DESIGN.md: uptime figures read the rollups):
-- live from the state history: the part of the hour `since` falls in, and the last two hours
-  (the previous hour's rollup may be up to one roll-up run behind, so it is not trusted yet);
+`seconds()` is the one function every uptime figure comes from (issue #15: the reports once said
+100% where the status page said 99.56% for the same component, as each summed rollups its own
+way over its own days): the monitor page and the API (uptime_windows, uptime_for), the status
+page's bars and figures and the reports' uptime, SLO and error budget (component_seconds) all
+read it. A window [since, until) is read exactly, in pieces (DESIGN.md: uptime figures read the rollups):
+- live from the state history: the part of the hour `since` falls in, the part of the hour
+  `until` falls in, and anything after the settled hours (the previous hour's rollup may be up
+  to one roll-up run behind, so the last two hours are not trusted yet);
 - from daily rollups: the whole days in between;
 - from hourly rollups: the hours on either side of those days.
-So a window of any length costs the same five queries for any number of monitors: two sums over
-the rollups and the three queries of one measure() of all the live pieces together.
+So any number of windows of any length, for any number of monitors, costs the same five
+queries: the rollup rows of the two periods and the three queries of one measure() of all the
+live pieces together.
 
-Components: no component uptime here. With redundancy a component is down only while all its
+"The last N days" is always [now - N days, now) (last_days()), and a figure is shown with its
+period in words (period_words()): "over the last 90 days, to Dec 4".
+
+Components: a component's figure sums its monitors' seconds (component_seconds), as the status
+page and the reports always have. With redundancy a component is down only while all its
 monitors are down at once, which per-monitor sums cannot tell; it needs the overlap of their
 histories, which is not cheap over 90 days.
 """
 
+import math
 import operator
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .models import MaintenanceWindow, Monitor, Rollup, StateChange
@@ -68,105 +79,192 @@ def ratio(monitored: float, down: float) -> float | None:
     return min(1.0, max(0.0, 1 - down / monitored))
 
 
-# --- Public figures ------------------------------------------------------------------------------
+def last_days(days: int, now: datetime) -> Interval:
+    """The window "the last DAYS days" means everywhere: [now - DAYS days, now)."""
+    return now - timedelta(days=days), now
+
+
+def percent(share: float | None, digits: int = 2) -> str:
+    """0.99987 -> '99.98%': rounded down, so a component that was ever down never shows 100%."""
+    if share is None:
+        return "no data"
+    return f"{floored_percent(share, digits):.{digits}f}%"
+
+
+def floored_percent(share: float | None, digits: int = 3) -> float | None:
+    """The share as a percentage rounded down to DIGITS decimals (for tables, CSV and the API)."""
+    if share is None:
+        return None
+    # Rounded to a millionth first: 0.9956 * 10,000 is 9955.999... in binary, and must floor to 9956.
+    return math.floor(round(share * 10 ** (digits + 2), 6)) / 10**digits
+
+
+def period_words(since: datetime, until: datetime, began: datetime | None = None) -> str:
+    """The period of a figure, in words: "over the last 30 days, to Dec 4", or "since Dec 2, to Dec 4"
+    when what was measured began inside the window (a monitor added since). Days are UTC days."""
+    end = day_words(until, end=True)
+    if began is not None and began > since:
+        return f"since {day_words(began)}, to {end}"
+    length = until - since
+    if length >= DAY and length % DAY == timedelta(0):
+        return f"over the last {length // DAY} days, to {end}"
+    hours = round(length / HOUR)
+    return f"over the last {hours} hours, to {end}"
+
+
+def day_words(at: datetime, end: bool = False) -> str:
+    """ "Dec 4": the UTC day AT falls in; as the END of a window, a midnight closes the day before it."""
+    at = at.astimezone(UTC)
+    if end and at == floor_day(at):
+        at -= timedelta(microseconds=1)
+    return f"{at:%b} {at.day}"
+
+
+# --- The one function ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seconds:
+    """What a window holds for a monitor, or summed for a component's monitors."""
+
+    monitored: float = 0.0
+    down: float = 0.0
+    monitors: int = 0  # how many monitors had monitored time in it (per-monitor minutes in the reports)
+
+    @property
+    def uptime(self) -> float | None:
+        return ratio(self.monitored, self.down)
+
+    def __add__(self, other: "Seconds") -> "Seconds":
+        return Seconds(self.monitored + other.monitored, self.down + other.down, self.monitors + other.monitors)
+
+
+def seconds(
+    monitor_ids: Collection[int], windows: Mapping[Hashable, Interval], now: datetime | None = None
+) -> dict[int, dict[Hashable, Seconds]]:
+    """{monitor: {label: Seconds}} for each window [since, until) of WINDOWS, read exactly (see the module's
+    docstring). A window reaching past NOW ends at NOW. Five queries, whatever the windows and monitors."""
+    now = now or timezone.now()
+    monitor_ids = list(monitor_ids)
+    plans = {label: Plan.of(since, min(until, now), now) for label, (since, until) in windows.items()}
+    live_intervals = sorted({interval for plan in plans.values() for interval in plan.live})
+    live = measure(live_intervals, monitor_ids) if monitor_ids else {}
+    hourly = _rollup_rows(Rollup.Period.HOUR, [span for plan in plans.values() for span in plan.hours], monitor_ids)
+    daily = _rollup_rows(Rollup.Period.DAY, [span for plan in plans.values() for span in plan.days], monitor_ids)
+    figures = {}
+    for monitor_id in monitor_ids:
+        pieces_live = live.get(monitor_id, {})
+        figures[monitor_id] = {}
+        for label, plan in plans.items():
+            pieces = [
+                *_summed(hourly.get(monitor_id), plan.hours),
+                *_summed(daily.get(monitor_id), plan.days),
+                *(pieces_live.get(interval, (0.0, 0.0)) for interval in plan.live),
+            ]
+            monitored, down = sum(m for m, _ in pieces), sum(d for _, d in pieces)
+            figures[monitor_id][label] = Seconds(monitored, down, 1 if monitored > 0 else 0)
+    return figures
+
+
+def component_seconds(
+    windows: Mapping[Hashable, Interval], component_ids: Collection[int] | None = None, now: datetime | None = None
+) -> dict[int, dict[Hashable, Seconds]]:
+    """{component: {label: Seconds}}: seconds() of each component's monitors, summed. Six queries."""
+    monitors = Monitor.objects.filter(component__isnull=False)
+    if component_ids is not None:
+        monitors = monitors.filter(component_id__in=list(component_ids))
+    component_of = dict(monitors.values_list("pk", "component_id"))
+    by_monitor = seconds(list(component_of), windows, now)
+    totals: dict[int, dict[Hashable, Seconds]] = defaultdict(lambda: dict.fromkeys(windows, Seconds()))
+    for monitor_id, figures in by_monitor.items():
+        component = totals[component_of[monitor_id]]
+        for label, figure in figures.items():
+            component[label] = component[label] + figure
+    return dict(totals)
 
 
 def uptime_for(monitor_ids: Collection[int], since: datetime, now: datetime | None = None) -> dict[int, float | None]:
     """Uptime of each monitor over [since, now)."""
-    figures = _uptimes(monitor_ids, {"window": since}, now or timezone.now())
-    return {monitor_id: by_window["window"] for monitor_id, by_window in figures.items()}
+    now = now or timezone.now()
+    figures = seconds(monitor_ids, {"window": (since, now)}, now)
+    return {monitor_id: by_window["window"].uptime for monitor_id, by_window in figures.items()}
 
 
 def uptime_windows(monitor_ids: Collection[int], now: datetime | None = None) -> dict[int, dict[str, float | None]]:
     """Uptime of each monitor over the last 24 hours, 7, 30 and 90 days ("24h", "7d", "30d", "90d")."""
     now = now or timezone.now()
-    return _uptimes(monitor_ids, {label: now - length for label, length in WINDOWS.items()}, now)
-
-
-def _uptimes(monitor_ids: Collection[int], sinces: dict[str, datetime], now: datetime) -> dict:
-    plans = {label: Plan.of(since, now) for label, since in sinces.items()}
-    live_intervals = sorted({interval for plan in plans.values() for interval in plan.live})
-    live = measure(live_intervals, monitor_ids)
-    hourly = _rollup_sums(Rollup.Period.HOUR, {label: plan.hours for label, plan in plans.items()}, monitor_ids)
-    daily = _rollup_sums(Rollup.Period.DAY, {label: plan.days for label, plan in plans.items()}, monitor_ids)
-    figures = {}
-    for monitor_id in monitor_ids:
-        live_seconds = live.get(monitor_id, {})
-        figures[monitor_id] = {
-            label: ratio(
-                *_total(
-                    [
-                        hourly[monitor_id][label],
-                        daily[monitor_id][label],
-                        *(live_seconds.get(interval, (0.0, 0.0)) for interval in plan.live),
-                    ]
-                )
-            )
-            for label, plan in plans.items()
-        }
-    return figures
-
-
-def _total(pieces: list[tuple[float, float]]) -> tuple[float, float]:
-    return sum(monitored for monitored, _ in pieces), sum(down for _, down in pieces)
+    figures = seconds(monitor_ids, {label: (now - length, now) for label, length in WINDOWS.items()}, now)
+    return {
+        monitor_id: {label: figure.uptime for label, figure in by_window.items()}
+        for monitor_id, by_window in figures.items()
+    }
 
 
 @dataclass
 class Plan:
-    """Where each piece of a window [since, now) is read from (see the module's docstring)."""
+    """Where each piece of a window [since, until) is read from (see the module's docstring)."""
 
     live: list[Interval] = field(default_factory=list)
     hours: list[Interval] = field(default_factory=list)  # hourly rollups starting in these ranges
     days: list[Interval] = field(default_factory=list)  # daily rollups starting in these ranges
 
     @classmethod
-    def of(cls, since: datetime, now: datetime) -> "Plan":
+    def of(cls, since: datetime, until: datetime, now: datetime) -> "Plan":
         plan = cls()
-        settled = floor_hour(now) - HOUR  # rollups before this are complete
-        if since >= settled:
-            plan.live.append((since, now))
+        if until <= since:
             return plan
-        first_hour = ceil_hour(since)
-        if since < first_hour:
-            plan.live.append((since, first_hour))
-        plan.live.append((settled, now))
-        first_day, last_day = ceil_day(first_hour), floor_day(settled)
-        if first_day < last_day:
-            plan.hours += [(first_hour, first_day), (last_day, settled)]
-            plan.days.append((first_day, last_day))
-        else:
-            plan.hours.append((first_hour, settled))
-        plan.hours = [(a, b) for a, b in plan.hours if a < b]
+        settled = floor_hour(now) - HOUR  # rollups before this are complete
+        rolled_until = min(until, settled)
+        if since < rolled_until:
+            plan._read_rolled(since, rolled_until)
+        if settled < until:
+            plan.live.append((max(since, settled), until))
         return plan
 
+    def _read_rolled(self, since: datetime, until: datetime) -> None:
+        """[since, until), all before the settled hours: whole days and hours from rollups, the edges live."""
+        first_hour, last_hour = ceil_hour(since), floor_hour(until)
+        if first_hour >= last_hour:
+            self.live.append((since, until))
+            return
+        if since < first_hour:
+            self.live.append((since, first_hour))
+        if last_hour < until:
+            self.live.append((last_hour, until))
+        first_day, last_day = ceil_day(first_hour), floor_day(last_hour)
+        if first_day < last_day:
+            self.hours += [(first_hour, first_day), (last_day, last_hour)]
+            self.days.append((first_day, last_day))
+        else:
+            self.hours.append((first_hour, last_hour))
+        self.hours = [(a, b) for a, b in self.hours if a < b]
 
-def _rollup_sums(period: str, ranges: dict[str, list[Interval]], monitor_ids: Collection[int]) -> dict:
-    """{monitor: {label: (monitored, down)}}, summing the rollups of PERIOD starting in each label's ranges."""
-    sums: dict[int, dict[str, tuple[float, float]]] = defaultdict(lambda: defaultdict(lambda: (0.0, 0.0)))
-    ranges = {label: spans for label, spans in ranges.items() if spans}
-    if not ranges or not monitor_ids:
-        return sums
-    annotations = {}
-    for n, spans in enumerate(ranges.values()):
-        starting_in = _any_of(Q(start__gte=a, start__lt=b) for a, b in spans)
-        annotations[f"monitored_{n}"] = Sum("monitored_seconds", filter=starting_in)
-        annotations[f"down_{n}"] = Sum("downtime_seconds", filter=starting_in)
-    every_span = [span for spans in ranges.values() for span in spans]
-    rows = (
-        Rollup.objects.filter(
-            monitor_id__in=monitor_ids,
-            period=period,
-            start__gte=min(a for a, _ in every_span),
-            start__lt=max(b for _, b in every_span),
-        )
-        .order_by()
-        .values("monitor_id")
-        .annotate(**annotations)
+
+def _rollup_rows(period: str, spans: list[Interval], monitor_ids: Collection[int]) -> dict[int, list]:
+    """{monitor: [(start, monitored, down), ...] by start}: the rollups of PERIOD starting in any of SPANS."""
+    rows: dict[int, list] = defaultdict(list)
+    if not spans or not monitor_ids:
+        return rows
+    starting_in = _any_of(Q(start__gte=a, start__lt=b) for a, b in _union(spans))
+    found = (
+        Rollup.objects.filter(starting_in, monitor_id__in=monitor_ids, period=period)
+        .order_by("monitor_id", "start")
+        .values_list("monitor_id", "start", "monitored_seconds", "downtime_seconds")
     )
-    for row in rows:
-        for n, label in enumerate(ranges):
-            sums[row["monitor_id"]][label] = (row[f"monitored_{n}"] or 0.0, row[f"down_{n}"] or 0.0)
-    return sums
+    for monitor_id, start, monitored, down in found.iterator(chunk_size=5000):
+        rows[monitor_id].append((start, monitored, down))
+    return rows
+
+
+def _summed(rows: list | None, spans: list[Interval]) -> Iterable[tuple[float, float]]:
+    """(monitored, down) of the ROWS starting in each of SPANS."""
+    if not rows:
+        return
+    for a, b in spans:
+        for start, monitored, down in rows[bisect_left(rows, a, key=lambda row: row[0]) :]:
+            if start >= b:
+                break
+            yield monitored, down
 
 
 def _any_of(conditions: Iterable[Q]) -> Q:

@@ -1,16 +1,19 @@
-"""The monitoring dashboard: the monitor list, a monitor's page, its forms and actions.
+"""The monitoring dashboard: the monitor list, a monitor's page, its form and actions.
 
-Every change goes through monitoring.services, as the API's does.
+Every change goes through monitoring.services, as the API's does. Every successful post redirects
+(post/redirect/get); a failed one renders the page it came from, at that page's own URL where it
+can (the maintenance form posts to the monitor's page), with the first error focused.
 """
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,8 +25,10 @@ from vigil.access import permission_required
 from vigil.audit import Actor
 
 from . import services, svg
-from .forms import MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
+from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
 from .models import CheckResult, MaintenanceWindow, Monitor
+from .probes import ProbeResult
+from .probes import State as ProbeState
 from .uptime import uptime_for, uptime_windows
 
 VIEW = "monitoring.view_monitor"
@@ -40,6 +45,10 @@ CHART_SPAN = timedelta(hours=24)
 CHART_SLICES = 96  # 15 minutes each
 TABLE_SLICES = 4  # the chart's table shows hours
 UPTIME_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
+# Settings a kind tab carries to the next kind's form, so choosing another kind loses no typing.
+CARRIED = ["name", "target", "interval_seconds"]
+# A *Test now* result waiting in the session for the page the post redirects to (no script).
+TEST_RESULT_KEY = "monitoring:test-result:%s"
 
 
 def percent(share: float | None) -> str:
@@ -80,8 +89,15 @@ def monitor_list(request):
 
 
 def _access_monitor(pk: int) -> Monitor:
-    monitors = services.with_redundancy(Monitor.objects.select_related("component", "escalation_policy", "incident"))
+    monitors = services.with_redundancy(
+        Monitor.objects.select_related("component", "escalation_policy", "incident", "redundancy_group")
+    )
     return get_object_or_404(monitors, pk=pk)
+
+
+def _wants_fragment(request) -> bool:
+    """static/monitors.js asks for a part of the page (a test's result), not the whole page."""
+    return request.headers.get("X-Requested-With") == "fetch"
 
 
 def ping_urls(monitor: Monitor) -> dict[str, str]:
@@ -107,6 +123,12 @@ def _chart(monitor: Monitor, now) -> dict:
     }
 
 
+def _replicas(monitor: Monitor):
+    if not monitor.redundancy_group_id:
+        return []
+    return Monitor.objects.filter(redundancy_group_id=monitor.redundancy_group_id).only("pk", "name", "state")
+
+
 def _detail_context(request, monitor: Monitor, **extra) -> dict:
     """The monitor's page. Its settings and ping URLs are shown as the asker may see them (vigil.privacy)."""
     now = timezone.now()
@@ -126,49 +148,120 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "parents": monitor.parents.all(),
         "children": monitor.children.all(),
         "redundancy": services.redundancy_of(monitor),
+        "replicas": _replicas(monitor),
         "ping_urls": ping_urls(monitor) if show_ping else None,
         "ping_hidden": monitor.is_heartbeat and not show_ping,
         "maintenance_form": MaintenanceForm(monitor=monitor),
         "summary": settings_summary(shown),
+        "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
         **({} if monitor.is_heartbeat else _chart(monitor, now)),
     }
     context.update(extra)
     return context
 
 
+def _monitor_version(request, pk: int) -> tuple | None:
+    """What the monitor's page shows moves with, in one query: the monitor's row (settings, state,
+    last check), its incident's (title, status), its replicas' states and the maintenance windows on
+    it or its component. Charts and uptime move with the checks, so with last_checked_at."""
+    replicas = (
+        Monitor.objects.filter(redundancy_group_id=OuterRef("redundancy_group_id"))
+        .order_by()
+        .values("redundancy_group_id")
+    )
+    windows = MaintenanceWindow.objects.filter(Q(monitor_id=OuterRef("pk")) | Q(component_id=OuterRef("component_id")))
+    return (
+        Monitor.objects.filter(pk=pk)
+        .annotate(
+            replicas_changed=Subquery(replicas.annotate(v=Max("state_changed_at")).values("v")[:1]),
+            replicas_count=Subquery(replicas.annotate(v=Count("pk")).values("v")[:1]),
+            newest_window=Subquery(windows.order_by("-pk").values("pk")[:1]),
+        )
+        .values_list(
+            "updated_at", "last_checked_at", "state", "state_changed_at", "incident_id", "incident__updated_at",
+            "redundancy_group_id", "replicas_changed", "replicas_count", "newest_window",
+        )
+        .first()
+    )  # fmt: skip
+
+
 @permission_required(VIEW)
 def monitor_detail(request, pk: int):
-    return render(request, "monitoring/detail.html", _detail_context(request, _access_monitor(pk)))
+    """GET: the monitor's page (keeping itself current). POST: the page's maintenance form, so a
+    refused window is shown at the page's own URL."""
+    if request.method == "POST":
+        return add_maintenance(request, pk)
+    return _monitor_page(request, pk)
 
 
-@permission_required(ADD)
-def choose_kind(request):
-    return render(request, "monitoring/choose_kind.html", {"kinds": Monitor.Kind.choices})
+@live.live(_monitor_version)
+def _monitor_page(request, pk: int):
+    monitor = _access_monitor(pk)
+    if request.GET.get("partial"):
+        return render(request, "monitoring/_detail_live.html", _detail_context(request, monitor))
+    waiting = request.session.pop(TEST_RESULT_KEY % monitor.pk, None)
+    extra = {"test_result": _result_from(waiting)} if waiting else {}
+    return render(request, "monitoring/detail.html", _detail_context(request, monitor, **extra))
+
+
+def _result_from(data: dict) -> ProbeResult:
+    data = {**data, "state": ProbeState(data["state"]), "checked_at": datetime.fromisoformat(data["checked_at"])}
+    return ProbeResult(**data)
+
+
+def _form_page(request, form: MonitorForm, status: int = 200, **extra):
+    """The monitor form (new or edit), its first error focused."""
+    form.focus_first_error()
+    monitor = form.instance if form.instance.pk else None
+    context = {
+        "form": form,
+        "has_errors": form.is_bound and _has_errors(form),
+        "monitor": monitor,
+        "kind": form.kind,
+        "kind_label": Monitor.Kind(form.kind).label,
+        "kind_help": KIND_HELP[form.kind],
+        "kinds": Monitor.Kind.choices,
+        "test_url": reverse("monitoring:test_edit", args=[monitor.pk])
+        if monitor
+        else reverse("monitoring:test_new", args=[form.kind]),
+        **extra,
+    }
+    return render(request, "monitoring/form.html", context, status=status)
 
 
 def _save(request, form: MonitorForm, action):
-    """Run ACTION(actor, **settings) for a valid FORM; a refusal by the model lands on the form."""
+    """Run ACTION(actor, **settings) for a valid FORM, making the new group of replicas it names;
+    a refusal by the model lands on the form, and nothing is saved."""
+    actor = Actor.from_request(request)
     try:
-        return action(Actor.from_request(request), **form.cleaned_data)
+        with transaction.atomic():
+            settings = form.settings()
+            if new_group := form.cleaned_data.get("new_redundancy_group"):
+                try:
+                    settings["redundancy_group"] = services.redundancy_group_named(actor, new_group)
+                except ValidationError as exc:
+                    form.add_error("new_redundancy_group", exc.messages)
+                    raise
+            return action(actor, **settings)
     except ValidationError as exc:
-        form.add_error(None, exc)
+        if not form.has_error("new_redundancy_group"):
+            form.add_error(None, exc)
         return None
 
 
 @permission_required(ADD)
-def create(request, kind: str):
+def create(request, kind: str = Monitor.Kind.HTTP):
+    """One page: kind (tabs), name, target and interval first, the rest folded; *Test* before saving."""
     if kind not in Monitor.Kind.values:
         raise Http404("No such kind of monitor")
-    form = MonitorForm(request.POST or None, kind=kind)
+    initial = {name: request.GET[name] for name in CARRIED if request.GET.get(name)}
+    form = MonitorForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         monitor = _save(request, form, lambda actor, **data: services.do_create_monitor(actor, kind=kind, **data))
         if monitor is not None:
             messages.success(request, f"Created {monitor.name}.")
             return redirect(monitor)
-    status = 400 if form.errors else 200
-    return render(
-        request, "monitoring/form.html", {"form": form, "kind_label": Monitor.Kind(kind).label}, status=status
-    )
+    return _form_page(request, form, status=400 if form.is_bound and _has_errors(form) else 200)
 
 
 @permission_required(CHANGE)
@@ -180,8 +273,53 @@ def edit(request, pk: int):
         if saved is not None:
             messages.success(request, "Settings saved.")
             return redirect(saved)
-    context = {"form": form, "monitor": monitor, "kind_label": monitor.get_kind_display()}
-    return render(request, "monitoring/form.html", context, status=400 if form.errors else 200)
+    return _form_page(request, form, status=400 if form.is_bound and _has_errors(form) else 200)
+
+
+def _has_errors(form: MonitorForm) -> bool:
+    rows = form.header_rows
+    return bool(form.errors) or bool(rows is not None and rows.is_bound and not rows.is_valid())
+
+
+def _test(request, form: MonitorForm):
+    """*Test* on the form: one probe of the settings as typed, through the action *Test now* uses
+    (same engine, limits, address rule and rate limit). Nothing is saved or recorded."""
+    if not form.is_valid():
+        # The whole page, errors beside their fields (the script sends the form again without it).
+        return _form_page(request, form, status=400)
+    result, error, status = None, "", 200
+    try:
+        result = services.do_test_now(Actor.from_request(request), form.instance)
+    except services.TooManyTests as exc:
+        error, status = str(exc), 429
+    except services.ActionError as exc:
+        error, status = str(exc), 400
+    if _wants_fragment(request):
+        return _test_fragment(request, result, error, status)
+    return _form_page(request, form, status=status, test_result=result, test_error=error)
+
+
+def _test_fragment(request, result, error: str, status: int):
+    response = render(
+        request, "monitoring/_test_result.html", {"test_result": result, "test_error": error}, status=status
+    )
+    response["X-Vigil-Fragment"] = "test-result"
+    return response
+
+
+@require_POST
+@permission_required(ADD)  # responders may test only what they may create: admins create monitors
+def test_new(request, kind: str):
+    if kind not in Monitor.Kind.values:
+        raise Http404("No such kind of monitor")
+    return _test(request, MonitorForm(request.POST, kind=kind))
+
+
+@require_POST
+@permission_required(CHANGE)
+def test_edit(request, pk: int):
+    monitor = get_object_or_404(Monitor, pk=pk)
+    return _test(request, MonitorForm(request.POST, instance=monitor, kind=monitor.kind))
 
 
 def _action_view(action, success: str, perm: str = OPERATE):
@@ -213,14 +351,23 @@ resume = _action_view(services.do_resume, "Resumed: checking again.")
 @require_POST
 @permission_required(OPERATE)
 def test_now(request, pk: int):
-    """Run one probe now and show what it found on the monitor's page (nothing is recorded)."""
+    """Run one probe now and show what it found (nothing is recorded): in place for the page's
+    script, else on the monitor's page the post redirects to."""
     monitor = _access_monitor(pk)
+    result, error, status = None, "", 200
     try:
         result = services.do_test_now(Actor.from_request(request), monitor)
+    except services.TooManyTests as exc:
+        error, status = str(exc), 429
     except services.ActionError as exc:
-        messages.error(request, str(exc))
-        return redirect(monitor)
-    return render(request, "monitoring/detail.html", _detail_context(request, monitor, test_result=result))
+        error, status = str(exc), 400
+    if _wants_fragment(request):
+        return _test_fragment(request, result, error, status)
+    if error:
+        messages.error(request, error)
+    else:
+        request.session[TEST_RESULT_KEY % monitor.pk] = result.as_dict()
+    return redirect(monitor)
 
 
 @permission_required(DELETE)
@@ -237,6 +384,7 @@ def delete(request, pk: int):
 @require_POST
 @permission_required(ADD_MAINTENANCE)
 def add_maintenance(request, pk: int):
+    """Plan a window; a refused one shows on the monitor's page with its form open at the first error."""
     monitor = _access_monitor(pk)
     form = MaintenanceForm(request.POST, monitor=monitor)
     if form.is_valid():
@@ -247,5 +395,6 @@ def add_maintenance(request, pk: int):
         else:
             messages.success(request, "Maintenance window planned.")
             return redirect(monitor)
+    form.focus_first_error()
     context = _detail_context(request, monitor, maintenance_form=form)
     return render(request, "monitoring/detail.html", context, status=400)

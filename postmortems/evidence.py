@@ -18,7 +18,8 @@ from monitoring.reputation.models import Mention, MentionSpike, Sentiment
 
 # The dedup keys monitoring.alerting gives the incidents it opens (monitor_key, component_key).
 MONITOR_KEY = re.compile(r"monitor:(\d+)")
-COMPONENT_KEY = re.compile(r"component:(\d+):monitors")
+COMPONENT_KEY = re.compile(r"component:(\d+):monitors")  # before redundancy groups (incidents of old)
+GROUP_KEY = re.compile(r"redundancy:(\d+)")
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,11 @@ class Detection:
 
 
 def _opening_monitors(incident: Incident):
-    """The monitors that may have opened INCIDENT: the one its dedup key names, or its component's."""
+    """The monitors that may have opened INCIDENT: the one its dedup key names, or its redundancy group's."""
     if match := MONITOR_KEY.fullmatch(incident.dedup_key):
         return Monitor.objects.filter(pk=int(match[1]))
+    if match := GROUP_KEY.fullmatch(incident.dedup_key):
+        return Monitor.objects.filter(redundancy_group_id=int(match[1]))
     if match := COMPONENT_KEY.fullmatch(incident.dedup_key):
         return Monitor.objects.filter(component_id=int(match[1]))
     return Monitor.objects.filter(incident=incident)  # still open and still held by the monitor

@@ -171,6 +171,22 @@ def _fill_draft(postmortem: PostMortem, incident: Incident) -> None:
     postmortem.five_whys = drafting.five_whys(incident)
 
 
+def refresh_impact(postmortem: PostMortem) -> PostMortem:
+    """Until it is published, a post-mortem's impact figures follow the record: recomputed whenever it is
+    shown (drafting.impact_figures, a fixed number of queries) and stored when they moved, so the page, the
+    print view, the export and the API agree. Issue #15: they froze when the incident resolved, so a late
+    alert, a reopening or the deliveries reported after the resolve never reached them. Publishing
+    computes them one last time and freezes them (do_publish); the summary, written by people, is left alone.
+    Derived figures, not a change of the post-mortem: no audit entry, no sign-off lost."""
+    if postmortem.status == PostMortem.Status.PUBLISHED:
+        return postmortem
+    impact = drafting.impact_figures(postmortem.incident)
+    if impact != postmortem.impact:
+        PostMortem.objects.filter(pk=postmortem.pk).exclude(status=PostMortem.Status.PUBLISHED).update(impact=impact)
+        postmortem.impact = impact
+    return postmortem
+
+
 def do_draft_postmortem(actor: Actor, incident: Incident, title: str = "") -> PostMortem:
     """The incident's post-mortem, drafted from its record if it has none yet. Safe to repeat:
     the one-to-one on incident keeps a second caller (a repeated signal, a double click) to the first."""
@@ -357,6 +373,8 @@ def do_publish(actor: Actor, postmortem: PostMortem, public_summary: str) -> Pos
         raise ActionError("Publishing needs a public summary.")
     postmortem.public_summary = public_summary.strip()
     postmortem.published_at = timezone.now()
+    # The record as it stands now, frozen with the text (refresh_impact stops here).
+    postmortem.impact = drafting.impact_figures(postmortem.incident)
     postmortem.save()
     record(actor, "postmortem.publish", postmortem)
     return postmortem

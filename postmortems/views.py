@@ -133,7 +133,8 @@ def action_item_edit(request, pk: int):
 
 def _access_postmortem(pk: int) -> PostMortem:
     postmortems = PostMortem.objects.select_related("incident", "incident__commander", "author")
-    return get_object_or_404(postmortems.prefetch_related("timeline", "reviews__reviewer"), pk=pk)
+    postmortem = get_object_or_404(postmortems.prefetch_related("timeline", "reviews__reviewer"), pk=pk)
+    return services.refresh_impact(postmortem)  # a draft's figures follow the record until published
 
 
 def _detail_context(request, postmortem: PostMortem) -> dict:

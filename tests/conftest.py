@@ -124,6 +124,37 @@ def documentation_net_is_public(settings, no_packet_leaves, monkeypatch):
 # --- end of outgoing connections ---------------------------------------------------------------
 
 
+# --- The status page's snapshot (issue #15, comms.status.triggers) -------------------------------
+@pytest.fixture(autouse=True)
+def own_status_snapshot(settings, tmp_path):
+    """Each test keeps the status page's snapshot in a directory of its own and starts with none held
+    in memory or in Redis. The page is rebuilt in the process after every change it shows, so without
+    this a test under a frozen clock (time_machine in 2030, say) would leave a snapshot "newer" than
+    any later one, and later tests would be served it."""
+    from django.core.cache import cache
+
+    from comms.status import snapshot, triggers
+
+    settings.VIGIL_STATUS_DIR = str(tmp_path / "status-snapshot")
+
+    def forget():
+        snapshot._held.reset()
+        try:
+            cache.delete_many([triggers.BUILDING_KEY, triggers.CHANGES_KEY])
+            client = snapshot._redis()
+            if client is not None:
+                client.delete(snapshot.REDIS_DATA_KEY, snapshot.REDIS_VERSION_KEY)
+        except Exception:  # noqa: S110 (a test may point REDIS_URL or the cache at a closed port)
+            pass
+
+    forget()
+    yield
+    forget()
+
+
+# --- end of the status page's snapshot ------------------------------------------------------------
+
+
 @pytest.fixture
 def roles(db):
     sync_roles()

@@ -233,7 +233,9 @@ def api_schema(transactional_db, fuzz_seed, admin_bearer):
     return schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=CONFIG, headers=admin_bearer())
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# POST /api/v1/monitors/test/ (issue #15) probes whatever target a request names: fuzzed, it would look up and
+# connect to generated hosts off this machine. tests/monitoring/test_api_tests_and_groups.py covers it on loopback.
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/api/v1/monitors/test/", method="POST")
 
 
 @schema.parametrize()

@@ -290,11 +290,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 VIGIL_HEARTBEAT_STALE_AFTER = timedelta(seconds=env.int("VIGIL_HEARTBEAT_STALE_AFTER", default=120))
 
 # --- Incidents ------------------------------------------------------------------------
-# War room links made for each new incident; {id} and {slug} are filled in. Empty: none.
-VIGIL_BRIDGE_URL_TEMPLATE = env.str(
-    "VIGIL_BRIDGE_URL_TEMPLATE", default="https://meet.jit.si/vigil-incident-{id}-{slug}"
-)
+# War room links made for each new incident (issue #15). Empty, the default: no bridge until one is
+# configured (the old default, a public Jitsi room named after the incident's title, let anyone who
+# guessed the name join). {token} is an unguessable name made for each incident (128 random bits);
+# {id} and {slug} (from the title) are there for who wants them. Checked at start-up.
+VIGIL_BRIDGE_URL_TEMPLATE = env.str("VIGIL_BRIDGE_URL_TEMPLATE", default="")
 VIGIL_CHAT_URL_TEMPLATE = env.str("VIGIL_CHAT_URL_TEMPLATE", default="")
+for _name in ("VIGIL_BRIDGE_URL_TEMPLATE", "VIGIL_CHAT_URL_TEMPLATE"):
+    try:
+        globals()[_name].format_map({"id": 1, "slug": "incident", "token": "sample"})
+    except (KeyError, IndexError, ValueError) as _exc:
+        raise ImproperlyConfigured(f"{_name}: use only {{id}}, {{slug}} and {{token}} ({_exc!r}).") from None
 # How long the one-click acknowledge link in a page stays valid.
 VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 
@@ -305,6 +311,12 @@ VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 VIGIL_PROBE_QUEUE = env.str("VIGIL_PROBE_QUEUE", default="probes")
 VIGIL_PROBE_BATCH_SIZE = env.int("VIGIL_PROBE_BATCH_SIZE", default=250)
 VIGIL_PROBE_CONCURRENCY = env.int("VIGIL_PROBE_CONCURRENCY", default=200)
+# --- issue #15, monitors part: how often one person may run *Test* / *Test now* (count/period, per
+# user; empty: no limit). Each test is a real probe, under the probes' own address rule.
+VIGIL_MONITOR_TEST_RATE = env.str("VIGIL_MONITOR_TEST_RATE", default="20/m")
+if VIGIL_MONITOR_TEST_RATE and not re.fullmatch(r"[0-9]+/[0-9]*[smhd][a-z]*", VIGIL_MONITOR_TEST_RATE):
+    raise ImproperlyConfigured(f"VIGIL_MONITOR_TEST_RATE={VIGIL_MONITOR_TEST_RATE!r}: expected e.g. 20/m.")
+# --- end of the monitors part
 # Raw check results are kept this many days; hourly and daily rollups are kept for good.
 VIGIL_RESULT_RETENTION_DAYS = max(1, env.int("VIGIL_RESULT_RETENTION_DAYS", default=7))
 # /metrics (Prometheus exposition) asks for "Authorization: Bearer <token>" when this is set.
@@ -322,7 +334,18 @@ VIGIL_STATUS_UPTIME_DAYS = env.int("VIGIL_STATUS_UPTIME_DAYS", default=90)
 # says it may be out of date; other machines look for a newer snapshot in Redis every POLL seconds.
 VIGIL_STATUS_MAX_AGE = env.int("VIGIL_STATUS_MAX_AGE", default=10)
 VIGIL_STATUS_STALE_AFTER = env.int("VIGIL_STATUS_STALE_AFTER", default=300)
-VIGIL_STATUS_POLL_SECONDS = env.float("VIGIL_STATUS_POLL_SECONDS", default=2.0)
+VIGIL_STATUS_POLL_SECONDS = env.float("VIGIL_STATUS_POLL_SECONDS", default=1.0)
+# --- Status page, issue #15 (items 13-15) ----------------------------------------------
+# A component made non-operational by an incident nobody has published yet (a monitor opened it):
+# "show" keeps its status on the page with "Our monitoring detected a problem; we are
+# investigating"; "hold" shows it operational until a responder posts a public update. README
+# argues for the default.
+VIGIL_STATUS_MONITOR_COMPONENTS = env.str("VIGIL_STATUS_MONITOR_COMPONENTS", default="show")
+if VIGIL_STATUS_MONITOR_COMPONENTS not in ("show", "hold"):
+    raise ImproperlyConfigured(
+        f"VIGIL_STATUS_MONITOR_COMPONENTS={VIGIL_STATUS_MONITOR_COMPONENTS!r}: expected show or hold."
+    )
+# --- end of the status page part (issue #15)
 
 # --- Status page subscriptions ------------------------------------------------------
 # Sign-ups one client (its IP, behind TRUSTED_PROXY_COUNT proxies) and one address may make per

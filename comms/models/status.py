@@ -123,10 +123,25 @@ def validate_public_url(value: str) -> None:
         raise ValidationError(f"{value!r} is not an http(s) address.")
 
 
+DEFAULT_NAME = "Status"
+
+
+def status_label(name: str) -> str:
+    """What the page is called in a message: "Acme" -> "Acme status"; a name that says it already
+    ("Acme Status", or the default "Status") is left alone, so nothing reads "Status status"."""
+    name = " ".join(name.split()) or DEFAULT_NAME
+    return name if name.casefold().endswith("status") else f"{name} status"
+
+
+def updates_label(name: str) -> str:
+    """ "Acme status updates", "Acme Status updates", "Status updates": never "Status status updates"."""
+    return f"{status_label(name)} updates"
+
+
 class StatusPageBranding(models.Model):
     """The one row of the page's name, look and contacts. Edited by admins; load() makes it on first use."""
 
-    name = models.CharField(max_length=100, default="Status", help_text="The page's name, in its title and header.")
+    name = models.CharField(max_length=100, default=DEFAULT_NAME, help_text="The page's name, in its title and header.")
     page_id = models.CharField(
         max_length=32, default=default_page_id, help_text="The page's id in the Statuspage-compatible JSON."
     )
@@ -162,6 +177,19 @@ class StatusPageBranding(models.Model):
     def current(cls) -> "StatusPageBranding":
         """The row, or the defaults when nobody has saved one (for reading: writes nothing)."""
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    @classmethod
+    def is_set_up(cls) -> bool:
+        """Whether anyone has saved the branding (the first admin's setup step, or the branding page)."""
+        return cls.objects.filter(pk=1).exists()
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.name)
+
+    @property
+    def updates_label(self) -> str:
+        return updates_label(self.name)
 
     def clean(self) -> None:
         try:

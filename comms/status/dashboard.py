@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from comms.models import MaintenanceStatus, ScheduledMaintenance, StatusPageBranding
@@ -10,8 +12,8 @@ from comms.models.status import MAINTENANCE_TRANSITIONS
 from vigil.access import permission_required
 from vigil.audit import Actor, record
 
-from . import services
-from .forms import BrandingForm, MaintenanceForm, MoveForm
+from . import services, setup
+from .forms import BrandingForm, MaintenanceForm, MoveForm, SetupForm
 from .public import page_url
 
 
@@ -93,9 +95,38 @@ def branding(request):
     current = StatusPageBranding.load()
     form = BrandingForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        record(Actor.from_request(request), "status_page.branding", current, changed=sorted(form.changed_data))
+        _save_branding(request, form, current)
         messages.success(request, "Branding saved; the status page shows it in a moment.")
         return redirect("status:branding")
     status = 400 if form.errors else 200
     return render(request, "status/manage/branding.html", {"form": form, "page_url": page_url()}, status=status)
+
+
+def _save_branding(request, form, current: StatusPageBranding) -> None:
+    form.save()
+    record(Actor.from_request(request), "status_page.branding", current, changed=sorted(form.changed_data))
+    setup.done(request)
+
+
+@require_POST
+@permission_required("comms.change_statuspagebranding")
+def first_setup(request):
+    """The first admin's setup step (comms.status.setup): the page's name and logo, or "Not now"."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("dashboard")
+    if "later" in request.POST:
+        setup.done(request)
+        messages.info(request, "The status page keeps its name for now; change it any time under Status page branding.")
+        return redirect(back)
+    current = StatusPageBranding.current()  # unsaved until valid: a refused post stores nothing
+    form = SetupForm(request.POST, instance=current)
+    if form.is_valid():
+        _save_branding(request, form, current)
+        done = f"The status page is now “{current.name}”; its messages say “{current.updates_label}”."
+        messages.success(request, done)
+        return redirect(back)
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["aria-invalid"] = "true"
+    return render(request, "status/manage/setup.html", {"form": form, "next": back}, status=400)

@@ -59,3 +59,18 @@ class BrandingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
+
+
+class SetupForm(forms.ModelForm):
+    """The first admin's setup step (comms.status.setup): the page's name and logo, nothing else."""
+
+    logo_url = BrandingForm.base_fields["logo_url"]
+
+    class Meta:
+        model = StatusPageBranding
+        fields = ["name", "logo_url"]
+        labels = {"name": "Status page name"}
+        help_texts = {"name": "Your company or product, as customers know it: the page's title and every message's."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)

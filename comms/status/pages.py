@@ -55,9 +55,11 @@ def assets(accent: str) -> dict[str, tuple[str, str, bytes]]:
         # In the stylesheet, not an inline <style>: the page's Content-Security-Policy allows none.
         css += f"\n:root {{ --accent: {accent}; }}\n".encode()
     js = (ASSET_DIR / "status.js").read_bytes()
+    # Vigil's favicon (static/favicon.svg) in the page's accent colour.
     icon = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
-        f'<circle cx="8" cy="8" r="6.5" fill="none" stroke="{escape(accent)}" stroke-width="3"/></svg>'
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        f'<circle cx="16" cy="16" r="13" fill="none" stroke="{escape(accent)}" stroke-width="5"/>'
+        f'<circle cx="16" cy="16" r="5" fill="{escape(accent)}"/></svg>'
     ).encode()
     return {
         "css": (_hashed("status.css", css), "text/css; charset=utf-8", css),
@@ -113,7 +115,13 @@ def _index_context(state: PublicState) -> dict:
     if indicator == "minor" and state.description == "Service Under Maintenance":
         banner_class, symbol = "maint", "⚒"
     affected = [c for c in state.components if c.status != "operational"]
-    return {"banner_class": banner_class, "banner_symbol": symbol, "affected": affected, "recent_days": _recent(state)}
+    return {
+        "banner_class": banner_class,
+        "banner_symbol": symbol,
+        "affected": affected,
+        "affected_notes": sorted({c.note for c in affected if c.note}),
+        "recent_days": _recent(state),
+    }
 
 
 def _recent(state: PublicState) -> list[tuple[datetime, list[PublicEvent]]]:

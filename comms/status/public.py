@@ -10,6 +10,10 @@ carry only public fields:
   notes, timeline, roles, people, alerts, dedup key or war-room links;
 - scheduled maintenances (written for customers), with their public components only;
 - the branding;
+- for a component an unpublished incident made non-operational (a monitor opened it, nobody has
+  posted a public update yet), VIGIL_STATUS_MONITOR_COMPONENTS says what the public sees: "show"
+  its status with a note saying the problem is being looked into (never the incident's title),
+  or "hold" it at operational until a responder publishes;
 - what other apps add to an incident's page through comms.status.hooks (a published
   post-mortem's public summary and public timeline entries), in one bulk call.
 """
@@ -24,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 
 from comms.models import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding
+from comms.models.status import updates_label
 from incidents.models import (
     STATUS_SEVERITY,
     Component,
@@ -33,6 +38,7 @@ from incidents.models import (
     IncidentComponent,
     IncidentUpdate,
     PublicStatus,
+    Source,
     Status,
 )
 
@@ -58,6 +64,10 @@ MAINTENANCE_DESCRIPTION = "Service Under Maintenance"
 ACCENT = re.compile(r"#[0-9a-fA-F]{6}")
 DEFAULT_ACCENT = "#3056d3"
 DEGRADED_DESCRIPTION = "Partially Degraded Service"
+# What a component turned non-operational by an incident with no public update yet says (mode "show").
+DETECTED_NOTE = "Our monitoring detected a problem; we are investigating."
+INVESTIGATING_NOTE = "We are investigating a problem; an update will follow shortly."
+DETECTING_SOURCES = {Source.MONITOR, Source.ALERT}
 
 
 def history_days() -> int:
@@ -81,6 +91,11 @@ class Branding:
     support_link: str
     updated_at: datetime | None
 
+    @property
+    def updates_label(self) -> str:
+        """ "Acme status updates", never "Status status updates" (comms.models.status.updates_label)."""
+        return updates_label(self.name)
+
 
 @dataclass
 class DayBar:
@@ -100,9 +115,12 @@ class PublicComponent:
     group_id: int | None
     created_at: datetime
     updated_at: datetime
-    bars: list[DayBar] = field(default_factory=list)
-    uptime: float | None = None  # over the bars' days
+    bars: list[DayBar] = field(default_factory=list)  # from the day monitoring began (uptime_bars)
+    uptime: float | None = None  # over the last VIGIL_STATUS_UPTIME_DAYS days
+    uptime_period: str = ""  # that figure's period in words: "over the last 90 days, to Dec 4"
     monitored: bool = False
+    monitored_since: datetime | None = None
+    note: str = ""  # why it is not operational while no public incident says so (DETECTED_NOTE)
 
     @property
     def status_label(self) -> str:
@@ -239,7 +257,7 @@ class PublicState:
 def read(now: datetime | None = None, url: str | None = None) -> PublicState:
     """Everything public, as of NOW, for a page served at URL (default: page_url()).
 
-    A dozen queries, whatever the number of incidents."""
+    About fifteen queries, whatever the number of incidents, components and monitors."""
     from .uptime_bars import attach_bars  # it builds on this module's DayBar
 
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -247,6 +265,7 @@ def read(now: datetime | None = None, url: str | None = None) -> PublicState:
     by_id = {c.id: c for c in components}
     incidents = _incidents(now, by_id)
     maintenances = _maintenances(now, by_id)
+    _explain_or_hold(components, incidents)
     attach_bars(components, incidents, maintenances, now)
     groups, ungrouped = _grouped(components)
     return PublicState(
@@ -300,6 +319,36 @@ def _components() -> list[PublicComponent]:
         )
         for c in rows
     ]
+
+
+def _explain_or_hold(components: list[PublicComponent], incidents: list[PublicEvent]) -> None:
+    """A component whose status comes only from unresolved incidents nobody has published (a monitor
+    opened them): with VIGIL_STATUS_MONITOR_COMPONENTS "show" it keeps its status and says the problem
+    is being looked into; with "hold" it shows operational until a public update is posted. One query.
+    A component set by hand, with no incident, or under maintenance, is shown as it is."""
+    published = {c.id for event in incidents if not event.is_resolved for c in event.components}
+    candidates = {
+        c.id: c
+        for c in components
+        if c.status not in (ComponentStatus.OPERATIONAL, ComponentStatus.MAINTENANCE) and c.id not in published
+    }
+    if not candidates:
+        return
+    unpublished = (
+        IncidentComponent.objects.filter(component_id__in=list(candidates), incident__updates__isnull=True)
+        .exclude(incident__status=Status.RESOLVED)
+        .values_list("component_id", "incident__source")
+    )
+    sources: dict[int, set[str]] = defaultdict(set)
+    for component_id, source in unpublished:
+        sources[component_id].add(source)
+    hold = settings.VIGIL_STATUS_MONITOR_COMPONENTS == "hold"
+    for component_id, found in sources.items():
+        component = candidates[component_id]
+        if hold:
+            component.status = ComponentStatus.OPERATIONAL
+        else:
+            component.note = DETECTED_NOTE if found & DETECTING_SOURCES else INVESTIGATING_NOTE
 
 
 def _grouped(components: list[PublicComponent]) -> tuple[list[PublicGroup], list[PublicComponent]]:

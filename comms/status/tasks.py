@@ -11,22 +11,17 @@ and the route "comms.status.tasks.*": {"queue": "default"} in CELERY_TASK_ROUTES
 import logging
 
 from celery import shared_task
-from django.core.cache import cache
 
 from . import services, snapshot
-from .triggers import QUEUED_KEY
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="comms.status.tasks.rebuild_status_page", queue="default")
 def rebuild_status_page() -> str:
-    """Render every public document into a new snapshot. Safe to repeat: the newest snapshot wins."""
-    try:
-        # First: a change committed from now on queues a rebuild of its own.
-        cache.delete(QUEUED_KEY)
-    except Exception:
-        logger.warning("Cache unavailable while rebuilding the status page")
+    """Render every public document into a new snapshot: beat's minute (the uptime bars move), and what a
+    process that could not build a change itself handed on (comms.status.triggers). Safe to repeat:
+    the newest snapshot wins."""
     return snapshot.rebuild().version
 
 

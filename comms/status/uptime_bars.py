@@ -1,76 +1,84 @@
-"""The 90-day uptime bars: one bar a day per public component, from the monitors' daily rollups.
+"""The uptime bars: one bar a day per public component, from the day its monitoring began, and its figure.
 
-A component's uptime on a day is the share of its monitors' monitored time that was not down
-(their daily rollups summed: time in maintenance or paused is not monitored, so a maintenance
-window does not count as downtime). Each bar carries its day, that figure and the public
-incidents and maintenances the component had that day, in words: in a <title> (the tooltip and
-the accessible name) of a focusable bar, so neither a mouse nor colour is needed to read it.
+Every number comes from monitoring.uptime.component_seconds, the one function the monitor page
+and the reports read too (issue #15: one number, one function): a component's uptime on a day is
+the share of its monitors' monitored time that was not down (time in maintenance or paused is not
+monitored, so a maintenance window does not count as downtime), and its figure is the same over
+the last VIGIL_STATUS_UPTIME_DAYS days, [now - N days, now), as the report's and the monitor
+page's "90 days", shown with its period in words.
+
+The bars start on the UTC day monitoring of the component began (its first monitor's creation, or
+an older rollup: history imported or kept): no grey days before it, where there was nothing to
+show. A day after that with nothing monitored (monitors paused, not checking) is grey and says so.
+A component without monitors has no bars: it says "Not monitored".
+
+Each bar carries its day, that figure and the public incidents and maintenances the component had
+that day, in words: in a <title> (the tooltip and the accessible name) of a focusable bar, so
+neither a mouse nor colour is needed to read it.
 """
 
-import math
-from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from monitoring.models import Monitor, Rollup
-from monitoring.uptime import floor_day
+from monitoring.models import Monitor
+from monitoring.uptime import component_seconds, floor_day, last_days, period_words
+from monitoring.uptime import percent as uptime_percent
 
 from .public import DayBar, PublicComponent, PublicEvent
 
 BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 3, 1, 34
+TOTAL = "total"
 
 
 def days_shown() -> int:
-    return int(getattr(settings, "VIGIL_STATUS_UPTIME_DAYS", 90))
+    return settings.VIGIL_STATUS_UPTIME_DAYS
 
 
 def attach_bars(
     components: list[PublicComponent], incidents: list[PublicEvent], maintenances: list[PublicEvent], now: datetime
 ) -> None:
-    """Give each component its bars and its uptime over them (two queries for all components)."""
+    """Give each monitored component its bars, its uptime and the period of that figure (seven queries)."""
     count = days_shown()
     first = floor_day(now) - timedelta(days=count - 1)
     days = [first + timedelta(days=n) for n in range(count)]
-    seconds = _rollup_seconds([c.id for c in components], first)
-    monitored_components = set(
-        Monitor.objects.filter(component_id__in=[c.id for c in components]).values_list("component_id", flat=True)
-    )
+    ids = [c.id for c in components]
+    began = _monitoring_began(ids)
+    windows = {day: (day, day + timedelta(days=1)) for day in days}
+    windows[TOTAL] = last_days(count, now)
+    figures = component_seconds(windows, ids, now)
     for component in components:
-        component.monitored = component.id in monitored_components
-        by_day = seconds.get(component.id, {})
+        if component.id not in began:
+            continue
+        by_day = figures.get(component.id, {})
+        # Monitoring began: the monitors' creation, or the first day a rollup already has time for.
+        start = min([began[component.id], *(day for day in days if by_day.get(day) and by_day[day].monitored > 0)])
+        component.monitored = True
+        component.monitored_since = start
         component.bars = [
             DayBar(
                 day=day,
-                uptime=_ratio(*by_day.get(day, (0.0, 0.0))),
+                uptime=by_day[day].uptime if day in by_day else None,
                 incidents=_names_on(day, component.id, incidents, now),
                 maintenances=_names_on(day, component.id, maintenances, now, started_only=True),
             )
             for day in days
+            if day >= floor_day(start)
         ]
-        totals = [by_day.get(day, (0.0, 0.0)) for day in days]
-        component.uptime = _ratio(sum(m for m, _ in totals), sum(d for _, d in totals))
+        total = by_day.get(TOTAL)
+        component.uptime = total.uptime if total else None
+        component.uptime_period = period_words(*windows[TOTAL], began=start)
 
 
-def _rollup_seconds(component_ids: list[int], since: datetime) -> dict[int, dict[datetime, tuple[float, float]]]:
-    """{component: {day: (monitored, down)}}: its monitors' daily rollups summed."""
-    rows = Rollup.objects.filter(
-        period=Rollup.Period.DAY, start__gte=since, monitor__component_id__in=component_ids
-    ).values_list("monitor__component_id", "start", "monitored_seconds", "downtime_seconds")
-    sums: dict[int, dict[datetime, tuple[float, float]]] = defaultdict(dict)
-    for component_id, start, monitored, down in rows:
-        day = start.astimezone(UTC)
-        before = sums[component_id].get(day, (0.0, 0.0))
-        sums[component_id][day] = (before[0] + monitored, before[1] + down)
-    return sums
-
-
-def _ratio(monitored: float, down: float) -> float | None:
-    if monitored <= 0:
-        return None
-    return min(1.0, max(0.0, 1 - down / monitored))
+def _monitoring_began(component_ids: list[int]) -> dict[int, datetime]:
+    """{component: when its first monitor was made}, for the components that have monitors."""
+    began: dict[int, datetime] = {}
+    rows = Monitor.objects.filter(component_id__in=component_ids).values_list("component_id", "created_at")
+    for component_id, created_at in rows:
+        began[component_id] = min(began.get(component_id, created_at), created_at)
+    return began
 
 
 def _names_on(
@@ -91,10 +99,8 @@ def _names_on(
 
 
 def percent(share: float | None) -> str:
-    """99.95%, floored: 99.999% is not shown as 100.00%."""
-    if share is None:
-        return "no data"
-    return f"{math.floor(share * 10000) / 100:.2f}%"
+    """99.95%, floored: 99.999% is not shown as 100.00% (monitoring.uptime.percent, as everywhere)."""
+    return uptime_percent(share)
 
 
 def level(bar: DayBar) -> str:
@@ -116,7 +122,10 @@ def level(bar: DayBar) -> str:
 
 def describe(bar: DayBar) -> str:
     text = f"{bar.day.day} {bar.day:%b %Y}: "
-    text += f"{percent(bar.uptime)} uptime." if bar.uptime is not None else "no data."
+    if bar.uptime is not None:
+        text += f"{percent(bar.uptime)} uptime."
+    else:
+        text += "no data: nothing was monitored that day (monitors paused or not checking)."
     if bar.incidents:
         text += " Incidents: " + "; ".join(bar.incidents) + "."
     elif bar.uptime is not None:
@@ -133,14 +142,19 @@ def _class(bar: DayBar) -> str:
 
 
 def bars_svg(component: PublicComponent) -> SafeString:
-    """The component's bars as inline SVG. Every text went through escape(), every number a format."""
-    width = len(component.bars) * (BAR_WIDTH + BAR_GAP) - BAR_GAP
+    """The component's bars as inline SVG, the newest on the right. Every text went through escape(),
+    every number a format. The box always holds VIGIL_STATUS_UPTIME_DAYS bars, so a bar is as wide on
+    a component monitored for a week as on one monitored for a year: the days before monitoring
+    began are left empty, not drawn grey."""
+    slots = days_shown()
+    width = slots * (BAR_WIDTH + BAR_GAP) - BAR_GAP
+    offset = slots - len(component.bars)
     rects = "".join(
-        f'<rect x="{n * (BAR_WIDTH + BAR_GAP)}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}"{_class(bar)}'
+        f'<rect x="{(offset + n) * (BAR_WIDTH + BAR_GAP)}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}"{_class(bar)}'
         f' tabindex="0" role="img"><title>{escape(describe(bar))}</title></rect>'
         for n, bar in enumerate(component.bars)
     )
-    label = f"Uptime of {component.name} over the last {len(component.bars)} days: {percent(component.uptime)}"
+    label = f"Uptime of {component.name} {component.uptime_period}: {percent(component.uptime)}"
     return mark_safe(  # noqa: S308 (see the docstring)
         f'<svg class="bars" role="group" aria-label="{escape(label)}" viewBox="0 0 {width} {BAR_HEIGHT}"'
         f' preserveAspectRatio="none" width="100%" height="{BAR_HEIGHT}">{rects}</svg>'

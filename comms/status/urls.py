@@ -13,6 +13,7 @@ urlpatterns = [
     path("manage/<int:pk>/move/", dashboard.maintenance_move, name="manage_move"),
     path("manage/<int:pk>/cancel/", dashboard.maintenance_cancel, name="manage_cancel"),
     path("manage/branding/", dashboard.branding, name="branding"),
+    path("manage/setup/", dashboard.first_setup, name="setup"),
     # Subscribing: Django views (the page's form posts here), each link signed (comms.subscriptions).
     path("subscribe/", subscribe_views.subscribe, name="subscribe"),
     path("subscribe/confirm/<str:signed>/", subscribe_views.confirm, name="subscribe_confirm"),

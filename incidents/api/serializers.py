@@ -35,7 +35,7 @@ class ComponentSerializer(serializers.ModelSerializer):
         model = Component
         fields = [
             "id", "name", "description", "group", "position", "public", "owner_team", "status", "slo",
-            "created_at", "updated_at",
+            "escalation_policy", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
 
@@ -43,7 +43,7 @@ class ComponentSerializer(serializers.ModelSerializer):
 class SeverityDefinitionSerializer(serializers.ModelSerializer):
     class Meta:
         model = SeverityDefinition
-        fields = ["id", "level", "name", "description"]
+        fields = ["id", "level", "name", "description", "escalation_policy"]
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):
@@ -84,7 +84,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         fields = [
             "id", "title", "summary", "severity", "status", "public_status", "impact", "source", "dedup_key",
             "components",
-            "commander", "comms_lead", "scribe", "bridge_url", "chat_url", "merged_into",
+            "commander", "comms_lead", "scribe", "bridge_url", "chat_url", "merged_into", "escalation_policy",
             "started_at", "acknowledged_at", "identified_at", "monitoring_at", "resolved_at",
             "time_to_acknowledge_s", "time_to_resolve_s",
         ]  # fmt: skip
@@ -111,8 +111,20 @@ class DeclareSerializer(serializers.Serializer):
     )
     dedup_key = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     escalation_policy = serializers.PrimaryKeyRelatedField(
-        queryset=EscalationPolicy.objects.all(), required=False, allow_null=True, default=None
+        queryset=EscalationPolicy.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Who is paged. Left out: the default of the severity and components (a component's wins).",
     )
+    paging = serializers.BooleanField(
+        default=True, help_text="false: page nobody (recorded on the timeline); not with escalation_policy."
+    )
+
+    def validate(self, data):
+        if not data["paging"] and data.get("escalation_policy") is not None:
+            raise serializers.ValidationError({"paging": "Choose an escalation policy or no paging, not both."})
+        return data
 
 
 class MessageSerializer(serializers.Serializer):
@@ -191,6 +203,16 @@ class MergeSerializer(serializers.Serializer):
 
 class EscalationStartSerializer(serializers.Serializer):
     policy = serializers.PrimaryKeyRelatedField(queryset=EscalationPolicy.objects.all())
+
+
+class PageOncallSerializer(serializers.Serializer):
+    policy = serializers.PrimaryKeyRelatedField(
+        queryset=EscalationPolicy.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Left out: the incident's default when it reaches someone now, else the first policy that does.",
+    )
 
 
 class IncidentFilterSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from .serializers import (
     MergeSerializer,
     MessageSerializer,
     NoteSerializer,
+    PageOncallSerializer,
     PageSerializer,
     PostUpdateSerializer,
     RoleSerializer,
@@ -66,8 +67,8 @@ class PageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 CHANGE = action_permission("incidents.change_incident")
 ACTIONS = [
-    "acknowledge", "resolve", "reopen", "escalate", "escalation", "severity", "status", "components", "roles", "merge",
-    "updates", "notes",
+    "acknowledge", "resolve", "reopen", "escalate", "escalation", "page", "severity", "status", "components", "roles",
+    "merge", "updates", "notes",
 ]  # fmt: skip
 
 
@@ -154,6 +155,13 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"], permission_classes=[CHANGE])
     def escalation(self, request, pk=None):
         self._act(request, services.do_start_escalation, EscalationStartSerializer)
+        return self._incident(pk)
+
+    @extend_schema(request=PageOncallSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CHANGE])
+    def page(self, request, pk=None):
+        """Page the on-call: the given policy, or the one the dashboard's *Page the on-call* would use."""
+        self._act(request, services.do_page_oncall, PageOncallSerializer)
         return self._incident(pk)
 
     @extend_schema(request=SeveritySerializer, responses=IncidentSerializer)

@@ -50,6 +50,17 @@ class Component(models.Model):
         "incidents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="components"
     )
     status = models.CharField(max_length=24, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
+    # Who fixes this component: wins over the severity's default (incidents.escalation.default_policy).
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="default escalation policy",
+        help_text="Paged when an incident naming this component is declared without choosing a policy; "
+        "wins over the severity's default.",
+    )
     slo = models.DecimalField(
         "SLO (%)",
         max_digits=6,

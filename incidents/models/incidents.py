@@ -24,6 +24,17 @@ class SeverityDefinition(models.Model):
     level = models.CharField(max_length=4, choices=Severity.choices, unique=True)
     name = models.CharField(max_length=50)
     description = models.TextField()
+    # Who an incident of this severity pages when its declarer names no policy (incidents.escalation.
+    # default_policy): a SEV1 declared in a hurry must page someone. A component's own default wins.
+    escalation_policy = models.ForeignKey(
+        "incidents.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="default escalation policy",
+        help_text="Paged when an incident of this severity is declared without choosing a policy.",
+    )
 
     class Meta:
         ordering = ["level"]

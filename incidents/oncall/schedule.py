@@ -241,8 +241,15 @@ class SchedulePlan:
     def build(cls, schedule: Schedule, rotations: Iterable[Rotation], overrides: Iterable[Override]) -> SchedulePlan:
         tz = schedule.tz
         plans = [RotationPlan(r, _members_of(r), tz) for r in rotations]
-        plans.sort(key=lambda p: (-p.rotation.priority, p.rotation.pk or 0))
+        # On equal priority the older rotation wins; one not saved yet (a preview) is the newest.
+        plans.sort(key=lambda p: (-p.rotation.priority, p.rotation.pk is None, p.rotation.pk or 0))
         return cls(schedule, plans, list(overrides))
+
+    def replacing(self, rotation: Rotation) -> SchedulePlan:
+        """This plan with ROTATION (unsaved changes, or a new layer) in place of the stored one: a preview.
+        ROTATION carries its members as `active_members`, as incidents.oncall.services.check_rotation leaves it."""
+        others = [p.rotation for p in self.rotations if rotation.pk is None or p.rotation.pk != rotation.pk]
+        return SchedulePlan.build(self.schedule, [*others, rotation], self.overrides)
 
     def override_at(self, moment: datetime) -> Override | None:
         moment = as_utc(moment)
@@ -263,7 +270,7 @@ class SchedulePlan:
     def final_shifts(self, start: datetime, end: datetime) -> list[Shift]:
         """Who is on call over [START, END): consecutive pieces with the same person and source merged."""
         start, end = as_utc(start), as_utc(end)
-        layers = [self._override_pieces(start, end)] + [p.shifts(start, end) for p in self.rotations]
+        layers = [self.override_shifts(start, end)] + [p.shifts(start, end) for p in self.rotations]
         points = sorted({start, end} | {t for layer in layers for s in layer for t in (s.start, s.end)})
         points = [p for p in points if start <= p <= end]
         starts = [[s.start for s in layer] for layer in layers]
@@ -280,7 +287,7 @@ class SchedulePlan:
                 result.append(piece)
         return result
 
-    def _override_pieces(self, start: datetime, end: datetime) -> list[Shift]:
+    def override_shifts(self, start: datetime, end: datetime) -> list[Shift]:
         """Overrides flattened so the newest wins where they overlap; sorted and disjoint."""
         relevant = [o for o in self.overrides if o.starts_at < end and o.ends_at > start]
         points = sorted({t for o in relevant for t in (o.starts_at, o.ends_at)} | {start, end})

@@ -75,7 +75,7 @@ class RotationSerializer(serializers.ModelSerializer):
         child=serializers.PrimaryKeyRelatedField(queryset=_active_users()),
         required=False,
         max_length=200,
-        help_text="User ids in hand-off order (a person may appear more than once).",
+        help_text="User ids in hand-off order: at least one, each person once.",
     )
     starts_at = serializers.DateTimeField(validators=[check_moment], help_text="The first hand-off.")
     active_from = WallClockField(

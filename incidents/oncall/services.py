@@ -10,6 +10,7 @@ does not allow (a swap already decided) raises ActionError.
 """
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from incidents.models import EscalationLevel, Override, PersonalFeed, Rotation, RotationMember, Schedule, SwapRequest
 from vigil.audit import Actor, record
+from vigil.people import display_name
 
 from .schedule import shifts_between
 
@@ -42,7 +44,7 @@ def _is(actor: Actor, user_id: int | None) -> bool:
 
 
 def _check_active(field: str, users: Sequence) -> None:
-    inactive = [u.get_username() for u in users if not u.is_active]
+    inactive = [display_name(u) for u in users if not u.is_active]
     if inactive:
         raise ValidationError({field: f"Not an active user: {', '.join(inactive)}."})
 
@@ -86,8 +88,50 @@ def do_delete_schedule(actor: Actor, schedule: Schedule) -> None:
     schedule.delete()
 
 
-def _set_members(rotation: Rotation, members: Sequence) -> None:
+def check_members(members: Sequence) -> None:
+    """A rotation takes turns between people: at least one, each once, every one still active.
+
+    Someone listed twice is a slip of the hand far more often than a wish for double turns, and
+    in a long list it is easy to miss; a person who left would be skipped without a word."""
+    if not members:
+        raise ValidationError({"members": "Add at least one person: a rotation without people covers nobody."})
+    seen, twice = set(), []
+    for user in members:
+        if user.pk in seen and user not in twice:
+            twice.append(user)
+        seen.add(user.pk)
+    if twice:
+        names = ", ".join(display_name(u) for u in twice)
+        raise ValidationError({"members": f"{names} listed twice: each person takes one turn per round."})
     _check_active("members", members)
+
+
+def check_rotation(schedule: Schedule, rotation: Rotation | None, members: Sequence | None, **changes) -> Rotation:
+    """ROTATION (a new one when None) on SCHEDULE with CHANGES and MEMBERS applied, validated and
+    not saved: the actions below save it; the dashboard draws it as a preview.
+
+    Raises one ValidationError naming every field at fault, so a form shows all its errors at
+    once. MEMBERS None keeps the stored members (unchecked: they are not being changed). The
+    returned rotation carries `active_members` for incidents.oncall.schedule to read."""
+    candidate = Rotation(schedule=schedule) if rotation is None else copy(rotation)
+    for name, value in changes.items():
+        setattr(candidate, name, value)
+    errors: dict[str, list] = {}
+    checks = [candidate.full_clean] if members is None else [candidate.full_clean, lambda: check_members(members)]
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.update_error_dict({}).items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    if members is not None:
+        candidate.active_members = [RotationMember(user=user) for user in members]
+    return candidate
+
+
+def _set_members(rotation: Rotation, members: Sequence) -> None:
     rotation.members.all().delete()
     RotationMember.objects.bulk_create(
         RotationMember(rotation=rotation, user=user, position=i) for i, user in enumerate(members)
@@ -96,8 +140,7 @@ def _set_members(rotation: Rotation, members: Sequence) -> None:
 
 @transaction.atomic
 def do_create_rotation(actor: Actor, schedule: Schedule, *, members: Sequence = (), **fields) -> Rotation:
-    rotation = Rotation(schedule=schedule, **fields)
-    rotation.full_clean()
+    rotation = check_rotation(schedule, None, members, **fields)
     rotation.save()
     _set_members(rotation, members)
     record(actor, "oncall.rotation.create", rotation, members=[u.pk for u in members])
@@ -106,10 +149,9 @@ def do_create_rotation(actor: Actor, schedule: Schedule, *, members: Sequence = 
 
 @transaction.atomic
 def do_update_rotation(actor: Actor, rotation: Rotation, *, members: Sequence | None = None, **changes) -> Rotation:
-    rotation = Rotation.objects.select_for_update().get(pk=rotation.pk)
-    for name, value in changes.items():
-        setattr(rotation, name, value)
-    rotation.full_clean()
+    """Nothing stored changes unless every change is valid (members included)."""
+    rotation = Rotation.objects.select_for_update().select_related("schedule").get(pk=rotation.pk)
+    rotation = check_rotation(rotation.schedule, rotation, members, **changes)
     rotation.save()
     details = {"fields": sorted(changes)}
     if members is not None:
@@ -117,6 +159,29 @@ def do_update_rotation(actor: Actor, rotation: Rotation, *, members: Sequence | 
         details["members"] = [u.pk for u in members]
     record(actor, "oncall.rotation.update", rotation, **details)
     return rotation
+
+
+@transaction.atomic
+def do_move_rotation(actor: Actor, rotation: Rotation, *, up: bool) -> list[Rotation]:
+    """Raise ROTATION one layer (UP) or lower it one, among its schedule's layers.
+
+    The layers are renumbered top to bottom (n-1 ... 0) in their new order, so the order shown is
+    the order that wins, with no two layers on the same priority left to break a tie by age. The
+    schedule's rotations are locked in id order, so two moves at once wait for each other rather
+    than renumber from the same stale order (or deadlock)."""
+    layers = list(Rotation.objects.select_for_update().filter(schedule_id=rotation.schedule_id).order_by("id"))
+    layers.sort(key=lambda r: (-r.priority, r.pk))
+    i = next(i for i, r in enumerate(layers) if r.pk == rotation.pk)
+    j = i - 1 if up else i + 1
+    if not 0 <= j < len(layers):
+        raise ActionError(f"{rotation.name} is already the {'top' if up else 'bottom'} layer.")
+    layers[i], layers[j] = layers[j], layers[i]
+    for priority, layer in zip(range(len(layers) - 1, -1, -1), layers, strict=True):
+        if layer.priority != priority:
+            layer.priority = priority
+            layer.save(update_fields=["priority"])
+    record(actor, "oncall.rotation.move", rotation, up=up, order=[r.pk for r in layers])
+    return layers
 
 
 @transaction.atomic
@@ -168,7 +233,7 @@ def _check_stretch_is_theirs(schedule: Schedule, requester, starts_at: datetime,
     people = {s.user for s in shifts_between(schedule, starts_at, ends_at)}
     if requester not in people:
         raise ValidationError({"starts_at": f"You are not on call on {schedule} during this time."})
-    others = sorted(u.get_username() for u in people - {requester})
+    others = sorted(display_name(u) for u in people - {requester})
     if others:
         raise ValidationError(
             {"starts_at": f"{', '.join(others)} on call during part of this time; ask for your own shifts only."}
@@ -222,7 +287,7 @@ def do_accept_swap(actor: Actor, swap: SwapRequest) -> SwapRequest:
     with transaction.atomic():
         _decide(swap, SwapRequest.Status.ACCEPTED)
         swap.refresh_from_db()
-        reason = f"Swap with {swap.requester.get_username()}" + (f": {swap.message}" if swap.message else "")
+        reason = f"Swap with {display_name(swap.requester)}" + (f": {swap.message}" if swap.message else "")
         override = Override.objects.create(
             schedule=swap.schedule,
             user=swap.covering_user,

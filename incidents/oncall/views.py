@@ -1,5 +1,7 @@
-"""The on-call pages: who is on now, a schedule's next two weeks, overrides, swaps, feeds."""
+"""The on-call pages: who is on now, a schedule's timeline and next two weeks, overrides, swaps,
+feeds, and (for admins) editing schedules and their layers."""
 
+from copy import copy
 from datetime import timedelta
 
 from django.contrib import messages
@@ -10,15 +12,25 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.models import Override, Schedule, SwapRequest
+from incidents.models import Override, Rotation, Schedule, SwapRequest
 from vigil.access import permission_required
 from vigil.audit import Actor
+from vigil.people import display_name
 
-from . import ical, services
-from .forms import OverrideForm, SwapRequestForm
-from .schedule import OUTLOOK_HORIZONS, load_plans, outlook, shifts_of
+from . import ical, services, timeline
+from .forms import (
+    ROTATION_FIELDS,
+    MemberFormSet,
+    OverrideForm,
+    RotationForm,
+    ScheduleForm,
+    SwapRequestForm,
+    member_initial,
+    people_for,
+)
+from .schedule import OUTLOOK_HORIZONS, SchedulePlan, load_plan, load_plans, outlook, shifts_of
 
 PAGE_DAYS = 14
 
@@ -45,10 +57,19 @@ def index(request):
     return render(request, "incidents/oncall/index.html", context)
 
 
+def _plan(schedule: Schedule, now) -> SchedulePlan:
+    """SCHEDULE with what its timeline (from a few days back) and its outlook (months ahead) need."""
+    start, _ = timeline.window(now, timezone.get_current_timezone())
+    return load_plan(schedule, min(start, now), now + OUTLOOK_HORIZONS[-1])
+
+
+def _timeline(plan: SchedulePlan, now) -> timeline.Timeline:
+    return timeline.build(plan, now, timezone.get_current_timezone())
+
+
 def _schedule_page(request, schedule: Schedule, override_form=None, swap_form=None, status: int = 200):
     now = timezone.now()
-    plans = load_plans([schedule], now, now + OUTLOOK_HORIZONS[-1])
-    plan = plans[schedule.pk]
+    plan = _plan(schedule, now)
     may_manage = services.may_manage(Actor.from_request(request))
     mine = shifts_of(request.user, [plan], now, now + timedelta(days=PAGE_DAYS))
     if override_form is None:
@@ -61,6 +82,7 @@ def _schedule_page(request, schedule: Schedule, override_form=None, swap_form=No
     context = {
         "schedule": schedule,
         "outlook": outlook(plan, now),
+        "timeline": _timeline(plan, now),
         "shifts": plan.final_shifts(now, now + timedelta(days=PAGE_DAYS)),
         "rotations": [(p.rotation, p.members) for p in plan.rotations],
         "overrides": overrides,
@@ -130,7 +152,7 @@ def request_swap(request, pk: int):
         except ValidationError as exc:
             _form_failed(form, exc)
         else:
-            messages.success(request, f"Asked {swap.covering_user.get_username()} to cover.")
+            messages.success(request, f"Asked {display_name(swap.covering_user)} to cover.")
             return redirect(schedule)
     return _schedule_page(request, schedule, swap_form=form, status=400)
 
@@ -208,3 +230,157 @@ def rotate_my_feed(request):
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return redirect(back if safe else "oncall:index")
+
+
+# --- Editing schedules and their layers (admins) ---------------------------------------------------
+
+
+def _errors_on(form, exc: ValidationError, elsewhere: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Put a service's ValidationError on FORM's fields, and return the errors on the fields named in
+    ELSEWHERE, which the page shows beside their own part (a layer's people)."""
+    if not hasattr(exc, "error_dict"):
+        _form_failed(form, exc)
+        return {}
+    kept = {name: exc.message_dict[name] for name in elsewhere if name in exc.error_dict}
+    rest = {name: errors for name, errors in exc.error_dict.items() if name not in kept}
+    if rest:
+        _form_failed(form, ValidationError(rest))
+    return kept
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("incidents.add_schedule")
+def schedule_new(request):
+    form = ScheduleForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            schedule = services.do_create_schedule(Actor.from_request(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _form_failed(form, exc)
+        else:
+            messages.success(request, f"Schedule {schedule.name} created. Add its first layer of people.")
+            return redirect("oncall:rotation_new", pk=schedule.pk)
+    context = {"form": form, "schedule": None, "title": "New schedule"}
+    return render(request, "incidents/oncall/schedule_form.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("incidents.change_schedule")
+def schedule_edit(request, pk: int):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    # The form works on a copy: a refused change must not show on the page as if stored.
+    form = ScheduleForm(request.POST if request.method == "POST" else None, instance=copy(schedule))
+    if form.is_bound and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.do_update_schedule(Actor.from_request(request), schedule, **changes)
+        except ValidationError as exc:
+            _form_failed(form, exc)
+        else:
+            messages.success(request, "Schedule saved.")
+            return redirect(schedule)
+    context = {"form": form, "schedule": schedule, "title": f"Edit {schedule.name}"}
+    return render(request, "incidents/oncall/schedule_form.html", context, status=400 if form.errors else 200)
+
+
+def _confirm_delete(request, target, back: str, consequences: str):
+    context = {"target": target, "back": back, "consequences": consequences}
+    return render(request, "incidents/oncall/confirm_delete.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("incidents.delete_schedule")
+def schedule_delete(request, pk: int):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    if request.method == "GET":
+        layers, overrides = schedule.rotations.count(), schedule.overrides.count()
+        said = f"Its {layers} layer(s) and {overrides} override(s) go with it; its calendar links stop working."
+        return _confirm_delete(request, schedule, schedule.get_absolute_url(), said)
+    try:
+        services.do_delete_schedule(Actor.from_request(request), schedule)
+    except services.ActionError as exc:
+        messages.error(request, str(exc))
+        return redirect(schedule)
+    messages.success(request, f"Schedule {schedule.name} deleted.")
+    return redirect("oncall:index")
+
+
+def _rotation_page(request, schedule: Schedule, rotation: Rotation | None):
+    """Add or edit a layer: Preview draws the timeline with the changes unsaved; Save saves them."""
+    now = timezone.now()
+    data = request.POST if request.method == "POST" else None
+    instance = copy(rotation) if rotation is not None else Rotation(schedule=schedule)
+    initial = RotationForm.initial_for(schedule, now) if rotation is None else None
+    form = RotationForm(data, instance=instance, initial=initial, schedule=schedule)
+    members = MemberFormSet(data, initial=member_initial(rotation), people=people_for(rotation), prefix="members")
+    plan, member_errors, preview = _plan(schedule, now), [], None
+    if data is not None and all([form.is_valid(), members.is_valid()]):  # both, for every error at once
+        fields = {name: form.cleaned_data[name] for name in ROTATION_FIELDS}
+        actor = Actor.from_request(request)
+        try:
+            if "preview" in data:
+                preview = services.check_rotation(schedule, rotation, members.members(), **fields)
+            elif rotation is None:
+                rotation = services.do_create_rotation(actor, schedule, members=members.members(), **fields)
+            else:
+                services.do_update_rotation(actor, rotation, members=members.members(), **fields)
+        except ValidationError as exc:
+            member_errors = _errors_on(form, exc, elsewhere=("members",)).get("members", [])
+        else:
+            if preview is None:
+                messages.success(request, f"Layer {rotation.name} saved: the timeline below shows its effect.")
+                return redirect(f"{schedule.get_absolute_url()}#timeline")
+    failed = bool(form.errors or members.total_error_count() or member_errors)
+    context = {
+        "schedule": schedule,
+        "rotation": rotation,
+        "form": form,
+        "members": members,
+        "member_errors": member_errors,
+        "preview": preview is not None,
+        "timeline": _timeline(plan.replacing(preview) if preview is not None else plan, now),
+    }
+    return render(request, "incidents/oncall/rotation_form.html", context, status=400 if failed else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("incidents.add_rotation")
+def rotation_new(request, pk: int):
+    return _rotation_page(request, get_object_or_404(Schedule, pk=pk), None)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("incidents.change_rotation")
+def rotation_edit(request, pk: int):
+    rotation = get_object_or_404(Rotation.objects.select_related("schedule"), pk=pk)
+    return _rotation_page(request, rotation.schedule, rotation)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("incidents.delete_rotation")
+def rotation_delete(request, pk: int):
+    rotation = get_object_or_404(Rotation.objects.select_related("schedule"), pk=pk)
+    schedule = rotation.schedule
+    if request.method == "GET":
+        said = f"{rotation.members.count()} people take turns in it; the layers below show through where it covered."
+        return _confirm_delete(request, rotation, reverse("oncall:rotation_edit", args=[rotation.pk]), said)
+    services.do_delete_rotation(Actor.from_request(request), rotation)
+    messages.success(request, f"Layer {rotation.name} deleted.")
+    return redirect(f"{schedule.get_absolute_url()}#timeline")
+
+
+@require_POST
+@permission_required("incidents.change_rotation")
+def rotation_move(request, pk: int):
+    rotation = get_object_or_404(Rotation.objects.select_related("schedule"), pk=pk)
+    direction = request.POST.get("direction")
+    if direction not in ("up", "down"):
+        messages.error(request, "Say which way to move the layer: up or down.")
+    else:
+        try:
+            services.do_move_rotation(Actor.from_request(request), rotation, up=direction == "up")
+        except services.ActionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Layer {rotation.name} moved {direction}.")
+    return redirect(f"{rotation.schedule.get_absolute_url()}#layers")

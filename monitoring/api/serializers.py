@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Component
-from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from monitoring.probes import State as ProbeState
 from monitoring.services import SETTINGS_FIELDS, redundancy_of
 from vigil.privacy import SensitiveFieldsMixin
@@ -18,8 +18,8 @@ STATE_FIELDS = [
 
 
 class RedundancySerializer(serializers.Serializer):
-    up = serializers.IntegerField(help_text="Monitors of the component not confirmed down (paused ones not counted).")
-    total = serializers.IntegerField(help_text="Monitors of the component being watched.")
+    up = serializers.IntegerField(help_text="Replicas of the group not confirmed down (paused ones not counted).")
+    total = serializers.IntegerField(help_text="Replicas of the group being watched.")
     label = serializers.CharField(help_text='E.g. "2 of 3 monitors up".')
 
 
@@ -32,7 +32,9 @@ class MonitorSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     parents = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=Monitor.objects.all(), help_text="Ids of the monitors this one depends on."
     )
-    redundancy = serializers.SerializerMethodField(help_text="Redundancy of the monitor's component; null without one.")
+    redundancy = serializers.SerializerMethodField(
+        help_text="How many replicas of the monitor's redundancy group are up; null outside a group."
+    )
     ping_url = serializers.SerializerMethodField(help_text="Heartbeats: the URL the job calls; null for other kinds.")
 
     class Meta:
@@ -141,3 +143,23 @@ class MaintenanceFilterSerializer(serializers.Serializer):
     monitor = serializers.PrimaryKeyRelatedField(queryset=Monitor.objects.all(), required=False)
     component = serializers.PrimaryKeyRelatedField(queryset=Component.objects.all(), required=False)
     current = serializers.BooleanField(required=False, help_text="Only windows in force now or still to come.")
+
+
+class RedundancyGroupSerializer(serializers.ModelSerializer):
+    """A named group of replicas: monitors that stand in for each other. Monitors join it through their
+    redundancy_group setting; only monitors in one group are redundant (sharing a component is not)."""
+
+    monitors = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="Ids of the replicas.")
+    redundancy = serializers.SerializerMethodField(help_text="How many watched replicas are up; null when none is.")
+
+    class Meta:
+        model = RedundancyGroup
+        fields = ["id", "name", "monitors", "redundancy", "created_at"]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field(RedundancySerializer(allow_null=True))
+    def get_redundancy(self, group: RedundancyGroup):
+        redundancy = self.context.get("redundancy", {}).get(group.pk)
+        if redundancy is None:
+            return None
+        return {"up": redundancy.up, "total": redundancy.total, "label": str(redundancy)}

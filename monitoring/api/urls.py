@@ -1,9 +1,10 @@
 from monitoring.reputation.api import urls as reputation_urls
 from vigil.api.routers import Router
 
-from .views import MaintenanceWindowViewSet, MonitorViewSet
+from .views import MaintenanceWindowViewSet, MonitorViewSet, RedundancyGroupViewSet
 
 router = Router()
 router.register("monitors", MonitorViewSet)
 router.register("maintenance-windows", MaintenanceWindowViewSet)
+router.register("redundancy-groups", RedundancyGroupViewSet)
 urlpatterns = router.urls + reputation_urls.urlpatterns

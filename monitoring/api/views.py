@@ -6,12 +6,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from monitoring import services
-from monitoring.models import MaintenanceWindow, Monitor
+from monitoring.models import MaintenanceWindow, Monitor, RedundancyGroup
 from monitoring.uptime import uptime_windows
 from vigil import privacy
 from vigil.api.permissions import action_permission
@@ -24,6 +24,7 @@ from .serializers import (
     MonitorFilterSerializer,
     MonitorSerializer,
     ProbeResultSerializer,
+    RedundancyGroupSerializer,
     ResultFilterSerializer,
     StateChangeSerializer,
     TimeFilterSerializer,
@@ -32,6 +33,8 @@ from .serializers import (
 
 # Pausing, resuming and testing need change_monitor, which responders hold (monitoring.apps).
 OPERATE = action_permission("monitoring.change_monitor")
+# Testing settings not saved yet: only those who may create monitors (admins) may probe what they describe.
+CREATE = action_permission("monitoring.add_monitor")
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
@@ -67,7 +70,7 @@ def _between(rows, field: str, filters: dict):
     return rows
 
 
-ACTIONS = ["pause", "resume", "test_now"]
+ACTIONS = ["pause", "resume", "test_now", "test"]
 WRITES = ["create", "update", "partial_update"]
 
 
@@ -130,9 +133,11 @@ class MonitorViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.do_delete(Actor.from_request(self.request), instance)
 
-    def _act(self, action_fn):
+    def _act(self, action_fn, monitor: Monitor | None = None):
         try:
-            return action_fn(Actor.from_request(self.request), self.get_object())
+            return action_fn(Actor.from_request(self.request), monitor or self.get_object())
+        except services.TooManyTests as exc:
+            raise Throttled(wait=exc.wait, detail=str(exc)) from exc
         except services.ActionError as exc:
             raise ValidationError({NON_FIELD: [str(exc)]}) from exc
 
@@ -165,6 +170,18 @@ class MonitorViewSet(viewsets.ModelViewSet):
     def test_now(self, request, pk=None):
         """Probe the monitor once, now, and answer with what the probe found. Nothing is recorded."""
         return Response(ProbeResultSerializer(self._act(services.do_test_now)).data)
+
+    @extend_schema(request=MonitorSerializer, responses=ProbeResultSerializer)
+    @action(detail=False, methods=["post"], url_path="test", permission_classes=[CREATE])
+    def test(self, request):
+        """Probe settings before saving them (as for creating a monitor) and answer with what the probe
+        found: the same action, limits and address rule as test-now. Nothing is saved or recorded."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        monitor = Monitor(**{name: value for name, value in serializer.validated_data.items() if name != "parents"})
+        with model_errors(serializer):
+            monitor.full_clean(validate_unique=False)
+        return Response(ProbeResultSerializer(self._act(services.do_test_now, monitor)).data)
 
     @extend_schema(parameters=[ResultFilterSerializer], responses=CheckResultSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -235,3 +252,33 @@ class MaintenanceWindowViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.do_delete_maintenance(Actor.from_request(self.request), instance)
+
+
+@extend_validation_errors(["invalid"], field_name=NON_FIELD, actions=WRITES, methods=["post", "put", "patch"])
+class RedundancyGroupViewSet(viewsets.ModelViewSet):
+    """Groups of replicas (two regions, two load balancers): one member down is "redundancy lost",
+    all down an outage, in one incident. Admins manage them; monitors join through redundancy_group."""
+
+    queryset = RedundancyGroup.objects.prefetch_related("monitors")
+    serializer_class = RedundancyGroupSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["redundancy"] = services.group_redundancy(RedundancyGroup.objects.values_list("pk", flat=True))
+        return context
+
+    def perform_create(self, serializer):
+        with model_errors(serializer):
+            serializer.instance = services.do_create_redundancy_group(
+                Actor.from_request(self.request), **serializer.validated_data
+            )
+
+    def perform_update(self, serializer):
+        actor = Actor.from_request(self.request)
+        with model_errors(serializer):
+            serializer.instance = services.do_rename_redundancy_group(
+                actor, serializer.instance, **serializer.validated_data
+            )
+
+    def perform_destroy(self, instance):
+        services.do_delete_redundancy_group(Actor.from_request(self.request), instance)

@@ -38,6 +38,9 @@ class PostMortemViewSet(
     queryset = PostMortem.objects.select_related("incident").prefetch_related("timeline", "reviews__reviewer")
     serializer_class = PostMortemSerializer
 
+    def get_object(self):
+        return services.refresh_impact(super().get_object())  # a draft's figures follow the record
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         incident, title = data.pop("incident"), data.pop("title", "")

@@ -4,11 +4,13 @@ Incidents count in the period they started in; an incident merged into another i
 duplicate and is left out. MTTA averages (acknowledged_at - started_at) over the acknowledged
 ones, MTTR (resolved_at - started_at) over the resolved ones; both in minutes.
 
-Uptime per component is its monitors' daily rollups summed (monitored and down seconds, as the
-status page's bars read them: time paused or in maintenance is not monitored), over the last 30 and
-90 whole UTC days before today. The error budget is what the SLO allows of that time: with
-several monitors, the minutes are per monitor (their sums divided by how many had data), so one
-monitor's figures are exactly its own.
+Uptime per component is its monitors' monitored and down seconds summed (time paused or in
+maintenance is not monitored), over the last 30 and 90 days up to now ([now - N days, now)), read
+by monitoring.uptime.component_seconds: the one function the status page and the monitor page
+read too, so the three show one number for one period (issue #15: the reports said 100% where the
+status page said 99.56%; each summed rollups its own way over its own days). The error budget is
+what the SLO allows of that time: with several monitors, the minutes are per monitor (their sums
+divided by how many had data), so one monitor's figures are exactly its own.
 """
 
 from collections.abc import Iterable
@@ -20,8 +22,8 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from incidents.models import Alert, Component, Incident, IncidentComponent, Severity, Source
-from monitoring.models import Monitor, Rollup, StateChange
-from monitoring.uptime import floor_day, ratio
+from monitoring import uptime as one_uptime
+from monitoring.models import Monitor, StateChange
 from postmortems.models import ActionItem
 
 from .period import Period
@@ -272,46 +274,44 @@ UPTIME_COLUMNS = [("component", "Component"), ("slo_pct", "SLO (%)")] + [
 ]
 
 
+def uptime_windows(now: datetime) -> dict[int, tuple[datetime, datetime]]:
+    """The uptime table's windows: the last 30 and 90 days, to now (monitoring.uptime.last_days)."""
+    return {days: one_uptime.last_days(days, now) for days in UPTIME_WINDOWS}
+
+
 def uptime(now: datetime | None = None) -> Table:
-    """Each component's uptime over the last 30 and 90 whole UTC days, against its SLO. Two queries."""
-    today = floor_day(now or timezone.now())
-    windows = {days: (today - timedelta(days=days), today) for days in UPTIME_WINDOWS}
-    rows = []
-    for component, seconds in component_seconds(windows):
-        row = {"component": component["name"], "slo_pct": float(component["slo"])}
+    """Each component's uptime over the last 30 and 90 days, against its SLO. Eight queries."""
+    now = now or timezone.now()
+    windows = uptime_windows(now)
+    rows, shown = [], []
+    for component, seconds in component_seconds(windows, now):
+        row, texts = {"component": component["name"], "slo_pct": float(component["slo"])}, {}
         for days in UPTIME_WINDOWS:
             figures = budget(component["slo"], *seconds[days])
             row.update({BUDGET_FIELDS[key][0].format(days): value for key, value in figures.items()})
+            # What the page shows: the status page's and the monitor page's figure, written their way
+            # (two decimals, rounded down); the CSV and the API keep the number.
+            share = one_uptime.ratio(*seconds[days][:2])
+            texts[f"uptime_{days}d_pct"] = None if share is None else one_uptime.percent(share)
         rows.append(row)
-    return Table("uptime", "Uptime against each component's SLO", UPTIME_COLUMNS, rows)
+        shown.append(texts)
+    periods = {days: one_uptime.period_words(*windows[days]) for days in UPTIME_WINDOWS}
+    end = one_uptime.day_words(now, end=True)
+    title = f"Uptime against each component's SLO, over the last 30 and 90 days, to {end}"
+    return Table("uptime", title, UPTIME_COLUMNS, rows, periods=periods, shown=shown)
 
 
-def component_seconds(windows: dict) -> list[tuple[dict, dict]]:
+def component_seconds(windows: dict, now: datetime | None = None) -> list[tuple[dict, dict]]:
     """[(component {id, name, slo}, {label: (monitored, down, monitors with data)})] for every component,
-    by name, from the daily rollups starting in each window [start, end) of WINDOWS {label: (start, end)}.
-    Two queries for any number of windows."""
-    annotations = {}
-    for n, (start, end) in enumerate(windows.values()):
-        inside = Q(start__gte=start, start__lt=end)
-        annotations[f"monitored_{n}"] = Sum("monitored_seconds", filter=inside)
-        annotations[f"down_{n}"] = Sum("downtime_seconds", filter=inside)
-        annotations[f"monitors_{n}"] = Count("monitor_id", distinct=True, filter=inside & Q(monitored_seconds__gt=0))
-    sums = Rollup.objects.filter(
-        period=Rollup.Period.DAY,
-        start__gte=min(start for start, _ in windows.values()),
-        start__lt=max(end for _, end in windows.values()),
-        monitor__component__isnull=False,
-    )
-    found = {
-        row["monitor__component_id"]: row
-        for row in sums.order_by().values("monitor__component_id").annotate(**annotations)
-    }
+    by name, over each window [start, end) of WINDOWS {label: (start, end)}, from monitoring.uptime's
+    one function."""
+    found = one_uptime.component_seconds(windows, now=now)
     result = []
     for component in Component.objects.order_by("name").values("id", "name", "slo"):
-        row = found.get(component["id"], {})
+        by_window = found.get(component["id"], {})
         seconds = {
-            label: (row.get(f"monitored_{n}") or 0.0, row.get(f"down_{n}") or 0.0, row.get(f"monitors_{n}") or 0)
-            for n, label in enumerate(windows)
+            label: (figure.monitored, figure.down, figure.monitors)
+            for label, figure in ((label, by_window.get(label, one_uptime.Seconds())) for label in windows)
         }
         result.append((component, seconds))
     return result
@@ -319,7 +319,7 @@ def component_seconds(windows: dict) -> list[tuple[dict, dict]]:
 
 def budget(slo: Decimal, monitored: float, down: float, monitors: int) -> dict:
     """A window's uptime and error budget, from its monitors' summed seconds (minutes per monitor)."""
-    share = ratio(monitored, down)
+    share = one_uptime.ratio(monitored, down)
     if share is None or not monitors:
         return dict.fromkeys(BUDGET_KEYS)
     allowed = (1 - float(slo) / 100) * monitored / monitors / 60

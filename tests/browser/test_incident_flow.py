@@ -23,7 +23,7 @@ def test_declare_ack_from_the_page_link_update_and_resolve(page, browser, live_s
     page.goto(f"{live_server.url}/incidents/declare/")
     page.fill("#id_title", "Checkout returns 502")
     page.locator("input[name=severity][value=sev1]").check()
-    page.get_by_text("More: components, paging, summary").click()
+    # Changed with issue #15: paging is shown on the form (no longer folded under "More").
     page.select_option("#id_escalation_policy", label="Platform on-call")
     with page.expect_navigation():
         page.get_by_role("button", name="Declare").click()
@@ -51,6 +51,7 @@ def test_declare_ack_from_the_page_link_update_and_resolve(page, browser, live_s
     assert page.get_by_test_id("incident-status").inner_text() == "Acknowledged"
     assert page.get_by_text(f"Acknowledged by {oncall.username}").first.is_visible()
 
+    page.get_by_test_id("action-update").click()  # issue #15: the header's Update opens the composer
     page.select_option("#id_status", "identified")
     page.fill("#id_message", "A bad deploy; rolling back now.")
     with page.expect_navigation():

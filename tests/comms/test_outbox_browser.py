@@ -57,6 +57,7 @@ def test_an_update_fills_the_outbox_and_failed_rows_are_retried_by_hand(
 
     login(page, live_server, admin_user)
     page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    page.get_by_test_id("action-update").click()  # issue #15: the header's Update opens the composer
     page.select_option("#id_status", "identified")
     page.fill("#id_message", "A bad deploy; rolling back now.")
     with page.expect_navigation():

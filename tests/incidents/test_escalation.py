@@ -107,6 +107,7 @@ def test_escalate_now_pages_the_next_level_at_once(web_clients, policy, people, 
 
 
 def test_each_page_carries_the_ack_link_and_the_bridge(policy, people, django_capture_on_commit_callbacks, settings):
+    settings.VIGIL_BRIDGE_URL_TEMPLATE = "https://meet.jit.si/vigil-incident-{id}-{slug}"  # none by default
     incident = declare(policy, people, django_capture_on_commit_callbacks)
     escalation.run_due()
     page = Page.objects.get(incident=incident)

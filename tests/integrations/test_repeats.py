@@ -338,7 +338,11 @@ def test_with_redis_down_repeats_are_written_in_the_request(postgres, transactio
         assert post(alertmanager, _firing()).status_code == 200
         assert post(alertmanager, _firing()).status_code == 200
     assert _count() == 3
-    warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    warnings = [
+        r
+        for r in caplog.records
+        if r.name == "incidents.integrations.repeats" and "Redis unavailable" in r.getMessage()
+    ]
     assert len(warnings) == 1  # then the process leaves Redis alone for a while
     assert repeats.flush_repeats().complete
 

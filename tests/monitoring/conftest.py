@@ -28,3 +28,25 @@ class Stopwatch:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.started
+
+
+@pytest.fixture
+def recorder():
+    """A loopback web server that records the requests it gets (tests/monitoring/recorder.py)."""
+    from .recorder import Recorder
+
+    started = Recorder().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_test_counts(monkeypatch):
+    """Each test counts *Test* / *Test now* runs from zero: the counters (comms.ratelimit, in Django's
+    cache) outlive a test."""
+    import uuid
+
+    from comms import ratelimit
+
+    prefix = f"vigil:test-{uuid.uuid4().hex}:"
+    monkeypatch.setattr(ratelimit, "prefix", lambda: prefix)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from incidents.models import Alert, Component, ComponentStatus, Incident, Integration, Source, Status
 from monitoring import alerting
-from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from monitoring.recording import Observation, record_observations
 from tests.conftest import need
 
@@ -132,8 +132,11 @@ def test_parent_and_child_down_in_one_batch_open_one_incident(db):
 
 
 def test_redundancy_lost_is_low_severity_and_all_down_is_a_major_outage(component):
-    east = make_monitor("Checkout east", component=component, failure_threshold=1, severity="sev1")
-    west = make_monitor("Checkout west", component=component, failure_threshold=1, severity="sev1")
+    # Replicas are declared (a group), as the data migration declares them for monitors that shared a component.
+    group = RedundancyGroup.objects.create(name="Checkout replicas")
+    replica = {"component": component, "failure_threshold": 1, "severity": "sev1", "redundancy_group": group}
+    east = make_monitor("Checkout east", **replica)
+    west = make_monitor("Checkout west", **replica)
     observe(east, "down", "timeout")
     incident = Incident.objects.get()
     assert incident.severity == "sev4" and "redundancy lost (1 of 2" in incident.title

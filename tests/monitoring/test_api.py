@@ -11,7 +11,7 @@ from incidents.models import Component
 from monitoring import services
 from monitoring.api.serializers import MonitorSerializer
 from monitoring.api.views import model_errors
-from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from vigil.audit import Actor
 from vigil.models import AuditEntry
 
@@ -125,8 +125,10 @@ def test_delete_goes_through_the_action(admin, actor):
 
 def test_the_list_filters_and_shows_redundancy_in_constant_queries(api_clients, actor, django_assert_max_num_queries):
     api = Component.objects.create(name="API")
+    # Redundancy is declared (a group), as the data migration declares it for monitors sharing a component.
+    replicas = RedundancyGroup.objects.create(name="API replicas")
     for n in range(3):
-        make(actor, f"Replica {n}", component=api)
+        make(actor, f"Replica {n}", component=api, redundancy_group=replicas)
     make(actor, "Database", kind="tcp", target="db.internal", port=5432)
     Monitor.objects.filter(name="Replica 0").update(state=State.DOWN)
     viewer = api_clients["viewer"]

@@ -186,7 +186,8 @@ def test_test_now_from_the_api_refuses_an_internal_target_and_reveals_nothing(
 
 def test_test_now_from_the_dashboard_refuses_an_internal_target(web_clients, secret_page, servers, public_only):
     before = servers.stats.total
-    response = web_clients["responder"].post(f"/monitors/{secret_page.pk}/test/")
+    # The post redirects to the monitor's page, which shows the result (post/redirect/get).
+    response = web_clients["responder"].post(f"/monitors/{secret_page.pk}/test/", follow=True)
     assert response.status_code == 200
     result = response.content.decode().split('data-testid="test-result"')[1].split("</section>")[0]
     assert '<span class="badge down">Down</span>' in result
@@ -198,5 +199,5 @@ def test_test_now_works_when_the_allow_list_covers_the_target(api_clients, web_c
     settings.VIGIL_PROBE_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     body = api_clients["responder"].post(f"/api/v1/monitors/{secret_page.pk}/test-now/").json()
     assert (body["ok"], body["outcome"]) == (True, "up")
-    response = web_clients["responder"].post(f"/monitors/{secret_page.pk}/test/")
+    response = web_clients["responder"].post(f"/monitors/{secret_page.pk}/test/", follow=True)
     assert '<span class="badge up">Up</span>' in response.content.decode()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from incidents.models import Component
 from monitoring import heartbeat_schedule, services
-from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from monitoring.probes import State as ProbeState
 from vigil.audit import Actor
 from vigil.models import AuditEntry
@@ -260,7 +260,9 @@ def test_response_times_cut_a_period_into_buckets(actor):
 
 def test_redundancy_counts_watched_monitors_not_confirmed_down(actor, django_assert_num_queries):
     api, lone = Component.objects.create(name="API"), Component.objects.create(name="Search")
-    replicas = [http_monitor(actor, f"Replica {n}", component=api) for n in range(4)]
+    # Redundancy is declared (a group), as the data migration declares it for monitors sharing a component.
+    group = RedundancyGroup.objects.create(name="API replicas")
+    replicas = [http_monitor(actor, f"Replica {n}", component=api, redundancy_group=group) for n in range(4)]
     http_monitor(actor, "Search", component=lone)
     unattached = http_monitor(actor, "Elsewhere")
     Monitor.objects.filter(pk=replicas[0].pk).update(state=State.DOWN)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from incidents.models import Component
 from monitoring import services
-from monitoring.models import CheckResult, MaintenanceWindow, Monitor, StateChange
+from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from vigil.audit import Actor
 
 State = Monitor.State
@@ -162,7 +162,9 @@ def test_the_monitor_page_shows_chart_history_failures_and_dependencies(web_clie
 
 def test_the_monitor_page_shows_how_many_of_its_components_monitors_are_up(web_clients, actor):
     api = Component.objects.create(name="API")
-    replicas = [make(actor, f"Replica {n}", component=api) for n in range(3)]
+    # Redundancy is declared (a group), as the data migration declares it for monitors sharing a component.
+    group = RedundancyGroup.objects.create(name="API replicas")
+    replicas = [make(actor, f"Replica {n}", component=api, redundancy_group=group) for n in range(3)]
     Monitor.objects.filter(pk=replicas[0].pk).update(state=State.DOWN)
     page = text(web_clients["viewer"].get(f"/monitors/{replicas[1].pk}/"))
     block = page.split('data-testid="redundancy"')[1].split("</section>")[0]
@@ -220,7 +222,13 @@ VALID = {
         **SCHEDULE,
         "target": "https://example.com/health",
         "method": "GET",
-        "headers": '{"Accept": "text/html"}',
+        # Headers are rows of name and value now (a formset), not JSON typed into a box.
+        "headers-TOTAL_FORMS": "2",
+        "headers-INITIAL_FORMS": "0",
+        "headers-0-name": "Accept",
+        "headers-0-value": "text/html",
+        "headers-1-name": "",
+        "headers-1-value": "",
         "body": "",
         "follow_redirects": "on",
         "verify_tls": "on",
@@ -279,12 +287,15 @@ def test_each_kind_reports_a_bad_setting_next_to_its_field(admin, kind):
 
 
 def test_the_form_refuses_what_the_probe_engine_refuses(admin):
-    bad_header = admin.post("/monitors/new/http/", {**COMMON, **VALID["http"], "headers": '{"Bad Header": "x"}'})
-    assert "'Bad Header' is not a valid header name" in bad_header.context["form"].errors["headers"][0]
+    # The header is refused beside its row's name (it was the JSON box's error before).
+    bad_header = admin.post("/monitors/new/http/", {**COMMON, **VALID["http"], "headers-0-name": "Bad Header"})
+    assert "'Bad Header' is not a valid header name" in bad_header.context["form"].header_rows.errors[0]["name"][0]
     head = admin.post("/monitors/new/http/", {**COMMON, **VALID["http"], "method": "HEAD"})
     assert head.context["form"].errors["keyword"] == ["Cannot be checked on a HEAD request."]
-    not_json = admin.post("/monitors/new/http/", {**COMMON, **VALID["http"], "headers": "Accept: text/html"})
-    assert not_json.context["form"].errors["headers"] == ["Enter a valid JSON."]
+    # There is no JSON box any more to type badly (the old "Enter a valid JSON."): a value that would
+    # split the request is refused beside it instead.
+    split = admin.post("/monitors/new/http/", {**COMMON, **VALID["http"], "headers-0-value": "a\r\nX-Injected: 1"})
+    assert split.context["form"].header_rows.errors[0]["value"] == ["The value of Accept has a line break."]
     assert not Monitor.objects.exists()
 
 
@@ -343,7 +354,8 @@ def test_a_responder_pauses_and_resumes_from_the_page(web_clients, actor):
 
 def test_test_now_shows_the_result_on_the_page_at_once(admin, actor, servers):
     monitor = make(actor, target=servers.url("/status/503"))
-    response = admin.post(f"/monitors/{monitor.pk}/test/")
+    # The post redirects to the monitor's page, which shows the result once (post/redirect/get).
+    response = admin.post(f"/monitors/{monitor.pk}/test/", follow=True)
     assert response.status_code == 200
     result = text(response).split('data-testid="test-result"')[1].split("</section>")[0]
     assert '<span class="badge down">Down</span>' in result and "HTTP 503" in result

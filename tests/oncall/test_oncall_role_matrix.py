@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from incidents.models import Override, Schedule, SwapRequest
+from incidents.models import Override, Rotation, RotationMember, Schedule, SwapRequest
 from tests.conftest import assert_api_outcome, assert_web_outcome
 
 from .conftest import make_override, make_rotation, make_schedule, utc
@@ -66,11 +66,14 @@ def _fill(value, objects):
         return value.format(**objects)
     if isinstance(value, dict):
         return {k: _fill(v, objects) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, objects) for v in value]
     return value
 
 
 PERIOD = {"starts_at": "2026-06-04T18:00:00Z", "ends_at": "2026-06-05T06:00:00Z"}
-ROTATION = {"schedule": "{schedule}", "starts_at": "2026-06-01T09:00:00Z", "shift_unit": "days", "members": []}
+# A rotation takes at least one person (incidents.oncall.services.check_members).
+ROTATION = {"schedule": "{schedule}", "starts_at": "2026-06-01T09:00:00Z", "shift_unit": "days", "members": ["{ann}"]}
 
 API_MATRIX = [
     ("get", "/api/v1/oncall/", None, READERS),
@@ -122,7 +125,35 @@ WEB_MATRIX = [
     ("post", "/oncall/swaps/{swap_to_me}/accept/", {}, WORKERS),
     ("post", "/oncall/swaps/{swap_to_me}/decline/", {}, WORKERS),
     ("post", "/oncall/swaps/{swap_from_me}/cancel/", {}, WORKERS),
+    # Editing schedules and their layers in the dashboard: admins only, as in the API.
+    ("get", "/oncall/schedules/new/", None, ADMIN),
+    ("post", "/oncall/schedules/new/", {"name": "New", "time_zone": "Europe/Paris"}, ADMIN),
+    ("get", "/oncall/schedules/{schedule}/edit/", None, ADMIN),
+    ("post", "/oncall/schedules/{schedule}/edit/", {"name": "Renamed", "time_zone": "UTC"}, ADMIN),
+    ("get", "/oncall/schedules/{spare_schedule}/delete/", None, ADMIN),
+    ("post", "/oncall/schedules/{spare_schedule}/delete/", {}, ADMIN),
+    ("get", "/oncall/schedules/{schedule}/rotations/new/", None, ADMIN),
+    ("post", "/oncall/schedules/{schedule}/rotations/new/", "ROTATION_FORM", ADMIN),
+    ("get", "/oncall/rotations/{rotation}/edit/", None, ADMIN),
+    ("post", "/oncall/rotations/{rotation}/edit/", "ROTATION_FORM", ADMIN),
+    ("post", "/oncall/rotations/{rotation}/edit/", "ROTATION_PREVIEW", ADMIN),
+    ("post", "/oncall/rotations/{rotation}/move/", {"direction": "up"}, ADMIN),
+    ("get", "/oncall/rotations/{spare_rotation}/delete/", None, ADMIN),
+    ("post", "/oncall/rotations/{spare_rotation}/delete/", {}, ADMIN),
 ]
+
+ROTATION_FORM = {
+    "name": "Primary",
+    "starts_at": "2026-06-01T09:00",
+    "shift_length": "1",
+    "shift_unit": "weeks",
+    "priority": "0",
+    "members-TOTAL_FORMS": "1",
+    "members-INITIAL_FORMS": "0",
+    "members-0-user": "{me}",
+    "members-0-ORDER": "1",
+}
+FORMS = {"ROTATION_FORM": ROTATION_FORM, "ROTATION_PREVIEW": {**ROTATION_FORM, "preview": "1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -131,6 +162,7 @@ WEB_MATRIX = [
 )
 def test_web_role_matrix(web_clients, world, role, method, path, data, allowed):
     objects = world[role]
+    data = FORMS.get(data, data) if isinstance(data, str) else data
     response = getattr(web_clients[role], method)(_fill(path, objects), _fill(data, objects) or {})
     assert_web_outcome(role, allowed, response)
 
@@ -146,6 +178,34 @@ def test_refused_writes_change_nothing(api_clients, web_clients, world, role):
     api_clients[role].post("/api/v1/overrides/", {"schedule": objects["schedule"], **PERIOD}, format="json")
     after = (Schedule.objects.count(), Override.objects.count(), list(SwapRequest.objects.values_list("status")))
     assert before == after
+
+
+@pytest.mark.parametrize("role", ["responder", "viewer", "anonymous"])
+def test_only_an_admin_edits_schedules_and_layers_in_the_dashboard(web_clients, world, role):
+    """A responder adds overrides (above) but changes no schedule or layer; nothing refused is stored."""
+    objects = world["responder"]
+
+    def state():
+        rotations = Rotation.objects.order_by("pk").values_list("pk", "name", "priority", "starts_at", "active_from")
+        members = RotationMember.objects.order_by("pk").values_list("rotation", "user", "position")
+        return list(Schedule.objects.order_by("pk").values_list("name", "time_zone")), list(rotations), list(members)
+
+    before, client = state(), web_clients[role]
+    client.post("/oncall/schedules/new/", {"name": "Mine", "time_zone": "UTC"})
+    client.post(f"/oncall/schedules/{objects['schedule']}/edit/", {"name": "Mine", "time_zone": "UTC"})
+    client.post(f"/oncall/schedules/{objects['spare_schedule']}/delete/")
+    client.post(f"/oncall/schedules/{objects['schedule']}/rotations/new/", _fill(ROTATION_FORM, objects))
+    client.post(f"/oncall/rotations/{objects['rotation']}/edit/", _fill({**ROTATION_FORM, "priority": "9"}, objects))
+    client.post(f"/oncall/rotations/{objects['rotation']}/move/", {"direction": "down"})
+    client.post(f"/oncall/rotations/{objects['spare_rotation']}/delete/")
+    assert state() == before
+    page = client.get(f"/oncall/schedules/{objects['schedule']}/")
+    if role != "anonymous":
+        html = page.content.decode()
+        assert page.status_code == 200 and 'id="timeline"' in html  # everyone signed in sees the timeline
+        for testid in ("edit-schedule", "add-rotation", "edit-rotation", "move-up", "move-down"):
+            assert f'data-testid="{testid}"' not in html, testid
+        assert ('data-testid="add-override"' in html or "Add override" in html) == (role == "responder")
 
 
 @pytest.mark.parametrize("role", ROLES)

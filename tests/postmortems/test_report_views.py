@@ -34,7 +34,12 @@ def test_the_page_shows_the_period_s_figures_charts_and_csv_links(web_clients, h
     assert '<title id="chart-monthly-title">MTTA and MTTR per month</title>' in html
     assert "2026-03: MTTA 11.2, MTTR 90" in html  # the chart's description
     assert '<title id="chart-severity-title">Incidents by severity</title>' in html
-    assert '<title id="chart-uptime-30-title">Uptime over 30 days against SLO</title>' in html
+    # The period beside the figure (issue #15): "over the last 30 days, to Dec 4".
+    end = timezone.now()
+    assert (
+        f'<title id="chart-uptime-30-title">Uptime over the last 30 days, to {end:%b} {end.day}, against SLO</title>'
+        in html
+    )
     assert "<script" not in html.split("<h1>Reports</h1>")[1]  # no chart library
     assert "api: 99.000% (SLO 99.900%, below SLO)" in html  # the uptime chart says it in words
     charts = re.findall(r"<svg class=\"chart\".*?</svg>", html, re.S)

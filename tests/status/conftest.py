@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from comms.status import snapshot as snapshots
-from comms.status.triggers import QUEUED_KEY
+from comms.status.triggers import BUILDING_KEY, CHANGES_KEY
 from incidents.models import Component, ComponentGroup, PublicStatus
 from incidents.services import do_declare, do_post_update, do_resolve
 from vigil.audit import Actor
@@ -18,7 +18,7 @@ from vigil.audit import Actor
 
 @pytest.fixture(autouse=True)
 def clean_snapshot_store(settings, tmp_path):
-    """Each test has its own snapshot directory, no snapshot held in memory and no rebuild marked queued."""
+    """Each test has its own snapshot directory, no snapshot held in memory and no rebuild marked running."""
     settings.VIGIL_STATUS_DIR = str(tmp_path / "status")
     forget_snapshots()
     yield
@@ -27,7 +27,7 @@ def clean_snapshot_store(settings, tmp_path):
 
 def forget_snapshots() -> None:
     snapshots._held.reset()
-    cache.delete(QUEUED_KEY)
+    cache.delete_many([BUILDING_KEY, CHANGES_KEY])
     client = snapshots._redis()
     if client is not None:
         # A test may have pointed REDIS_URL at a closed port.

@@ -1,4 +1,5 @@
-"""The snapshot is rebuilt after the commit of each kind of change it shows, once per transaction."""
+"""The snapshot is rebuilt after the commit of each kind of change it shows, once per transaction, in the
+process that made the change (issue #15: no wait behind the workers' queue)."""
 
 import json
 from datetime import timedelta
@@ -11,7 +12,7 @@ from django.utils import timezone
 from comms.models import ScheduledMaintenance, StatusPageBranding
 from comms.status import services as maintenance_services
 from comms.status import snapshot as snapshots
-from comms.status import tasks
+from comms.status import tasks, triggers
 from incidents.models import Component, ComponentGroup, PublicStatus
 from incidents.services import do_change_status, do_declare, do_post_update, do_reopen, do_resolve, do_set_components
 from vigil.celery import app
@@ -31,16 +32,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def rebuilds(monkeypatch):
-    """Counts the rebuilds queued, and runs each at once (as an idle worker would)."""
-    queued = []
-    real = tasks.rebuild_status_page
+    """Counts the rebuilds made after commits (each runs for real, in this process)."""
+    built = []
+    real = snapshots.rebuild
 
-    def delay():
-        queued.append(1)
-        return real.apply()
+    def rebuild(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(real, "delay", delay)
-    return queued
+    monkeypatch.setattr(snapshots, "rebuild", rebuild)
+    return built
 
 
 def test_a_component_change_is_on_the_page_after_commit(api, rebuilds):
@@ -163,18 +164,39 @@ def test_a_savepoint_rolled_back_inside_a_transaction_still_leaves_one_rebuild(d
     assert "Also kept" in page() and "Undone" not in page()
 
 
-def test_while_a_rebuild_waits_in_the_queue_more_changes_queue_nothing(db, monkeypatch):
-    queued = []
-    monkeypatch.setattr(tasks.rebuild_status_page, "delay", lambda: queued.append(1))
+def test_while_another_process_builds_a_change_is_left_to_it_and_it_builds_once_more(db, rebuilds, monkeypatch):
+    # Was: while a queued rebuild waited, more changes queued nothing. Now the builder is a process,
+    # and a change made during its build is in its next one (the change counter moved).
+    from django.core.cache import cache
+
+    cache.set(triggers.BUILDING_KEY, "another process", timeout=30)
+    rebuilds.clear()
     with transaction.atomic():
         Component.objects.create(name="One")
+    assert rebuilds == []  # not built alongside the other process
+    cache.delete(triggers.BUILDING_KEY)
     with transaction.atomic():
         Component.objects.create(name="Two")
-    assert queued == [1]  # the first is still waiting: it will read both
-    tasks.rebuild_status_page.apply()  # the worker starts it: the mark is cleared first
+    assert rebuilds == [1]
+    assert "One" in page() and "Two" in page()
+
+
+def test_a_change_during_a_build_is_built_again_at_once(db, rebuilds, monkeypatch):
+    real = snapshots.rebuild
+    changes = []
+
+    def rebuild(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not changes:  # another process commits while this one renders
+            changes.append(1)
+            Component.objects.create(name="Committed meanwhile")
+            triggers._note_change()
+        return result
+
+    monkeypatch.setattr(snapshots, "rebuild", rebuild)
     with transaction.atomic():
-        Component.objects.create(name="Three")
-    assert queued == [1, 1]
+        Component.objects.create(name="First")
+    assert "Committed meanwhile" in page()
 
 
 def test_without_a_broker_the_page_is_rebuilt_in_the_process(db, monkeypatch):
@@ -187,10 +209,41 @@ def test_without_a_broker_the_page_is_rebuilt_in_the_process(db, monkeypatch):
     assert "Rebuilt inline" in page()
 
 
-def test_a_real_queue_round_trip_rebuilds_through_celery(api, eager_celery, monkeypatch):
-    monkeypatch.undo()  # the task's own delay(), run inline by Celery's eager mode
+def test_a_build_that_fails_here_is_handed_to_a_worker(db, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.rebuild_status_page, "delay", lambda: queued.append(1))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr(snapshots, "rebuild", broken)
     with transaction.atomic():
-        Component.objects.create(name="Through Celery")
+        Component.objects.create(name="Handed on")
+    assert queued == [1]
+
+
+def test_a_cache_that_fails_never_breaks_the_committed_change_and_the_page_still_follows(db, monkeypatch):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "incr", down)
+    with transaction.atomic():
+        Component.objects.create(name="Built without the cache")
+    assert "Built without the cache" in page()
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "get", down)  # fails mid-way, after the lock was taken
+    monkeypatch.setattr(tasks.rebuild_status_page, "delay", lambda: None)
+    with transaction.atomic():
+        Component.objects.create(name="Handed on quietly")
+    assert Component.objects.filter(name="Handed on quietly").exists()
+
+
+def test_a_real_queue_round_trip_rebuilds_through_celery(api, eager_celery, monkeypatch):
+    monkeypatch.undo()  # the task's own delay(), run inline by Celery's eager mode: beat's path
+    Component.objects.filter(pk=api.pk).update(name="Through Celery")  # a raw UPDATE: no signal
+    tasks.rebuild_status_page.delay()
     assert "Through Celery" in page()
 
 
