@@ -89,29 +89,18 @@ def _access_incident(pk: int) -> Incident:
     )
 
 
-# The incident page's forms by context name: a failed post is kept under its name for the next GET.
+# The incident page's forms by context name, each with the page section (a <details> id) that holds
+# it, opened when the form has errors: a failed post is kept under its name for the next GET.
 FORMS = {
-    "note_form": NoteForm,
-    "update_form": UpdateForm,
-    "severity_form": SeverityForm,
-    "status_form": StatusForm,
-    "role_form": RoleForm,
-    "war_room_form": WarRoomForm,
-    "merge_form": MergeForm,
-    "escalation_form": EscalationForm,
-    "components_form": ComponentsForm,
-}
-# The page section (a <details> id) that holds each form: opened when its form has errors.
-SECTIONS = {
-    "note_form": "timeline",
-    "update_form": "update",
-    "severity_form": "manage-state",
-    "status_form": "manage-state",
-    "role_form": "manage-roles",
-    "war_room_form": "manage-war-room",
-    "merge_form": "manage-state",
-    "escalation_form": "manage-paging",
-    "components_form": "manage-components",
+    "note_form": (NoteForm, "timeline"),
+    "update_form": (UpdateForm, "update"),
+    "severity_form": (SeverityForm, "manage-state"),
+    "status_form": (StatusForm, "manage-state"),
+    "role_form": (RoleForm, "manage-roles"),
+    "war_room_form": (WarRoomForm, "manage-war-room"),
+    "merge_form": (MergeForm, "manage-state"),
+    "escalation_form": (EscalationForm, "manage-paging"),
+    "components_form": (ComponentsForm, "manage-components"),
 }
 FAILED_POST = "incidents.failed_post"
 
@@ -131,7 +120,7 @@ def _blank_forms(incident: Incident) -> dict:
 
 
 def _bind(form_name: str, data, incident: Incident):
-    form_class = FORMS[form_name]
+    form_class, _ = FORMS[form_name]
     extra = {"incident": incident} if form_class.takes_incident else {}
     return form_class(data, **extra)
 
@@ -142,7 +131,7 @@ def _keep_failed_post(request, incident: Incident, form_name: str, error: str = 
     again with its errors beside its fields (once). A reload then repeats a GET, never the post."""
     data = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
     request.session[FAILED_POST] = {"incident": incident.pk, "form": form_name, "data": data, "error": error}
-    return redirect(f"{incident.get_absolute_url()}#{SECTIONS[form_name]}")
+    return redirect(f"{incident.get_absolute_url()}#{FORMS[form_name][1]}")
 
 
 def _failed_post(request, incident: Incident) -> dict:
@@ -158,7 +147,7 @@ def _failed_post(request, incident: Incident) -> dict:
     form.is_valid()
     if kept["error"]:
         form.add_error(None, kept["error"])
-    return {kept["form"]: form, "open_section": SECTIONS[kept["form"]]}
+    return {kept["form"]: form, "open_section": FORMS[kept["form"]][1]}
 
 
 def _header_context(incident: Incident) -> dict:
