@@ -255,7 +255,10 @@ class MonitorForm(Limits, forms.ModelForm):
         if kind == Kind.HTTP:
             initial = [{"name": name, "value": value} for name, value in (self.instance.headers or {}).items()]
             sent = data is not None and "headers-TOTAL_FORMS" in data
-            self.header_rows = HeaderRows(data if sent else None, prefix="headers", initial=initial)
+            # Bound rows get no initial: a row equal to its initial would count as unchanged and be dropped.
+            self.header_rows = (
+                HeaderRows(data, prefix="headers") if sent else HeaderRows(prefix="headers", initial=initial)
+            )
 
     def is_valid(self) -> bool:
         rows_valid = self.header_rows is None or not self.header_rows.is_bound or self.header_rows.is_valid()

@@ -204,3 +204,29 @@
     });
   });
 })();
+
+// --- Keyboard access to what scrolls sideways (#15, the accessibility scan) ------------------------
+// A wide table, chart or command on a phone scrolls inside its box; a keyboard can scroll it only when
+// it can take focus (WCAG 2.1.1, axe's scrollable-region-focusable). Each such box takes focus while,
+// and only while, it overflows: a table that fits adds no tab stop. Checked again when the window
+// changes size and when a live part is swapped in.
+(function () {
+  "use strict";
+  var SCROLLERS = ".table-wrap, .report-chart, pre";
+  var mark = function () {
+    document.querySelectorAll(SCROLLERS).forEach(function (el) {
+      var wide = el.scrollWidth > el.clientWidth + 1;
+      if (wide && !el.hasAttribute("tabindex")) {
+        el.tabIndex = 0;
+        el.dataset.scrollFocus = "";
+      } else if (!wide && el.hasAttribute("data-scroll-focus")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroll-focus");
+      }
+    });
+  };
+  var timer = null;
+  document.addEventListener("DOMContentLoaded", mark);
+  document.addEventListener("vigil:live", mark);
+  window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
+})();
