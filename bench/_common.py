@@ -72,7 +72,7 @@ class Dispatcher(threading.Thread):
 
     def send(self, payload: dict) -> None:
         """Queues a batch as the dispatcher does, noting the due time each check serves."""
-        from monitoring.tasks import send_batch
+        from monitoring.dispatch import send_batch
 
         self.dispatched.extend((pk, due) for pk, due in payload["items"])
         send_batch(payload)

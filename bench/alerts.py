@@ -145,7 +145,7 @@ def setup_django(env: dict):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from incidents.integrations.repeats import repeat_buffer
+    from incidents.integrations.buffer import repeat_buffer
     from incidents.models import Integration
 
     if repeat_buffer() is not None:
@@ -166,7 +166,7 @@ def run_flusher(every: float) -> None:
     import django
 
     django.setup()
-    from incidents.integrations.repeats import flush_repeats
+    from incidents.integrations.buffer import flush_repeats
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     flushes = repeats = 0
@@ -174,7 +174,7 @@ def run_flusher(every: float) -> None:
     try:
         while True:
             started = time.perf_counter()
-            repeats += flush_repeats().repeats
+            repeats += flush_repeats().added
             busy += time.perf_counter() - started
             flushes += 1
             time.sleep(every)
@@ -417,11 +417,11 @@ def summarise(phases: list[dict]) -> dict:
 
 def flush_all() -> bool:
     """Add every buffered repeat to the database (a no-op without Redis). False if some were left."""
-    from incidents.integrations.repeats import flush_repeats
+    from incidents.integrations.buffer import flush_repeats
 
     for _ in range(5):
         flushed = flush_repeats()
-        if flushed.complete and not flushed.repeats:
+        if flushed.complete and not flushed.added:
             return True
     return False
 
@@ -600,7 +600,7 @@ def main() -> int:
     if not args.keep_db:
         from django.db import connections
 
-        from incidents.integrations.repeats import repeat_buffer
+        from incidents.integrations.buffer import repeat_buffer
 
         if repeat_buffer() is not None:
             repeat_buffer().clear()

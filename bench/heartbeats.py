@@ -143,7 +143,7 @@ def flusher(stopping, results) -> None:
         started = time.monotonic()
         flushed = flush_pings()
         slowest = max(slowest, time.monotonic() - started)
-        pings, dropped, flushes = pings + flushed.pings, dropped + flushed.dropped, flushes + 1
+        pings, dropped, flushes = pings + flushed.added, dropped + flushed.dropped, flushes + 1
         incomplete += not flushed.complete
         beat += FLUSH_EVERY_S
         stopping.wait(max(0.0, beat - time.monotonic()))
@@ -179,7 +179,7 @@ def final_count(flusher_totals: dict, answered: int, monitors: int) -> dict:
 
     connection.close()
     last = flush_pings()
-    recorded = flusher_totals["pings"] + last.pings
+    recorded = flusher_totals["pings"] + last.added
     dropped = flusher_totals["dropped"] + last.dropped
     up = Monitor.objects.filter(state=Monitor.State.UP, last_ping_at__isnull=False).count()
     return {

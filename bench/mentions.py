@@ -8,7 +8,7 @@ mention goes through the whole pipeline: VADER's score, the brand, the link to t
 incident, the duplicate check, the insert. Then, alternating in rounds so that all three are
 measured side by side on this noisy machine:
 
-- vigil: monitoring.reputation.services.ingest, 500 mentions a call, as a feed poll or a webhook
+- vigil: reputation.services.ingest, 500 mentions a call, as a feed poll or a webhook
   batch stores them (two indexed reads for duplicates, one INSERT ... ON CONFLICT DO NOTHING);
 - baseline_one_insert: the same scoring, then one INSERT per mention in autocommit
   (Mention.objects.create), as a naive receiver would store them;
@@ -183,7 +183,7 @@ def open_incident() -> None:
 
 
 def run_vigil(source, items) -> float:
-    from monitoring.reputation.services import ingest
+    from reputation.services import ingest
 
     started = time.perf_counter()
     created = 0
@@ -197,8 +197,8 @@ def run_vigil(source, items) -> float:
 def run_one_insert(source, items) -> float:
     from django.utils import timezone
 
-    from monitoring.reputation import scoring
-    from monitoring.reputation.models import Mention
+    from reputation import scoring
+    from reputation.models import Mention
 
     started = time.perf_counter()
     for item in items:
@@ -216,7 +216,7 @@ def run_one_insert(source, items) -> float:
 
 
 def run_scoring(items) -> float:
-    from monitoring.reputation import scoring
+    from reputation import scoring
 
     started = time.perf_counter()
     for item in items:
@@ -227,8 +227,8 @@ def run_scoring(items) -> float:
 def mention_rounds(args) -> dict:
     from django.utils import timezone
 
-    from monitoring.reputation import scoring, services
-    from monitoring.reputation.models import Mention
+    from reputation import scoring, services
+    from reputation.models import Mention
     from vigil.audit import Actor
 
     source = services.do_create_source(Actor(via="cli"), name="Bench webhook", kind="webhook")
@@ -259,8 +259,8 @@ def mention_rounds(args) -> dict:
 def feed_polls(args, port: int) -> dict:
     from django.utils import timezone
 
-    from monitoring.reputation import feeds
-    from monitoring.reputation.models import Mention, MentionSource
+    from reputation import feeds
+    from reputation.models import Mention, MentionSource
 
     now = timezone.now()
     MentionSource.objects.bulk_create(

@@ -18,6 +18,15 @@ class CommsConfig(AppConfig):
         signals.page_requested.connect(receivers.on_page_requested, dispatch_uid="comms.page_requested")
         signals.incident_page_panels.connect(receivers.incident_page_panel, dispatch_uid="comms.incident_panel")
         signals.update_audience.connect(receivers.update_audience, dispatch_uid="comms.update_audience")
+        signals.incident_figures.connect(receivers.incident_figures, dispatch_uid="comms.incident_figures")
+
+        # Mail other apps send through the outbox, asked for through incidents (they never import comms).
+        from incidents import providers
+
+        from . import services
+
+        providers.email_people.register(services.notify_people)
+        providers.email_group_members.register(services.notify_group_members)
 
         # The public status page (comms.status): rebuilt on changes; its tasks and admin; maintenance by responders.
         from .status import admin, setup, tasks, triggers  # noqa: F401 (admin and tasks register themselves)

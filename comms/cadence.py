@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, Severity
 
+from . import queueing
 from .channels import channel_for
 from .models import Medium, Notification, NotificationRule, UpdateReminder
 
@@ -109,14 +110,8 @@ def remind(incident: Incident, cadence: Cadence, due_at: datetime, now: datetime
             logger.warning("%s has no email or phone to be reminded of incident %s's update", person, incident.pk)
         Notification.objects.bulk_create(rows)
         kinds = sorted({row.channel for row in rows})
-        transaction.on_commit(lambda: _queue_sends(kinds))
+        transaction.on_commit(lambda: queueing.queue_sends(kinds))
     return reminder
-
-
-def _queue_sends(kinds: list[str]) -> None:
-    from .tasks import queue_sends  # tasks imports this module
-
-    queue_sends(kinds)
 
 
 def reminder_media(person) -> list[str]:

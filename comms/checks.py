@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
-from . import ratelimit
+from vigil import ratelimit
 
 RATE_SETTINGS = {
     "VIGIL_STATUS_SUBSCRIBE_RATE": "20/h",

@@ -9,17 +9,16 @@ Fanout; rows are unique per (notice, subscriber), so planning twice adds nothing
 """
 
 import json
-import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from vigil.queue import enqueue
+
 from . import messages, subscriptions
 from .models import MaintenanceNotice, MaintenanceStatus, Notification, ScheduledMaintenance
-
-logger = logging.getLogger(__name__)
 
 Moment = MaintenanceNotice.Moment
 # A line before the maintenance's own words saying what this notice is about.
@@ -44,17 +43,9 @@ def record(maintenance: ScheduledMaintenance, moment: str, key: str | None = Non
             notice = MaintenanceNotice.objects.create(maintenance=maintenance, moment=moment, key=key[:64])
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: _queue_plan(notice.pk))
+    # After commit; a broker outage must not fail the change (robust): the sweeper plans it.
+    enqueue("comms.tasks.plan_notice", notice.pk, robust=True)
     return notice
-
-
-def _queue_plan(notice_id: int) -> None:
-    from .tasks import plan_notice
-
-    try:
-        plan_notice.delay(notice_id)
-    except Exception:  # a broker outage must not fail the change; the sweeper plans it
-        logger.exception("Could not queue maintenance notice %s; the sweeper will", notice_id)
 
 
 def reminder_key(maintenance: ScheduledMaintenance) -> str:

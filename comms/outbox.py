@@ -1,8 +1,8 @@
 """The outbox: plan rows, claim them, send them, record what the provider said.
 
 Every message is a Notification row before it is a network call (DESIGN.md). A send
-claims due queued rows (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the
-IMMEDIATE transaction already holds the one write lock), marks them `sending` with a
+claims due queued rows (vigil.claims: SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite
+the IMMEDIATE transaction already holds the one write lock), marks them `sending` with a
 claim token and one more attempt, and commits before calling the provider. Outcomes
 are written as they arrive, in small groups, so a worker killed mid-send leaves only
 the rows it was holding in `sending`; requeue_stalled() hands those back after the
@@ -27,13 +27,14 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents import paging
 from incidents.models import Page, Status
+from vigil import claims
 
 from . import audience, messages, subscriptions
 from .channels import DeliveryError, Message, channel_for, get_channel
@@ -194,16 +195,16 @@ def claim(kind: str, limit: int, now=None, *, lane: str | None = None) -> list[N
     """Take up to LIMIT due queued rows of channel KIND in LANE for this send, and commit before any network call."""
     now = now or timezone.now()
     token = uuid.uuid4()
-    with transaction.atomic():
-        due = Notification.objects.filter(in_lane(lane), channel=kind, state=State.QUEUED, next_attempt_at__lte=now)
-        due = due.order_by("next_attempt_at", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            # Two workers claim disjoint rows without waiting on each other.
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("id", flat=True)[:limit])
-        Notification.objects.filter(id__in=ids, state=State.QUEUED).update(
-            state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
-        )
+    due = Notification.objects.filter(in_lane(lane), channel=kind, state=State.QUEUED, next_attempt_at__lte=now)
+    # Two workers claim disjoint rows without waiting on each other (vigil.claims).
+    claims.claim(
+        due.order_by("next_attempt_at", "id"),
+        limit,
+        state=State.SENDING,
+        claim=token,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+    )
     held = Notification.objects.filter(claim=token, state=State.SENDING).select_related(
         "endpoint", "page", "subscriber"
     )

@@ -1,6 +1,8 @@
 """How far a public update's fan-out has gone: counts by state, for the incident page and the API."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
+
+from incidents.models import IncidentUpdate
 
 from .models import Notification, State
 
@@ -35,3 +37,32 @@ def summarise(by_state: dict[str, int]) -> dict:
         "percent": round(100 * done / total) if total else 100,
         "running": done < total,
     }
+
+
+def notification_figures(incident) -> dict:
+    """Who the incident's public updates reached, and what became of each outbox row. One query.
+
+    For a post-mortem's impact (incidents.signals.incident_figures: "notifications").
+    stakeholders, subscribers (status page), endpoints (webhooks, Slack): each counted once however
+    many updates and media reached them. messages: outbox rows (one per update, recipient and
+    channel). sent: the provider took it (sent, delivered or bounced since). delivered: the
+    provider reported it delivered. failed: refused for good, or bounced. pending: still queued
+    or sending when drafted.
+    """
+    row = "notifications"
+    states = {
+        "sent": [State.SENT, State.DELIVERED, State.BOUNCED],
+        "delivered": [State.DELIVERED],
+        "failed": [State.FAILED, State.BOUNCED],
+        "bounced": [State.BOUNCED],
+        "pending": [State.QUEUED, State.SENDING],
+        "cancelled": [State.CANCELLED],
+    }
+    return IncidentUpdate.objects.filter(incident=incident).aggregate(
+        updates=Count("pk", distinct=True),
+        messages=Count(row),
+        stakeholders=Count(f"{row}__stakeholder", distinct=True),
+        subscribers=Count(f"{row}__subscriber", distinct=True),
+        endpoints=Count(f"{row}__endpoint", distinct=True),
+        **{name: Count(row, filter=Q(**{f"{row}__state__in": values})) for name, values in states.items()},
+    )

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import audience, outbox, services
+from . import audience, outbox, queueing, services
 
 logger = logging.getLogger(__name__)
 
@@ -19,9 +19,7 @@ def on_page_requested(sender, page, **kwargs) -> None:
     """Deliver a page by its person's notification rules; rules with a delay wait for the sweeper."""
     with transaction.atomic():
         kinds = outbox.plan_page(page)
-    from .tasks import queue_page_sends
-
-    queue_page_sends(kinds)  # the page lane: its own task and queue, never behind bulk work
+    queueing.queue_page_sends(kinds)  # the page lane: its own task and queue, never behind bulk work
 
 
 def update_audience(sender, incident, components=None, status: str = "", message: str = "", **kwargs):
@@ -43,6 +41,13 @@ def update_audience(sender, incident, components=None, status: str = "", message
         every_minutes=cadence["every_minutes"] if cadence else None,
         preview=update_preview(incident, components, status, message) if message.strip() else {},
     )
+
+
+def incident_figures(sender, incident, **kwargs) -> dict:
+    """incidents.signals.incident_figures: what the outbox did with the incident's public updates."""
+    from .progress import notification_figures
+
+    return {"notifications": notification_figures(incident)}
 
 
 def incident_page_panel(sender, incident, request, **kwargs) -> str:

@@ -1,14 +1,14 @@
 """Actions on stakeholders and the outbox. The dashboard and the API both call these, and only these."""
 
-import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
 from vigil.audit import Actor, record
+from vigil.queue import enqueue
 
-from . import csvio, messages, outbox, subscriptions, templating
+from . import csvio, messages, outbox, queueing, subscriptions, templating
 from .models import (
     Contact,
     Fanout,
@@ -20,8 +20,6 @@ from .models import (
     StakeholderGroup,
     State,
 )
-
-logger = logging.getLogger(__name__)
 
 
 class ActionError(Exception):
@@ -56,21 +54,16 @@ def do_retry(actor: Actor, notifications) -> int:
         )
         record(actor, "comms.retry", count=count)
     if count:
-        from .tasks import kick
-
-        transaction.on_commit(lambda: kick.delay())
+        enqueue("comms.tasks.kick")
     return count
 
 
 def start_fanout(update) -> Fanout:
     """Record that UPDATE is to be sent, then queue its planning. The sweeper plans it if the queueing is lost."""
     fanout, _ = Fanout.objects.get_or_create(update=update)
-    from .tasks import fan_out
-
-    try:
-        fan_out.delay(update.pk)
-    except Exception:  # a broker outage must not fail posting the update; the sweeper retries.
-        logger.exception("Could not queue the fan-out of update %s; the sweeper will", update.pk)
+    # At once (incidents announce an update after commit); a broker outage must not fail posting the
+    # update (robust): the sweeper plans it.
+    enqueue("comms.tasks.fan_out", update.pk, on_commit=False, robust=True)
     return fanout
 
 
@@ -93,18 +86,25 @@ def notify_stakeholders(stakeholders: Iterable, subject: str, body: str) -> int:
     return _write_notices(outbox.stakeholder_notice_rows(stakeholders, subject, body))
 
 
+def group_members_to_email(groups) -> list[Stakeholder]:
+    """The members of GROUPS (stakeholder groups, or their ids) with an email address who have not
+    opted out of email, once each."""
+    members = Stakeholder.objects.filter(groups__in=groups).exclude(email="").distinct().order_by("pk")
+    return [person for person in members if Medium.EMAIL not in (person.opted_out or [])]
+
+
+def notify_group_members(groups, subject: str, body: str) -> int:
+    """Email the members of GROUPS who take email (group_members_to_email) through the outbox, as
+    notify_stakeholders does. For report digests (incidents.providers.email_group_members)."""
+    return notify_stakeholders(group_members_to_email(groups), subject, body)
+
+
 def _write_notices(rows: list[Notification]) -> int:
     Notification.objects.bulk_create(rows)
     kinds = sorted({row.channel for row in rows})
     if kinds:
-        transaction.on_commit(lambda: _queue_sends(kinds))
+        transaction.on_commit(lambda: queueing.queue_sends(kinds))
     return len(rows)
-
-
-def _queue_sends(kinds: list[str]) -> None:
-    from .tasks import queue_sends  # tasks imports this module
-
-    queue_sends(kinds)
 
 
 # --- Replies by SMS (comms.hooks.twilio_sms) -----------------------------------------
@@ -155,6 +155,7 @@ def do_acknowledge_by_sms(number: str, code: str):
     rule); incidents.services.ActionError when the incident is past acknowledging.
     """
     from incidents import paging
+    from incidents.services import do_acknowledge_by_link
 
     row = None
     if code:
@@ -165,7 +166,7 @@ def do_acknowledge_by_sms(number: str, code: str):
             f"no page sent to this number has the code {code[:12]}." if code else "send ACK and the page's code."
         )
     try:
-        return paging.do_acknowledge_by_link(row.page, "sms")
+        return do_acknowledge_by_link(row.page, "sms")
     except paging.LinkRefused as exc:
         raise ActionError(str(exc)) from None
 

@@ -30,7 +30,9 @@ from django.utils.crypto import salted_hmac
 
 from vigil import http
 from vigil.audit import SYSTEM, Actor, record
+from vigil.queue import enqueue
 
+from . import queueing
 from .channels import channel_for
 from .channels.webhook import signed_headers
 from .models import Medium, Notification, State, StatusPageBranding, Subscriber
@@ -166,9 +168,7 @@ def _send_after_commit(rows: list[Notification]) -> None:
     Notification.objects.bulk_create(rows)
     kinds = sorted({row.channel for row in rows})
     if kinds:
-        from .tasks import queue_sends  # tasks imports modules that import this one
-
-        transaction.on_commit(lambda: queue_sends(kinds))
+        transaction.on_commit(lambda: queueing.queue_sends(kinds))
 
 
 def page_name() -> str:
@@ -281,15 +281,8 @@ def challenge(subscriber: Subscriber) -> str:
 
 
 def _verify_after_commit(subscriber_id: int) -> None:
-    def queue() -> None:
-        from .tasks import verify_webhook_subscriber  # tasks imports modules that import this one
-
-        try:
-            verify_webhook_subscriber.delay(subscriber_id)
-        except Exception:  # the broker is down: the subscriber stays unconfirmed and may sign up again
-            logger.exception("Could not queue the verification of webhook subscriber %s", subscriber_id)
-
-    transaction.on_commit(queue)
+    # robust: with the broker down, the subscriber stays unconfirmed and may sign up again.
+    enqueue("comms.tasks.verify_webhook_subscriber", subscriber_id, robust=True)
 
 
 def echoed(response: http.Response, token: str) -> bool:

@@ -19,7 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from incidents import paging
 from incidents.models import Incident, Page
-from incidents.services import ActionError
+from incidents.services import ActionError, do_acknowledge_by_link
 from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
@@ -187,7 +187,7 @@ def _acknowledge(token: str) -> str:
     except (signing.BadSignature, Page.DoesNotExist):
         return "This page is no longer valid."
     try:
-        paging.do_acknowledge_by_link(page, "voice")
+        do_acknowledge_by_link(page, "voice")
     except (paging.LinkRefused, ActionError) as exc:
         return str(exc)
     return "Acknowledged. Thank you."

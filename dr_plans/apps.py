@@ -10,10 +10,10 @@ class DrPlansConfig(AppConfig):
     responder_models = ["drill", "drillstep", "incidentchecklist", "checklistitem"]
 
     def ready(self) -> None:
-        # incidents and postmortems sit above this app in INSTALLED_APPS: it may use them, never the reverse.
+        # incidents sits above this app in INSTALLED_APPS: it may use it, never the reverse; the apps beside
+        # this one (comms, postmortems) it meets only through incidents (issue #16).
+        from incidents import links
         from incidents import signals as incident_signals
-        from postmortems import links
-        from postmortems import signals as postmortem_signals
 
         from . import receivers, signals
         from .models import Drill, DRPlan
@@ -24,7 +24,7 @@ class DrPlansConfig(AppConfig):
         # A drill's findings become action items (source: the drill); an item can target a plan.
         links.sources.register(Drill, "DR drill")
         links.targets.register(DRPlan, "DR plan")
-        postmortem_signals.action_item_saved.connect(receivers.flag_targeted_plan, dispatch_uid="dr_plans.flag_plan")
+        incident_signals.action_item_saved.connect(receivers.flag_targeted_plan, dispatch_uid="dr_plans.flag_plan")
         for signal, receiver in (
             (signals.review_due, receivers.mail_review_due),
             (signals.review_requested, receivers.mail_review_requested),

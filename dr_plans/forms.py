@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from postmortems.models import ActionItem
+from incidents import providers
 
 from .models import Backup, CallTreeLevel, Drill, DRPlan, Step, Vendor
 
@@ -108,16 +108,24 @@ class AttachPlanForm(forms.Form):
 
 
 class FindingForm(forms.Form):
-    """One of a drill's findings, filed as an action item (postmortems.ActionItem) from the drill report."""
+    """One of a drill's findings, filed as an action item (postmortems.ActionItem) from the drill report.
+
+    Its kinds and priorities are the action item's (incidents.providers.action_item_choices)."""
 
     title = forms.CharField(max_length=200)
     # The finding as written (it may be longer than a title); it also marks the finding as filed.
     details = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
-    kind = forms.ChoiceField(choices=ActionItem.Kind.choices, initial=ActionItem.Kind.MITIGATE)
-    priority = forms.ChoiceField(choices=ActionItem.Priority.choices, initial=ActionItem.Priority.MEDIUM)
+    kind = forms.ChoiceField()
+    priority = forms.ChoiceField()
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updates_plan = forms.BooleanField(required=False, label="Changes the plan (flags it for review)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (choices, default) in providers.action_item_choices().items():
+            self.fields[name].choices = choices
+            self.fields[name].initial = default
 
     @classmethod
     def for_finding(cls, finding: str, number: int) -> "FindingForm":

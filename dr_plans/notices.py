@@ -1,7 +1,7 @@
 """Mail to the people a DR event concerns: plan owners (reviews due or requested) and drill participants.
 
 They go to Vigil's own users (their account's email) through the comms outbox
-(comms.services.notify_people), so they are sent by the configured email channel (SendGrid,
+(incidents.providers.email_people), so they are sent by the configured email channel (SendGrid,
 SMTP or the sandbox), retried with back-off, and shown on the Outbox page like every other
 message. A Celery task (dr_plans.tasks.send_notice), queued by this app's receivers after the
 change commits, builds each notice from fresh rows: a drill cancelled meanwhile tells nobody.
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from comms.services import notify_people
+from incidents import providers
 
 from .models import Drill, DRPlan, ReviewRequest
 
@@ -109,4 +109,5 @@ BUILDERS = {"review_due": review_due, "review_requested": review_requested, "dri
 
 def send(kind: str, *args, **kwargs) -> int:
     """Build the KIND notice from fresh rows and hand it to the outbox. Returns the messages queued."""
-    return sum(notify_people(notice.to, notice.subject, notice.body) for notice in BUILDERS[kind](*args, **kwargs))
+    notices = BUILDERS[kind](*args, **kwargs)
+    return sum(providers.email_people(notice.to, notice.subject, notice.body) for notice in notices)

@@ -1,10 +1,10 @@
 """What this app does when it, the incidents app or the post-mortems app announces something."""
 
-import logging
-
 from django.template.loader import render_to_string
 
-from . import services, tasks
+from vigil.queue import enqueue
+
+from . import services
 from .models import DRPlan
 from .views.checklists import checklist_context
 
@@ -22,7 +22,7 @@ def incident_page_panel(sender, incident, request, **kwargs) -> str:
 
 def flag_targeted_plan(sender, item, changed, actor, **kwargs) -> None:
     """An action item that targets a DR plan ("update step 4") flags the plan for review
-    (postmortems.signals.action_item_saved, sent after commit)."""
+    (incidents.signals.action_item_saved, sent by postmortems after commit)."""
     if "target" not in changed or not isinstance(item.target, DRPlan):
         return
     services.do_request_review(
@@ -30,18 +30,12 @@ def flag_targeted_plan(sender, item, changed, actor, **kwargs) -> None:
     )
 
 
-logger = logging.getLogger(__name__)
-
-
 # Mail goes out from a task (dr_plans.notices): these run after commit and only queue it.
 
 
 def _queue_notice(kind: str, *args, **kwargs) -> None:
-    try:
-        tasks.send_notice.delay(kind, *args, **kwargs)
-    except Exception:
-        # The change is committed and shown in the dashboard; a broker that is down costs only the mail.
-        logger.exception("Could not queue the DR notice %s%r", kind, args)
+    # The change is committed and shown in the dashboard; a broker that is down costs only the mail (robust).
+    enqueue("dr_plans.tasks.send_notice", kind, *args, on_commit=False, robust=True, kwargs=kwargs)
 
 
 def mail_review_due(sender, plan, due_at, overdue, **kwargs) -> None:

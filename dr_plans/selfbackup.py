@@ -200,7 +200,7 @@ SECRETS = [
         "ask those subscribers to subscribe again",
         (("kind", "webhook"),),
     ),
-    Secret("reputation webhook secrets", "monitoring.MentionSource", "Reputation → sources → Rotate secret"),
+    Secret("reputation webhook secrets", "reputation.MentionSource", "Reputation → sources → Rotate secret"),
     Secret("user passwords", django_settings.AUTH_USER_MODEL, "anyone who changed theirs since the backup: again"),
 ]
 

@@ -7,8 +7,21 @@ class IncidentsConfig(AppConfig):
     responder_models = ["incident", "incidentevent", "incidentupdate", "incidentcomponent", "override", "swaprequest"]
 
     def ready(self) -> None:
-        # Tombstones for alerts and incidents that stop firing (post_save/post_delete receivers).
-        from .integrations import repeats  # noqa: F401
+        from django.db.models.signals import post_delete, post_save
+
+        from .integrations import receivers
+        from .models import Alert, Incident, Integration
+        from .signals import incident_resolved
+
+        # Tombstones for alerts and incidents that stop firing, and new generations for changed
+        # integrations: repeats buffered in Redis must not be counted against them.
+        incident_resolved.connect(receivers.on_incident_resolved, dispatch_uid="integrations.incident_resolved")
+        post_delete.connect(
+            receivers.on_incident_deleted, sender=Incident, dispatch_uid="integrations.incident_deleted"
+        )
+        post_save.connect(receivers.on_alert_saved, sender=Alert, dispatch_uid="integrations.alert_saved")
+        for signal in (post_save, post_delete):
+            signal.connect(receivers.on_integration_changed, sender=Integration, dispatch_uid="integrations.changed")
 
     def seed_demo(self) -> None:
         from .demo import seed

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vigil.audit import SYSTEM, Actor
+from vigil.queue import enqueue
 
 from . import paging
 from .models import Component, EscalationPolicy, Incident, IncidentEvent, Page, Schedule, SeverityDefinition, Status
@@ -74,10 +75,8 @@ def stop(incident: Incident) -> None:
 
 
 def queue_step(incident: Incident, escalation_id: uuid.UUID, step: int, countdown: float = 0) -> None:
-    from .tasks import escalate
-
-    args = (incident.pk, str(escalation_id), step)
-    transaction.on_commit(lambda: escalate.apply_async(args=args, countdown=countdown))
+    """Queue STEP's task after commit (a rolled-back step queues nothing; the sweeper runs a lost one)."""
+    enqueue("incidents.tasks.escalate", incident.pk, str(escalation_id), step, countdown=countdown)
 
 
 def targets(level: dict, at) -> list:

@@ -7,10 +7,10 @@ it, a page is shown in the dashboard.
 The acknowledge link is a credential (it acts as the paged person without a login), so it is
 never stored: Page.message and the outbox rows hold ACK_LINK where it goes, and the comms app
 renders each person's link into the message at the moment it is sent (render_ack_link). A link
-names its page and is good for one acknowledgement (do_acknowledge_by_link, which the SMS
-ACK-code and voice paths use too), and only while its person still holds a role that may
-acknowledge. Links made before pages were named in them (they named the incident and the user)
-are refused: they were stored in message bodies that every role could read.
+names its page and is good for one acknowledgement (incidents.services.do_acknowledge_by_link,
+which the SMS ACK-code and voice paths use too), and only while its person still holds a role
+that may acknowledge. Links made before pages were named in them (they named the incident and
+the user) are refused: they were stored in message bodies that every role could read.
 """
 
 from dataclasses import dataclass
@@ -21,8 +21,6 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-
-from vigil.audit import Actor
 
 from . import signals
 from .models import Incident, Page
@@ -125,26 +123,3 @@ def link_use(page: Page) -> LinkUse | None:
 def used_message(use: LinkUse) -> str:
     when = timezone.localtime(use.at).strftime("%Y-%m-%d %H:%M %Z")
     return f"This link was already used, by {use.by} at {when} (by {use.via}). It does nothing more."
-
-
-def do_acknowledge_by_link(page: Page, via: str = "link", ip: str | None = None, user_agent: str = "") -> Incident:
-    """Acknowledge PAGE's incident as its person, once: the link (or SMS code, or voice key) is then used.
-
-    Raises LinkRefused when it was used before, or its person may no longer acknowledge; and
-    incidents.services.ActionError when the incident is past acknowledging (the link stays unused).
-    Locks the incident, then the page: the order do_acknowledge takes them in, so the two cannot deadlock.
-    """
-    from .services import do_acknowledge  # services imports this module
-
-    with transaction.atomic():
-        Incident.objects.select_for_update().filter(pk=page.incident_id).first()
-        page = Page.objects.select_for_update().select_related("incident", "user").get(pk=page.pk)
-        use = link_use(page)
-        if use is not None:
-            raise LinkRefused(used_message(use))
-        if not may_acknowledge(page.user):
-            raise LinkRefused(refusal(page.user))
-        actor = Actor(user=page.user, ip=ip, via=via, user_agent=user_agent)
-        incident = do_acknowledge(actor, page.incident)
-        Page.objects.filter(pk=page.pk).update(link_used_at=timezone.now(), link_used_via=via)
-    return incident

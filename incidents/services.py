@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from vigil.audit import Actor, record
 from vigil.text import clean_line, clean_text
 
-from . import escalation, signals
+from . import escalation, paging, signals
 from .models import (
     PUBLIC_STATUS,
     Component,
@@ -240,6 +240,27 @@ def do_acknowledge(actor: Actor, incident: Incident) -> Incident:
     incident.stopped_paging = stopped_paging
     record(actor, "incident.acknowledge", incident)
     _announce(signals.incident_acknowledged, incident, actor)
+    return incident
+
+
+def do_acknowledge_by_link(page: Page, via: str = "link", ip: str | None = None, user_agent: str = "") -> Incident:
+    """Acknowledge PAGE's incident as its person, once: the link (or SMS code, or voice key) is then used.
+
+    Raises paging.LinkRefused when it was used before, or its person may no longer acknowledge; and
+    ActionError when the incident is past acknowledging (the link stays unused).
+    Locks the incident, then the page: the order do_acknowledge takes them in, so the two cannot deadlock.
+    """
+    with transaction.atomic():
+        Incident.objects.select_for_update().filter(pk=page.incident_id).first()
+        page = Page.objects.select_for_update().select_related("incident", "user").get(pk=page.pk)
+        use = paging.link_use(page)
+        if use is not None:
+            raise paging.LinkRefused(paging.used_message(use))
+        if not paging.may_acknowledge(page.user):
+            raise paging.LinkRefused(paging.refusal(page.user))
+        actor = Actor(user=page.user, ip=ip, via=via, user_agent=user_agent)
+        incident = do_acknowledge(actor, page.incident)
+        Page.objects.filter(pk=page.pk).update(link_used_at=timezone.now(), link_used_via=via)
     return incident
 
 

@@ -17,6 +17,25 @@ components the update would leave; None: as they are now), status and message (t
 "" when only counting). Each receiver returns an UpdateAudience; incidents.views adds them up.
 A receiver counts with COUNT queries, never by building the rows it counts, and must count
 exactly the rows that posting would write at that moment.
+
+Apps beside one another ask through these too (issue #16: they import incidents, never each other;
+for a figure with one owner, see incidents.providers):
+- incident_detection is sent while a post-mortem is drafted, with sender=Incident and
+  incident=<Incident>: the app that opened the incident (by its source: monitoring, reputation)
+  answers a Detection, what opened it and the earliest sign of trouble it has on record; the
+  others answer None.
+- incident_figures is sent then too, with the same arguments: each app answers {name: figures}
+  of what it recorded about the incident (comms: "notifications", reputation: "mentions"), a
+  fixed number of queries however long the incident ran.
+- public_incident_extras is sent when the status page's snapshot is built, with sender=None and
+  incident_ids (every incident the page shows); a receiver answers {incident id: [PublicSection,
+  ...]}, read in bulk and holding only what its app has marked public (a published post-mortem).
+  public_record_changed (sender=the changed model) says such a section changed: comms rebuilds
+  the page.
+- action_item_saved is sent by postmortems after the transaction that filed or changed an action
+  item commits, with sender=ActionItem, item=<ActionItem>, created=<bool>, changed=<list of field
+  names> and actor; `changed` names "target" when the item was given a new target (a DR plan to
+  update: dr_plans flags it for review). What an item may point at: incidents.links.
 """
 
 from dataclasses import dataclass, field
@@ -34,6 +53,37 @@ incident_reopened = Signal()
 page_requested = Signal()
 incident_page_panels = Signal()
 update_audience = Signal()
+incident_detection = Signal()
+incident_figures = Signal()
+public_incident_extras = Signal()
+public_record_changed = Signal()
+action_item_saved = Signal()
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What opened an incident, for people ("Monitor “API health”"), and the earliest sign of trouble
+    on record (the first failing check, a spike's first hour), None when it is no longer kept."""
+
+    text: str
+    first_sign_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class PublicSection:
+    """A titled block of public text on an incident's status page, with an optional timeline."""
+
+    heading: str
+    body: str
+    published_at: datetime | None = None
+    entries: list[PublicEntry] = field(default_factory=list)
+    testid: str = "extra"
 
 
 @dataclass

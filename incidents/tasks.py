@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from . import escalation
-from .integrations import repeats
+from .integrations.buffer import flush_repeats
 
 
 @shared_task(name="incidents.tasks.escalate", acks_late=True)
@@ -18,8 +18,5 @@ def escalate_due() -> int:
 
 @shared_task(name="incidents.tasks.flush_alert_repeats")
 def flush_alert_repeats() -> int:
-    """Beat runs this every 5 s: repeats of known alerts buffered in Redis into their rows.
-
-    Importing repeats here also connects its signal receivers in the worker, which resolves incidents too.
-    """
-    return repeats.flush_repeats().repeats
+    """Beat runs this every 5 s: repeats of known alerts buffered in Redis into their rows."""
+    return flush_repeats().added

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Max, OuterRef, Subquery, Value
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from vigil.access import login_required, permission_required
 from vigil.audit import Actor, client_ip
 from vigil.services import worker_status
 
-from . import escalation, paging, services, signals
+from . import escalation, paging, providers, services, signals
 from .forms import (
     ComponentsForm,
     DeclareForm,
@@ -402,7 +402,7 @@ def acknowledge_from_link(request, token: str):
         return render(request, "incidents/ack_link.html", context, status=403)
     if request.method == "POST":
         try:
-            paging.do_acknowledge_by_link(
+            services.do_acknowledge_by_link(
                 page, "link", client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:300]
             )
             context["done"] = True
@@ -417,13 +417,8 @@ def acknowledge_from_link(request, token: str):
 
 @permission_required("incidents.view_component")
 def component_list(request):
-    # Monitors point at components (monitoring depends on incidents, not the reverse); the
-    # reverse relation gives the redundancy figure without importing the monitoring app.
-    watched = ~Q(monitors__state="paused")
-    components = Component.objects.select_related("group").annotate(
-        monitors_total=Count("monitors", filter=watched),
-        monitors_up=Count("monitors", filter=watched & Q(monitors__state__in=["up", "degraded"])),
-    )
+    # Monitoring (which depends on incidents, not the reverse) adds the redundancy figure to the query.
+    components = providers.annotate_component_monitors(Component.objects.select_related("group"))
     return render(request, "incidents/components.html", {"components": components})
 
 

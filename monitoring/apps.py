@@ -7,8 +7,7 @@ class MonitoringConfig(AppConfig):
     # windows and hold change_monitor, to pause, resume and test a monitor during an incident
     # (vigil.roles). That permission also lets them edit settings: pausing already silences a
     # monitor entirely, so editing adds no power to hide an outage, and every edit is audited.
-    # Responders also add mentions by hand and answer, ignore and link them (monitoring.reputation).
-    responder_models: list[str] = ["maintenancewindow", "mention"]
+    responder_models: list[str] = ["maintenancewindow"]
     responder_permissions: list[str] = ["change_monitor"]
 
     def ready(self) -> None:
@@ -19,12 +18,16 @@ class MonitoringConfig(AppConfig):
 
         register(MonitoringCollector())
 
-        from incidents.signals import incident_page_panels
+        # What the apps beside monitoring ask for through incidents, which they import instead (issue #16).
+        from incidents import providers, signals
 
-        from .reputation import tasks as reputation_tasks  # noqa: F401  (beat's feed polling and spike detection)
-        from .reputation.receivers import incident_page_panel
+        from . import receivers, uptime
 
-        incident_page_panels.connect(incident_page_panel, dispatch_uid="monitoring.reputation.incident_page_panel")
+        providers.component_uptime.register(uptime.component_seconds)
+        providers.monitored_since.register(receivers.monitored_since)
+        providers.annotate_component_monitors.register(receivers.annotate_component_monitors)
+        providers.noisiest_monitors.register(receivers.noisiest_monitors)
+        signals.incident_detection.connect(receivers.incident_detection, dispatch_uid="monitoring.incident_detection")
 
     def seed_demo(self) -> None:
         from .demo import seed

@@ -5,9 +5,10 @@ A job calls its monitor's ping URL (monitoring.ping_views) when it succeeds, sta
 With Redis (settings.REDIS_URL) a ping costs one Redis round trip and no database query: a Lua
 script checks the token against a set of known heartbeat tokens and adds the ping to a buffer
 hash (a count, and the latest time of each kind, per token). flush_pings(), which the dispatcher
-runs every second, moves the buffer into the database in bulk. It first renames the buffer key,
-atomically, so pings arriving during a flush start a new buffer and wait for the next one; a
-batch whose database write failed stays under its own key and is written first by the next flush.
+runs every second, moves the buffer into the database in bulk. The buffer is a
+vigil.buffers.WriteBehindBuffer: a flush first renames the buffer key, atomically, so pings
+arriving during a flush start a new buffer and wait for the next one; a batch whose database
+write failed stays under its own key and is written first by the next flush.
 
 A token missing from the set (its first ping, or Redis was emptied) is looked up in the database
 once and then added. Unknown tokens are remembered by each process for a minute, so a flood of
@@ -24,8 +25,6 @@ paused monitors. Resuming it starts a fresh wait, as if it were new.
 """
 
 import logging
-import os
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from vigil.buffers import TAKE_SCRIPT
+from vigil.buffers import Flushed, WriteBehindBuffer
 from vigil.db import bulk_set
 
 from .heartbeat_schedule import next_deadline, overdue_reason
@@ -49,10 +48,6 @@ FAILURE_REASON = "the job reported a failure"
 # Unknown tokens remembered per process: how long, and how many before the memory is cleared.
 UNKNOWN_TTL_SECONDS = 60
 UNKNOWN_MAX = 10_000
-# How long a flush waits for another one (another dispatcher) to finish, and how long its lock
-# lives if its process dies mid-flush.
-FLUSH_WAIT_SECONDS = 5
-FLUSH_LOCK_SECONDS = 60
 # When heartbeats could not be judged (the pings could not be flushed), they are judged again after this.
 JUDGE_RETRY = timedelta(seconds=10)
 
@@ -84,72 +79,31 @@ class Tally:
     fail: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Flushed:
-    """What a flush did. PINGS were written to the database; DROPPED were for tokens that are no
-    longer a heartbeat's. COMPLETE is False when the buffer could not be flushed (Redis down, or
-    another flush held the lock too long)."""
+class PingBuffer(WriteBehindBuffer):
+    """Known tokens (a set) beside the buffer of pings (a count and the latest time of each kind, per token).
 
-    pings: int = 0
-    monitors: int = 0
-    dropped: int = 0
-    complete: bool = True
+    A flush's Flushed counts pings (added), monitors (rows) and pings of tokens no heartbeat has (dropped).
+    """
 
-    def __add__(self, other: "Flushed") -> "Flushed":
-        return Flushed(
-            self.pings + other.pings,
-            self.monitors + other.monitors,
-            self.dropped + other.dropped,
-            self.complete and other.complete,
-        )
+    label = "heartbeats"
+    PREFIX = "vigil:{pings}:"
+    socket_timeout = 5.0
+    connect_timeout = 2.0
 
-
-class PingBuffer:
-    """The Redis side: known tokens, the buffer of pings, the batch being flushed, a flush lock."""
-
-    TOKENS = "vigil:{pings}:tokens"
-    BUFFER = "vigil:{pings}:buffer"
-    BATCH = "vigil:{pings}:batch"
-    LOCK = "vigil:{pings}:flush-lock"
-
-    def __init__(self, url: str):
-        # Short timeouts: a Redis that hangs must not hang every web worker with it.
-        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
+    def __init__(self, url: str, prefix: str):
+        super().__init__(url, prefix)
+        self.tokens_key = f"{prefix}tokens"
         self._record = self.client.register_script(RECORD_SCRIPT)
-        self._take = self.client.register_script(TAKE_SCRIPT)
-        self._local = threading.local()
 
     def record(self, token: str, kind: str, at: float, *, known: bool = False) -> bool:
-        """Buffer one ping; False when the token is not in the set (and KNOWN is not set).
+        """Buffer one ping; False when the token is not in the set (and KNOWN is not set)."""
+        keys = [self.tokens_key, self.buffer_key]
+        return bool(self.call(self._record, keys, [token, kind, f"{at:.6f}", int(known)]))
 
-        Sent on a connection of this thread's own rather than through the client's pool: the
-        pool's bookkeeping costs twice the CPU of the command itself (60 of 100 us here), and
-        this runs once per ping.
-        """
-        command = ("EVALSHA", self._record.sha, 2, self.TOKENS, self.BUFFER, token, kind, f"{at:.6f}", int(known))
-        connection = self._connection()
-        try:
-            connection.send_command(*command)
-            return bool(connection.read_response())
-        except redis.exceptions.NoScriptError:  # Redis restarted, or its scripts were flushed
-            self.client.script_load(RECORD_SCRIPT)
-            connection.send_command(*command)
-            return bool(connection.read_response())
-        except redis.RedisError:
-            connection.disconnect()
-            raise
-
-    def _connection(self):
-        connection = getattr(self._local, "connection", None)
-        if connection is None or connection.pid != os.getpid():  # none yet, or made before a fork
-            connection = self._local.connection = self.client.connection_pool.make_connection()
-        return connection
-
-    def take(self) -> dict[str, Tally]:
-        """The batch to flush, by token; empty when there is none. It stays in Redis until done()."""
-        flat = self._take(keys=[self.BUFFER, self.BATCH])
+    def tallies(self, batch: dict[str, str]) -> dict[str, Tally]:
+        """A batch (take()) by token."""
         tallies: dict[str, Tally] = {}
-        for field, value in zip(flat[::2], flat[1::2], strict=True):
+        for field, value in batch.items():
             token, kind = field.split(" ")
             tally = tallies.setdefault(token, Tally())
             if kind == "n":
@@ -158,37 +112,25 @@ class PingBuffer:
                 setattr(tally, kind, datetime.fromtimestamp(float(value), UTC))
         return tallies
 
-    def done(self, forget: Iterable[str]) -> None:
+    def done(self, forget: Iterable[str] = ()) -> None:
         """The batch is in the database: delete it, and drop the tokens FORGET from the set."""
         with self.client.pipeline() as pipe:
-            pipe.delete(self.BATCH)
+            pipe.delete(self.batch_key)
             if forget:
-                pipe.srem(self.TOKENS, *forget)
+                pipe.srem(self.tokens_key, *forget)
             pipe.execute()
 
     def forget(self, token: str) -> None:
-        self.client.srem(self.TOKENS, token)
-
-    def lock(self):
-        return self.client.lock(self.LOCK, timeout=FLUSH_LOCK_SECONDS, blocking_timeout=FLUSH_WAIT_SECONDS)
-
-    def clear(self) -> None:
-        """Forget every token and buffered ping (tests and benchmarks start clean)."""
-        self.client.delete(self.TOKENS, self.BUFFER, self.BATCH, self.LOCK)
+        self.client.srem(self.tokens_key, token)
 
 
-_buffers: dict[str, PingBuffer] = {}
 _unknown: dict[str, float] = {}  # token -> monotonic time until which it is known to be unknown
 
 
 def ping_buffer() -> PingBuffer | None:
     """This process's buffer for settings.REDIS_URL, or None without Redis."""
     url = settings.REDIS_URL
-    if not url:
-        return None
-    if url not in _buffers:
-        _buffers[url] = PingBuffer(url)
-    return _buffers[url]
+    return PingBuffer.get(url, PingBuffer.PREFIX) if url else None
 
 
 # --- Pings in --------------------------------------------------------------------------------
@@ -207,9 +149,9 @@ def record_ping(token: UUID | str, kind: str = "success") -> bool:
             logger.warning("heartbeats: Redis unavailable (%s); writing a ping to the database directly", exc)
     tally = Tally(pings=1, **{kind: datetime.fromtimestamp(at, UTC)})
     flushed, _ = _write({token: tally})
-    if not flushed.pings:
+    if not flushed.added:
         _remember_unknown(token)
-    return bool(flushed.pings)
+    return bool(flushed.added)
 
 
 def forget_token(token: str) -> None:
@@ -246,43 +188,24 @@ def _remember_unknown(token: str) -> None:
 
 
 def flush_pings(now: datetime | None = None) -> Flushed:
-    """Move buffered pings into the database; returns what was moved. A no-op without Redis."""
+    """Move buffered pings into the database; returns what was moved. A no-op without Redis.
+
+    A batch whose write failed stays in Redis (the error reaches the caller) and is written first by the next flush.
+    """
     buffer = ping_buffer()
     if buffer is None:
         return Flushed()
+
+    def write(batch: dict[str, str], lock) -> Flushed:
+        flushed, gone = _write(buffer.tallies(batch), now)
+        buffer.done(gone)
+        return flushed
+
     try:
-        lock = buffer.lock()
-        if not lock.acquire():
-            logger.warning("heartbeats: another flush held the lock for over %s s", FLUSH_WAIT_SECONDS)
-            return Flushed(complete=False)
-        try:
-            return _flush_batches(buffer, now)
-        finally:
-            _release(lock)
+        return buffer.flush(write)
     except redis.RedisError as exc:
         logger.warning("heartbeats: could not flush pings: %s", exc)
         return Flushed(complete=False)
-
-
-def _flush_batches(buffer: PingBuffer, now: datetime | None) -> Flushed:
-    # At most two batches (one a failed flush left behind, or the pings that came during the
-    # first), so a steady stream of pings cannot keep one flush going.
-    total = Flushed()
-    for _ in range(2):
-        batch = buffer.take()
-        if not batch:
-            break
-        flushed, gone = _write(batch, now)
-        buffer.done(gone)
-        total += flushed
-    return total
-
-
-def _release(lock) -> None:
-    try:
-        lock.release()
-    except redis.exceptions.LockError:
-        logger.warning("heartbeats: a flush outlived its lock (%s s)", FLUSH_LOCK_SECONDS)
 
 
 def _write(tallies: dict[str, Tally], now: datetime | None = None) -> tuple[Flushed, set[str]]:
@@ -307,8 +230,8 @@ def _write(tallies: dict[str, Tally], now: datetime | None = None) -> tuple[Flus
     found = {str(monitor.ping_token) for monitor in monitors}
     gone = set(tallies) - found
     flushed = Flushed(
-        pings=sum(tallies[token].pings for token in found),
-        monitors=len(found),
+        added=sum(tallies[token].pings for token in found),
+        rows=len(found),
         dropped=sum(tallies[token].pings for token in gone),
     )
     return flushed, gone

@@ -442,6 +442,3 @@ class MaintenanceWindow(models.Model):
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
         return self.starts_at <= at < self.ends_at
-
-
-from .reputation.models import Brand, Mention, MentionSource, MentionSpike  # noqa: E402, F401  (reputation watch)

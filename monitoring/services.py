@@ -20,7 +20,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from comms import ratelimit
+from vigil import ratelimit
 from vigil.audit import Actor, record
 from vigil.text import clean_line
 
@@ -251,7 +251,7 @@ def do_test_now(actor: Actor, monitor: Monitor) -> ProbeResult:
 
 
 def _spend_a_test(actor: Actor) -> None:
-    """Count one test of ACTOR; TooManyTests when over VIGIL_MONITOR_TEST_RATE (comms.ratelimit's
+    """Count one test of ACTOR; TooManyTests when over VIGIL_MONITOR_TEST_RATE (vigil.ratelimit's
     counters in Django's cache: a cache that cannot count lets the test through, logged)."""
     rate = django_settings.VIGIL_MONITOR_TEST_RATE
     if not rate:

@@ -12,13 +12,9 @@ from itertools import groupby
 
 from django.utils import timezone
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-LINE = "fill:none;stroke:var(--accent);stroke-width:1.5;stroke-linejoin:round;stroke-linecap:round"
-FAINT = "fill:none;stroke:var(--muted);stroke-width:1;stroke-dasharray:3 3"
-GRID = "stroke:var(--line);stroke-width:1"
-FAILED = "fill:var(--bad)"
-LABEL = "fill:var(--muted);font-size:11px;font-family:inherit"
+from vigil.svg import FAILED, FAINT, GRID, LABEL, LINE, element, nice_ceiling, polyline_points
 
 
 def format_ms(ms: float | None) -> str:
@@ -30,16 +26,6 @@ def format_ms(ms: float | None) -> str:
     if ms < 1000:
         return f"{ms:.0f} ms"
     return f"{ms / 1000:.1f} s"
-
-
-def _svg(attributes: str, body: str) -> SafeString:
-    """An <svg> element from markup built in this module: every text in it went through escape()
-    and every number through a format spec, so nothing from the database reaches it raw."""
-    return mark_safe(f"<svg {attributes}>{body}</svg>")  # noqa: S308 (see the docstring)
-
-
-def _points(points: Sequence[tuple[float, float]]) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
 def sparkline(results: Sequence, width: int = 120, height: int = 28) -> SafeString:
@@ -65,23 +51,12 @@ def sparkline(results: Sequence, width: int = 120, height: int = 28) -> SafeStri
             marks.append(f'<rect x="{x - 1.5:.1f}" y="{height - 4}" width="3" height="4" style="{FAILED}"/>')
         elif result.latency_ms is not None:
             line.append((x, bottom - result.latency_ms * scale))
-    path = f'<polyline points="{_points(line)}" style="{LINE}"/>' if len(line) > 1 else ""
-    return _svg(
+    path = f'<polyline points="{polyline_points(line)}" style="{LINE}"/>' if len(line) > 1 else ""
+    return element(
         f'class="sparkline" role="img" aria-label="{escape(label)}" width="{width}" height="{height}"'
         f' viewBox="0 0 {width} {height}"',
         f"<title>{escape(label)}</title>{path}{''.join(marks)}",
     )
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least VALUE (an axis's top)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
-    for factor in (1, 2, 2.5, 5, 10):
-        if factor * magnitude >= value:
-            return float(factor * magnitude)
-    return float(10 * magnitude)
 
 
 def chart_summary(buckets) -> str:
@@ -106,7 +81,7 @@ def response_time_chart(buckets, title: str, ident: str, width: int = 720, heigh
     """BUCKETS (monitoring.services.Bucket, in time order) as a line of average latency, a dashed
     line of the slowest check, and a mark under each slice with failures. IDENT makes the ids unique."""
     left, right, top, bottom = 56, width - 10, 10, height - 34
-    ceiling = _nice_ceiling(max((b.max_ms for b in buckets if b.max_ms is not None), default=0))
+    ceiling = nice_ceiling(max((b.max_ms for b in buckets if b.max_ms is not None), default=0))
     slot = (right - left) / max(len(buckets), 1)
 
     def y(ms: float) -> float:
@@ -139,8 +114,8 @@ def response_time_chart(buckets, title: str, ident: str, width: int = 720, heigh
                 x, level = points[0]
                 parts.append(f'<circle cx="{x:.1f}" cy="{level:.1f}" r="1.5" style="{LINE}"/>')
             elif points:
-                parts.append(f'<polyline points="{_points(points)}" style="{style}"/>')
-    return _svg(
+                parts.append(f'<polyline points="{polyline_points(points)}" style="{style}"/>')
+    return element(
         f'class="chart" role="img" aria-labelledby="{ident}-title {ident}-desc" viewBox="0 0 {width} {height}"'
         ' width="100%" preserveAspectRatio="xMidYMid meet"',
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(chart_summary(buckets))}'

@@ -21,8 +21,10 @@ So any number of windows of any length, for any number of monitors, costs the sa
 queries: the rollup rows of the two periods and the three queries of one measure() of all the
 live pieces together.
 
-"The last N days" is always [now - N days, now) (last_days()), and a figure is shown with its
-period in words (period_words()): "over the last 90 days, to Dec 4".
+"The last N days" is always [now - N days, now), and a figure is shown with its period in words
+("over the last 90 days, to Dec 4"): vigil.figures writes them, for every page that shows one.
+The status page and the reports, beside monitoring, ask for component_seconds() through
+incidents.providers.component_uptime (registered in MonitoringConfig.ready()).
 
 Components: a component's figure sums its monitors' seconds (component_seconds), as the status
 page and the reports always have. With redundancy a component is down only while all its
@@ -30,7 +32,6 @@ monitors are down at once, which per-monitor sums cannot tell; it needs the over
 histories, which is not cheap over 90 days.
 """
 
-import math
 import operator
 from bisect import bisect_left
 from collections import defaultdict
@@ -42,24 +43,17 @@ from functools import reduce
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from vigil.figures import DAY, HOUR, Interval, floor_day, ratio
+
 from .models import MaintenanceWindow, Monitor, Rollup, StateChange
 
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
 # States with a verdict: time in them is monitored time.
 VERDICT_STATES = frozenset({Monitor.State.UP, Monitor.State.DEGRADED, Monitor.State.DOWN})
 
-Interval = tuple[datetime, datetime]
-
 
 def floor_hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def floor_day(at: datetime) -> datetime:
-    """The UTC midnight before AT: daily rollups start at UTC midnights, whatever the viewer's zone."""
-    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def ceil_hour(at: datetime) -> datetime:
@@ -70,54 +64,6 @@ def ceil_hour(at: datetime) -> datetime:
 def ceil_day(at: datetime) -> datetime:
     start = floor_day(at)
     return start if start == at else start + DAY
-
-
-def ratio(monitored: float, down: float) -> float | None:
-    """Uptime from seconds monitored and down; None when nothing was monitored."""
-    if monitored <= 0:
-        return None
-    return min(1.0, max(0.0, 1 - down / monitored))
-
-
-def last_days(days: int, now: datetime) -> Interval:
-    """The window "the last DAYS days" means everywhere: [now - DAYS days, now)."""
-    return now - timedelta(days=days), now
-
-
-def percent(share: float | None, digits: int = 2) -> str:
-    """0.99987 -> '99.98%': rounded down, so a component that was ever down never shows 100%."""
-    if share is None:
-        return "no data"
-    return f"{floored_percent(share, digits):.{digits}f}%"
-
-
-def floored_percent(share: float | None, digits: int = 3) -> float | None:
-    """The share as a percentage rounded down to DIGITS decimals (for tables, CSV and the API)."""
-    if share is None:
-        return None
-    # Rounded to a millionth first: 0.9956 * 10,000 is 9955.999... in binary, and must floor to 9956.
-    return math.floor(round(share * 10 ** (digits + 2), 6)) / 10**digits
-
-
-def period_words(since: datetime, until: datetime, began: datetime | None = None) -> str:
-    """The period of a figure, in words: "over the last 30 days, to Dec 4", or "since Dec 2, to Dec 4"
-    when what was measured began inside the window (a monitor added since). Days are UTC days."""
-    end = day_words(until, end=True)
-    if began is not None and began > since:
-        return f"since {day_words(began)}, to {end}"
-    length = until - since
-    if length >= DAY and length % DAY == timedelta(0):
-        return f"over the last {length // DAY} days, to {end}"
-    hours = round(length / HOUR)
-    return f"over the last {hours} hours, to {end}"
-
-
-def day_words(at: datetime, end: bool = False) -> str:
-    """ "Dec 4": the UTC day AT falls in; as the END of a window, a midnight closes the day before it."""
-    at = at.astimezone(UTC)
-    if end and at == floor_day(at):
-        at -= timedelta(microseconds=1)
-    return f"{at:%b} {at.day}"
 
 
 # --- The one function ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -18,5 +18,4 @@ urlpatterns = [
     path("<int:pk>/rotate-ping-url/", views.rotate_ping_url, name="rotate_ping_url"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/maintenance/", views.add_maintenance, name="add_maintenance"),
-    path("reputation/", include("monitoring.reputation.urls")),
 ]

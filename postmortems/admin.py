@@ -33,7 +33,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     search_fields = ["title", "details"]
     raw_id_fields = ["owner", "postmortem"]
     # Status moves go through postmortems.services (its transition table, completed_at); source and
-    # target are generic links checked against postmortems.links: both are set in the dashboard or the API.
+    # target are generic links checked against incidents.links: both are set in the dashboard or the API.
     readonly_fields = ["status", "source_type", "source_id", "target_type", "target_id", "created_at", "completed_at"]
 
 

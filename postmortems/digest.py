@@ -6,8 +6,9 @@ action items overdue or due before the next digest. Figures come from postmortem
 so the mail and the reports page agree.
 
 The mail goes through the comms outbox (DESIGN.md: a notification is a row before it is a network
-call): one email row per stakeholder with an address who has not opted out of email, sent by the
-configured email channel after commit and retried like every other message. send_digest() claims the
+call), asked for through incidents.providers.email_group_members (this app imports no app beside
+it): one email row per member of the digest's groups with an address who has not opted out of
+email, sent by the configured email channel after commit and retried like every other message. send_digest() claims the
 period with a conditional UPDATE in the same transaction that writes the rows, so a repeated task,
 or two workers, send a period once.
 """
@@ -21,8 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from comms.models import Medium, Stakeholder
-from comms.services import notify_stakeholders
+from incidents import providers
 from incidents.models import Incident
 from postmortems.models import ActionItem, ReportDigest
 
@@ -73,17 +73,11 @@ def send_digest(digest_id: int, now: datetime | None = None) -> int:
     )
     if not claimed:
         return 0
-    people = recipients(digest)
-    if not people:
+    groups = list(digest.groups.values_list("pk", flat=True))
+    if not groups:
         return 0
     subject, body = compose(digest, start, end, now)
-    return notify_stakeholders(people, subject, body)
-
-
-def recipients(digest: ReportDigest) -> list[Stakeholder]:
-    """The members of the digest's groups with an email address who have not opted out of email, once each."""
-    members = Stakeholder.objects.filter(groups__report_digests=digest).exclude(email="").distinct().order_by("pk")
-    return [person for person in members if Medium.EMAIL not in (person.opted_out or [])]
+    return providers.email_group_members(groups, subject, body)
 
 
 # --- The mail --------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ Impact figures are seconds (JSON numbers) so the page, the API and the export fo
 - components: each affected component's time in its status, when the record shows it (no
   component change during the incident); otherwise left out, with a note saying why.
 
-Figures read from the apps below this one (postmortems.evidence, each a fixed number of
-aggregate queries however big the incident):
+Figures the other apps recorded, asked for through incidents.signals (postmortems.evidence, each
+a fixed number of aggregate queries however big the incident):
 
 - detected_by, first_sign_at: what opened the incident and the first sign of trouble it saw; a
   monitor's first failing check of the run that confirmed it down, an alert's startsAt, a
@@ -87,8 +87,7 @@ def impact_figures(incident: Incident) -> dict:
         "time_to_resolve": duration,
         "components": components,
         "components_note": note,
-        "notifications": evidence.notification_figures(incident),
-        "mentions": evidence.mention_figures(incident),
+        **evidence.recorded_figures(incident),  # "notifications" (comms), "mentions" (reputation)
     }
 
 

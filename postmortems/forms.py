@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from . import links
+from incidents import links
+
 from .models import ActionItem, PostMortem, PostMortemTimelineEntry
 
 

@@ -155,7 +155,7 @@ class ActionItem(models.Model):
 
     It may belong to a post-mortem, come from a source in another app (a DR drill), and
     target something to change (a DR plan: "update step 4"). Source and target are generic
-    links to models registered in postmortems.links, because those apps sit below this one.
+    links to models registered in incidents.links, because this app imports none of those apps.
     """
 
     class Kind(models.TextChoices):

@@ -11,7 +11,7 @@ The policy, as a team would want it:
 - Closed items (done, won't do) and items without a due date are never reminded. An item whose
   owner is missing, inactive or has no email address is skipped with a log line.
 
-Mail goes through the comms outbox (comms.services.notify_people), so it is sent by the
+Mail goes through the comms outbox (incidents.providers.email_people), so it is sent by the
 configured email channel, retried, and shown on the Outbox page. Each reminder is recorded
 (ActionItemReminder) in the same transaction as its outbox row; the row's unique key is what
 keeps a re-run of the beat task, or two workers at once, from mailing twice.

@@ -2,7 +2,7 @@
 findings, an incident resolving) call these, and only these.
 
 Each do_* function checks the change is allowed, writes it in one transaction, records
-the audit entry, and announces it after commit (postmortems.signals).
+the audit entry, and announces it after commit (incidents.signals.action_item_saved).
 """
 
 import logging
@@ -14,12 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from comms.services import notify_people
+from incidents import links, providers
 from incidents.models import Incident
+from incidents.signals import action_item_saved
 from vigil.audit import Actor, record
 from vigil.roles import Role, role_of
 
-from . import drafting, links, reminders, signals
+from . import drafting, reminders
 from .models import ActionItem, ActionItemReminder, PostMortem, PostMortemReview, PostMortemTimelineEntry
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 UNSET = object()
 
 
-class ActionError(Exception):
+class ActionError(providers.Refused):
     """The change is not allowed in the item's present state. The message says why."""
 
 
@@ -52,9 +53,7 @@ def _set_status(item: ActionItem, status: str) -> None:
 
 def _announce(item: ActionItem, actor: Actor, created: bool, changed: list[str]) -> None:
     transaction.on_commit(
-        lambda: signals.action_item_saved.send(
-            sender=ActionItem, item=item, created=created, changed=changed, actor=actor
-        )
+        lambda: action_item_saved.send(sender=ActionItem, item=item, created=created, changed=changed, actor=actor)
     )
 
 
@@ -113,7 +112,9 @@ def _remind(item: ActionItem, step: reminders.Step, today: date, every: int) -> 
             item=item, recipient=item.owner, kind=step.kind, due_date=item.due_date, sequence=step.sequence
         )
         if created:
-            notify_people([item.owner], reminders.subject(item, step, today), reminders.body(item, step, today, every))
+            providers.email_people(
+                [item.owner], reminders.subject(item, step, today), reminders.body(item, step, today, every)
+            )
     return created
 
 

@@ -1,11 +1,13 @@
 """A published post-mortem on the public status page: its public summary and public timeline entries.
 
-comms may not import this app, so the status page asks through comms.status.hooks and this
-module answers, for every incident the page shows at once (two queries, whatever their number).
+The status page (comms) imports no app beside it, nor this one comms: the page asks through
+incidents.signals.public_incident_extras and this module answers, for every incident the page
+shows at once (two queries, whatever their number).
 Nothing else of a post-mortem reaches the page: not its sections, five whys, figures, reviewers,
 author or the timeline entries not marked public; and nothing at all of a draft or one in review.
 
-Publishing a post-mortem, or changing a published one or its timeline, rebuilds the page.
+Publishing a post-mortem, or changing a published one or its timeline, rebuilds the page: this
+module says so with incidents.signals.public_record_changed, which comms listens to.
 Connected in PostmortemsConfig.ready().
 """
 
@@ -13,8 +15,7 @@ from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from comms.status.hooks import PublicEntry, PublicSection, public_incident_extras
-from comms.status.triggers import request_rebuild
+from incidents.signals import PublicEntry, PublicSection, public_incident_extras, public_record_changed
 
 from .models import PostMortem, PostMortemTimelineEntry
 
@@ -55,7 +56,7 @@ def _shown(postmortem: PostMortem) -> bool:
 @receiver(post_delete, sender=PostMortem, dispatch_uid="postmortems.status_page.deleted")
 def postmortem_changed(sender, instance: PostMortem, **kwargs) -> None:
     if _shown(instance):
-        request_rebuild()
+        public_record_changed.send(sender=PostMortem)
 
 
 @receiver(post_save, sender=PostMortemTimelineEntry, dispatch_uid="postmortems.status_page.entry_saved")
@@ -63,4 +64,4 @@ def postmortem_changed(sender, instance: PostMortem, **kwargs) -> None:
 def timeline_changed(sender, instance: PostMortemTimelineEntry, **kwargs) -> None:
     postmortem = PostMortem.objects.filter(pk=instance.postmortem_id).only("status", "published_at").first()
     if postmortem is not None and _shown(postmortem):
-        request_rebuild()
+        public_record_changed.send(sender=PostMortem)

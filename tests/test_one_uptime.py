@@ -81,3 +81,12 @@ def test_the_status_page_the_report_and_the_monitor_page_show_one_figure(history
     began = day_words(history.created_at)
     assert shown == f"99.33% uptime since {began}, to {today}"
     assert f"Uptime against each component&#x27;s SLO, over the last 30 and 90 days, to {today}" in report
+
+
+def test_a_figure_that_began_today_says_today_not_since_today_to_today():
+    from vigil.figures import period_words
+
+    now = timezone.now()
+    began = now.replace(hour=0, minute=30) if now.hour else now
+    assert period_words(now - timedelta(days=90), now, began=began) == "today"
+    assert period_words(now - timedelta(days=90), now, began=now - timedelta(days=2)).startswith("since ")

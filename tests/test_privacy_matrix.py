@@ -26,7 +26,7 @@ from incidents.integrations.services import do_create_integration
 from incidents.models import Component, PublicStatus, Schedule
 from incidents.services import do_declare, do_post_update
 from monitoring.models import Monitor
-from monitoring.reputation.services import do_create_source
+from reputation.services import do_create_source
 from tests.conftest import api_client_for, make_user
 from tests.dr_plans.conftest import make_plan
 from vigil.audit import Actor

@@ -23,7 +23,7 @@ def fresh_rate_limits(monkeypatch):
     import uuid
 
     prefix = f"vigil:test-{uuid.uuid4().hex}:"
-    monkeypatch.setattr("comms.ratelimit.prefix", lambda: prefix)
+    monkeypatch.setattr("vigil.ratelimit.prefix", lambda: prefix)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ sent, which trying again will not change; HttpError, an OSError, when nothing us
 (no such host, no connection, the deadline, a broken or oversized answer). A status code is not
 an error here: the caller reads Response.status_code.
 
-The probe engine is the one exception (STYLE.md): it has its own engine, tuned for throughput,
+The probe engine is the one exception (it has its own engine, tuned for throughput),
 and shares only the address rule.
 """
 

@@ -24,7 +24,7 @@ class Role(models.TextChoices):
 
 # Highest first: a user in several groups holds the highest role.
 ROLE_ORDER = [Role.ADMIN, Role.RESPONDER, Role.VIEWER]
-DOMAIN_APPS = ["incidents", "monitoring", "comms", "postmortems", "dr_plans"]
+DOMAIN_APPS = ["incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans"]
 
 
 def _domain_configs():

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "vigil",
     "incidents",
     "monitoring",
+    "reputation",
     "comms",
     "postmortems",
     "dr_plans",
@@ -184,7 +185,7 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.run_checks": {"queue": env.str("VIGIL_PROBE_QUEUE", default="probes")},
     "monitoring.tasks.*": {"queue": "default"},
     "monitoring.rollup_tasks.*": {"queue": "default"},
-    "monitoring.reputation.tasks.*": {"queue": "default"},
+    "reputation.tasks.*": {"queue": "default"},
     # Pages are sent by their own task on their own queue (the page lane, comms.outbox), served with
     # escalation by a worker of their own (Procfile, docker-compose.yml: "urgent"): no fan-out,
     # webhook, digest or reminder on the comms queue can delay one. The page lane's sweeper and
@@ -221,12 +222,12 @@ CELERY_BEAT_SCHEDULE = {
     # Reminds the commander of an open SEV1/SEV2 that owes a public update.
     "comms-update-reminders": {"task": "comms.tasks.remind_updates", "schedule": 60.0, "options": {"expires": 60}},
     "reputation-poll-feeds": {
-        "task": "monitoring.reputation.tasks.poll_feeds",
+        "task": "reputation.tasks.poll_feeds",
         "schedule": 60.0,
         "options": {"expires": 60},
     },
     "reputation-detect-spikes": {
-        "task": "monitoring.reputation.tasks.detect_spikes",
+        "task": "reputation.tasks.detect_spikes",
         "schedule": 300.0,
         "options": {"expires": 300},
     },
@@ -276,8 +277,8 @@ CELERY_TASK_ANNOTATIONS = {
     "monitoring.rollup_tasks.roll_up": {"soft_time_limit": 240, "time_limit": 290},
     "monitoring.rollup_tasks.purge": {"soft_time_limit": 900, "time_limit": 1200},
     # Up to VIGIL_REPUTATION_POLL_CONCURRENCY feeds at once, each with its own deadline.
-    "monitoring.reputation.tasks.poll_feeds": {"soft_time_limit": 240, "time_limit": 300},
-    "monitoring.reputation.tasks.detect_spikes": {"soft_time_limit": 120, "time_limit": 150},
+    "reputation.tasks.poll_feeds": {"soft_time_limit": 240, "time_limit": 300},
+    "reputation.tasks.detect_spikes": {"soft_time_limit": 120, "time_limit": 150},
     "comms.status.tasks.rebuild_status_page": {"soft_time_limit": 120, "time_limit": 150},
     # Report figures per digest (the report itself is 8 queries, ~0.25 s on 100,000 incidents) and reminders.
     "postmortems.tasks.send_report_digests": {"soft_time_limit": 600, "time_limit": 720},
@@ -352,7 +353,7 @@ if VIGIL_STATUS_MONITOR_COMPONENTS not in ("show", "hold"):
 # window: "count/period" with s, m, h or d. Over it: HTTP 429. Checked at start-up (comms.checks).
 VIGIL_STATUS_SUBSCRIBE_RATE = env.str("VIGIL_STATUS_SUBSCRIBE_RATE", default="20/h")
 VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE = env.str("VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE", default="5/h")
-# django-ratelimit (comms.ratelimit): a cache that cannot count lets sign-ups through, logged.
+# django-ratelimit (vigil.ratelimit): a cache that cannot count lets sign-ups through, logged.
 RATELIMIT_FAIL_OPEN = True
 # SMS pumping (issue #14): texts the sign-up form may cause, across all numbers and per country
 # (same "count/period" form), and the countries (ISO 3166 codes, e.g. "US,GB,DE") whose numbers
@@ -542,11 +543,11 @@ SPECTACULAR_SETTINGS = {
         "MediumEnum": "comms.models.Medium",
         "NotificationStateEnum": "comms.models.State",
         "EndpointKindEnum": "comms.models.Endpoint.Kind",
-        "MentionStateEnum": "monitoring.reputation.models.MentionState",
-        "MentionSourceKindEnum": "monitoring.reputation.models.MentionSource.Kind",
-        "SentimentEnum": "monitoring.reputation.models.Sentiment",
-        "MentionPollStatusEnum": "monitoring.reputation.models.MentionSource.PollStatus",
-        "MentionSpikeReasonEnum": "monitoring.reputation.models.MentionSpike.Reason",
+        "MentionStateEnum": "reputation.models.MentionState",
+        "MentionSourceKindEnum": "reputation.models.MentionSource.Kind",
+        "SentimentEnum": "reputation.models.Sentiment",
+        "MentionPollStatusEnum": "reputation.models.MentionSource.PollStatus",
+        "MentionSpikeReasonEnum": "reputation.models.MentionSpike.Reason",
         "StakeholderKindEnum": "comms.models.Stakeholder.Kind",
         "PostMortemStatusEnum": "postmortems.models.PostMortem.Status",
         "DRPlanStatusEnum": "dr_plans.models.DRPlan.Status",

@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("incidents.integrations.api_urls")),
     path("", include("incidents.oncall.api_urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("reputation.api.urls")),
     path("", include("comms.api.urls")),
     path("", include("postmortems.api.urls")),
     path("", include("dr_plans.api.urls")),
@@ -51,6 +52,8 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("integrations/", include("incidents.integrations.urls")),
     path("oncall/", include("incidents.oncall.urls")),
+    # Reputation watch keeps the address it had when it lived in monitoring.
+    path("monitors/reputation/", include("reputation.urls")),
     path("monitors/", include("monitoring.urls")),
     path("comms/", include("comms.urls")),
     path("postmortems/", include("postmortems.urls")),

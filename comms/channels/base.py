@@ -1,4 +1,4 @@
-"""The one small interface every channel follows (STYLE.md, after Healthchecks' transports).
+"""The one small interface every channel follows (after Healthchecks' transports).
 
 A channel takes a batch of Messages and yields, for each, what the provider said: the
 provider's id for an accepted message, or a DeliveryError that says whether trying

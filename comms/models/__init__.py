@@ -1,4 +1,4 @@
-"""The comms app's models, one concept a module (STYLE.md), re-exported here."""
+"""The comms app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
 from .cadence import UpdateReminder
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State

@@ -53,7 +53,8 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The one table of allowed moves (STYLE.md), checked by comms.outbox and comms.delivery before every state change.
+# The one table of allowed moves (one status field, its transitions declared here), checked by
+# comms.outbox and comms.delivery before every state change.
 # sending -> queued is a transient failure scheduled for retry, or a stalled claim taken back.
 # failed -> queued is a retry by hand.
 # The provider's later reports (comms.delivery) only move a row forward: sent, then delivered, bounced or

@@ -13,7 +13,7 @@ from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape, linebreaks
 
-from .public import PublicEvent, PublicState
+from .public_types import PublicEvent, PublicState
 
 ITEMS = 50
 

@@ -1,43 +1,22 @@
-"""What other apps may add to the public incident pages, without comms knowing them.
+"""What other apps add to the public incident pages, without comms knowing them.
 
-comms sits below postmortems (postmortems imports comms, never the other way), so the status
-page asks: when a snapshot is built, comms.status.public sends `public_incident_extras` once,
-with the ids of every incident the page shows. A receiver answers with plain data,
+comms imports none of the apps beside it (issue #16: they meet in incidents), so the status page
+asks: when a snapshot is built, comms.status.public sends incidents.signals.public_incident_extras
+once, with the ids of every incident the page shows. A receiver answers with plain data,
 {incident id: [PublicSection, ...]}, read in bulk (a query or two for all incidents, never one
 per incident), and holding only what its app has marked public: the sections are printed as
 they are given, on the incident's own HTML page (never in the Statuspage JSON, whose shapes
-stay Statuspage's).
+stay Statuspage's). An app whose sections changed sends incidents.signals.public_record_changed,
+and the page is rebuilt (comms.status.triggers).
 
 A receiver that fails is logged and left out: the page is still built.
 """
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
 
-from django.dispatch import Signal
+from incidents.signals import PublicSection, public_incident_extras
 
 logger = logging.getLogger(__name__)
-
-# Sent with incident_ids (a list of ints). Receivers return {incident id: [PublicSection, ...]}.
-public_incident_extras = Signal()
-
-
-@dataclass(frozen=True)
-class PublicEntry:
-    at: datetime
-    text: str
-
-
-@dataclass(frozen=True)
-class PublicSection:
-    """A titled block of public text on an incident's page, with an optional timeline."""
-
-    heading: str
-    body: str
-    published_at: datetime | None = None
-    entries: list[PublicEntry] = field(default_factory=list)
-    testid: str = "extra"
 
 
 def collect(incident_ids: list[int]) -> dict[int, list[PublicSection]]:

@@ -20,7 +20,8 @@ from django.template import Context, Engine
 from django.urls import reverse
 from django.utils.html import escape
 
-from .public import PublicEvent, PublicState, history_days
+from .public import history_days
+from .public_types import PublicEvent, PublicState
 from .uptime_bars import days_shown
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
-from .public import PublicComponent, PublicEvent, PublicGroup, PublicState
+from .public_types import PublicComponent, PublicEvent, PublicGroup, PublicState
 
 RECENT_LIMIT = 50
 JSON = "application/json"

@@ -26,9 +26,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from comms import ratelimit, subscriptions
+from comms import subscriptions
 from comms.checks import RATE_SETTINGS
 from comms.models import Subscriber
+from vigil import ratelimit
 from vigil.audit import Actor, client_ip
 
 from . import pages, public

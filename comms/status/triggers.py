@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from vigil.queue import enqueue
+
 from . import snapshot
 
 logger = logging.getLogger(__name__)
@@ -108,13 +110,8 @@ def _build_or_hand_on() -> bool:
 
 
 def _hand_on() -> None:
-    """Leave the rest to a worker (and beat's minute): the page catches up there."""
-    from .tasks import rebuild_status_page
-
-    try:
-        rebuild_status_page.delay()
-    except Exception:
-        logger.exception("Could not queue the status page rebuild; beat will run it")
+    """Leave the rest to a worker (and beat's minute, which runs it if the broker is down now)."""
+    enqueue("comms.status.tasks.rebuild_status_page", on_commit=False, robust=True)
 
 
 def _changed(sender, **kwargs) -> None:
@@ -141,6 +138,8 @@ def connect() -> None:
 
     for name in INCIDENT_SIGNALS:
         getattr(signals, name).connect(_changed, dispatch_uid=f"comms.status.{name}")
+    # Another app's public section of an incident page changed (a post-mortem published: comms.status.hooks).
+    signals.public_record_changed.connect(_changed, dispatch_uid="comms.status.public_record_changed")
     for model in (
         Component,
         ComponentGroup,

@@ -1,7 +1,9 @@
 """The uptime bars: one bar a day per public component, from the day its monitoring began, and its figure.
 
 Every number comes from monitoring.uptime.component_seconds, the one function the monitor page
-and the reports read too (issue #15: one number, one function): a component's uptime on a day is
+and the reports read too (issue #15: one number, one function), asked for through
+incidents.providers.component_uptime (comms imports no app beside it, issue #16), and is written
+by vigil.figures: a component's uptime on a day is
 the share of its monitors' monitored time that was not down (time in maintenance or paused is not
 monitored, so a maintenance window does not count as downtime), and its figure is the same over
 the last VIGIL_STATUS_UPTIME_DAYS days, [now - N days, now), as the report's and the monitor
@@ -23,11 +25,11 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from monitoring.models import Monitor
-from monitoring.uptime import component_seconds, floor_day, last_days, period_words
-from monitoring.uptime import percent as uptime_percent
+from incidents import providers
+from vigil.figures import floor_day, last_days, period_words
+from vigil.figures import percent as uptime_percent
 
-from .public import DayBar, PublicComponent, PublicEvent
+from .public_types import DayBar, PublicComponent, PublicEvent
 
 BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 3, 1, 34
 TOTAL = "total"
@@ -45,10 +47,10 @@ def attach_bars(
     first = floor_day(now) - timedelta(days=count - 1)
     days = [first + timedelta(days=n) for n in range(count)]
     ids = [c.id for c in components]
-    began = _monitoring_began(ids)
+    began = providers.monitored_since(ids)
     windows = {day: (day, day + timedelta(days=1)) for day in days}
     windows[TOTAL] = last_days(count, now)
-    figures = component_seconds(windows, ids, now)
+    figures = providers.component_uptime(windows, ids, now)
     for component in components:
         if component.id not in began:
             continue
@@ -72,15 +74,6 @@ def attach_bars(
         component.uptime_period = period_words(*windows[TOTAL], began=start)
 
 
-def _monitoring_began(component_ids: list[int]) -> dict[int, datetime]:
-    """{component: when its first monitor was made}, for the components that have monitors."""
-    began: dict[int, datetime] = {}
-    rows = Monitor.objects.filter(component_id__in=component_ids).values_list("component_id", "created_at")
-    for component_id, created_at in rows:
-        began[component_id] = min(began.get(component_id, created_at), created_at)
-    return began
-
-
 def _names_on(
     day: datetime, component_id: int, events: list[PublicEvent], now: datetime, started_only: bool = False
 ) -> list[str]:
@@ -99,7 +92,7 @@ def _names_on(
 
 
 def percent(share: float | None) -> str:
-    """99.95%, floored: 99.999% is not shown as 100.00% (monitoring.uptime.percent, as everywhere)."""
+    """99.95%, floored: 99.999% is not shown as 100.00% (vigil.figures.percent, as everywhere)."""
     return uptime_percent(share)
 
 

@@ -2,10 +2,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
-from comms.models import Stakeholder
 from dr_plans.models import Backup, CallTreeLevel, Drill, DrillStep, DRPlan, PlanVersion, Step, Vendor
 from dr_plans.services.common import restore_max_age_days
 from vigil.privacy import SensitiveFieldsMixin
+
+# A call tree's people and the vendors are comms stakeholders (dr_plans.models.contacts): the model is
+# the one this app's own relation names, so the app imports none beside it (issue #16).
+Stakeholder = CallTreeLevel.people.field.related_model
 
 
 class DRPlanSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-"""The DR-plans app's models, one concept a module (STYLE.md), re-exported here."""
+"""The DR-plans app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
 from .backups import Backup
 from .checklists import ChecklistItem, IncidentChecklist

@@ -1,6 +1,6 @@
 """A plan attached to an incident: its approved steps, copied at that moment, as a checklist.
 
-The copy is the point (STYLE.md: snapshot what a running incident follows): editing
+The copy is the point (a running incident follows a snapshot, never the live plan): editing
 or approving the plan later does not change a checklist in progress.
 """
 

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from postmortems.models import ActionItem
+from incidents import providers
 from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
@@ -78,7 +78,7 @@ def plan_detail(request, pk: int):
         "versions": plan.versions.all(),
         "reviews": plan.reviews.all()[:10],
         "review_requests": services.open_review_requests(plan),
-        "action_items": ActionItem.objects.linked_to("target", plan).select_related("owner"),
+        "action_items": providers.action_items_linked("target", plan),
         "review_state": plan.review_state(now, review_remind_days()),
         "backups": backup_flags(plan.backups.prefetch_related("plans"), now),
         "call_tree": plan.call_tree.prefetch_related("people"),

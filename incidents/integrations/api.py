@@ -3,27 +3,18 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from incidents.models import Alert, Integration
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
-from . import repeats, services
+from . import services
+from .reads import FreshAlertsMixin
 from .serializers import AlertFilterSerializer, AlertSerializer, IntegrationSerializer, IntegrationUpdateSerializer
 
 
-class FlushRepeatsMixin:
-    """Reads include the repeats buffered in Redis: their counts and last-received times."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if request.method in SAFE_METHODS:
-            repeats.flush_repeats(wait=False)
-
-
-class IntegrationViewSet(FlushRepeatsMixin, viewsets.ModelViewSet):
+class IntegrationViewSet(FreshAlertsMixin, viewsets.ModelViewSet):
     """Where alerts come in. Admins manage them and see their URL and token; others read the rest."""
 
     queryset = Integration.objects.prefetch_related("components").order_by("name", "pk")
@@ -71,7 +62,7 @@ class IntegrationViewSet(FlushRepeatsMixin, viewsets.ModelViewSet):
     methods=["get"],
 )
 @extend_schema_view(list=extend_schema(parameters=[AlertFilterSerializer]))
-class AlertViewSet(FlushRepeatsMixin, viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(FreshAlertsMixin, viewsets.ReadOnlyModelViewSet):
     """Alerts as received, newest first. Read-only: they change only by what their integration sends."""
 
     queryset = Alert.objects.order_by("-last_received_at", "-pk")

@@ -1,12 +1,15 @@
-"""Statements written out, for the paths every alert takes.
+"""Every SQL statement of alert ingestion, written out: the paths every alert takes, and the flush
+of buffered repeats.
 
 On these paths compiling the ORM's version of a statement cost more than running it, and a
 transaction's BEGIN and COMMIT (or a savepoint's two statements) cost more round trips than
-the work (bench/alerts.py). Each function here is one statement; services.py decides when
-to run which, and keeps the ORM for everything else.
+the work (bench/alerts.py). Each function here is one statement; the pipeline's paths
+(paths/*.py) and the buffer's flush (buffer.py) decide when to run which, and keep the ORM for
+everything else.
 """
 
 import functools
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -174,7 +177,7 @@ def join_open_incident(
 ) -> tuple[int, int] | None:
     """A new firing alert joining its group's open incident, the usual new alert, in one statement.
 
-    What services._take_new writes for it (the incident with DEDUP_KEY locked, the alert row,
+    What paths.general._take_new writes for it (the incident with DEDUP_KEY locked, the alert row,
     its timeline row EVENT), in one round trip instead of five: a transaction's BEGIN and
     COMMIT and the ORM's compiling cost more than the statements (bench/alerts.py).
     PostgreSQL, outside a transaction. Returns (alert id, incident id), or None when the
@@ -225,3 +228,67 @@ def lock_open_incident(dedup_key: str) -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+# --- The flush of buffered repeats (buffer.py) ------------------------------------------------------
+
+ADD_CHUNK = 5000  # alert rows per statement (3 parameters each)
+
+
+def add_repeats(counts: Mapping[int, int], latest: Mapping[int, datetime]) -> tuple[int, int]:
+    """Add COUNTS (alert id -> repeats) to the alert rows, and move their last_received_at and their
+    integration's forward to LATEST (alert id -> time). Returns (rows counted, repeats added).
+
+    Alert rows deleted since are skipped: their repeats have nothing left to count.
+    """
+    rows = added = 0
+    ids = sorted(counts)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), ADD_CHUNK):
+            chunk = ids[start : start + ADD_CHUNK]
+            cursor.execute(_add_sql(len(chunk)), [v for pk in chunk for v in (pk, counts[pk], latest.get(pk))])
+            chunk_rows, chunk_added = cursor.fetchone()
+            rows, added = rows + chunk_rows, added + chunk_added
+    return rows, added
+
+
+def _add_sql(rows: int) -> str:
+    alert, integration = Alert._meta.db_table, Integration._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::integer, %s::timestamptz)"] * rows)
+    # Table names come from the models; every value is a parameter.
+    return f"""
+        WITH batch (id, n, at) AS (VALUES {values}),
+        counted AS (
+            UPDATE {alert} SET
+                received_count = {alert}.received_count + batch.n,
+                last_received_at = GREATEST({alert}.last_received_at, batch.at)
+            FROM batch WHERE {alert}.id = batch.id
+            RETURNING {alert}.integration_id, batch.n, batch.at
+        ),
+        latest AS (SELECT integration_id, max(at) AS at FROM counted GROUP BY integration_id),
+        touched AS (
+            UPDATE {integration} SET last_received_at = latest.at FROM latest
+            WHERE {integration}.id = latest.integration_id
+              AND ({integration}.last_received_at IS NULL OR {integration}.last_received_at < latest.at)
+        )
+        SELECT count(*), coalesce(sum(n), 0) FROM counted
+    """  # noqa: S608
+
+
+def set_lock_timeout(timeout: str) -> None:
+    """How long this transaction's statements wait for a row lock (PostgreSQL's lock_timeout, e.g. "500ms")."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
+
+
+def current_transaction_id() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
+        return str(cursor.fetchone()[0])
+
+
+def transaction_status(txid: str) -> str | None:
+    """'committed', 'aborted' or 'in progress'; None when PostgreSQL no longer remembers it (long ended)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_status(%s)", [int(txid)])
+        return cursor.fetchone()[0]

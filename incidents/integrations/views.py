@@ -4,23 +4,22 @@ import json
 import logging
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from incidents.models import Alert, Integration
+from incidents.models import Integration
 from vigil.access import permission_required
 from vigil.audit import Actor
 
-from . import parsers, repeats, services
+from . import parsers, pipeline, reads, services
+from .access import access_integration
 from .forms import IntegrationEditForm, IntegrationForm
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-RECENT_ALERTS = 50
 
 
 class BodyTooLarge(Exception):
@@ -63,7 +62,7 @@ def ingest(request, kind: str, token: str):
         alerts = _alerts_in(request, kind)
     except (BodyTooLarge, parsers.PayloadError) as exc:
         return _refuse_payload(kind, token, exc)
-    result = services.do_ingest_at(kind, token, alerts)
+    result = pipeline.ingest(kind, token, alerts)
     if result is None:
         return _not_found()
     return JsonResponse(result.as_dict())
@@ -71,8 +70,8 @@ def ingest(request, kind: str, token: str):
 
 def _refuse_payload(kind: str, token: str, exc: Exception) -> JsonResponse:
     # The token is checked here, not first: a valid payload's token is checked by the
-    # same statement that counts a repeated alert (services.do_ingest_at).
-    integration = services.access_integration(kind, token)
+    # same statement that counts a repeated alert (pipeline.ingest).
+    integration = access_integration(kind, token)
     if integration is None:
         return _not_found()
     if isinstance(exc, BodyTooLarge):
@@ -86,11 +85,7 @@ def _refuse_payload(kind: str, token: str, exc: Exception) -> JsonResponse:
 
 @permission_required("incidents.view_integration")
 def integration_list(request):
-    repeats.flush_repeats(wait=False)  # the last-received times shown include buffered repeats
-    integrations = Integration.objects.annotate(
-        firing=Count("alerts", filter=Q(alerts__status=Alert.Status.FIRING))
-    ).order_by("name", "pk")
-    return render(request, "incidents/integrations/list.html", {"integrations": integrations})
+    return render(request, "incidents/integrations/list.html", {"integrations": reads.integrations()})
 
 
 @permission_required("incidents.add_integration")
@@ -106,14 +101,7 @@ def integration_create(request):
 def _detail(request, integration: Integration, form=None, status: int = 200):
     if form is None and request.user.has_perm("incidents.change_integration"):
         form = IntegrationEditForm(instance=integration)
-    repeats.flush_repeats(wait=False)  # the counts shown include buffered repeats
-    alerts = integration.alerts.select_related("incident").order_by("-last_received_at", "-pk")[:RECENT_ALERTS]
-    context = {
-        "integration": integration,
-        "alerts": alerts,
-        "firing": integration.alerts.filter(status=Alert.Status.FIRING).count(),
-        "form": form,
-    }
+    context = {"integration": integration, "form": form, **reads.alerts_of(integration)}
     return render(request, "incidents/integrations/detail.html", context, status=status)
 
 

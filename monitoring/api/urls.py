@@ -1,4 +1,3 @@
-from monitoring.reputation.api import urls as reputation_urls
 from vigil.api.routers import Router
 
 from .views import MaintenanceWindowViewSet, MonitorViewSet, RedundancyGroupViewSet
@@ -7,4 +6,4 @@ router = Router()
 router.register("monitors", MonitorViewSet)
 router.register("maintenance-windows", MaintenanceWindowViewSet)
 router.register("redundancy-groups", RedundancyGroupViewSet)
-urlpatterns = router.urls + reputation_urls.urlpatterns
+urlpatterns = router.urls

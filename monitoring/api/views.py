@@ -1,10 +1,7 @@
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
@@ -14,6 +11,7 @@ from monitoring import services
 from monitoring.models import MaintenanceWindow, Monitor, RedundancyGroup
 from monitoring.uptime import uptime_windows
 from vigil import privacy
+from vigil.api.errors import model_errors
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
@@ -36,24 +34,6 @@ OPERATE = action_permission("monitoring.change_monitor")
 # Testing settings not saved yet: only those who may create monitors (admins) may probe what they describe.
 CREATE = action_permission("monitoring.add_monitor")
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
-
-
-@contextmanager
-def model_errors(serializer):
-    """The model's refusal (Monitor.clean, MaintenanceWindow.clean) as a 400 naming the fields.
-
-    A message about a field the serializer does not have (a probe setting it derives) goes to
-    non_field_errors, so every error names something the client sent.
-    """
-    try:
-        yield
-    except DjangoValidationError as exc:
-        detail = serializers.as_serializer_error(exc)
-        errors = {name: messages for name, messages in detail.items() if name in serializer.fields}
-        stray = [message for name, messages in detail.items() if name not in serializer.fields for message in messages]
-        if stray:
-            errors[NON_FIELD] = stray
-        raise ValidationError(errors) from exc
 
 
 def _filters(serializer_class, request) -> dict:

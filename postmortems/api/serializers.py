@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
-from postmortems import links
+from incidents import links
 from postmortems.models import ActionItem, PostMortem, PostMortemReview, PostMortemTimelineEntry
 
 # Ids beyond a signed 64-bit integer are no row in any database Vigil runs on.
@@ -119,7 +119,7 @@ class PublishSerializer(serializers.Serializer):
 class LinkKindField(serializers.ChoiceField):
     """What kind of object a link names, as "app_label.model" (e.g. "dr_plans.drplan").
 
-    The choices are the models other apps registered in postmortems.links, read each time a
+    The choices are the models other apps registered in incidents.links, read each time a
     serializer is made (after every app is ready).
     """
 

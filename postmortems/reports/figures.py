@@ -6,8 +6,9 @@ ones, MTTR (resolved_at - started_at) over the resolved ones; both in minutes.
 
 Uptime per component is its monitors' monitored and down seconds summed (time paused or in
 maintenance is not monitored), over the last 30 and 90 days up to now ([now - N days, now)), read
-by monitoring.uptime.component_seconds: the one function the status page and the monitor page
-read too, so the three show one number for one period (issue #15: the reports said 100% where the
+by monitoring.uptime.component_seconds (asked for through incidents.providers.component_uptime:
+this app imports no app beside it) and written by vigil.figures: the one function the status page
+and the monitor page read too, so the three show one number for one period (issue #15: the reports said 100% where the
 status page said 99.56%; each summed rollups its own way over its own days). The error budget is
 what the SLO allows of that time: with several monitors, the minutes are per monitor (their sums
 divided by how many had data), so one monitor's figures are exactly its own.
@@ -21,16 +22,17 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q,
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from incidents import providers
 from incidents.models import Alert, Component, Incident, IncidentComponent, Severity, Source
-from monitoring import uptime as one_uptime
-from monitoring.models import Monitor, StateChange
 from postmortems.models import ActionItem
+from vigil import figures as one_uptime
 
 from .period import Period
 from .tables import Table
 
 TOP = 10
 UPTIME_WINDOWS = (30, 90)
+NOTHING_MONITORED = (0.0, 0.0, 0)  # (monitored, down, monitors with data) of a component without figures
 TO_ACK = ExpressionWrapper(F("acknowledged_at") - F("started_at"), output_field=DurationField())
 TO_RESOLVE = ExpressionWrapper(F("resolved_at") - F("started_at"), output_field=DurationField())
 # Per group of incidents: counts, and the summed times to acknowledge and to resolve (NULLs skipped).
@@ -167,25 +169,18 @@ def by_component(period: Period) -> Table:
 
 def noisiest_monitors(period: Period) -> Table:
     """The monitors that went down most often in the period, with the incidents their outages opened."""
-    downs = list(
-        StateChange.objects.filter(at__gte=period.start, at__lt=period.end, to_state=Monitor.State.DOWN)
-        .order_by()
-        .values("monitor_id", "monitor__name")
-        .annotate(downs=Count("id"))
-        .order_by("-downs", "monitor__name")[:TOP]
-    )
-    # The dedup key of the incident a monitor's outage opens (monitoring.alerting.monitor_key).
-    keys = {f"monitor:{row['monitor_id']}": row["monitor_id"] for row in downs}
+    # Each with the dedup key of the incident its outage opens (monitoring.alerting.monitor_key).
+    downs = providers.noisiest_monitors(period.start, period.end, TOP)
+    keys = [row["dedup_key"] for row in downs]
     opened = dict(
         incidents_in(period).filter(dedup_key__in=keys).order_by().values_list("dedup_key").annotate(Count("id"))
     )
-    by_monitor = {keys[key]: count for key, count in opened.items()}
     return Table(
         "monitors",
         "Noisiest monitors",
         [("monitor", "Monitor"), ("downs", "Times down"), ("incidents", "Incidents opened")],
         [
-            {"monitor": row["monitor__name"], "downs": row["downs"], "incidents": by_monitor.get(row["monitor_id"], 0)}
+            {"monitor": row["monitor"], "downs": row["downs"], "incidents": opened.get(row["dedup_key"], 0)}
             for row in downs
         ],
     )
@@ -275,7 +270,7 @@ UPTIME_COLUMNS = [("component", "Component"), ("slo_pct", "SLO (%)")] + [
 
 
 def uptime_windows(now: datetime) -> dict[int, tuple[datetime, datetime]]:
-    """The uptime table's windows: the last 30 and 90 days, to now (monitoring.uptime.last_days)."""
+    """The uptime table's windows: the last 30 and 90 days, to now (vigil.figures.last_days)."""
     return {days: one_uptime.last_days(days, now) for days in UPTIME_WINDOWS}
 
 
@@ -304,14 +299,14 @@ def uptime(now: datetime | None = None) -> Table:
 def component_seconds(windows: dict, now: datetime | None = None) -> list[tuple[dict, dict]]:
     """[(component {id, name, slo}, {label: (monitored, down, monitors with data)})] for every component,
     by name, over each window [start, end) of WINDOWS {label: (start, end)}, from monitoring.uptime's
-    one function."""
-    found = one_uptime.component_seconds(windows, now=now)
+    one function (incidents.providers.component_uptime)."""
+    found = providers.component_uptime(windows, now=now)
     result = []
     for component in Component.objects.order_by("name").values("id", "name", "slo"):
         by_window = found.get(component["id"], {})
         seconds = {
-            label: (figure.monitored, figure.down, figure.monitors)
-            for label, figure in ((label, by_window.get(label, one_uptime.Seconds())) for label in windows)
+            label: NOTHING_MONITORED if figure is None else (figure.monitored, figure.down, figure.monitors)
+            for label, figure in ((label, by_window.get(label)) for label in windows)
         }
         result.append((component, seconds))
     return result

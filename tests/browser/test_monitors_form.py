@@ -21,10 +21,10 @@ VIEWPORTS = ["page", "phone_page"]
 
 @pytest.fixture(autouse=True)
 def fresh_test_counts(monkeypatch):
-    """Each test counts *Test* runs from zero (comms.ratelimit's counters outlive a test)."""
+    """Each test counts *Test* runs from zero (vigil.ratelimit's counters outlive a test)."""
     import uuid
 
-    from comms import ratelimit
+    from vigil import ratelimit
 
     prefix = f"vigil:test-{uuid.uuid4().hex}:"
     monkeypatch.setattr(ratelimit, "prefix", lambda: prefix)

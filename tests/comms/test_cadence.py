@@ -137,7 +137,7 @@ def test_the_reminder_is_queued_for_sending_after_commit(
     declare, commander, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr("comms.tasks.queue_sends", queued.append)
+    monkeypatch.setattr("comms.queueing.queue_sends", queued.append)
     declare(commander=commander)
     with django_capture_on_commit_callbacks(execute=True):
         run_at(30)
@@ -159,7 +159,7 @@ def test_two_sweeps_at_once_remind_once(roles, monkeypatch):
     from tests.conftest import make_user
     from vigil.roles import Role
 
-    monkeypatch.setattr("comms.tasks.queue_sends", lambda kinds: None)
+    monkeypatch.setattr("comms.queueing.queue_sends", lambda kinds: None)
     commander = make_user("ic", Role.RESPONDER)
     Contact.objects.create(user=commander, phone="+14155552671")
     with at(0):

@@ -25,7 +25,7 @@ def post(actor, incident, status=PublicStatus.INVESTIGATING, message="Errors on 
 @pytest.fixture
 def fan(api_component, monkeypatch):
     """fan(update): plan the update's rows for Ada (email and SMS) with comms.tasks.fan_out, sending nothing."""
-    monkeypatch.setattr("comms.tasks.queue_sends", lambda kinds: None)
+    monkeypatch.setattr("comms.queueing.queue_sends", lambda kinds: None)
     ada = Stakeholder.objects.create(
         name="Ada Lovelace", email="ada@example.com", phone="+14155552671", channels=["email", "sms"]
     )

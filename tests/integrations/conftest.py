@@ -9,9 +9,10 @@ from django.db import connection
 from django.test import Client
 
 import incidents.integrations
-from incidents.integrations import repeats
+from incidents.integrations.buffer import repeat_buffer
 from incidents.models import Integration
 from tests.conftest import need
+from vigil.buffers import WriteBehindBuffer
 
 FIXTURES = Path(incidents.integrations.__file__).resolve().parent / "fixtures"
 
@@ -54,8 +55,9 @@ def generic(make_integration):
 
 @pytest.fixture(autouse=True)
 def redis_not_paused(monkeypatch):
-    """A test that made Redis fail must not send the next tests to the database path."""
-    monkeypatch.setattr(repeats, "_paused_until", 0.0)
+    """A test that made Redis fail must not send the next tests to the database path: each test
+    gets buffers of its own (a buffer pauses after a Redis error)."""
+    monkeypatch.setattr(WriteBehindBuffer, "_instances", {})
 
 
 @pytest.fixture
@@ -76,7 +78,7 @@ def buffer(postgres, redis_url, settings, transactional_db):
     Transactional: markers are written, and flushes commit, after a commit.
     """
     settings.REDIS_URL = redis_url
-    buffer = repeats.repeat_buffer()
+    buffer = repeat_buffer()
     buffer.clear()
     yield buffer
     buffer.clear()

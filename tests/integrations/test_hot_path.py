@@ -23,6 +23,8 @@ def _show(setting: str) -> str:
 
 
 def test_repeats_are_counted_by_a_prepared_statement(postgres, transactional_db, alertmanager):
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO on")  # the session's own (tests/conftest.py turns it off)
     for _ in range(3):
         assert post(alertmanager, payload("alertmanager", "firing")).status_code == 200
     assert Alert.objects.get().received_count == 3

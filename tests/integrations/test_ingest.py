@@ -354,9 +354,9 @@ def test_a_payload_with_one_bad_alert_stores_none_of_it(alertmanager):
 
 
 def test_a_failure_midway_rolls_the_whole_payload_back(grafana, monkeypatch):
-    from incidents.integrations import services
+    from incidents.integrations.paths import general
 
-    real_take_new = services._take_new
+    real_take_new = general._take_new
     groups = []
 
     def fail_on_the_second_group(*args, **kwargs):
@@ -365,10 +365,10 @@ def test_a_failure_midway_rolls_the_whole_payload_back(grafana, monkeypatch):
             raise RuntimeError("the database went away")
         return real_take_new(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_take_new", fail_on_the_second_group)
+    monkeypatch.setattr(general, "_take_new", fail_on_the_second_group)
     first, second = parse("grafana", payload("grafana", "firing"))
     with pytest.raises(RuntimeError):
-        services.do_ingest(grafana, [first, replace(second, group_key="another group")])
+        general.do_ingest(grafana, [first, replace(second, group_key="another group")])
     assert len(groups) == 2  # the first group had its incident before the failure
     assert _nothing_stored()
     grafana.refresh_from_db()

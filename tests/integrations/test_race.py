@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.db import connection
 
-from incidents.integrations.repeats import flush_repeats
+from incidents.integrations.buffer import flush_repeats
 from incidents.models import Alert, Incident
 
 from .conftest import payload, post

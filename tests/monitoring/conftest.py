@@ -42,11 +42,11 @@ def recorder():
 
 @pytest.fixture(autouse=True)
 def fresh_test_counts(monkeypatch):
-    """Each test counts *Test* / *Test now* runs from zero: the counters (comms.ratelimit, in Django's
+    """Each test counts *Test* / *Test now* runs from zero: the counters (vigil.ratelimit, in Django's
     cache) outlive a test."""
     import uuid
 
-    from comms import ratelimit
+    from vigil import ratelimit
 
     prefix = f"vigil:test-{uuid.uuid4().hex}:"
     monkeypatch.setattr(ratelimit, "prefix", lambda: prefix)

@@ -11,7 +11,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from incidents.models import Incident
-from monitoring import dispatch, tasks
+from monitoring import batches, dispatch, tasks
 from monitoring.models import CheckResult, Monitor
 from tests.conftest import need
 
@@ -153,7 +153,7 @@ def test_a_batch_older_than_the_lease_is_dropped(db):
 
 def test_invalid_saved_settings_give_a_down_result_with_the_reason(db):
     monitor = Monitor.objects.create(name="bad", target="ftp://nope", next_check_at=timezone.now())
-    observations = tasks.probe_monitors({monitor.pk: timezone.now()})
+    observations = batches.probe_monitors({monitor.pk: timezone.now()})
     assert observations[0].state == "down" and "invalid settings" in observations[0].reason
 
 

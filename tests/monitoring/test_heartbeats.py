@@ -195,7 +195,7 @@ def test_a_buffered_ping_touches_no_database_until_the_flush(buffer, hb, client,
     assert hb.last_ping_at is None and hb.state == State.PENDING
 
     flushed = heartbeats.flush_pings()
-    assert (flushed.pings, flushed.monitors, flushed.dropped) == (4, 1, 0)
+    assert (flushed.added, flushed.rows, flushed.dropped) == (4, 1, 0)
     hb.refresh_from_db()
     assert hb.last_ping_at is not None and hb.last_start_at is not None
     # The success came before the failure: both are recorded, in order, and the last one stands.
@@ -206,7 +206,7 @@ def test_a_buffered_ping_touches_no_database_until_the_flush(buffer, hb, client,
 
 def test_an_unknown_token_is_not_found_with_redis_too(buffer, db, client):
     assert client.get(f"/ping/{uuid.uuid4()}").status_code == 404
-    assert heartbeats.flush_pings().pings == 0
+    assert heartbeats.flush_pings().added == 0
 
 
 def test_a_deleted_heartbeat_stops_answering_after_the_next_flush(buffer, hb, client):
@@ -215,7 +215,7 @@ def test_a_deleted_heartbeat_stops_answering_after_the_next_flush(buffer, hb, cl
     Monitor.objects.filter(pk=hb.pk).delete()
     assert client.get(ping_url).status_code == 200  # still in the token set
     flushed = heartbeats.flush_pings()
-    assert (flushed.pings, flushed.dropped) == (0, 2)
+    assert (flushed.added, flushed.dropped) == (0, 2)
     assert client.get(ping_url).status_code == 404
 
 
@@ -232,7 +232,7 @@ def test_pings_arriving_during_a_flush_are_not_lost(buffer, hb, monkeypatch):
         return write(tallies, now)
 
     monkeypatch.setattr(heartbeats, "_write", write_while_pings_arrive)
-    assert heartbeats.flush_pings().pings == 4
+    assert heartbeats.flush_pings().added == 4
     assert batches == [1, 3]  # the three came in a new buffer, not into the batch being written
 
 
@@ -249,7 +249,7 @@ def test_a_batch_whose_write_failed_is_written_by_the_next_flush(buffer, hb, mon
     monkeypatch.undo()
     heartbeats.record_ping(hb.ping_token)  # a new buffer meanwhile
     flushed = heartbeats.flush_pings()
-    assert flushed.pings == 3
+    assert flushed.added == 3
     hb.refresh_from_db()
     assert hb.state == State.UP
 
@@ -271,10 +271,10 @@ def test_no_ping_is_lost_to_concurrent_flushes(buffer, hb):
         thread.start()
     flushed = 0
     while any(thread.is_alive() for thread in threads):
-        flushed += heartbeats.flush_pings().pings
+        flushed += heartbeats.flush_pings().added
     for thread in threads:
         thread.join()
-    flushed += heartbeats.flush_pings().pings
+    flushed += heartbeats.flush_pings().added
     assert flushed == sent + per_thread * threads_n
     assert Monitor.objects.filter(pk__in=[m.pk for m in (hb, *others)], state=State.UP).count() == 4
 
@@ -283,7 +283,7 @@ def test_pings_go_on_after_redis_forgets_its_scripts(buffer, hb):
     assert heartbeats.record_ping(hb.ping_token)
     buffer.client.script_flush()
     assert heartbeats.record_ping(hb.ping_token)
-    assert heartbeats.flush_pings().pings == 2
+    assert heartbeats.flush_pings().added == 2
 
 
 def test_a_ping_with_redis_down_is_written_directly(settings, hb):

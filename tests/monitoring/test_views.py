@@ -88,6 +88,8 @@ def test_the_list_filters_by_state_kind_component_and_search(web_clients, actor)
     # A bad value in the URL is ignored, not an error.
     assert names({"state": "exploded", "component": "x"}) == ["API health", "Database port", "Nightly backup"]
     assert "No monitor matches these filters." in text(viewer.get("/monitors/", {"q": "nothing like it"}))
+    # The dashboard's "Monitors down" panel reads this list filtered on down: it says so in words.
+    assert "No monitor is down." in text(viewer.get("/monitors/", {"state": "down", "partial": "1"}))
 
 
 def test_the_rows_refresh_alone(web_clients, actor):

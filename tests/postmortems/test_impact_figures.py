@@ -17,10 +17,10 @@ from incidents.models import Alert, Integration, PublicStatus, Source
 from incidents.services import do_declare, do_post_update, do_resolve
 from monitoring.models import Monitor
 from monitoring.recording import Observation, record_observations
-from monitoring.reputation.models import Mention, MentionSpike, Sentiment
 from postmortems import drafting, services
 from postmortems.export import postmortem_markdown
 from postmortems.models import PostMortem
+from reputation.models import Mention, MentionSpike, Sentiment
 from vigil.audit import Actor
 
 T0 = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ import pytest
 
 from incidents.models import Component, ComponentStatus
 from incidents.services import do_declare
-from monitoring.reputation import services
-from monitoring.reputation.models import MentionSource
+from reputation import services
+from reputation.models import MentionSource
 from vigil.audit import Actor
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from monitoring.reputation import services
-from monitoring.reputation.models import Mention, MentionSource
+from reputation import services
+from reputation.models import Mention, MentionSource
 from tests.conftest import assert_api_outcome
 
 ROLES = ["admin", "responder", "viewer", "anonymous"]

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from incidents.models import Component, ComponentStatus, Incident, Source
 from incidents.services import do_declare
-from monitoring.reputation import services, spikes
-from monitoring.reputation.models import Mention, MentionSource, MentionState
-from monitoring.reputation.services import MentionIn, ingest
+from reputation import services, spikes
+from reputation.models import Mention, MentionSource, MentionState
+from reputation.services import MentionIn, ingest
 from tests.browser_harness import login
 from vigil.audit import Actor
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring.reputation import feeds, services
-from monitoring.reputation.models import Mention, MentionSource, Sentiment
-from monitoring.reputation.tasks import poll_feeds
+from reputation import feeds, services
+from reputation.models import Mention, MentionSource, Sentiment
+from reputation.tasks import poll_feeds
 
 from .conftest import Feed, fixture_text
 

@@ -7,9 +7,9 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from incidents.services import do_declare, do_resolve
-from monitoring.reputation import services
-from monitoring.reputation.models import Brand, Mention, MentionState
-from monitoring.reputation.services import MentionIn, ingest
+from reputation import services
+from reputation.models import Brand, Mention, MentionState
+from reputation.services import MentionIn, ingest
 
 
 def at(minutes: float = 0):

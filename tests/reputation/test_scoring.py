@@ -2,8 +2,8 @@
 
 import pytest
 
-from monitoring.reputation import scoring
-from monitoring.reputation.models import Sentiment
+from reputation import scoring
+from reputation.models import Sentiment
 
 SENTENCES = [
     ("Acme is down again and support is useless. Terrible.", Sentiment.NEGATIVE),

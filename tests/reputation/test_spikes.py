@@ -7,9 +7,9 @@ import pytest
 
 from incidents.models import Incident, Source
 from incidents.services import do_resolve
-from monitoring.reputation import spikes
-from monitoring.reputation.models import Mention, MentionSpike, MentionState
-from monitoring.reputation.services import MentionIn, ingest
+from reputation import spikes
+from reputation.models import Mention, MentionSpike, MentionState
+from reputation.services import MentionIn, ingest
 
 NOW = datetime(2025, 3, 11, 10, 40, tzinfo=UTC)  # 40 minutes into the 10:00 hour
 HOUR = timedelta(hours=1)
@@ -134,7 +134,7 @@ def test_thresholds_come_from_settings(webhook_source, settings):
 
 
 def test_competitors_mentions_do_not_make_our_spike(webhook_source, actor):
-    from monitoring.reputation import services
+    from reputation import services
 
     rival = services.do_create_brand(actor, name="Globex")
     theirs = services.do_create_source(actor, name="Globex", kind="webhook", brand=rival)
@@ -145,7 +145,7 @@ def test_competitors_mentions_do_not_make_our_spike(webhook_source, actor):
 
 
 def test_the_beat_task_runs_the_detector(webhook_source, monkeypatch):
-    from monitoring.reputation import tasks
+    from reputation import tasks
 
     monkeypatch.setattr(spikes, "detect", lambda: ["a spike"])
     assert tasks.detect_spikes() == 1

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring.reputation import services
-from monitoring.reputation.models import Mention, MentionSource, MentionState
-from monitoring.reputation.services import MentionIn, ingest
+from reputation import services
+from reputation.models import Mention, MentionSource, MentionState
+from reputation.services import MentionIn, ingest
 from tests.conftest import assert_web_outcome
 
 ROLES = ["admin", "responder", "viewer", "anonymous"]

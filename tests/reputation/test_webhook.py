@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from monitoring.reputation import services
-from monitoring.reputation.models import Mention, MentionSource, Sentiment
+from reputation import services
+from reputation.models import Mention, MentionSource, Sentiment
 
 from .conftest import fixture_json
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring.reputation import services
-from monitoring.reputation.models import Mention, MentionState
+from reputation import services
+from reputation.models import Mention, MentionState
 from vigil.models import AuditEntry
 
 

@@ -92,7 +92,7 @@ def fresh_rate_limits(monkeypatch):
     """Each test counts subscription requests from zero: the cache (a file, or Redis) outlives tests."""
     import uuid
 
-    from comms import ratelimit
+    from vigil import ratelimit
 
     prefix = f"vigil:test-{uuid.uuid4().hex}:"
     monkeypatch.setattr(ratelimit, "prefix", lambda: prefix)

@@ -10,7 +10,7 @@ from comms.status import snapshot as snapshots
 from incidents.integrations.parsers import parse_generic
 from incidents.models import Incident, IncidentUpdate, PublicStatus
 from incidents.services import do_declare, do_post_update
-from monitoring.reputation.services import do_add_mention
+from reputation.services import do_add_mention
 from tests.integrations.conftest import make_integration, payload, post  # noqa: F401 (a fixture)
 
 ANSI_SUMMARY = "\x1b[31mDisk full\x1b[0m on db-1\x07"

@@ -10,6 +10,7 @@ from comms import notices, outbox
 from comms.models import MaintenanceNotice, Notification, ScheduledMaintenance, Subscriber
 from comms.status import services
 from comms.tasks import sweep
+from vigil.queue import task
 
 Moment = MaintenanceNotice.Moment
 
@@ -146,9 +147,11 @@ def test_the_sweeper_plans_a_notice_whose_queueing_was_lost(actor, api, maintena
     person = subscriber("ada@example.com")
     MaintenanceNotice.objects.update(created_at=timezone.now() - timedelta(minutes=5))
     planned = []
-    monkeypatch.setattr("comms.tasks.plan_notice.delay", lambda pk: planned.append(pk) or notices.plan(pk))
-    monkeypatch.setattr("comms.tasks.fan_out.delay", lambda pk: None)
-    monkeypatch.setattr("comms.tasks.queue_sends", lambda kinds: None)
+    # What the sweeper queues by name: comms.tasks.plan_notice, run here; no fan-out, nothing sent.
+    plan = task("comms.tasks.plan_notice")
+    monkeypatch.setattr(plan, "apply_async", lambda args, **kw: planned.append(args[0]) or notices.plan(*args))
+    monkeypatch.setattr(task("comms.tasks.fan_out"), "apply_async", lambda args, **kw: None)
+    monkeypatch.setattr("comms.queueing.queue_sends", lambda kinds: None)
     sweep()
     assert planned == list(MaintenanceNotice.objects.values_list("pk", flat=True))
     assert told(person) == [Moment.CREATED]

@@ -200,10 +200,10 @@ def test_a_change_during_a_build_is_built_again_at_once(db, rebuilds, monkeypatc
 
 
 def test_without_a_broker_the_page_is_rebuilt_in_the_process(db, monkeypatch):
-    def broken():
+    def broken(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.rebuild_status_page, "delay", broken)
+    monkeypatch.setattr(tasks.rebuild_status_page, "apply_async", broken)
     with transaction.atomic():
         Component.objects.create(name="Rebuilt inline")
     assert "Rebuilt inline" in page()
@@ -211,7 +211,7 @@ def test_without_a_broker_the_page_is_rebuilt_in_the_process(db, monkeypatch):
 
 def test_a_build_that_fails_here_is_handed_to_a_worker(db, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.rebuild_status_page, "delay", lambda: queued.append(1))
+    monkeypatch.setattr(tasks.rebuild_status_page, "apply_async", lambda *args, **kw: queued.append(1))
 
     def broken(*args, **kwargs):
         raise RuntimeError("renderer down")
@@ -234,7 +234,7 @@ def test_a_cache_that_fails_never_breaks_the_committed_change_and_the_page_still
     assert "Built without the cache" in page()
     monkeypatch.undo()
     monkeypatch.setattr(cache, "get", down)  # fails mid-way, after the lock was taken
-    monkeypatch.setattr(tasks.rebuild_status_page, "delay", lambda: None)
+    monkeypatch.setattr(tasks.rebuild_status_page, "apply_async", lambda *args, **kw: None)
     with transaction.atomic():
         Component.objects.create(name="Handed on quietly")
     assert Component.objects.filter(name="Handed on quietly").exists()
