@@ -105,7 +105,7 @@ def make_audience(n: int):
     return component
 
 
-# beat's comms-sweep schedule (vigil/settings.py)
+# beat's comms-sweep schedule (vigil/settings/queues.py)
 SWEEP_EVERY = 10.0
 
 

@@ -4,7 +4,7 @@ from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
 from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup, Subscriber
-from .subscriptions import do_unsubscribe
+from .status.subscribers.services import do_unsubscribe
 
 
 @admin.register(StakeholderGroup)
@@ -62,7 +62,7 @@ class NotificationAdmin(SensitiveAdminMixin, admin.ModelAdmin):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    """The status page's subscribers, for admins only: they sign themselves up (comms.subscriptions).
+    """The status page's subscribers, for admins only: they sign themselves up (comms.status.subscribers).
     Deleting one here cancels the subscription; the token and secret are never shown."""
 
     list_display = ["address", "kind", "confirmed_at", "created_at"]

@@ -28,16 +28,18 @@ from .models import Medium, Notification, NotificationRule, UpdateReminder
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MINUTES = {Severity.SEV1: 30, Severity.SEV2: 60}
+# The severities that owe updates on a cadence, and the setting that holds each one's minutes.
+CADENCE_SETTINGS = {
+    Severity.SEV1: "VIGIL_UPDATE_CADENCE_SEV1_MINUTES",
+    Severity.SEV2: "VIGIL_UPDATE_CADENCE_SEV2_MINUTES",
+}
 REMINDER_MEDIA = [Medium.EMAIL, Medium.SMS]  # when the person has no immediate notification rule
 
 
 def cadence_minutes(severity: str) -> int:
     """Minutes between public updates for SEVERITY; 0: no cadence."""
-    if severity not in DEFAULT_MINUTES:
-        return 0
-    name = f"VIGIL_UPDATE_CADENCE_{severity.upper()}_MINUTES"
-    return max(0, int(getattr(settings, name, DEFAULT_MINUTES[severity])))
+    name = CADENCE_SETTINGS.get(severity)
+    return max(0, getattr(settings, name)) if name else 0
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def remind_updates(now: datetime | None = None) -> int:
     Safe to run often and from two workers at once: UpdateReminder's unique constraint decides.
     """
     now = now or timezone.now()
-    severities = [s for s in DEFAULT_MINUTES if cadence_minutes(s)]
+    severities = [s for s in CADENCE_SETTINGS if cadence_minutes(s)]
     incidents = (
         Incident.objects.open()
         .filter(severity__in=severities)

@@ -5,20 +5,20 @@ from django.core.checks import Error, register
 
 from vigil import ratelimit
 
-RATE_SETTINGS = {
-    "VIGIL_STATUS_SUBSCRIBE_RATE": "20/h",
-    "VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE": "5/h",
-    "VIGIL_STATUS_SMS_RATE": "100/h",
-    "VIGIL_STATUS_SMS_COUNTRY_RATE": "20/h",
-}
+RATE_SETTINGS = (
+    "VIGIL_STATUS_SUBSCRIBE_RATE",
+    "VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE",
+    "VIGIL_STATUS_SMS_RATE",
+    "VIGIL_STATUS_SMS_COUNTRY_RATE",
+)
 
 
 @register()
 def check_rates(app_configs=None, **kwargs) -> list[Error]:
     errors = []
-    for name, default in RATE_SETTINGS.items():
+    for name in RATE_SETTINGS:
         try:
-            ratelimit.check(getattr(settings, name, default))
+            ratelimit.check(getattr(settings, name))  # each declared in vigil/settings/features.py
         except ValueError as exc:
             errors.append(Error(f"{name}: {exc}", id="comms.E001"))
     return errors

@@ -36,10 +36,11 @@ from incidents import paging
 from incidents.models import Page, Status
 from vigil import claims
 
-from . import audience, messages, subscriptions
+from . import audience, messages
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .channels.base import NotAttempted
 from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, State
+from .status.subscribers import services as subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,6 @@ LANES = {PAGE_LANE: Q(page__isnull=False), BULK_LANE: Q(page__isnull=True)}
 def in_lane(lane: str | None) -> Q:
     """The rows of LANE; None: of both lanes (a caller that is not a lane's task: tests, a shell)."""
     return LANES[lane] if lane is not None else Q()
-
-
-def setting(name: str, default):
-    return type(default)(getattr(settings, name, default))
 
 
 # --- Planning -----------------------------------------------------------------------
@@ -125,7 +122,7 @@ def plan_page(page: Page) -> list[str]:
     rules = list(NotificationRule.objects.filter(user=user).values_list("medium", "delay_minutes")) or DEFAULT_RULES
     contact = Contact.objects.filter(user=user).first()  # fresh: a STOP may have come since USER was loaded
     phone = getattr(contact, "phone", "")
-    code = new_ack_code()  # the SMS row's: its person texts back ACK <code> (comms.hooks.twilio_sms)
+    code = new_ack_code()  # the SMS row's: its person texts back ACK <code> (comms.provider_callbacks.twilio_sms)
     texts = messages.page_texts(page)  # placeholders for the link and the code: _message renders them
     rows = []
     for medium, delay in rules:
@@ -306,8 +303,8 @@ def _message(row: Notification) -> Message:
 
 def retry_delay(attempts: int, retry_after: float | None) -> float:
     """Exponential back-off with jitter, never sooner than the provider's Retry-After."""
-    base = setting("VIGIL_COMMS_RETRY_BASE", 5.0)
-    cap = setting("VIGIL_COMMS_RETRY_CAP", 900.0)
+    base = settings.VIGIL_COMMS_RETRY_BASE
+    cap = settings.VIGIL_COMMS_RETRY_CAP
     backoff = min(cap, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
     return max(backoff, retry_after or 0.0)
 
@@ -392,7 +389,7 @@ def _record_accepted(accepted: list[tuple[Notification, str]], now) -> None:
 def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> None:
     _record_not_attempted([(row, error) for row, error in refused if isinstance(error, NotAttempted)])
     refused = [(row, error) for row, error in refused if not isinstance(error, NotAttempted)]
-    max_attempts = setting("VIGIL_COMMS_MAX_ATTEMPTS", 8)
+    max_attempts = settings.VIGIL_COMMS_MAX_ATTEMPTS
     failed, retried = defaultdict(list), defaultdict(list)
     for row, error in refused:
         final = error.permanent or row.attempts >= max_attempts
@@ -437,7 +434,7 @@ def requeue_stalled(now=None, *, lane: str | None = None, lease: float | None = 
     these few may go twice; a row whose acceptance was recorded is never touched.
     """
     now = now or timezone.now()
-    lease = timedelta(seconds=lease if lease is not None else setting("VIGIL_COMMS_SENDING_LEASE", 300.0))
+    lease = timedelta(seconds=lease if lease is not None else settings.VIGIL_COMMS_SENDING_LEASE)
     stalled = Notification.objects.filter(in_lane(lane), state=State.SENDING, claimed_at__lt=now - lease)
     return stalled.update(state=State.QUEUED, claim=None, next_attempt_at=now, error="Worker lost while sending")
 

@@ -11,7 +11,8 @@ from django.db import transaction
 
 from vigil.queue import enqueue, task
 
-from . import messages, notices, outbox, queueing
+from . import messages, outbox, queueing
+from .status.subscribers import notices
 
 
 def fan_out(update_id: int) -> int:

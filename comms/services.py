@@ -8,7 +8,7 @@ from django.utils import timezone
 from vigil.audit import Actor, record
 from vigil.queue import enqueue
 
-from . import csvio, messages, outbox, queueing, subscriptions, templating
+from . import csvio, messages, outbox, queueing, templating
 from .models import (
     Contact,
     Fanout,
@@ -20,6 +20,7 @@ from .models import (
     StakeholderGroup,
     State,
 )
+from .status.subscribers.services import do_sms_stop
 
 
 class ActionError(Exception):
@@ -107,7 +108,7 @@ def _write_notices(rows: list[Notification]) -> int:
     return len(rows)
 
 
-# --- Replies by SMS (comms.hooks.twilio_sms) -----------------------------------------
+# --- Replies by SMS (comms.provider_callbacks.twilio_sms) -----------------------------------------
 
 SMS_ACTOR = Actor(via="sms")
 
@@ -126,7 +127,7 @@ def do_sms_opt_out(number: str) -> int:
             person.save(update_fields=["opted_out"])
     contacts = Contact.objects.filter(phone=number).update(sms_opted_out=True)
     # A status page subscription by SMS ends: subscribing again (and confirming) starts a new one.
-    subscriptions.do_sms_stop(number)
+    do_sms_stop(number)
     cancelled = Notification.objects.filter(medium=Medium.SMS, destination=number, state=State.QUEUED).update(
         state=State.CANCELLED, claim=None, error="The recipient texted STOP."
     )
@@ -155,7 +156,7 @@ def do_acknowledge_by_sms(number: str, code: str):
     rule); incidents.services.ActionError when the incident is past acknowledging.
     """
     from incidents import paging
-    from incidents.services import do_acknowledge_by_link
+    from incidents.paging_actions import do_acknowledge_by_link
 
     row = None
     if code:

@@ -1,5 +1,5 @@
 """Comms background work. A leaf: each task calls one function (comms.pipeline, comms.cadence,
-comms.subscriptions), and nothing imports this module to queue work (vigil.queue.enqueue and
+comms.status.subscribers), and nothing imports this module to queue work (vigil.queue.enqueue and
 comms.queueing send by name).
 
 Two lanes (comms.outbox): `send` sends the bulk lane on the comms queue, `send_pages` the page
@@ -10,7 +10,8 @@ settings; a send stopped by its soft limit puts back what it holds (comms.outbox
 
 from celery import shared_task
 
-from . import cadence, outbox, pipeline, subscriptions
+from . import cadence, outbox, pipeline
+from .status.subscribers import webhook_challenge
 
 
 @shared_task(name="comms.tasks.fan_out")
@@ -66,6 +67,6 @@ def remind_updates() -> int:
 
 @shared_task(name="comms.tasks.verify_webhook_subscriber")
 def verify_webhook_subscriber(subscriber_id: int) -> bool:
-    """A new webhook subscriber's verification request, off the anonymous web request (issue #14):
-    confirmed only if its receiver echoes the challenge (comms.subscriptions.do_verify_webhook)."""
-    return subscriptions.do_verify_webhook(subscriber_id)
+    """A new webhook subscriber's verification request, off the anonymous web request (issue #14): confirmed
+    only if its receiver echoes the challenge (comms.status.subscribers.webhook_challenge.do_verify_webhook)."""
+    return webhook_challenge.do_verify_webhook(subscriber_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hooks, views
+from . import provider_callbacks, views
 
 app_name = "comms"
 urlpatterns = [
@@ -13,9 +13,9 @@ urlpatterns = [
     path("outbox/retry/", views.retry, name="retry"),
     path("incidents/<int:pk>/", views.incident_comms, name="incident"),
     path("hooks/twilio/voice-ack/<str:token>/", views.voice_ack, name="voice_ack"),
-    path("hooks/twilio/status/<int:pk>/", hooks.twilio_status, name="twilio_status"),
-    path("hooks/twilio/sms/", hooks.twilio_sms, name="twilio_sms"),
-    path("hooks/sendgrid/events/", hooks.sendgrid_events, name="sendgrid_events"),
+    path("hooks/twilio/status/<int:pk>/", provider_callbacks.twilio_status, name="twilio_status"),
+    path("hooks/twilio/sms/", provider_callbacks.twilio_sms, name="twilio_sms"),
+    path("hooks/sendgrid/events/", provider_callbacks.sendgrid_events, name="sendgrid_events"),
     path("templates/", views.template_list, name="templates"),
     path("templates/<slug:event>/", views.template_edit, name="template_edit"),
 ]

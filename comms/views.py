@@ -19,7 +19,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from incidents import paging
 from incidents.models import Incident, Page
-from incidents.services import ActionError, do_acknowledge_by_link
+from incidents.paging_actions import do_acknowledge_by_link
+from incidents.services import ActionError
 from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor

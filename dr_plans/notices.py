@@ -27,7 +27,7 @@ class Notice:
 
 
 def _url(path: str) -> str:
-    return getattr(settings, "VIGIL_BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
+    return settings.VIGIL_BASE_URL + path
 
 
 def _when(moment: datetime) -> str:

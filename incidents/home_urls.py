@@ -1,5 +1,5 @@
 from django.urls import path
 
-from . import views
+from . import dashboard_views
 
-urlpatterns = [path("", views.dashboard, name="dashboard")]
+urlpatterns = [path("", dashboard_views.dashboard, name="dashboard")]

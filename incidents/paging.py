@@ -7,7 +7,7 @@ it, a page is shown in the dashboard.
 The acknowledge link is a credential (it acts as the paged person without a login), so it is
 never stored: Page.message and the outbox rows hold ACK_LINK where it goes, and the comms app
 renders each person's link into the message at the moment it is sent (render_ack_link). A link
-names its page and is good for one acknowledgement (incidents.services.do_acknowledge_by_link,
+names its page and is good for one acknowledgement (incidents.paging_actions.do_acknowledge_by_link,
 which the SMS ACK-code and voice paths use too), and only while its person still holds a role
 that may acknowledge. Links made before pages were named in them (they named the incident and
 the user) are refused: they were stored in message bodies that every role could read.

@@ -2,6 +2,8 @@
 
 Each do_* function checks the move is allowed, writes the change and its timeline
 row in one transaction, records the audit entry, and announces itself after commit.
+The actions that page people (escalate, page the on-call, acknowledge by a page's link) are in
+incidents.paging_actions.
 """
 
 import secrets
@@ -15,7 +17,7 @@ from django.utils.text import slugify
 from vigil.audit import Actor, record
 from vigil.text import clean_line, clean_text
 
-from . import escalation, paging, signals
+from . import escalation, signals
 from .models import (
     PUBLIC_STATUS,
     Component,
@@ -240,27 +242,6 @@ def do_acknowledge(actor: Actor, incident: Incident) -> Incident:
     incident.stopped_paging = stopped_paging
     record(actor, "incident.acknowledge", incident)
     _announce(signals.incident_acknowledged, incident, actor)
-    return incident
-
-
-def do_acknowledge_by_link(page: Page, via: str = "link", ip: str | None = None, user_agent: str = "") -> Incident:
-    """Acknowledge PAGE's incident as its person, once: the link (or SMS code, or voice key) is then used.
-
-    Raises paging.LinkRefused when it was used before, or its person may no longer acknowledge; and
-    ActionError when the incident is past acknowledging (the link stays unused).
-    Locks the incident, then the page: the order do_acknowledge takes them in, so the two cannot deadlock.
-    """
-    with transaction.atomic():
-        Incident.objects.select_for_update().filter(pk=page.incident_id).first()
-        page = Page.objects.select_for_update().select_related("incident", "user").get(pk=page.pk)
-        use = paging.link_use(page)
-        if use is not None:
-            raise paging.LinkRefused(paging.used_message(use))
-        if not paging.may_acknowledge(page.user):
-            raise paging.LinkRefused(paging.refusal(page.user))
-        actor = Actor(user=page.user, ip=ip, via=via, user_agent=user_agent)
-        incident = do_acknowledge(actor, page.incident)
-        Page.objects.filter(pk=page.pk).update(link_used_at=timezone.now(), link_used_via=via)
     return incident
 
 
@@ -503,57 +484,3 @@ def do_merge(actor: Actor, duplicate: Incident, into: Incident) -> Incident:
     if duplicate.status != Status.RESOLVED:
         do_resolve(actor, duplicate, f"Merged into #{into.pk}")
     return into
-
-
-def do_escalate(actor: Actor, incident: Incident) -> Incident:
-    """Page the next level now, without waiting for the timeout."""
-    with transaction.atomic():
-        incident = _locked(incident)
-        if incident.status != Status.TRIGGERED:
-            raise ActionError("Only an unacknowledged incident escalates.")
-        if not incident.escalation_snapshot:
-            raise ActionError("This incident has no escalation policy; choose one to start paging.")
-        if incident.escalation_id is None:
-            raise ActionError("Escalation has run through every level; nobody acknowledged.")
-        record(actor, "incident.escalate", incident)
-        escalation.run_step(incident, incident.escalation_id, incident.escalation_step, actor=actor)
-    return incident
-
-
-@transaction.atomic
-def do_page_oncall(actor: Actor, incident: Incident, policy: EscalationPolicy | None = None) -> Incident:
-    """*Page the on-call*: one click when nobody is being paged.
-
-    Without POLICY, the one escalation.suggested_plan names (the incident's default when it reaches
-    someone now, else the first policy that does). A triggered incident escalates with it until
-    someone acknowledges; one already acknowledged pages its first level once, for help. The caller
-    learns who was reached from the timeline and the page rows, as with any escalation.
-    """
-    incident = _locked(incident)
-    if not incident.is_open:
-        raise ActionError("This incident is resolved: reopen it before paging anyone.")
-    if policy is None:
-        policy = escalation.suggested_plan(incident).policy
-    if policy is None:
-        raise ActionError(
-            "Nobody can be paged: no escalation policy has anyone on call now. Set one up under On-call, "
-            "or give a severity a default policy."
-        )
-    if incident.status == Status.TRIGGERED:
-        message = f"Paging {policy.name} (asked by {actor.label})"
-        _event(incident, actor, IncidentEvent.Kind.ESCALATED, message, policy=policy.pk)
-        escalation.start(actor, incident, policy)
-    else:
-        escalation.page_once(actor, incident, policy)
-    record(actor, "incident.page_oncall", incident, policy=policy.name)
-    return incident
-
-
-@transaction.atomic
-def do_start_escalation(actor: Actor, incident: Incident, policy: EscalationPolicy) -> Incident:
-    incident = _locked(incident)
-    if incident.status != Status.TRIGGERED:
-        raise ActionError("Only an unacknowledged incident is escalated.")
-    escalation.start(actor, incident, policy)
-    record(actor, "incident.escalation_start", incident, policy=policy.name)
-    return incident

@@ -5,7 +5,7 @@ from django.utils import timezone
 from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
-from . import services
+from . import redundancy, services
 from .models import MaintenanceWindow, Monitor, RedundancyGroup
 
 STATE_FIELDS = [
@@ -71,7 +71,7 @@ class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
         """Write the settings only: the state fields belong to the recorder, which may be saving a
         result for this monitor right now (monitoring.services does the same)."""
         if "redundancy_group" in form.changed_data:  # the groups' incident titles count their members again
-            services.refresh_groups_after_commit(form.initial.get("redundancy_group"), obj.redundancy_group_id)
+            redundancy.refresh_groups_after_commit(form.initial.get("redundancy_group"), obj.redundancy_group_id)
         if change:
             changed = [name for name in form.changed_data if name in services.SETTINGS_FIELDS]
             if changed and obj.state != Monitor.State.PAUSED:
@@ -125,10 +125,10 @@ class RedundancyGroupAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         actor = Actor.from_request(request, via="admin")
         if change:
-            services.do_rename_redundancy_group(actor, obj, name=obj.name)
+            redundancy.do_rename_redundancy_group(actor, obj, name=obj.name)
         else:
-            group = services.do_create_redundancy_group(actor, name=obj.name)
+            group = redundancy.do_create_redundancy_group(actor, name=obj.name)
             obj.pk, obj.created_at, obj._state.adding = group.pk, group.created_at, False
 
     def delete_model(self, request, obj):
-        services.do_delete_redundancy_group(Actor.from_request(request, via="admin"), obj)
+        redundancy.do_delete_redundancy_group(Actor.from_request(request, via="admin"), obj)

@@ -183,7 +183,7 @@ def refresh_group_incident(group_id: int | None) -> None:
     """Give the group's open incident the title its members' states make now (nothing without one).
 
     Called after a member goes down or recovers, and after the group's membership or a member's
-    pause changes (monitoring.services), so the title never tells an old count.
+    pause changes (monitoring.redundancy.refresh_groups_after_commit), so the title never tells an old count.
     """
     if group_id is None:
         return

@@ -60,7 +60,7 @@ ANSWERED = Q(latency_ms__isnull=False) & ~Q(outcome=CheckResult.Outcome.DOWN)
 
 
 def retention() -> timedelta:
-    return timedelta(days=getattr(settings, "VIGIL_RESULT_RETENTION_DAYS", 7))
+    return timedelta(days=settings.VIGIL_RESULT_RETENTION_DAYS)
 
 
 # --- Latency histograms ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from vigil import live, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
-from . import services, svg
+from . import redundancy, services, svg
 from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
 from .models import CheckResult, MaintenanceWindow, Monitor
 from .probes import ProbeResult
@@ -89,7 +89,7 @@ def monitor_list(request):
 
 
 def _access_monitor(pk: int) -> Monitor:
-    monitors = services.with_redundancy(
+    monitors = redundancy.with_redundancy(
         Monitor.objects.select_related("component", "escalation_policy", "incident", "redundancy_group")
     )
     return get_object_or_404(monitors, pk=pk)
@@ -147,7 +147,7 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "windows": windows.select_related("component", "created_by")[:20],
         "parents": monitor.parents.all(),
         "children": monitor.children.all(),
-        "redundancy": services.redundancy_of(monitor),
+        "redundancy": redundancy.redundancy_of(monitor),
         "replicas": _replicas(monitor),
         "ping_urls": ping_urls(monitor) if show_ping else None,
         "ping_hidden": monitor.is_heartbeat and not show_ping,
@@ -238,7 +238,7 @@ def _save(request, form: MonitorForm, action):
             settings = form.settings()
             if new_group := form.cleaned_data.get("new_redundancy_group"):
                 try:
-                    settings["redundancy_group"] = services.redundancy_group_named(actor, new_group)
+                    settings["redundancy_group"] = redundancy.redundancy_group_named(actor, new_group)
                 except ValidationError as exc:
                     form.add_error("new_redundancy_group", exc.messages)
                     raise

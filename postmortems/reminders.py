@@ -27,12 +27,12 @@ from .models import ActionItem, ActionItemReminder
 
 def remind_days() -> int:
     """Owners are reminded this many days before an item is due (VIGIL_ACTION_ITEM_REMIND_DAYS)."""
-    return max(0, int(getattr(settings, "VIGIL_ACTION_ITEM_REMIND_DAYS", 3)))
+    return max(0, settings.VIGIL_ACTION_ITEM_REMIND_DAYS)
 
 
 def overdue_every_days() -> int:
     """Overdue reminders repeat this often; 0: once (VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS)."""
-    return max(0, int(getattr(settings, "VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS", 7)))
+    return max(0, settings.VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def step_for(item: ActionItem, today: date, before: int, every: int) -> Step | N
 
 
 def _url(path: str) -> str:
-    return getattr(settings, "VIGIL_BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
+    return settings.VIGIL_BASE_URL + path
 
 
 def _days(n: int) -> str:

@@ -160,7 +160,7 @@ def send_action_item_reminders(today: date | None = None) -> int:
 
 def auto_severities() -> set[str]:
     """The severities whose resolution drafts a post-mortem (VIGIL_POSTMORTEM_AUTO_SEVERITIES)."""
-    value = getattr(settings, "VIGIL_POSTMORTEM_AUTO_SEVERITIES", "sev1,sev2")
+    value = settings.VIGIL_POSTMORTEM_AUTO_SEVERITIES
     return {part.strip().lower() for part in value.split(",") if part.strip()}
 
 

@@ -72,7 +72,7 @@ class PollReport:
 
 
 def concurrency() -> int:
-    return max(1, int(getattr(settings, "VIGIL_REPUTATION_POLL_CONCURRENCY", 16)))
+    return max(1, settings.VIGIL_REPUTATION_POLL_CONCURRENCY)
 
 
 # --- Claiming ------------------------------------------------------------------------------

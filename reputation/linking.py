@@ -29,7 +29,7 @@ SEVERITY_ORDER = {value: n for n, value in enumerate(Severity.values)}
 
 def company_keywords() -> list[str]:
     """The setting VIGIL_REPUTATION_KEYWORDS, comma-separated (e.g. "Acme, acme.io")."""
-    return split_keywords(getattr(settings, "VIGIL_REPUTATION_KEYWORDS", ""))
+    return split_keywords(settings.VIGIL_REPUTATION_KEYWORDS)
 
 
 def keyword_pattern(words: Iterable[str]) -> re.Pattern | None:

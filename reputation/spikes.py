@@ -52,12 +52,12 @@ class Thresholds:
 
     @classmethod
     def from_settings(cls) -> "Thresholds":
-        severity = str(getattr(settings, "VIGIL_REPUTATION_SPIKE_SEVERITY", Severity.SEV3))
+        severity = settings.VIGIL_REPUTATION_SPIKE_SEVERITY
         return cls(
-            k=float(getattr(settings, "VIGIL_REPUTATION_SPIKE_K", 3.0)),
-            min_mentions=max(1, int(getattr(settings, "VIGIL_REPUTATION_SPIKE_MIN_MENTIONS", 10))),
-            negative_rise=float(getattr(settings, "VIGIL_REPUTATION_SPIKE_NEGATIVE_RISE", 0.25)),
-            baseline_hours=max(1, int(getattr(settings, "VIGIL_REPUTATION_BASELINE_HOURS", 168))),
+            k=settings.VIGIL_REPUTATION_SPIKE_K,
+            min_mentions=max(1, settings.VIGIL_REPUTATION_SPIKE_MIN_MENTIONS),
+            negative_rise=settings.VIGIL_REPUTATION_SPIKE_NEGATIVE_RISE,
+            baseline_hours=max(1, settings.VIGIL_REPUTATION_BASELINE_HOURS),
             severity=severity if severity in Severity.values else Severity.SEV3,
         )
 

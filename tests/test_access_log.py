@@ -81,8 +81,11 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def gunicorn(tmp_path, db):
-    """gunicorn serving Vigil on 127.0.0.1 (the test database), its access log and its stderr."""
+def gunicorn(tmp_path, transactional_db):
+    """gunicorn serving Vigil on 127.0.0.1 (the test database), its access log and its stderr.
+
+    transactional_db, not db: on SQLite a test's open transaction (BEGIN IMMEDIATE) holds the write
+    lock, and the server's writes (a ping) would wait for it until the request timed out."""
     port, log, errors = _free_port(), tmp_path / "access.log", tmp_path / "stderr.log"
     env = {**os.environ, "DEBUG": "1", "VIGIL_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": _database_url()}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -1,6 +1,7 @@
 """Configuration from the environment: production settings pass check --deploy; bad values fail loudly."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,45 @@ def test_without_redis_the_broker_is_embedded(tmp_path):
         f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
         "django.core.cache.backends.filebased.FileBasedCache",
     ], result.stderr
+
+
+# --------------------------------------------------------------------------- one declaration each
+
+SOURCE_DIRS = ("vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans")
+
+
+def source_files():
+    root = Path(__file__).resolve().parent.parent
+    for folder in SOURCE_DIRS:
+        for path in (root / folder).rglob("*.py"):
+            if "migrations" not in path.parts and "settings" not in path.relative_to(root).parts[1:2]:
+                yield path
+
+
+def test_code_reads_vigils_settings_directly_and_each_is_declared():
+    """settings.VIGIL_X, never getattr(settings, "VIGIL_X", default): a default restated in code drifts
+    from the one vigil/settings declares. And every name code reads is declared there."""
+    from django.conf import settings
+
+    restated, undeclared = [], []
+    for path in source_files():
+        text = path.read_text()
+        restated += [f"{path.name}: {m}" for m in re.findall(r"getattr\(settings, \"(VIGIL_\w+)\"", text)]
+        for name in set(re.findall(r"\bsettings\.(VIGIL_[A-Z0-9_]+)\b", text)):
+            if not hasattr(settings, name):
+                undeclared.append(f"{path.name}: {name}")
+    assert restated == []
+    assert undeclared == []
+
+
+def test_every_variable_the_settings_read_is_in_the_readme():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    names = set()
+    for path in (root / "vigil" / "settings").glob("*.py"):
+        names |= set(re.findall(r'(?:env\.\w+|secret)\(\s*"([A-Z][A-Z0-9_]+)"', path.read_text()))
+    assert len(names) > 80
+    # The configuration table may shorten a row's later names to their tail: `_SPIKE_MIN_MENTIONS`.
+    tails = set(re.findall(r"`(_[A-Z0-9_]{6,})`", readme))
+    missing = [n for n in names if n not in readme and not any(n.endswith(tail) for tail in tails)]
+    assert sorted(missing) == []

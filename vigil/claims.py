@@ -9,7 +9,7 @@ and commits, so no other worker takes the same row before the lease runs out.
 How a row is kept from two workers:
 - PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED. A worker skips the rows another is claiming,
   so two claims split the due rows between them instead of waiting for each other.
-- SQLite: the transaction is BEGIN IMMEDIATE (vigil/settings.py), which takes the database's
+- SQLite: the transaction is BEGIN IMMEDIATE (vigil/settings/framework.py), which takes the database's
   one write lock before the SELECT: a second claim waits, then sees the first one's changes.
 - Any other backend (neither lock): Healthchecks' way, one conditional UPDATE per candidate
   with the due filter again; a row another worker changed meanwhile updates nothing and is

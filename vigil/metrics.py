@@ -58,7 +58,7 @@ class _Registry:
 @require_GET
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    token = getattr(settings, "VIGIL_METRICS_TOKEN", "")
+    token = settings.VIGIL_METRICS_TOKEN
     if not token:
         return HttpResponse(
             "Metrics are off: set VIGIL_METRICS_TOKEN to serve them here.\n", status=404, content_type="text/plain"
@@ -86,7 +86,7 @@ def _bearer_matches(request: HttpRequest, token: str) -> bool:
 
 def celery_queues() -> list[str]:
     """Every queue a task is routed to, and the default one."""
-    routes = getattr(settings, "CELERY_TASK_ROUTES", {})
+    routes = settings.CELERY_TASK_ROUTES
     return sorted({settings.CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in routes.values()})
 
 

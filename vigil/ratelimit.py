@@ -56,4 +56,4 @@ def hit(request, scope: str, identity: str, rate: str, fail_open: bool = True) -
 
 def prefix() -> str:
     """Groups are namespaced, so tests (and two Vigils sharing one Redis) count apart."""
-    return getattr(settings, "VIGIL_RATELIMIT_GROUP_PREFIX", "vigil:")
+    return settings.VIGIL_RATELIMIT_GROUP_PREFIX

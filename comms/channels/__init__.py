@@ -39,10 +39,10 @@ def _twilio_ready() -> bool:
 
 def channel_for(medium: str) -> str:
     """The kind of channel that sends MEDIUM now (an endpoint's kind is its own medium)."""
-    if getattr(settings, "VIGIL_COMMS_SANDBOX", False):
+    if settings.VIGIL_COMMS_SANDBOX:
         return SandboxChannel.kind
     if medium == "email":
-        chosen = getattr(settings, "VIGIL_EMAIL_CHANNEL", "")
+        chosen = settings.VIGIL_EMAIL_CHANNEL
         return chosen or (SendGridChannel.kind if settings.SENDGRID_API_KEY else SandboxChannel.kind)
     if medium == "sms":
         return TwilioSmsChannel.kind if _twilio_ready() else SandboxChannel.kind

@@ -33,9 +33,7 @@ class SendGridChannel(Channel):
     max_batch = MAX_PERSONALIZATIONS
 
     def __init__(self):
-        self.client = SendGridAPIClient(
-            settings.SENDGRID_API_KEY, host=getattr(settings, "VIGIL_SENDGRID_API_URL", "https://api.sendgrid.com")
-        )
+        self.client = SendGridAPIClient(settings.SENDGRID_API_KEY, host=settings.VIGIL_SENDGRID_API_URL)
 
     def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
         def text(m):

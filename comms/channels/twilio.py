@@ -49,7 +49,7 @@ def voice_twiml(message: Message) -> str:
 
 
 def status_callback(message: Message) -> str:
-    """Where Twilio posts what became of MESSAGE (comms.hooks.twilio_status). The row id in the path is
+    """Where Twilio posts what became of MESSAGE (comms.provider_callbacks.twilio_status). The row id in the path is
     covered by Twilio's signature, so the callback finds its row before the send's outcome is written."""
     return settings.VIGIL_BASE_URL + reverse("comms:twilio_status", args=[message.id])
 
@@ -61,13 +61,13 @@ class TwilioChannel(ConcurrentChannel):
 
     def __init__(self):
         self.local = threading.local()
-        self.concurrency = int(getattr(settings, "VIGIL_TWILIO_CONCURRENCY", 8))
-        self.rate = float(getattr(settings, "VIGIL_TWILIO_RATE", 10))
+        self.concurrency = settings.VIGIL_TWILIO_CONCURRENCY
+        self.rate = settings.VIGIL_TWILIO_RATE
 
     @property
     def client(self) -> Client:
         if not hasattr(self.local, "client"):
-            http = VigilTwilioHttpClient(getattr(settings, "VIGIL_TWILIO_API_URL", ""))
+            http = VigilTwilioHttpClient(settings.VIGIL_TWILIO_API_URL)
             self.local.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
         return self.local.client
 

@@ -4,7 +4,7 @@ Each request carries
   Content-Type: application/json
   X-Vigil-Event: incident.update (the payload's "event": maintenance.started, subscription.confirmed...)
   X-Vigil-Delivery: <outbox row id>   (the same on every retry: receivers dedupe on it; "verify-..." for
-                                       a subscriber's verification request, comms.subscriptions)
+                                       a subscriber's verification request, comms.status.subscribers)
   X-Vigil-Timestamp: <unix seconds>
   X-Vigil-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed with the endpoint's secret>
 A receiver recomputes the HMAC over the timestamp, a dot and the raw body, compares in constant

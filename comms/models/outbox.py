@@ -138,7 +138,8 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["page", "medium"], condition=Q(page__isnull=False), name="notification_once_per_page_medium"
             ),
-            # comms.subscriptions plans an update's or a maintenance notice's subscriber rows with ignore_conflicts.
+            # comms.status.subscribers.services.rows_for: an update's or a maintenance notice's subscriber rows are
+            # written with ignore_conflicts.
             models.UniqueConstraint(
                 fields=["update", "subscriber"],
                 condition=Q(update__isnull=False, subscriber__isnull=False),

@@ -3,7 +3,7 @@
 A subscriber is an email address, a phone number (SMS) or a webhook URL, for every public
 component or chosen ones. An email or SMS subscriber hears nothing until confirmed (the link
 emailed, the code texted); a webhook, once it has echoed the challenge of a verification request
-(comms.subscriptions.do_verify_webhook). comms.subscriptions holds the
+(comms.status.subscribers.webhook_challenge). comms.status.subscribers.services holds the
 actions; comms.outbox writes their messages alongside the stakeholders'.
 """
 
@@ -63,7 +63,8 @@ class Subscriber(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # comms.subscriptions.do_subscribe: one subscription per address, found again on a second sign-up.
+            # comms.status.subscribers.services.do_subscribe: one subscription per address, found again on a
+            # second sign-up.
             models.UniqueConstraint(fields=["kind", "address"], name="subscriber_once_per_address"),
         ]
         # comms.outbox: the confirmed ones, at every fan-out.
@@ -105,7 +106,7 @@ class MaintenanceNotice(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # comms.maintenance_notices.record: beat and a retried action write the same notice once.
+            # comms.status.subscribers.notices.record: beat and a retried action write the same notice once.
             models.UniqueConstraint(fields=["maintenance", "key"], name="maintenance_notice_once"),
         ]
 

@@ -14,7 +14,7 @@ carry only public fields:
   posted a public update yet), VIGIL_STATUS_MONITOR_COMPONENTS says what the public sees: "show"
   its status with a note saying the problem is being looked into (never the incident's title),
   or "hold" it at operational until a responder publishes;
-- what other apps add to an incident's page through comms.status.hooks (a published
+- what other apps add to an incident's page through comms.status.incident_extras (a published
   post-mortem's public summary and public timeline entries), in one bulk call.
 """
 
@@ -39,7 +39,7 @@ from incidents.models import (
     Status,
 )
 
-from . import hooks
+from . import incident_extras
 from .public_types import (
     Branding,
     PublicComponent,
@@ -59,12 +59,12 @@ DETECTING_SOURCES = {Source.MONITOR, Source.ALERT}
 
 
 def history_days() -> int:
-    return int(getattr(settings, "VIGIL_STATUS_HISTORY_DAYS", 365))
+    return settings.VIGIL_STATUS_HISTORY_DAYS
 
 
 def page_url() -> str:
     """The status page's public address, with a trailing slash (links in JSON and feeds)."""
-    url = getattr(settings, "VIGIL_STATUS_URL", "") or f"{settings.VIGIL_BASE_URL}/status/"
+    url = settings.VIGIL_STATUS_URL or f"{settings.VIGIL_BASE_URL}/status/"
     return url if url.endswith("/") else url + "/"
 
 
@@ -200,7 +200,7 @@ def _incidents(now: datetime, components: dict[int, PublicComponent]) -> list[Pu
         )
     )
     events = [_incident(incident, components) for incident in rows]
-    extras = hooks.collect([int(event.id) for event in events])
+    extras = incident_extras.collect([int(event.id) for event in events])
     for event in events:
         event.sections = extras.get(int(event.id), [])
     return events

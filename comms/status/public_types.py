@@ -131,7 +131,7 @@ class PublicEvent:
     scheduled_for: datetime | None = None
     scheduled_until: datetime | None = None
     message: str = ""
-    # What other apps add to an incident's own page (comms.status.hooks): a published post-mortem.
+    # What other apps add to an incident's own page (comms.status.incident_extras): a published post-mortem.
     sections: list = field(default_factory=list)
 
     @property

@@ -6,7 +6,7 @@ it is in progress or verifying, its components are under maintenance: incidents.
 do_set_maintenance sets their status, which is what the status page shows and what
 monitoring.recording.in_maintenance reads to hold their monitors' alerts. Every move leaves a
 public MaintenanceUpdate, and the status page is rebuilt after commit (comms.status.triggers).
-Subscribers hear when it is scheduled, changed, starts and ends (comms.notices), and beat
+Subscribers hear when it is scheduled, changed, starts and ends (comms.status.subscribers.notices), and beat
 reminds them an hour before it starts.
 """
 
@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms import notices
 from comms.models import MaintenanceNotice, MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance
 from comms.models.status import ACTIVE_MAINTENANCE
+from comms.status.subscribers import notices
 from incidents.models import Component
 from incidents.services import do_set_maintenance
 from vigil.audit import Actor, record

@@ -113,11 +113,11 @@ def new_version(taken_at: datetime) -> str:
 
 
 def snapshot_dir() -> Path:
-    return _paths(getattr(settings, "VIGIL_STATUS_DIR", ""), settings.VAR_DIR)[0]
+    return _paths(settings.VIGIL_STATUS_DIR, settings.VAR_DIR)[0]
 
 
 def snapshot_path() -> Path:
-    return _paths(getattr(settings, "VIGIL_STATUS_DIR", ""), settings.VAR_DIR)[1]
+    return _paths(settings.VIGIL_STATUS_DIR, settings.VAR_DIR)[1]
 
 
 @lru_cache(maxsize=16)
@@ -128,7 +128,7 @@ def _paths(configured: str, var_dir) -> tuple[Path, Path]:
 
 
 def _redis():
-    url = getattr(settings, "REDIS_URL", "")
+    url = settings.REDIS_URL
     return _redis_client(url) if url else None
 
 
@@ -238,13 +238,13 @@ def current() -> Snapshot | None:
         except (OSError, ValueError) as exc:
             logger.warning("Could not read the status page snapshot %s: %s", path, exc)
             _held.signature = signature  # do not retry a bad file on every request
-    if getattr(settings, "REDIS_URL", "") and time.monotonic() >= _held.next_poll:
+    if settings.REDIS_URL and time.monotonic() >= _held.next_poll:
         _poll_redis()
     return _held.snapshot
 
 
 def _poll_redis() -> None:
-    poll = float(getattr(settings, "VIGIL_STATUS_POLL_SECONDS", 2.0))
+    poll = settings.VIGIL_STATUS_POLL_SECONDS
     _held.next_poll = time.monotonic() + poll
     held = _held.snapshot
     try:

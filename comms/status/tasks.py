@@ -28,7 +28,7 @@ def rebuild_status_page() -> str:
 @shared_task(name="comms.status.tasks.advance_maintenances", queue="default")
 def advance_maintenances() -> int:
     """Start due maintenances and complete ended ones (their saves queue a rebuild); note the
-    reminders subscribers get an hour before a maintenance starts (comms.notices)."""
-    from comms import notices
+    reminders subscribers get an hour before a maintenance starts (comms.status.subscribers.notices)."""
+    from .subscribers import notices
 
     return services.advance_due() + notices.remind_due()

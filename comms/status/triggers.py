@@ -138,7 +138,7 @@ def connect() -> None:
 
     for name in INCIDENT_SIGNALS:
         getattr(signals, name).connect(_changed, dispatch_uid=f"comms.status.{name}")
-    # Another app's public section of an incident page changed (a post-mortem published: comms.status.hooks).
+    # Another app's public section of an incident page changed (a post-mortem published: comms.status.incident_extras).
     signals.public_record_changed.connect(_changed, dispatch_uid="comms.status.public_record_changed")
     for model in (
         Component,

@@ -2,7 +2,8 @@
 
 from django.urls import path, re_path
 
-from . import dashboard, subscribe_views, views
+from . import dashboard, views
+from .subscribers import views as subscribers
 
 app_name = "status"
 urlpatterns = [
@@ -14,11 +15,11 @@ urlpatterns = [
     path("manage/<int:pk>/cancel/", dashboard.maintenance_cancel, name="manage_cancel"),
     path("manage/branding/", dashboard.branding, name="branding"),
     path("manage/setup/", dashboard.first_setup, name="setup"),
-    # Subscribing: Django views (the page's form posts here), each link signed (comms.subscriptions).
-    path("subscribe/", subscribe_views.subscribe, name="subscribe"),
-    path("subscribe/confirm/<str:signed>/", subscribe_views.confirm, name="subscribe_confirm"),
-    path("subscribe/code/<str:signed>/", subscribe_views.code, name="subscribe_code"),
-    path("subscription/<str:signed>/", subscribe_views.manage, name="subscription"),
+    # Subscribing: Django views (the page's form posts here), each link signed (comms.status.subscribers.services).
+    path("subscribe/", subscribers.subscribe, name="subscribe"),
+    path("subscribe/confirm/<str:signed>/", subscribers.confirm, name="subscribe_confirm"),
+    path("subscribe/code/<str:signed>/", subscribers.code, name="subscribe_code"),
+    path("subscription/<str:signed>/", subscribers.manage, name="subscription"),
     # Everything else below /status/ is a snapshot document, or the snapshot's 404 page.
     re_path(r"^(?P<path>.+)$", views.serve, name="document"),
 ]

@@ -71,11 +71,11 @@ def respond(request, snapshot: snapshots.Snapshot, doc: snapshots.Document, path
 
 
 def _max_age() -> int:
-    return int(getattr(settings, "VIGIL_STATUS_MAX_AGE", 10))
+    return settings.VIGIL_STATUS_MAX_AGE
 
 
 def _stale_after() -> float:
-    return float(getattr(settings, "VIGIL_STATUS_STALE_AFTER", 300))
+    return settings.VIGIL_STATUS_STALE_AFTER
 
 
 def _first_build() -> snapshots.Snapshot | None:

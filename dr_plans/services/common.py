@@ -16,9 +16,9 @@ def announce(signal, sender, **kwargs) -> None:
 
 def restore_max_age_days() -> int:
     """A restore not verified within this many days is flagged (VIGIL_DR_RESTORE_MAX_AGE_DAYS)."""
-    return getattr(settings, "VIGIL_DR_RESTORE_MAX_AGE_DAYS", 90)
+    return settings.VIGIL_DR_RESTORE_MAX_AGE_DAYS
 
 
 def review_remind_days() -> int:
     """Owners are reminded this many days before a review is due (VIGIL_DR_REVIEW_REMIND_DAYS)."""
-    return getattr(settings, "VIGIL_DR_REVIEW_REMIND_DAYS", 14)
+    return settings.VIGIL_DR_REVIEW_REMIND_DAYS

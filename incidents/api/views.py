@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from incidents import services
+from incidents import paging_actions, services
 from incidents.models import Component, ComponentGroup, EscalationPolicy, Incident, Page, SeverityDefinition
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
@@ -148,20 +148,20 @@ class IncidentViewSet(
     @extend_schema(request=None, responses=IncidentSerializer)
     @action(detail=True, methods=["post"], permission_classes=[CHANGE])
     def escalate(self, request, pk=None):
-        self._act(request, services.do_escalate)
+        self._act(request, paging_actions.do_escalate)
         return self._incident(pk)
 
     @extend_schema(request=EscalationStartSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"], permission_classes=[CHANGE])
     def escalation(self, request, pk=None):
-        self._act(request, services.do_start_escalation, EscalationStartSerializer)
+        self._act(request, paging_actions.do_start_escalation, EscalationStartSerializer)
         return self._incident(pk)
 
     @extend_schema(request=PageOncallSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"], permission_classes=[CHANGE])
     def page(self, request, pk=None):
         """Page the on-call: the given policy, or the one the dashboard's *Page the on-call* would use."""
-        self._act(request, services.do_page_oncall, PageOncallSerializer)
+        self._act(request, paging_actions.do_page_oncall, PageOncallSerializer)
         return self._incident(pk)
 
     @extend_schema(request=SeveritySerializer, responses=IncidentSerializer)

@@ -8,5 +8,5 @@ Each integration has its own secret URL. A payload goes parse -> ingest -> respo
 - statements.py holds every SQL statement written out; buffer.py the Redis side (repeats of
   known alerts counted there, and flushed to the database in bulk); receivers.py voids what
   Redis holds when the database changes by other paths; reads.py flushes before pages read.
-- services.py holds the actions that manage integrations; views.py and api.py are thin.
+- services.py holds the actions that manage integrations; views.py and the api/ package are thin.
 """

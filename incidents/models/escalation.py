@@ -58,7 +58,7 @@ class Page(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # The page's signed acknowledge link (or its SMS ACK code, or its voice call's key 1) is good for one
-    # acknowledgement: incidents.services.do_acknowledge_by_link writes when and by which way it was used.
+    # acknowledgement: incidents.paging_actions.do_acknowledge_by_link writes when and by which way it was used.
     link_used_at = models.DateTimeField(null=True, blank=True)
     link_used_via = models.CharField(max_length=10, blank=True, help_text="link, sms or voice")
 

@@ -133,7 +133,7 @@ class RotationForm(forms.ModelForm):
     says so: 17:00 to 09:00 typed for 09:00 to 17:00 would otherwise cover the nights instead."""
 
     shift_length = forms.IntegerField(min_value=1, max_value=Rotation.MAX_LENGTH[Rotation.Unit.HOURS], initial=1)
-    # The API's bounds (incidents.oncall.serializers).
+    # The API's bounds (incidents.oncall.api.serializers).
     priority = forms.IntegerField(
         min_value=-1000,
         max_value=1000,

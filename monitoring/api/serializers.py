@@ -5,7 +5,8 @@ from rest_framework import serializers
 from incidents.models import Component
 from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from monitoring.probes import State as ProbeState
-from monitoring.services import SETTINGS_FIELDS, redundancy_of
+from monitoring.redundancy import redundancy_of
+from monitoring.services import SETTINGS_FIELDS
 from vigil.privacy import SensitiveFieldsMixin
 
 PROBE_STATES = [state.value for state in ProbeState]

@@ -7,7 +7,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from monitoring import services
+from monitoring import redundancy, services
 from monitoring.models import MaintenanceWindow, Monitor, RedundancyGroup
 from monitoring.uptime import uptime_windows
 from vigil import privacy
@@ -76,7 +76,7 @@ class MonitorViewSet(viewsets.ModelViewSet):
     Settings are checked per kind by the model (the probe engine's own checks).
     """
 
-    queryset = services.with_redundancy(Monitor.objects.select_related("component").prefetch_related("parents"))
+    queryset = redundancy.with_redundancy(Monitor.objects.select_related("component").prefetch_related("parents"))
     serializer_class = MonitorSerializer
 
     def get_queryset(self):
@@ -244,21 +244,21 @@ class RedundancyGroupViewSet(viewsets.ModelViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["redundancy"] = services.group_redundancy(RedundancyGroup.objects.values_list("pk", flat=True))
+        context["redundancy"] = redundancy.group_redundancy(RedundancyGroup.objects.values_list("pk", flat=True))
         return context
 
     def perform_create(self, serializer):
         with model_errors(serializer):
-            serializer.instance = services.do_create_redundancy_group(
+            serializer.instance = redundancy.do_create_redundancy_group(
                 Actor.from_request(self.request), **serializer.validated_data
             )
 
     def perform_update(self, serializer):
         actor = Actor.from_request(self.request)
         with model_errors(serializer):
-            serializer.instance = services.do_rename_redundancy_group(
+            serializer.instance = redundancy.do_rename_redundancy_group(
                 actor, serializer.instance, **serializer.validated_data
             )
 
     def perform_destroy(self, instance):
-        services.do_delete_redundancy_group(Actor.from_request(self.request), instance)
+        redundancy.do_delete_redundancy_group(Actor.from_request(self.request), instance)

@@ -4,7 +4,7 @@ request played again later moves nothing."""
 import json
 import time
 
-from comms import hooks
+from comms import provider_callbacks
 from comms.models import Notification, State
 from tests.comms.test_sendgrid_events import PATH, events, sent, signed, signing_key  # noqa: F401 (fixtures)
 
@@ -24,7 +24,7 @@ def test_a_validly_signed_post_older_than_ten_minutes_is_refused(client, sent, s
     # Within the window (SendGrid retries for a while, and clocks drift): accepted.
     assert post_at(client, signing_key, events(ada, "delivered"), now - 9 * 60).status_code == 204
     assert Notification.objects.get(pk=ada.pk).state == State.DELIVERED
-    assert hooks.SENDGRID_MAX_AGE == 600
+    assert provider_callbacks.SENDGRID_MAX_AGE == 600
 
 
 def test_a_timestamp_that_is_not_a_number_is_refused(client, sent, signing_key):  # noqa: F811

@@ -14,7 +14,7 @@ def actor(admin_user):
 
 
 def test_by_default_an_incident_gets_no_public_bridge(actor, settings):
-    # The default as vigil/settings.py declares it (the environment of the test run sets none).
+    # The default as vigil/settings/features.py declares it (the environment of the test run sets none).
     assert vigil_settings.VIGIL_BRIDGE_URL_TEMPLATE == ""
     settings.VIGIL_BRIDGE_URL_TEMPLATE = vigil_settings.VIGIL_BRIDGE_URL_TEMPLATE
     incident, _ = services.do_declare(actor, title="Payments down", severity="sev1")

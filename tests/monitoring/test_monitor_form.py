@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring import services
+from monitoring import redundancy, services
 from monitoring.models import Monitor
 from vigil.audit import Actor
 from vigil.models import AuditEntry
@@ -310,7 +310,7 @@ def test_an_unchanged_monitor_page_answers_304_for_one_query(web_clients, actor,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    group = services.do_create_redundancy_group(actor, name="API")
+    group = redundancy.do_create_redundancy_group(actor, name="API")
     monitor = services.do_create_monitor(actor, name="East", target="https://e.example/", redundancy_group=group)
     other = services.do_create_monitor(actor, name="West", target="https://w.example/", redundancy_group=group)
     client = web_clients["viewer"]

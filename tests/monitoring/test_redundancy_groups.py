@@ -9,7 +9,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from incidents.models import Component, ComponentStatus, Incident, Status
-from monitoring import services
+from monitoring import redundancy, services
 from monitoring.models import Monitor
 from monitoring.recording import Observation, record_observations
 from vigil.audit import Actor
@@ -60,7 +60,7 @@ def test_a_new_monitor_on_a_watched_component_does_not_join_the_others_incident(
 
 
 def test_two_replicas_open_1_of_2_and_the_title_follows_the_second_down_and_a_recovery(actor, website):
-    group = services.do_create_redundancy_group(actor, name="API")
+    group = redundancy.do_create_redundancy_group(actor, name="API")
     east = make(actor, "API east", component=website, redundancy_group=group, severity="sev1")
     west = make(actor, "API west", component=website, redundancy_group=group, severity="sev1")
 
@@ -94,7 +94,7 @@ def test_two_replicas_open_1_of_2_and_the_title_follows_the_second_down_and_a_re
 
 
 def test_the_title_follows_membership_pauses_and_the_groups_name(actor, website):
-    group = services.do_create_redundancy_group(actor, name="Web")
+    group = redundancy.do_create_redundancy_group(actor, name="Web")
     one, two = (make(actor, f"Web {n}", redundancy_group=group) for n in (1, 2))
     observe(one, "down")
     incident = Incident.objects.get()
@@ -111,7 +111,7 @@ def test_the_title_follows_membership_pauses_and_the_groups_name(actor, website)
     assert incident.title == "Web: redundancy lost (1 of 2 replicas down)"
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.do_rename_redundancy_group(actor, group, name="Web servers")
+        redundancy.do_rename_redundancy_group(actor, group, name="Web servers")
     incident.refresh_from_db()
     assert incident.title == "Web servers: redundancy lost (1 of 2 replicas down)"
 
@@ -122,16 +122,16 @@ def test_the_title_follows_membership_pauses_and_the_groups_name(actor, website)
 
 
 def test_a_group_of_one_watched_replica_is_no_redundancy(actor):
-    group = services.do_create_redundancy_group(actor, name="Lonely")
+    group = redundancy.do_create_redundancy_group(actor, name="Lonely")
     only = make(actor, "Only", redundancy_group=group)
     observe(only, "down")
     assert Incident.objects.get().dedup_key == f"monitor:{only.pk}"
 
 
 def test_a_group_name_is_unique_and_refused_with_a_message(actor):
-    services.do_create_redundancy_group(actor, name="API")
+    redundancy.do_create_redundancy_group(actor, name="API")
     with pytest.raises(ValidationError) as refused:
-        services.do_create_redundancy_group(actor, name="API")
+        redundancy.do_create_redundancy_group(actor, name="API")
     assert "already exists" in str(refused.value)
 
 

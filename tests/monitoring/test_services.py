@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from incidents.models import Component
-from monitoring import heartbeat_schedule, services
+from monitoring import heartbeat_schedule, redundancy, services
 from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from monitoring.probes import State as ProbeState
 from vigil.audit import Actor
@@ -268,12 +268,12 @@ def test_redundancy_counts_watched_monitors_not_confirmed_down(actor, django_ass
     Monitor.objects.filter(pk=replicas[0].pk).update(state=State.DOWN)
     Monitor.objects.filter(pk=replicas[1].pk).update(state=State.PAUSED)
     with django_assert_num_queries(1):
-        figures = services.component_redundancy([api.pk, lone.pk])
-    assert figures[api.pk] == services.Redundancy(up=2, total=3)
+        figures = redundancy.component_redundancy([api.pk, lone.pk])
+    assert figures[api.pk] == redundancy.Redundancy(up=2, total=3)
     assert str(figures[api.pk]) == "2 of 3 monitors up" and figures[api.pk].state == "degraded"
     assert str(figures[lone.pk]) == "1 of 1 monitor up" and figures[lone.pk].state == "up"
-    annotated = services.with_redundancy(Monitor.objects.all()).in_bulk()
-    assert services.redundancy_of(annotated[replicas[2].pk]) == figures[api.pk]
-    assert services.redundancy_of(annotated[unattached.pk]) is None
+    annotated = redundancy.with_redundancy(Monitor.objects.all()).in_bulk()
+    assert redundancy.redundancy_of(annotated[replicas[2].pk]) == figures[api.pk]
+    assert redundancy.redundancy_of(annotated[unattached.pk]) is None
     Monitor.objects.filter(component=api).exclude(state=State.PAUSED).update(state=State.DOWN)
-    assert services.component_redundancy([api.pk])[api.pk].state == "down"
+    assert redundancy.component_redundancy([api.pk])[api.pk].state == "down"

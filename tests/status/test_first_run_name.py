@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from comms.models import Notification, StatusPageBranding
 from comms.status import snapshot as snapshots
-from comms.subscriptions import do_subscribe
+from comms.status.subscribers.services import do_subscribe
 from tests.browser_harness import PHONE, login
 from tests.conftest import PASSWORD
 from vigil.audit import Actor

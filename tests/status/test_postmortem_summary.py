@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from comms.status import hooks
+from comms.status import incident_extras
 from comms.status import snapshot as snapshots
 from postmortems.models import PostMortem, PostMortemTimelineEntry
 from postmortems.services import (
@@ -94,7 +94,7 @@ def test_the_summaries_of_every_incident_are_read_in_two_queries(
     published(outage, "Summary one.")
     published(past_incident, "Summary two.")
     with django_assert_num_queries(2):  # the post-mortems, and their public timeline entries
-        extras = hooks.collect([outage.pk, past_incident.pk, 999999])
+        extras = incident_extras.collect([outage.pk, past_incident.pk, 999999])
     assert {pk: [s.body for s in sections] for pk, sections in extras.items()} == {
         outage.pk: ["Summary one."],
         past_incident.pk: ["Summary two."],
@@ -105,16 +105,16 @@ def test_a_failing_receiver_leaves_the_page_built(outage, public_client):
     def broken(sender, **kwargs):
         raise RuntimeError("boom")
 
-    hooks.public_incident_extras.connect(broken, dispatch_uid="test.broken")
+    incident_extras.public_incident_extras.connect(broken, dispatch_uid="test.broken")
     try:
         published(outage)
         snapshots.rebuild()
     finally:
-        hooks.public_incident_extras.disconnect(dispatch_uid="test.broken")
+        incident_extras.public_incident_extras.disconnect(dispatch_uid="test.broken")
     assert "A full disk stopped the database" in incident_page(public_client, outage)
 
 
 @pytest.mark.parametrize("status", [PostMortem.Status.DRAFT, PostMortem.Status.IN_REVIEW])
 def test_nothing_of_an_unpublished_one_is_collected(outage, status):
     PostMortem.objects.create(incident=outage, title="x", status=status, public_summary="Not yet")
-    assert hooks.collect([outage.pk]) == {}
+    assert incident_extras.collect([outage.pk]) == {}

@@ -32,7 +32,7 @@ def test_texts_to_one_country_stop_at_its_cap_and_others_go_on(public_client, se
     settings.VIGIL_STATUS_SMS_COUNTRY_RATE = "2/h"
     for n, number in enumerate(US[:2]):
         assert sign_up(public_client, number, n).status_code == 302
-    with caplog.at_level(logging.WARNING, logger="comms.status.subscribe_views"):
+    with caplog.at_level(logging.WARNING, logger="comms.status.subscribers.views"):
         refused = sign_up(public_client, US[2], 2)
     assert refused.status_code == 429
     body = refused.content.decode()
@@ -100,7 +100,7 @@ def test_a_cache_that_cannot_count_refuses_texts_but_not_email(public_client, se
 
 
 def test_a_filled_in_honeypot_sends_nothing_and_says_why(public_client, caplog):
-    with caplog.at_level(logging.WARNING, logger="comms.status.subscribe_views"):
+    with caplog.at_level(logging.WARNING, logger="comms.status.subscribers.views"):
         response = sign_up(public_client, US[0], website="https://spam.example")
     assert response.status_code == 400
     assert "This sign-up looks automated" in response.content.decode()

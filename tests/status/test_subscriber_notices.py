@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from comms import notices, outbox
+from comms import outbox
 from comms.models import MaintenanceNotice, Notification, ScheduledMaintenance, Subscriber
 from comms.status import services
+from comms.status.subscribers import notices
 from comms.tasks import sweep
 from vigil.queue import task
 

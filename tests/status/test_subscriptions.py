@@ -13,10 +13,11 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from comms import outbox, subscriptions
+from comms import outbox
 from comms.models import Notification, Stakeholder, State, Subscriber
 from comms.services import do_sms_opt_out
 from comms.status import snapshot as snapshots
+from comms.status.subscribers import services, webhook_challenge
 from incidents.models import PublicStatus
 from incidents.services import do_declare, do_post_update
 from tests.comms.fakes import FakeReceiver, FakeSendGrid, FakeTwilio
@@ -133,7 +134,7 @@ def test_an_email_subscriber_confirms_by_the_link_then_hears_the_next_update(act
     [row] = plan(post_update(actor, outage))
     assert row.destination == "ada@example.com" and row.medium == "email"
     assert "Errors are back to normal levels" in row.body
-    assert subscriptions.MANAGE_LINK in row.body  # stored without the link: it is put in as it is sent
+    assert services.MANAGE_LINK in row.body  # stored without the link: it is put in as it is sent
     manage = link(outbox._message(row).body, "subscription")
     assert public_client.get(manage).status_code == 200
     outbox.send_due("sandbox")
@@ -182,7 +183,7 @@ def test_signing_up_a_confirmed_address_again_sends_its_manage_link_and_changes_
     reminder = rows_to("ada@example.com").last()
     assert "subscribed already" in reminder.body
     assert link(outbox._message(reminder).body, "subscription") == link(
-        subscriptions.manage_url(subscriber).replace("http://", "http://"), "subscription"
+        services.manage_url(subscriber).replace("http://", "http://"), "subscription"
     )
 
 
@@ -220,7 +221,7 @@ def test_the_subscribe_form_needs_no_csrf_token_but_the_manage_form_does(public_
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(SUBSCRIBE, {"email": "ada@example.com"}).status_code == 200
     subscriber = Subscriber.objects.get()
-    manage = link(subscriptions.manage_url(subscriber), "subscription")
+    manage = link(services.manage_url(subscriber), "subscription")
     assert strict.post(manage, {"cancel": "1"}).status_code == 403
     assert Subscriber.objects.filter(pk=subscriber.pk).exists()
 
@@ -269,7 +270,7 @@ def test_the_code_is_void_after_five_wrong_tries(public_client):
     code_page = public_client.post(SUBSCRIBE, {"phone": "+14155552671"})["Location"]
     code = code_in(rows_to("+14155552671").get().body)
     wrong = "000000" if code != "000000" else "111111"
-    for _ in range(subscriptions.MAX_CODE_ATTEMPTS):
+    for _ in range(services.MAX_CODE_ATTEMPTS):
         public_client.post(code_page, {"code": wrong})
     assert public_client.post(code_page, {"code": code}).status_code == 400
     assert not Subscriber.objects.get().confirmed
@@ -290,7 +291,7 @@ def subscribe_webhook(public_client, url: str):
     response = public_client.post(SUBSCRIBE, {"url": url})
     subscriber = Subscriber.objects.filter(kind="webhook", address=url).first()
     if subscriber is not None:
-        subscriptions.do_verify_webhook(subscriber.pk)
+        webhook_challenge.do_verify_webhook(subscriber.pk)
     return response
 
 
@@ -311,7 +312,7 @@ def test_a_webhook_that_echoes_the_challenge_is_confirmed_then_hears_updates_sig
     assert subscriber.confirmed and subscriber.secret == secret
     verify = receiver.requests[0]
     assert verify.headers["X-Vigil-Event"] == "subscription.verify" and signed_with(secret, verify)
-    assert verify.json == {"event": "subscription.verify", "challenge": subscriptions.challenge(subscriber)}
+    assert verify.json == {"event": "subscription.verify", "challenge": webhook_challenge.challenge(subscriber)}
 
     update = post_update(actor, outage)
     plan(update)
@@ -319,12 +320,12 @@ def test_a_webhook_that_echoes_the_challenge_is_confirmed_then_hears_updates_sig
     assert [r.path for r in receiver.requests] == ["/hooks/status"] * 3
     assert receiver.events() == ["subscription.verify", "subscription.confirmed", "incident.update"]
     by_event = {r.headers["X-Vigil-Event"]: r for r in receiver.requests}
-    assert by_event["subscription.confirmed"].json["manage_url"] == subscriptions.manage_url(subscriber)
+    assert by_event["subscription.confirmed"].json["manage_url"] == services.manage_url(subscriber)
     request = by_event["incident.update"]
     assert signed_with(secret, request)
     payload = json.loads(request.body)
     assert payload["update"]["message"] == "Errors are back to normal levels; watching."
-    assert payload["manage_url"] == subscriptions.manage_url(subscriber)
+    assert payload["manage_url"] == services.manage_url(subscriber)
 
 
 def test_a_webhook_that_does_not_echo_stays_unconfirmed_and_gets_only_the_verify_request(
@@ -342,7 +343,7 @@ def test_a_webhook_that_does_not_echo_stays_unconfirmed_and_gets_only_the_verify
     receiver.echo = True
     subscribe_webhook(public_client, f"{receiver.url}/hook")
     again = Subscriber.objects.get()
-    assert again.confirmed and subscriptions.challenge(again) != subscriptions.challenge(first)
+    assert again.confirmed and webhook_challenge.challenge(again) != webhook_challenge.challenge(first)
 
 
 def test_the_url_from_the_issue_is_refused_at_subscribe_and_at_send(
@@ -455,14 +456,14 @@ def test_a_cache_that_cannot_count_lets_sign_ups_through_and_says_so(public_clie
 
 def test_forged_or_tampered_manage_links_are_refused(public_client, api):
     subscriber = confirmed_email(public_client, "ada@example.com")
-    good = link(subscriptions.manage_url(subscriber), "subscription")
+    good = link(services.manage_url(subscriber), "subscription")
     signed = good.split("/")[-2]
     token, _, signature = signed.partition(":")
     forged = [
         f"{token}:{tampered(signature)}",  # altered signature
         f"{tampered(token)}:{signature}",  # another token under this signature
         token,  # no signature at all
-        signing.TimestampSigner(salt=subscriptions.CONFIRM_SALT).sign(token),  # a confirmation link's signature
+        signing.TimestampSigner(salt=services.CONFIRM_SALT).sign(token),  # a confirmation link's signature
         signing.Signer(salt="something else").sign(token),
     ]
     assert signed not in forged  # a forgery that happened to equal the real link would answer 200
@@ -471,7 +472,7 @@ def test_forged_or_tampered_manage_links_are_refused(public_client, api):
             response = getattr(public_client, method)(f"/status/subscription/{value}/", {"cancel": "1"})
             assert response.status_code == 400, value
             assert b"not valid" in response.content
-    gone = signing.Signer(salt=subscriptions.MANAGE_SALT).sign("no-such-token")
+    gone = signing.Signer(salt=services.MANAGE_SALT).sign("no-such-token")
     assert public_client.get(f"/status/subscription/{gone}/").status_code == 404
     assert Subscriber.objects.filter(pk=subscriber.pk).exists()
     assert public_client.get(good).status_code == 200
@@ -479,7 +480,7 @@ def test_forged_or_tampered_manage_links_are_refused(public_client, api):
 
 def test_the_manage_link_changes_components_and_cancels(actor, public_client, api, website):
     subscriber = confirmed_email(public_client, "ada@example.com")
-    manage = link(subscriptions.manage_url(subscriber), "subscription")
+    manage = link(services.manage_url(subscriber), "subscription")
     response = public_client.post(manage, {"components": [website.pk], "save": "1"})
     assert response.status_code == 200 and b"Saved." in response.content
     assert list(subscriber.components.all()) == [website]
@@ -512,7 +513,7 @@ def test_sendgrid_takes_subscribers_in_one_request_each_with_their_own_link(
     mail = request.json
     assert "-vigil_personal-" in mail["content"][0]["value"]
     links = {p["to"][0]["email"]: p["substitutions"]["-vigil_personal-"] for p in mail["personalizations"]}
-    assert links == {p.address: subscriptions.manage_url(p) for p in people}
+    assert links == {p.address: services.manage_url(p) for p in people}
 
 
 # --- The page ----------------------------------------------------------------------------------------
@@ -533,7 +534,7 @@ def test_the_page_carries_the_form_and_still_costs_no_query(
 
 def test_the_pages_with_a_signed_link_are_not_cached_indexed_or_referred(public_client):
     subscriber = Subscriber.objects.create(kind="email", address="ada@example.com")
-    response = public_client.get(link(subscriptions.manage_url(subscriber), "subscription"))
+    response = public_client.get(link(services.manage_url(subscriber), "subscription"))
     assert response["Cache-Control"] == "no-store"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"] == "noindex"

@@ -23,8 +23,8 @@ from incidents.models import Override, Rotation, RotationMember, Schedule, SwapR
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
-from . import ical, services
-from .schedule import OUTLOOK_HORIZONS, load_plan, load_plans, merge_by_user, outlook
+from .. import ical, services
+from ..schedule import OUTLOOK_HORIZONS, load_plan, load_plans, merge_by_user, outlook
 from .serializers import (
     OnCallQuerySerializer,
     OnCallResponseSerializer,

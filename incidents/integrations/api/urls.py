@@ -1,6 +1,6 @@
 from vigil.api.routers import Router
 
-from .api import AlertViewSet, IntegrationViewSet
+from .views import AlertViewSet, IntegrationViewSet
 
 router = Router()
 router.register("integrations", IntegrationViewSet)

@@ -11,14 +11,16 @@ Fanout; rows are unique per (notice, subscriber), so planning twice adds nothing
 import json
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from comms import messages
+from comms.models import MaintenanceNotice, MaintenanceStatus, Notification, ScheduledMaintenance
 from vigil.queue import enqueue
 
-from . import messages, subscriptions
-from .models import MaintenanceNotice, MaintenanceStatus, Notification, ScheduledMaintenance
+from . import services
 
 Moment = MaintenanceNotice.Moment
 # A line before the maintenance's own words saying what this notice is about.
@@ -32,7 +34,7 @@ LEADS = {
 
 
 def reminder_lead() -> timedelta:
-    return timedelta(minutes=float(subscriptions.setting("VIGIL_STATUS_MAINTENANCE_REMINDER_MINUTES", 60)))
+    return timedelta(minutes=settings.VIGIL_STATUS_MAINTENANCE_REMINDER_MINUTES)
 
 
 def record(maintenance: ScheduledMaintenance, moment: str, key: str | None = None) -> MaintenanceNotice | None:
@@ -84,9 +86,7 @@ def plan(notice_id: int) -> list[str]:
         maintenance = notice.maintenance
         component_ids = list(maintenance.components.values_list("pk", flat=True))
         texts = notice_texts(maintenance, notice.moment)
-        rows = subscriptions.rows_for(
-            subscriptions.interested(component_ids), texts.subject, texts.bodies, set(), notice=notice
-        )
+        rows = services.rows_for(services.interested(component_ids), texts.subject, texts.bodies, set(), notice=notice)
         Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         notice.planned_at = timezone.now()
         notice.recipients = len(rows)

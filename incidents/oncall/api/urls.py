@@ -2,7 +2,7 @@ from django.urls import path
 
 from vigil.api.routers import Router
 
-from .api import OnCallView, OverrideViewSet, PersonalFeedView, RotationViewSet, ScheduleViewSet, SwapRequestViewSet
+from .views import OnCallView, OverrideViewSet, PersonalFeedView, RotationViewSet, ScheduleViewSet, SwapRequestViewSet
 
 router = Router()
 router.register("schedules", ScheduleViewSet)

@@ -9,8 +9,8 @@ from incidents.models import Alert, Integration
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
-from . import services
-from .reads import FreshAlertsMixin
+from .. import services
+from ..reads import FreshAlertsMixin
 from .serializers import AlertFilterSerializer, AlertSerializer, IntegrationSerializer, IntegrationUpdateSerializer
 
 

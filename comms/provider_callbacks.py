@@ -94,7 +94,7 @@ def sendgrid_events(request):
 
 
 def sendgrid_signature_ok(request) -> bool:
-    key = getattr(settings, "SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+    key = settings.SENDGRID_WEBHOOK_PUBLIC_KEY
     signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
     timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
     if not (key and signature and timestamp):

@@ -9,7 +9,7 @@ double opt-in (an email or SMS subscription sends nothing until confirmed from t
 The confirmation text itself costs money, so texts are also capped per country and in all
 (_sms_capped: SMS pumping), and a honeypot field turns away programs that fill in every field.
 Every page after that (the code, the confirmation, managing) is rendered here and carries a
-real CSRF token; their links' signatures (comms.subscriptions) are what grants access.
+real CSRF token; their links' signatures (services) are what grants access.
 
 These pages carry a signed link in their URL: they are sent with Referrer-Policy same-origin (the
 link never leaves in a Referer to another site; no-referrer would make browsers send Origin: null,
@@ -26,14 +26,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from comms import subscriptions
-from comms.checks import RATE_SETTINGS
 from comms.models import Subscriber
 from vigil import ratelimit
 from vigil.audit import Actor, client_ip
 
-from . import pages, public
-from .subscribe_forms import CodeForm, ManageForm, SubscribeForm, public_components, sms_country
+from .. import pages, public
+from . import services, webhook_challenge
+from .forms import CodeForm, ManageForm, SubscribeForm, public_components, sms_country
 
 Kind = Subscriber.Kind
 logger = logging.getLogger(__name__)
@@ -59,10 +58,6 @@ def render_public(request, template: str, context: dict, status: int = 200) -> H
     return response
 
 
-def _rate(name: str, default: str) -> str:
-    return getattr(settings, name, default)
-
-
 def too_many(request, retry_after: int) -> HttpResponse:
     minutes = max(1, round(retry_after / 60))
     message = (
@@ -76,18 +71,13 @@ def too_many(request, retry_after: int) -> HttpResponse:
     return response
 
 
-def _limited(request, *identities: tuple[str, str, str, str]) -> int | None:
-    """Count this request in each (scope, identity, setting, default rate); seconds to wait if over any."""
-    for scope, identity, name, default in identities:
-        wait = ratelimit.hit(request, scope, identity, _rate(name, default))
+def _limited(request, *identities: tuple[str, str, str]) -> int | None:
+    """Count this request in each (scope, identity, rate); seconds to wait if over any."""
+    for scope, identity, rate in identities:
+        wait = ratelimit.hit(request, scope, identity, rate)
         if wait:
             return wait
     return None
-
-
-# Checked at start-up (comms.checks).
-IP_RATE = ("VIGIL_STATUS_SUBSCRIBE_RATE", RATE_SETTINGS["VIGIL_STATUS_SUBSCRIBE_RATE"])
-ADDRESS_RATE = ("VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE", RATE_SETTINGS["VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE"])
 
 
 @csrf_exempt  # see the module's docstring: no cookie is read, so there is nothing to forge
@@ -96,7 +86,7 @@ def subscribe(request):
     if request.method == "GET":
         return _form_page(request, SubscribeForm())
     ip = client_ip(request) or "unknown"
-    wait = _limited(request, ("subscribe-ip", ip, *IP_RATE))
+    wait = _limited(request, ("subscribe-ip", ip, settings.VIGIL_STATUS_SUBSCRIBE_RATE))
     if wait:
         return too_many(request, wait)
     form = SubscribeForm(request.POST)
@@ -104,14 +94,15 @@ def subscribe(request):
         if form.filled_honeypot:
             logger.warning("Status page sign-up refused: the honeypot field was filled in (client %s)", ip)
         return _form_page(request, form, status=400)
-    wait = _limited(request, ("subscribe-address", f"{form.kind}:{form.address}", *ADDRESS_RATE))
+    address = f"{form.kind}:{form.address}"
+    wait = _limited(request, ("subscribe-address", address, settings.VIGIL_STATUS_SUBSCRIBE_ADDRESS_RATE))
     if wait:
         return too_many(request, wait)
     if form.kind == Kind.SMS:
         refused = _sms_capped(request, form.address, ip)
         if refused:
             return refused
-    signup = subscriptions.do_subscribe(
+    signup = services.do_subscribe(
         Actor.from_request(request, via="status"), form.kind, form.address, form.cleaned_data["components"]
     )
     return _signed_up(request, signup)
@@ -167,11 +158,11 @@ def _form_page(request, form: SubscribeForm, status: int = 200) -> HttpResponse:
     return render_public(request, "status/subscribe/form.html", context, status)
 
 
-def _signed_up(request, signup: subscriptions.Signup) -> HttpResponse:
+def _signed_up(request, signup: services.Signup) -> HttpResponse:
     subscriber = signup.subscriber
     if subscriber.kind == Kind.SMS:
         # Alike whether or not the number is subscribed already: no one learns who is.
-        return HttpResponseRedirect(subscriptions.code_url(subscriber))
+        return HttpResponseRedirect(services.code_url(subscriber))
     if subscriber.kind == Kind.EMAIL:
         message = (
             "Check your inbox: we sent a link to confirm your subscription. "
@@ -180,7 +171,7 @@ def _signed_up(request, signup: subscriptions.Signup) -> HttpResponse:
         return render_public(
             request, "status/subscribe/message.html", {"title": "Confirm your email", "message": message}
         )
-    # A new key means a verification request is on its way (comms.subscriptions.do_verify_webhook).
+    # A new key means a verification request is on its way (webhook_challenge.do_verify_webhook).
     context = {
         "title": "Verify your webhook" if signup.secret else "Webhook subscribed",
         "created": bool(signup.secret),
@@ -188,13 +179,13 @@ def _signed_up(request, signup: subscriptions.Signup) -> HttpResponse:
     if signup.secret:
         context.update(
             secret=signup.secret,
-            manage_url=subscriptions.manage_url(subscriber),
-            verify_event=subscriptions.VERIFY_EVENT,
+            manage_url=services.manage_url(subscriber),
+            verify_event=webhook_challenge.VERIFY_EVENT,
         )
     return render_public(request, "status/subscribe/webhook.html", context)
 
 
-def _refused(request, error: subscriptions.SubscriptionError, status: int = 400) -> HttpResponse:
+def _refused(request, error: services.SubscriptionError, status: int = 400) -> HttpResponse:
     return render_public(
         request, "status/subscribe/message.html", {"title": "Link not valid", "message": str(error)}, status
     )
@@ -204,11 +195,11 @@ def _refused(request, error: subscriptions.SubscriptionError, status: int = 400)
 def confirm(request, signed: str):
     """The emailed link. GET shows a button (mail scanners follow links; only a person presses it)."""
     try:
-        subscriber = subscriptions.access_pending(signed, subscriptions.CONFIRM_SALT, subscriptions.confirm_max_age())
+        subscriber = services.access_pending(signed, services.CONFIRM_SALT, services.confirm_max_age())
         if request.method == "POST":
-            subscriptions.do_confirm_email(Actor.from_request(request, via="status"), subscriber)
-            return HttpResponseRedirect(subscriptions.manage_url(subscriber) + "?confirmed=1")
-    except subscriptions.SubscriptionError as exc:
+            services.do_confirm_email(Actor.from_request(request, via="status"), subscriber)
+            return HttpResponseRedirect(services.manage_url(subscriber) + "?confirmed=1")
+    except services.SubscriptionError as exc:
         return _refused(request, exc)
     return render_public(request, "status/subscribe/confirm.html", {"title": "Confirm your subscription"})
 
@@ -217,22 +208,22 @@ def confirm(request, signed: str):
 def code(request, signed: str):
     """Where an SMS subscriber types the code texted to them."""
     try:
-        subscriber = subscriptions.access_pending(signed, subscriptions.CODE_SALT, subscriptions.code_max_age())
-    except subscriptions.SubscriptionError as exc:
+        subscriber = services.access_pending(signed, services.CODE_SALT, services.code_max_age())
+    except services.SubscriptionError as exc:
         return _refused(request, exc)
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        wait = _limited(request, ("code-ip", client_ip(request) or "unknown", *IP_RATE))
+        wait = _limited(request, ("code-ip", client_ip(request) or "unknown", settings.VIGIL_STATUS_SUBSCRIBE_RATE))
         if wait:
             return too_many(request, wait)
         if form.is_valid():
             try:
-                subscriptions.do_confirm_sms(
+                services.do_confirm_sms(
                     Actor.from_request(request, via="status"), subscriber, form.cleaned_data["code"]
                 )
-                return HttpResponseRedirect(subscriptions.manage_url(subscriber) + "?confirmed=1")
-            except subscriptions.SubscriptionError as exc:
+                return HttpResponseRedirect(services.manage_url(subscriber) + "?confirmed=1")
+            except services.SubscriptionError as exc:
                 form.add_error("code", str(exc))
         status = 400
     context = {"title": "Enter your code", "errors": form.errors.get("code", [])}
@@ -243,19 +234,19 @@ def code(request, signed: str):
 def manage(request, signed: str):
     """The link in every message: choose components, or cancel. The signature is the credential."""
     try:
-        subscriber = subscriptions.access_by_manage_link(signed)
-    except subscriptions.SubscriptionError as exc:
+        subscriber = services.access_by_manage_link(signed)
+    except services.SubscriptionError as exc:
         return _refused(request, exc, status=404 if "no longer" in str(exc) else 400)
     actor = Actor.from_request(request, via="status")
     form = ManageForm(request.POST or None, initial={"components": list(subscriber.components.all())})
     status, saved = 200, False
     if request.method == "POST" and "cancel" in request.POST:
-        subscriptions.do_unsubscribe(actor, subscriber)
+        services.do_unsubscribe(actor, subscriber)
         message = "You are unsubscribed: nothing more will be sent to you, and your subscription is deleted."
         return render_public(request, "status/subscribe/message.html", {"title": "Unsubscribed", "message": message})
     if request.method == "POST":
         if form.is_valid():
-            subscriptions.do_change_components(actor, subscriber, form.cleaned_data["components"])
+            services.do_change_components(actor, subscriber, form.cleaned_data["components"])
             saved = True
         else:
             status = 400

@@ -7,8 +7,8 @@ No login anywhere: a subscriber is named in links by a random token, signed with
 - the email confirmation link and the SMS code page expire (VIGIL_STATUS_CONFIRM_HOURS).
 
 An email or SMS address hears nothing until confirmed; a webhook, until it has echoed the
-challenge of a verification request (do_verify_webhook), so no one can point Vigil's requests at
-a server that did not ask for them. Signing up an address that is already
+challenge of a verification request (webhook_challenge.do_verify_webhook), so no one can point
+Vigil's requests at a server that did not ask for them. Signing up an address that is already
 confirmed changes nothing and sends the address its manage link instead, so the web page
 answers alike whether or not an address is subscribed (no one learns who is).
 Messages go through the outbox like every other: rows written now, sent after commit.
@@ -16,7 +16,6 @@ Messages go through the outbox like every other: rows written now, sent after co
 
 import hmac
 import json
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,15 +27,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from comms import queueing
+from comms.channels import channel_for
+from comms.models import Medium, Notification, State, StatusPageBranding, Subscriber
+from comms.models.subscribers import new_secret
 from vigil import http
-from vigil.audit import SYSTEM, Actor, record
+from vigil.audit import Actor, record
 from vigil.queue import enqueue
-
-from . import queueing
-from .channels import channel_for
-from .channels.webhook import signed_headers
-from .models import Medium, Notification, State, StatusPageBranding, Subscriber
-from .models.subscribers import new_secret
 
 Kind = Subscriber.Kind
 MANAGE_SALT = "vigil.status.subscription.manage"
@@ -44,26 +41,18 @@ CONFIRM_SALT = "vigil.status.subscription.confirm"
 CODE_SALT = "vigil.status.subscription.code"
 CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
-CHALLENGE_SALT = "vigil.status.subscription.challenge"
-VERIFY_EVENT = "subscription.verify"
-
-logger = logging.getLogger(__name__)
 
 
 class SubscriptionError(Exception):
     """The request cannot be done as things are. The message says why, in words for the public."""
 
 
-def setting(name: str, default):
-    return type(default)(getattr(settings, name, default))
-
-
 def confirm_max_age() -> int:
-    return int(setting("VIGIL_STATUS_CONFIRM_HOURS", 48) * 3600)
+    return settings.VIGIL_STATUS_CONFIRM_HOURS * 3600
 
 
 def code_max_age() -> int:
-    return int(setting("VIGIL_STATUS_CODE_MINUTES", 15) * 60)
+    return settings.VIGIL_STATUS_CODE_MINUTES * 60
 
 
 # --- Links ---------------------------------------------------------------------------------------
@@ -164,7 +153,7 @@ def _row(subscriber: Subscriber, subject: str, body: str, **fields) -> Notificat
     )
 
 
-def _send_after_commit(rows: list[Notification]) -> None:
+def send_after_commit(rows: list[Notification]) -> None:
     Notification.objects.bulk_create(rows)
     kinds = sorted({row.channel for row in rows})
     if kinds:
@@ -189,7 +178,7 @@ def _confirmation_row(subscriber: Subscriber, code: str = "") -> Notification:
     return _row(subscriber, "", body)
 
 
-def _already_row(subscriber: Subscriber) -> Notification:
+def already_row(subscriber: Subscriber) -> Notification:
     """The manage link is rendered at send time (MANAGE_LINK): a stored row never holds it."""
     name = page_name()
     if subscriber.kind == Kind.WEBHOOK:
@@ -224,7 +213,7 @@ class Signup:
 
 @transaction.atomic
 def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
-    """Sign ADDRESS up (already checked by comms.status.subscribe_forms) for COMPONENTS (none: all).
+    """Sign ADDRESS up (already checked by comms.status.subscribers.forms) for COMPONENTS (none: all).
 
     New email: a confirmation link is emailed. New SMS: a code is texted. New webhook: a new signing
     key (shown once) and, after commit, a verification request from a worker (do_verify_webhook),
@@ -236,7 +225,7 @@ def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
     subscriber, created = Subscriber.objects.select_for_update().get_or_create(kind=kind, address=address)
     secret = ""
     if subscriber.confirmed and not created:
-        _send_after_commit([_already_row(subscriber)])
+        send_after_commit([already_row(subscriber)])
     elif kind == Kind.WEBHOOK:
         secret = subscriber.secret = new_secret()  # a new key is a new challenge: an old one no longer works
         subscriber.save(update_fields=["secret", "updated_at"])
@@ -251,7 +240,7 @@ def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
             subscriber.code_sent_at = timezone.now()
             subscriber.code_attempts = 0
             subscriber.save(update_fields=["code_hash", "code_sent_at", "code_attempts", "updated_at"])
-        _send_after_commit([_confirmation_row(subscriber, code)])
+        send_after_commit([_confirmation_row(subscriber, code)])
     record(actor, "status_subscription.subscribe", subscriber, kind=kind, created=created)
     return Signup(subscriber, created, secret)
 
@@ -268,69 +257,10 @@ def do_confirm_email(actor: Actor, subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
-# --- Webhook subscribers: verified by a challenge before anything else is sent ----------------------
-
-
-def challenge(subscriber: Subscriber) -> str:
-    """The token SUBSCRIBER's verification request carries and its receiver must echo.
-
-    Derived from the subscriber's token and signing key with SECRET_KEY: unguessable, the same on a
-    retried task, and a new one whenever a sign-up gives the webhook a new key.
-    """
-    return salted_hmac(CHALLENGE_SALT, f"{subscriber.token}:{subscriber.secret}", algorithm="sha256").hexdigest()
-
-
 def _verify_after_commit(subscriber_id: int) -> None:
+    """A worker sends a new webhook's verification request (webhook_challenge.do_verify_webhook)."""
     # robust: with the broker down, the subscriber stays unconfirmed and may sign up again.
     enqueue("comms.tasks.verify_webhook_subscriber", subscriber_id, robust=True)
-
-
-def echoed(response: http.Response, token: str) -> bool:
-    """The receiver's answer holds TOKEN: {"challenge": TOKEN} or the token alone (like Slack's url_verification)."""
-    text = response.text.strip()
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        payload = text
-    if isinstance(payload, dict):
-        payload = payload.get("challenge")
-    return isinstance(payload, str) and hmac.compare_digest(payload.encode(), token.encode())
-
-
-def do_verify_webhook(subscriber_id: int) -> bool:
-    """POST the webhook's signed verification request ({"event": "subscription.verify", "challenge": ...});
-    confirm it when the receiver answers 2xx with the challenge. True when it is confirmed.
-
-    Not an outbox row: what matters is the answer, which no channel reads. Safe to repeat: an
-    unknown, confirmed or re-keyed (signed up again meanwhile) subscriber is left as it is. The
-    request goes through vigil.http like every webhook, with its address rule and deadline. On
-    success the subscriber's first message, its manage link (subscription.confirmed), is queued.
-    """
-    subscriber = Subscriber.objects.filter(pk=subscriber_id, kind=Kind.WEBHOOK).first()
-    if subscriber is None or subscriber.confirmed:
-        return bool(subscriber and subscriber.confirmed)
-    token = challenge(subscriber)
-    body = json.dumps({"event": VERIFY_EVENT, "challenge": token}).encode()
-    headers = signed_headers(subscriber.secret, body, VERIFY_EVENT, f"verify-{token[:16]}")
-    try:
-        response = http.request("POST", subscriber.address, data=body, headers=headers, max_bytes=64 * 1024)
-    except (http.RefusedURL, OSError) as exc:
-        logger.info("Webhook subscriber %s not verified: %s", subscriber_id, exc)
-        return False
-    if not (200 <= response.status_code < 300 and echoed(response, token)):
-        logger.info(
-            "Webhook subscriber %s not verified: HTTP %s without the challenge", subscriber_id, response.status_code
-        )
-        return False
-    with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
-        if subscriber is None or subscriber.confirmed or challenge(subscriber) != token:
-            return bool(subscriber and subscriber.confirmed)
-        subscriber.confirmed_at = timezone.now()
-        subscriber.save(update_fields=["confirmed_at", "updated_at"])
-        record(SYSTEM, "status_subscription.confirm", subscriber, kind=subscriber.kind)
-        _send_after_commit([_already_row(subscriber)])
-    return True
 
 
 def do_confirm_sms(actor: Actor, subscriber: Subscriber, code: str) -> Subscriber:

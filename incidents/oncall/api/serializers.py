@@ -16,7 +16,7 @@ from incidents.models.oncall import EARLIEST, LATEST
 from vigil.people import display_name
 from vigil.privacy import SensitiveFieldsMixin
 
-from . import ical
+from .. import ical
 
 User = get_user_model()
 MAX_ID = 2**63 - 1

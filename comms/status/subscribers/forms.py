@@ -7,10 +7,11 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from comms import subscriptions
 from comms.models import Subscriber
 from comms.phones import to_e164
 from incidents.models import Component
+
+from .services import SubscriptionError, check_webhook_host
 
 Kind = Subscriber.Kind
 
@@ -62,8 +63,8 @@ class SubscribeForm(forms.Form):
             return ""
         URLValidator(schemes=["https", "http"], message="Give the webhook's full address, https://...")(value)
         try:
-            subscriptions.check_webhook_host(value)
-        except subscriptions.SubscriptionError as exc:
+            check_webhook_host(value)
+        except SubscriptionError as exc:
             raise ValidationError(str(exc)) from None
         return value
 
