@@ -10,8 +10,9 @@ class IncidentsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from .integrations import receivers
+        from .integrations.changes import incident_page_panel
         from .models import Alert, Incident, Integration
-        from .signals import incident_resolved
+        from .signals import incident_page_panels, incident_resolved
 
         # Tombstones for alerts and incidents that stop firing, and new generations for changed
         # integrations: repeats buffered in Redis must not be counted against them.
@@ -22,6 +23,8 @@ class IncidentsConfig(AppConfig):
         post_save.connect(receivers.on_alert_saved, sender=Alert, dispatch_uid="integrations.alert_saved")
         for signal in (post_save, post_delete):
             signal.connect(receivers.on_integration_changed, sender=Integration, dispatch_uid="integrations.changed")
+        # The incident page's Recent changes: change events of its components' integrations.
+        incident_page_panels.connect(incident_page_panel, dispatch_uid="integrations.recent_changes")
 
     def seed_demo(self) -> None:
         from .demo import seed

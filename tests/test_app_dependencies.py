@@ -2,10 +2,12 @@
 
     monitoring, reputation  →  incidents  ←  comms, postmortems, dr_plans
 
-and every app may use vigil/, which uses none. An app needing what another beside it owns asks
-through incidents (incidents.providers, incidents.signals). Every module of every app is parsed
-(function-level imports and relative ones included, migrations too) and each import of another
-app must be an edge listed here; a task queued by name (vigil.queue.enqueue) must be the app's own.
+and every app may use vigil/, which uses none. importers (issue #17) is a leaf outside the star: it
+writes to several apps through their actions, so it may use every app, and no app may use it. An
+app needing what another beside it owns asks through incidents (incidents.providers,
+incidents.signals). Every module of every app is parsed (function-level imports and relative ones
+included, migrations too) and each import of another app must be an edge listed here; a task
+queued by name (vigil.queue.enqueue) must be the app's own.
 """
 
 import ast
@@ -17,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from incidents import providers
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans"]
+APPS = ["vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans", "importers"]
 ALLOWED = {
     "vigil": set(),
     "incidents": {"vigil"},
@@ -26,6 +28,7 @@ ALLOWED = {
     "comms": {"incidents", "vigil"},
     "postmortems": {"incidents", "vigil"},
     "dr_plans": {"incidents", "vigil"},
+    "importers": {"vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans"},
 }
 
 

@@ -31,6 +31,9 @@ api_v1 = [
     path("", include("dr_plans.api.urls")),
 ]
 
+# Opsgenie's Alert API v2 (incidents/integrations/opsgenie_urls.py), mounted twice below.
+OPSGENIE_API = ("incidents.integrations.opsgenie_urls", "opsgenie")
+
 urlpatterns = [
     # Heartbeat pings come first: the busiest route, and it needs no session or login.
     path("ping/", include("monitoring.ping_urls")),
@@ -50,6 +53,16 @@ urlpatterns = [
     path("account/api-keys/", views.api_keys, name="api_keys"),
     path("account/api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("incidents/", include("incidents.urls")),
+    # Opsgenie's Alert API v2 (issue #17): at the root, so a sender changes only the host, and under integrations/.
+    path("", include(OPSGENIE_API, namespace="opsgenie")),
+    path("integrations/opsgenie/", include(OPSGENIE_API, namespace="opsgenie_")),
+    # PagerDuty's Events API v2 (issue #17): /v2/enqueue and /v2/change/enqueue at the root, so a sender
+    # changes only the host, and under integrations/pagerduty/ (incidents/integrations/pagerduty_urls.py).
+    path("", include(("incidents.integrations.pagerduty_urls", "pagerduty"), namespace="pagerduty")),
+    path(
+        "integrations/pagerduty/",
+        include(("incidents.integrations.pagerduty_urls", "pagerduty"), namespace="integrations_pagerduty"),
+    ),
     path("integrations/", include("incidents.integrations.urls")),
     path("oncall/", include("incidents.oncall.urls")),
     # Reputation watch keeps the address it had when it lived in monitoring.

@@ -1,6 +1,7 @@
 """The incidents app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
 from .alerts import Alert, Integration
+from .changes import ChangeEvent
 from .components import STATUS_SEVERITY, Component, ComponentGroup, ComponentStatus
 from .escalation import EscalationLevel, EscalationPolicy, Page
 from .incidents import (
@@ -26,6 +27,7 @@ __all__ = [
     "STATUS_SEVERITY",
     "TRANSITIONS",
     "Alert",
+    "ChangeEvent",
     "Component",
     "ComponentGroup",
     "ComponentStatus",

@@ -20,6 +20,9 @@ class Integration(models.Model):
         ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
         GRAFANA = "grafana", "Grafana Alerting"
         GENERIC = "generic", "Generic JSON"
+        # Drop-in APIs (issue #17): senders wired to PagerDuty or Opsgenie change only the URL and key.
+        PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
+        OPSGENIE = "opsgenie", "Opsgenie Alert API"
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -49,16 +52,34 @@ class Integration(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("integrations:detail", args=[self.pk])
 
+    @property
+    def keyed_by_body(self) -> bool:
+        """PagerDuty's and Opsgenie's senders post to one URL and name the integration by a key
+        (routing_key in the body, GenieKey in a header); the others post to a URL holding the token."""
+        return self.kind in (self.Kind.PAGERDUTY, self.Kind.OPSGENIE)
+
     def get_ingest_path(self) -> str:
+        if self.kind == self.Kind.PAGERDUTY:
+            return reverse("pagerduty:enqueue")
+        if self.kind == self.Kind.OPSGENIE:
+            return "/"  # the sender's api_url: it appends v2/alerts (opsgenie_urls.py)
         return reverse("integrations:ingest", args=[self.kind, self.token])
 
     def get_ingest_url(self) -> str:
-        """The full URL to give the sender. It holds the secret: show it to admins only."""
+        """The full URL to give the sender. It holds the secret (or goes with it): show it to admins only."""
         return settings.VIGIL_BASE_URL + self.get_ingest_path()
 
     def get_masked_ingest_url(self) -> str:
         """The URL with the secret hidden, for those who may not see it."""
         return self.get_ingest_url().replace(self.token, "•" * 8)
+
+    def sender_settings(self) -> list[tuple[str, str]]:
+        """What to give the sender, as (setting, value): the URL, and the key where the format has one."""
+        if self.kind == self.Kind.PAGERDUTY:
+            return [("url (Events API v2)", self.get_ingest_url()), ("routing_key", self.token)]
+        if self.kind == self.Kind.OPSGENIE:
+            return [("api_url", self.get_ingest_url()), ("api_key (GenieKey)", self.token)]
+        return [("URL", self.get_ingest_url())]
 
 
 class Alert(models.Model):

@@ -108,3 +108,50 @@ def test_the_settings_form_shows_errors_and_changes_nothing(web_clients, make_in
 def test_get_on_an_action_url_is_refused(web_clients, make_integration):
     integration = make_integration()
     assert web_clients["admin"].get(f"/integrations/{integration.pk}/rotate-token/").status_code == 405
+
+
+def _fixture_body(path: str) -> dict:
+    import json
+    from pathlib import Path
+
+    captured = json.loads((Path(__file__).resolve().parents[2] / "incidents/integrations/fixtures" / path).read_text())
+    return captured.get("body", captured)
+
+
+def test_a_pagerduty_integrations_page_gives_the_url_and_routing_key_that_work(web_clients, make_integration):
+    """What the page tells the sender (the enqueue URL and the routing key) is what opens an incident."""
+    integration = make_integration("pagerduty", name="From PagerDuty")
+    page = web_clients["admin"].get(f"/integrations/{integration.pk}/").content.decode()
+    url = f"{integration.get_ingest_url()}"
+    assert url.endswith("/v2/enqueue") and url in page
+    assert "routing_key" in page and integration.token in page
+    assert "/integrations/hooks/" not in page
+    body = {**_fixture_body("pagerduty/alertmanager/trigger.json"), "routing_key": integration.token}
+    answer = web_clients["anonymous"].post(url.removeprefix(settings_base()), body, content_type="application/json")
+    assert answer.status_code == 202, answer.content
+    assert Alert.objects.filter(integration=integration, status="firing").count() == 1
+    # Others see neither the key nor a URL holding it.
+    hidden = web_clients["viewer"].get(f"/integrations/{integration.pk}/").content.decode()
+    assert integration.token not in hidden
+
+
+def test_an_opsgenie_integrations_page_gives_the_api_url_and_key_that_work(web_clients, make_integration):
+    integration = make_integration("opsgenie", name="From Opsgenie")
+    page = web_clients["admin"].get(f"/integrations/{integration.pk}/").content.decode()
+    assert "api_url" in page and integration.get_ingest_url() in page and integration.token in page
+    body = _fixture_body("opsgenie/alertmanager/create.json")
+    answer = web_clients["anonymous"].post(
+        integration.get_ingest_path() + "v2/alerts",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"GenieKey {integration.token}",
+    )
+    assert answer.status_code == 202, answer.content
+    assert Alert.objects.filter(integration=integration, status="firing").count() == 1
+    assert integration.token not in web_clients["viewer"].get(f"/integrations/{integration.pk}/").content.decode()
+
+
+def settings_base() -> str:
+    from django.conf import settings
+
+    return settings.VIGIL_BASE_URL

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "comms",
     "postmortems",
     "dr_plans",
+    "importers",  # a leaf: may use every app above, none uses it
 ]
 
 MIDDLEWARE = [

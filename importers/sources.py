@@ -1,0 +1,11 @@
+"""The importers by source name, as `manage.py import_from SOURCE` knows them.
+
+A new source is a package beside uptime_kuma/ with an Importer subclass (importers.base) listed here.
+"""
+
+from .base import Importer
+from .uptime_kuma import UptimeKumaImporter
+
+IMPORTERS: dict[str, type[Importer]] = {importer.name: importer for importer in [UptimeKumaImporter]}
+# Named in issue #17, not written yet: refused with a message rather than an unknown-choice error.
+PLANNED = ["pagerduty", "opsgenie", "grafana-oncall", "statuspage"]

@@ -1,0 +1,3 @@
+from .importer import UptimeKumaImporter
+
+__all__ = ["UptimeKumaImporter"]
