@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.models import Integration
 
-from . import opsgenie, opsgenie_actions
+from . import opsgenie, opsgenie_actions, throttle
 from .access import access_integration
 from .parsers import PayloadError
 from .views import MAX_BODY_BYTES, BodyTooLarge
@@ -44,6 +44,8 @@ def create_alert(request):
     key = _genie_key(request)
     if key is None:
         return _unauthenticated(started)
+    if wait := throttle.wait_seconds(request, KIND, key):
+        return _throttled(started, wait)
     try:
         alert = opsgenie.parse_create(_json_body(request))
     except (BodyTooLarge, PayloadError) as exc:
@@ -93,6 +95,8 @@ def _act(request, identifier: str, act: Callable, note_required: bool = False) -
     key = _genie_key(request)
     if key is None:
         return _unauthenticated(started)
+    if wait := throttle.wait_seconds(request, KIND, key):
+        return _throttled(started, wait)
     try:
         fingerprint = opsgenie.identified(identifier, request.GET.get("identifierType"))
         body = opsgenie.parse_action(_json_body(request, empty_ok=True), note_required=note_required)
@@ -141,6 +145,12 @@ def _refuse(started: float, key: str, exc: Exception) -> JsonResponse:
 
 def _unauthenticated(started: float) -> JsonResponse:
     return _answer(started, 401, message="Could not authenticate")
+
+
+def _throttled(started: float, wait: int) -> JsonResponse:
+    response = _answer(started, 429, message="You are making too many requests! Please retry later.")
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _accepted(started: float) -> JsonResponse:

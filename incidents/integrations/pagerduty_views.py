@@ -3,8 +3,8 @@
 POST /v2/enqueue and /v2/change/enqueue (a sender wired to PagerDuty swaps only the host), also
 under /integrations/pagerduty/. No login and no CSRF token: the body's routing_key is the
 credential, an enabled integration's token of kind pagerduty. An unknown key is answered as
-PagerDuty answers one ("Invalid routing key"). There is no throttle on alert ingest in Vigil, so
-no 429: a flood of repeats is absorbed by the repeat buffer (paths/buffered.py).
+PagerDuty answers one ("Invalid routing key"). Over VIGIL_INGEST_RATE for its routing key
+(throttle.py), a request is answered 429 as PagerDuty answers one, with Retry-After.
 """
 
 from django.http import JsonResponse
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.models import Integration
 
-from . import pagerduty, pipeline
+from . import pagerduty, pipeline, throttle
 from .access import access_integration
 from .acknowledge import acknowledge_alert
 from .changes import do_record_change
@@ -37,6 +37,9 @@ def enqueue(request):
         return _too_large()
     except pagerduty.EventError as exc:
         return _invalid(exc.errors)
+    wait = throttle.wait_seconds(request, KIND, event.routing_key)
+    if wait:
+        return _throttled(wait)
     if event.action == pagerduty.ACKNOWLEDGE:
         integration = access_integration(KIND, event.routing_key)
         if integration is None:
@@ -57,6 +60,9 @@ def change_enqueue(request):
         return _too_large()
     except pagerduty.EventError as exc:
         return _invalid(exc.errors)
+    wait = throttle.wait_seconds(request, KIND, change.routing_key)
+    if wait:
+        return _throttled(wait)
     integration = access_integration(KIND, change.routing_key)
     if integration is None:
         return _invalid_routing_key()
@@ -91,6 +97,15 @@ def _invalid(errors: list[str], status: int = 400) -> JsonResponse:
 
 def _invalid_routing_key() -> JsonResponse:
     return _invalid(["Invalid routing key"])
+
+
+def _throttled(wait: int) -> JsonResponse:
+    response = JsonResponse(
+        {"status": "throttle event", "message": "Requests for this routing key are arriving too quickly."},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _too_large() -> JsonResponse:

@@ -13,7 +13,7 @@ from incidents.models import Integration
 from vigil.access import permission_required
 from vigil.audit import Actor
 
-from . import parsers, pipeline, reads, services
+from . import parsers, pipeline, reads, services, throttle
 from .access import access_integration
 from .forms import IntegrationEditForm, IntegrationForm
 
@@ -58,6 +58,11 @@ def ingest(request, kind: str, token: str):
     """Alerts in. No login: the secret in the URL is the credential."""
     if kind not in parsers.PARSERS:
         return _not_found()
+    wait = throttle.wait_seconds(request, kind, token)
+    if wait:
+        response = _refuse(429, "throttled", f"Too many requests for this integration: retry in {wait} s.")
+        response["Retry-After"] = str(wait)
+        return response
     try:
         alerts = _alerts_in(request, kind)
     except (BodyTooLarge, parsers.PayloadError) as exc:

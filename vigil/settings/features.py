@@ -38,6 +38,11 @@ VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 VIGIL_PROBE_QUEUE = env.str("VIGIL_PROBE_QUEUE", default="probes")
 VIGIL_PROBE_BATCH_SIZE = env.int("VIGIL_PROBE_BATCH_SIZE", default=250)
 VIGIL_PROBE_CONCURRENCY = env.int("VIGIL_PROBE_CONCURRENCY", default=200)
+# Alert requests one integration key may send ("count/period", e.g. 600/m; empty: no limit): over it,
+# 429 with Retry-After in each front door's own format (incidents/integrations/throttle.py).
+VIGIL_INGEST_RATE = env.str("VIGIL_INGEST_RATE", default="")
+if VIGIL_INGEST_RATE and not re.fullmatch(r"[0-9]+/[0-9]*[smhd][a-z]*", VIGIL_INGEST_RATE):
+    raise ImproperlyConfigured(f"VIGIL_INGEST_RATE={VIGIL_INGEST_RATE!r}: expected e.g. 600/m.")
 # How often one person may run *Test* / *Test now* (count/period, per user; empty: no limit).
 # Each test is a real probe, under the probes' own address rule.
 VIGIL_MONITOR_TEST_RATE = env.str("VIGIL_MONITOR_TEST_RATE", default="20/m")
