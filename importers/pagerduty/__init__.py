@@ -1,0 +1,3 @@
+from .importer import PagerDutyImporter
+
+__all__ = ["PagerDutyImporter"]

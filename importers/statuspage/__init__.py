@@ -1,0 +1,3 @@
+from .importer import StatuspageImporter
+
+__all__ = ["StatuspageImporter"]

@@ -1,0 +1,66 @@
+"""Actions the importers need that the dashboard does not have yet: a person, an escalation policy.
+
+The dashboard edits escalation policies through Django's admin and people are made with
+`ensure_admin` or the admin; an importer must not write rows itself (DESIGN: every door calls
+`do_*`), so these write the row, its levels and the audit entry in one transaction.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from incidents.models import EscalationLevel, EscalationPolicy
+from vigil.audit import Actor, record
+from vigil.roles import Role, assign_role
+
+
+@transaction.atomic
+def do_create_person(actor: Actor, *, email: str, name: str = "", role: Role = Role.RESPONDER):
+    """An active account for EMAIL with no usable password: the person sets one by a password reset.
+
+    Active, because a rotation takes turns only between active people (services.check_members):
+    an inactive member would silently shorten the cycle and page the wrong person."""
+    User = get_user_model()
+    email = email.strip().lower()
+    if not email:
+        raise ValidationError({"email": "An email address is needed to match the person later."})
+    if User.objects.filter(email__iexact=email).exists() or User.objects.filter(username=email).exists():
+        raise ValidationError({"email": f"{email} has an account already."})
+    first, _, last = name.strip().partition(" ")
+    user = User(username=email[:150], email=email, first_name=first[:150], last_name=last[:150])
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    assign_role(user, role)
+    record(actor, "user.create", user, email=email, role=role.value)
+    return user
+
+
+@dataclass
+class Level:
+    timeout_minutes: int
+    users: Sequence = ()
+    schedules: Sequence = ()
+
+
+@transaction.atomic
+def do_create_escalation_policy(
+    actor: Actor, *, name: str, levels: Sequence[Level], description: str = "", repeat: int = 0
+) -> EscalationPolicy:
+    """A policy with its LEVELS in order; each level pages its people and whoever is on call on its schedules."""
+    policy = EscalationPolicy(name=name, description=description, repeat=repeat)
+    policy.full_clean()
+    if not levels:
+        raise ValidationError({"levels": "A policy needs at least one level."})
+    policy.save()
+    for position, level in enumerate(levels):
+        row = EscalationLevel(policy=policy, position=position, timeout_minutes=level.timeout_minutes)
+        row.full_clean(exclude=["policy"])
+        row.save()
+        row.users.set(level.users)
+        row.schedules.set(level.schedules)
+    record(actor, "escalation_policy.create", policy, levels=len(levels))
+    return policy
