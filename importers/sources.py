@@ -4,13 +4,15 @@ A new source is a package beside uptime_kuma/ with an Importer subclass (importe
 """
 
 from .base import Importer
+from .opsgenie import OpsgenieImporter
 from .pagerduty import PagerDutyImporter
 from .statuspage import StatuspageImporter
 from .uptime_kuma import UptimeKumaImporter
 
-# Statuspage comes after PagerDuty: it shares PagerDuty's --api-key and --api-url (statuspage.importer).
+# Statuspage and Opsgenie come after PagerDuty: they share its --api-key and --api-url (each adds them if missing).
 IMPORTERS: dict[str, type[Importer]] = {
-    importer.name: importer for importer in [UptimeKumaImporter, PagerDutyImporter, StatuspageImporter]
+    importer.name: importer
+    for importer in [UptimeKumaImporter, PagerDutyImporter, StatuspageImporter, OpsgenieImporter]
 }
 # Named in issue #17, not written yet: refused with a message rather than an unknown-choice error.
-PLANNED = ["opsgenie", "grafana-oncall"]
+PLANNED = ["grafana-oncall"]

@@ -218,5 +218,5 @@ def test_another_sqlite_database_is_a_clear_error(tmp_path):
 
 
 def test_sources_not_written_yet_are_refused_by_name():
-    with pytest.raises(CommandError, match="Importing from opsgenie is not written yet; available: uptime-kuma"):
-        call_command("import_from", "opsgenie", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Importing from grafana-oncall is not written yet; available: uptime-kuma"):
+        call_command("import_from", "grafana-oncall", stdout=io.StringIO())

@@ -1,0 +1,3 @@
+from .importer import OpsgenieImporter
+
+__all__ = ["OpsgenieImporter"]
