@@ -1,0 +1,3 @@
+from .importer import GrafanaOnCallImporter
+
+__all__ = ["GrafanaOnCallImporter"]

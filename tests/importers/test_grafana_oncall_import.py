@@ -1,0 +1,145 @@
+"""manage.py import_from grafana-oncall against a fake OnCall API on loopback (tests/importers/grafana_oncall_fake.py).
+
+The web schedule check: the imported schedule names the same person as OnCall's shifts, override
+included, at every hour of 30 days across Berlin's change to summer time on 2027-03-28.
+"""
+
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from importers.models import ImportedObject
+from incidents.models import EscalationPolicy, Integration, Override, Rotation, Schedule
+from incidents.oncall.schedule import load_plan
+from vigil.models import AuditEntry
+from vigil.roles import Role, role_of
+
+from .grafana_oncall_fake import API_KEY, fake_grafana_oncall
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def fake():
+    server = fake_grafana_oncall()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+def run(fake, *args, key=API_KEY) -> str:
+    out = io.StringIO()
+    call_command("import_from", "grafana-oncall", "--api-key", key, "--api-url", fake.url, *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> tuple[int, ...]:
+    models = [Schedule, Rotation, Override, EscalationPolicy, Integration, ImportedObject, AuditEntry]
+    return (get_user_model().objects.count(), *(model.objects.count() for model in models))
+
+
+@pytest.fixture
+def ben():
+    return get_user_model().objects.create_user("ben", email="ben@example.com", password="unused-pass-123")
+
+
+def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
+    before = counts()
+    out = run(fake, "--dry-run")
+
+    assert counts() == before
+    assert "Will create (11):" in out  # 4 users, 2 schedules, 1 override, 1 chain, 3 integrations
+    assert 'user "ben" <ben@example.com> -> existing account' in out
+    assert 'user "eve" <eve@example.com> -> new viewer (no password yet)' in out
+    assert "Grafana OnCall admin: made a responder" in out
+    assert 'schedule "Primary" (web, Europe/Berlin) -> schedule with 2 layers' in out
+    assert "shift \"Launch day\": a shift of type 'single_event' is not a rotation" in out
+    assert (
+        'Legacy" (ical, UTC): an iCal schedule lives in its calendar (https://calendar.example.com/oncall.ics)' in out
+    )
+    assert "OnCall limits it to MO, TU, WE, TH, FR; Vigil rotations have no days of the week" in out
+    assert 'override on "Primary": 2027-03-20 12:00 to 2027-03-21 12:00 UTC' in out
+    assert 'escalation chain "Checkout" -> escalation policy with 2 levels' in out
+    assert "step 'trigger_webhook' left out" in out
+    assert 'integration "Prometheus" (alertmanager) -> integration of kind "alertmanager"' in out
+    assert 'integration "Grafana" (grafana_alerting) -> integration of kind "grafana"' in out
+    assert 'integration "Zabbix" (zabbix) -> integration of kind "generic"' in out
+    assert 'integration "Direct paging" (direct_paging): it has no sender' in out
+    assert "route severity=critical of integration CPROM1: Vigil integrations have one escalation policy" in out
+
+
+def test_it_follows_next_across_pages_and_waits_out_a_429(fake):
+    run(fake, "--dry-run")
+
+    assert sum(r.startswith("/api/v1/users/") for r in fake.requests) == 2  # four users, two a page
+    assert sum(r.startswith("/api/v1/escalation_policies/") for r in fake.requests) == 4  # 429, then 3 pages
+
+
+def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
+    out = run(fake)
+
+    assert "Created 11, skipped 0 imported before, 0 errors." in out
+    assert role_of(get_user_model().objects.get(email="eve@example.com")) == Role.VIEWER
+    layers = {r.name: r for r in Schedule.objects.get(name="Primary").rotations.all()}
+    assert (layers["Weeks"].shift_length, layers["Weeks"].shift_unit, layers["Weeks"].active_from) == (1, "weeks", None)
+    assert (str(layers["Nights"].active_from), str(layers["Nights"].active_until)) == ("18:00:00", "06:00:00")
+    assert layers["Nights"].priority > layers["Weeks"].priority
+    policy = EscalationPolicy.objects.get(name="Checkout")
+    levels = list(policy.levels.order_by("position"))
+    assert [lv.timeout_minutes for lv in levels] == [10, 15] and policy.repeat == 5
+    assert [s.name for s in levels[0].schedules.all()] == ["Primary"]
+    assert [u.email for u in levels[1].users.all()] == ["anna@example.com"]
+    prometheus = Integration.objects.get(name="Prometheus")
+    assert (prometheus.kind, prometheus.escalation_policy) == ("alertmanager", policy)
+    assert Integration.objects.get(name="Zabbix").kind == "generic"
+    assert AuditEntry.objects.filter(via="import").exists()
+
+
+def test_a_second_run_creates_nothing(fake):
+    run(fake)
+    before = counts()
+
+    out = run(fake)
+
+    assert counts() == before
+    assert "Created 0, skipped 11 imported before, 0 errors." in out
+
+
+def test_a_refused_token_stops_with_a_clear_error(fake):
+    with pytest.raises(CommandError, match=r"Grafana OnCall answered 401: the API token was refused"):
+        run(fake, "--dry-run", key="wrong")
+    assert counts()[1:] == (0,) * 7
+
+
+def oncall_on_call(moment: datetime, people: dict) -> str:
+    """Who OnCall puts on call on "Primary": the override, else Nights (level 1, 18:00 for 12 h, a day
+    each from Jan 4), else Weeks (a week each from Mon Jan 4 09:00), all on Berlin's wall clock."""
+    if datetime(2027, 3, 20, 12, tzinfo=UTC) <= moment < datetime(2027, 3, 21, 12, tzinfo=UTC):
+        return people["ben"]
+    local = moment.astimezone(BERLIN).replace(tzinfo=None)
+    if local.hour >= 18 or local.hour < 6:
+        return [people["carl"], people["anna"]][(local - datetime(2027, 1, 4, 18)).days % 2]
+    return [people["anna"], people["ben"], people["carl"]][(local - datetime(2027, 1, 4, 9)).days // 7 % 3]
+
+
+def test_the_imported_web_schedule_pages_the_same_person_every_hour_for_30_days(fake):
+    run(fake)
+    people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
+    start = NOW.replace(minute=0)
+    plan = load_plan(Schedule.objects.get(name="Primary"), start, start + timedelta(days=30))
+
+    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    assert all([u.email for u in plan.users_at(h)] == [oncall_on_call(h, people)] for h in hours)
