@@ -22,8 +22,9 @@ A rotation may cover only part of each day (`active_from`-`active_until`, local
 time; a window that wraps midnight, 22:00-06:00, covers the night) and only on some
 days of the week (`days`). A window belongs to the local date it opens on: Friday's
 18:00-06:00 runs into Saturday morning, and without Thursday that rotation does
-not cover the small hours of Friday; without a window a day is the whole date. Outside them the rotation covers nobody and a
-lower layer, if any, shows through; its hand-offs go on as if it covered all days.
+not cover the small hours of Friday; without a window a day is the whole date.
+Outside them the rotation covers nobody and a lower layer, if any, shows through;
+its hand-offs go on as if it covered all days.
 
 The final schedule layers these: an override wins over every rotation (among
 overlapping overrides the newest wins); otherwise the rotation with the highest
