@@ -4,8 +4,8 @@
   without an account gets a new, active account with no usable password (a password reset lets
   them in): a schedule is only faithful when every member takes their turn, and Vigil's rotations
   skip inactive people, which would shift every later turn to the wrong person.
-- A schedule becomes a schedule in the same time zone, each current layer one rotation per daily
-  window (importers.pagerduty.layers), and each override still to come an override.
+- A schedule becomes a schedule in the same time zone, each current layer one rotation per window
+  with its days of the week (importers.pagerduty.layers), and each override still to come an override.
 - An escalation policy becomes one with a level per rule (its delay, its users and schedules), and
   a service an integration of kind "pagerduty" under that policy. PagerDuty's integration keys
   cannot be kept: the new routing key is printed, and senders change URL and key.
@@ -121,6 +121,10 @@ def _plan_schedule(schedule: dict, overrides: list[dict], now: datetime, plan: P
         return created
 
     summary = f"{what} -> schedule with {sum(len(m.settings) for m in layers)} layers"
+    # Exact, only shown as several rows: say why there are more layers than PagerDuty shows.
+    split = [f'"{m.name}" as {len(m.settings)}' for m in layers if len(m.settings) > 1]
+    if split:
+        summary += f" (same people, start and priority, one a window: {', '.join(split)})"
     needs = [("user", uid) for uid in user_ids]
     plan.items.append(Item("schedule", schedule["id"], summary, build, approximations, needs))
     for override in overrides:

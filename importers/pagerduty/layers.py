@@ -7,19 +7,24 @@ PagerDuty's semantics (REST API v2 schedule_layers, and its help pages on schedu
   their wall-clock time in the schedule's zone. Vigil's rotation is the same with `starts_at` as
   hand-off 0: a turn of whole days or weeks is a day or week shift (wall clock), whole hours an
   hour shift.
-- Restrictions only cut time out of a layer; they do not move hand-offs. A daily restriction is a
-  time of day and a length: Vigil's daily window (`active_from`-`active_until`). Several daily
-  restrictions are several windows: one Vigil rotation each, same people, start and priority, so
-  their union is the layer. A weekly restriction names days of the week, which Vigil's rotations
-  do not have: the layer is imported covering those hours on every day, and the plan says so.
+- Restrictions only cut time out of a layer; they do not move hand-offs. A weekly restriction is a
+  day of the week, a time of day and a length; a daily restriction is the same on all seven days.
+  Each becomes a Vigil window (`active_from`-`active_until`) opening on that day (`days`): one of
+  24 h or less is one window (Friday 18:00 for 12 h is Friday's 18:00-06:00); a longer one is
+  split at local midnights into its first evening, whole days and last morning. Pieces with the
+  same window are one Vigil rotation with their days; different windows are rotations of their
+  own with the same people, start and priority, so their union is the layer, exactly. Lengths are
+  read on the schedule zone's wall clock (18:00 for 12 h ends at 06:00 on a daylight-saving night
+  too), as PagerDuty draws restrictions.
 - Later layers win over earlier ones (priority = position); overrides win over all layers.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
+
+from incidents.models.oncall import ALL_DAYS, WEEKDAYS, days_mask
 
 HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
-DAY_NAMES = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MAX_TURN = 366 * DAY
 
 
@@ -31,7 +36,7 @@ class Unmappable(Exception):
 class MappedLayer:
     name: str
     user_ids: list[str]
-    settings: list[dict]  # keyword arguments of do_create_rotation, one per daily window
+    settings: list[dict]  # keyword arguments of do_create_rotation, one per window
     approximations: list[str] = field(default_factory=list)
 
 
@@ -55,16 +60,11 @@ def map_layer(layer: dict, priority: int, now: datetime) -> MappedLayer:
     mapped = MappedLayer(name=name, user_ids=user_ids, settings=[])
     base = {"name": name, "starts_at": parse_time(layer["rotation_virtual_start"]), "priority": priority}
     base.update(_turn(int(layer["rotation_turn_length_seconds"])))
-    for window in _windows(layer.get("restrictions") or [], mapped):
-        settings = dict(base)
+    for window, days in _windows(layer.get("restrictions") or []).items():
+        settings = dict(base, days=days)
         if window is not None:
             settings.update(active_from=window[0], active_until=window[1])
         mapped.settings.append(settings)
-    if len(mapped.settings) > 1:
-        mapped.approximations.append(
-            f'layer "{name}": its {len(mapped.settings)} daily windows become {len(mapped.settings)} Vigil layers '
-            "with the same people, start and priority (exact, only shown as several rows)"
-        )
     _start_and_end(layer, name, base["starts_at"], now, mapped)
     return mapped
 
@@ -81,52 +81,64 @@ def _turn(seconds: int) -> dict:
     raise Unmappable(f"a turn of {seconds} s is not a whole number of hours, and Vigil's shifts are")
 
 
-def _windows(restrictions: list[dict], mapped: MappedLayer) -> list[tuple[time, time] | None]:
-    """The daily windows (None: all day) whose union is the layer's coverage in a day."""
+Window = tuple[time | None, time | None] | None  # (from, until), None for 24:00 or 00:00; None: all day
+
+
+def _windows(restrictions: list[dict]) -> dict[Window, int]:
+    """The windows whose union is the layer's coverage in a week, each with the days (Rotation.days'
+    bits) it opens on, in the order the restrictions name them."""
     if not restrictions:
-        return [None]
-    weekly = [r for r in restrictions if r.get("type") == "weekly_restriction"]
-    windows: list[tuple[time, time] | None] = []
+        return {None: ALL_DAYS}
+    windows: dict[Window, int] = {}
     for restriction in restrictions:
-        window = _daily_window(restriction)
-        if window not in windows:
-            windows.append(window)
-    if None in windows:  # one restriction covers whole days: every hour of a day is covered
-        windows = [None]
-    if weekly and not _every_day(weekly):
-        days = ", ".join(_describe_weekly(r) for r in weekly)
-        mapped.approximations.append(
-            f'layer "{mapped.name}": PagerDuty limits it to {days}; Vigil rotations have no days of the week, '
-            f"so it covers {', '.join(_describe_window(w) for w in windows)} on every day. "
-            "Check the imported schedule: another layer or overrides may have to cover the other days"
-        )
+        for day, window in _pieces(restriction):
+            windows[window] = windows.get(window, 0) | days_mask([day])
+    if windows.get(None) == ALL_DAYS:  # whole days, every day: nothing else to add
+        return {None: ALL_DAYS}
     return windows
 
 
-def _daily_window(restriction: dict) -> tuple[time, time] | None:
+def _pieces(restriction: dict) -> list[tuple[int, Window]]:
+    """RESTRICTION as (ISO weekday, window opening that day) pieces, none longer than a day."""
     start = time.fromisoformat(restriction["start_time_of_day"].removesuffix("Z"))
     seconds = int(restriction["duration_seconds"])
-    if seconds >= DAY:
+    if seconds <= 0:
+        raise Unmappable(f"a restriction of {seconds} s covers nothing")
+    if restriction.get("type") == "weekly_restriction":
+        first = int(restriction.get("start_day_of_week") or 0)
+        if first not in WEEKDAYS:
+            raise Unmappable(f"a weekly restriction starts on day {first}, not a day of the week (1-7)")
+        days = [first]
+    else:  # a daily restriction: the same on every day
+        days = list(WEEKDAYS)
+    offset = start.hour * HOUR + start.minute * 60 + start.second
+    if seconds >= WEEK:
+        return [(day, None) for day in WEEKDAYS]
+    return [((day - 1 + n) % 7 + 1, window) for day in days for n, window in _split(offset, seconds)]
+
+
+def _split(offset: int, seconds: int) -> list[tuple[int, Window]]:
+    """[OFFSET, OFFSET + SECONDS) from a day's midnight as (days later, window) pieces: one window of
+    up to a day when it fits (running past midnight if it must), else cut at each midnight."""
+    end = offset + seconds
+    if seconds < DAY or (seconds == DAY and offset == 0):
+        return [(0, _window(offset, end))]
+    pieces = [(0, _window(offset, DAY))] if offset else []
+    pieces += [(n, None) for n in range(1 if offset else 0, end // DAY)]
+    if end % DAY:
+        pieces.append((end // DAY, _window(0, end % DAY)))
+    return pieces
+
+
+def _window(begin: int, end: int) -> Window:
+    """The window from BEGIN to END seconds after a midnight (END up to BEGIN + a day)."""
+    if begin == 0 and end == DAY:
         return None
-    end = (datetime.combine(datetime(2000, 1, 1), start) + timedelta(seconds=seconds)).time()
-    return (start, end)
+    return (_time(begin) if begin else None, _time(end % DAY) if end % DAY else None)
 
 
-def _every_day(weekly: list[dict]) -> bool:
-    """Weekly restrictions that repeat one window on all seven days are a daily restriction."""
-    shapes = {(r["start_time_of_day"], int(r["duration_seconds"])) for r in weekly}
-    days = {int(r.get("start_day_of_week") or 0) for r in weekly}
-    return len(shapes) == 1 and days == set(range(1, 8))
-
-
-def _describe_weekly(restriction: dict) -> str:
-    day = DAY_NAMES[int(restriction.get("start_day_of_week") or 0) % 8]
-    hours = int(restriction["duration_seconds"]) / HOUR
-    return f"{day} {restriction['start_time_of_day'][:5]} for {hours:g} h"
-
-
-def _describe_window(window: tuple[time, time] | None) -> str:
-    return "all day" if window is None else f"{window[0]:%H:%M}-{window[1]:%H:%M}"
+def _time(seconds: int) -> time:
+    return time(seconds // HOUR, seconds % HOUR // 60, seconds % 60)
 
 
 def _start_and_end(layer: dict, name: str, virtual_start: datetime, now: datetime, mapped: MappedLayer) -> None:

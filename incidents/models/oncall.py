@@ -6,7 +6,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +43,21 @@ def check_period(starts_at, ends_at, start_field: str = "starts_at", end_field: 
         raise ValidationError(errors)
 
 
+# Days of the week as ISO numbers (Monday 1 ... Sunday 7) and as the bits of Rotation.days.
+WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+ALL_DAYS = 0b1111111
+
+
+def days_mask(weekdays) -> int:
+    """The Rotation.days bits of ISO WEEKDAYS (1-7)."""
+    return sum({1 << (int(d) - 1) for d in weekdays})
+
+
+def mask_days(mask: int) -> list[int]:
+    """The ISO weekdays (1-7) in the Rotation.days bits MASK, Monday first."""
+    return [d for d in WEEKDAYS if mask & (1 << (d - 1))]
+
+
 class Schedule(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -75,6 +90,12 @@ class Rotation(models.Model):
     zone, across daylight-saving changes; shifts in hours are fixed lengths of time.
     A schedule's rotations are layers: where two cover the same moment, the higher
     `priority` wins.
+
+    `days` limits the rotation to days of the week (bit d-1 for ISO weekday d). A day
+    is the local date on which the daily window opens: Fri with 18:00-06:00 covers
+    Friday 18:00 to Saturday 06:00 and not the early hours of Friday. Without a window,
+    a day is the whole local date. Hand-offs still happen on the other days: the days
+    only cut time out, as the window does.
     """
 
     class Unit(models.TextChoices):
@@ -91,12 +112,35 @@ class Rotation(models.Model):
     # Optional daily coverage window in the schedule's zone (e.g. 09:00-17:00); empty is all day.
     active_from = models.TimeField(null=True, blank=True)
     active_until = models.TimeField(null=True, blank=True)
+    days = models.PositiveSmallIntegerField(
+        default=ALL_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(ALL_DAYS)],
+        help_text="Days of the week the daily window opens on: bit 0 Monday ... bit 6 Sunday.",
+    )
 
     class Meta:
         ordering = ["schedule", "-priority", "id"]
 
     def __str__(self) -> str:
         return f"{self.schedule}: {self.name}"
+
+    @property
+    def weekdays(self) -> list[int]:
+        """The ISO weekdays (1-7) the rotation covers."""
+        return mask_days(self.days)
+
+    @property
+    def days_label(self) -> str:
+        """ "every day", "Mon-Fri" or "Mon, Wed, Sat"."""
+        days = self.weekdays
+        if len(days) == 7:
+            return "every day"
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            return f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
+        return ", ".join(WEEKDAYS[d] for d in days)
+
+    def covers_weekday(self, weekday: int) -> bool:
+        return bool(self.days & (1 << (weekday - 1)))
 
     # The longest shift of each unit: a year.
     MAX_LENGTH = {Unit.HOURS: 24 * 366, Unit.DAYS: 366, Unit.WEEKS: 53}
@@ -110,6 +154,8 @@ class Rotation(models.Model):
             errors["shift_length"] = f"At most {longest} {self.shift_unit} (a year)."
         if self.active_from is not None and self.active_from == self.active_until:
             errors["active_until"] = "Must differ from the start (leave both empty for all day)."
+        if not 1 <= (self.days or 0) <= ALL_DAYS:
+            errors["days"] = "Pick at least one day of the week."
         if errors:
             raise ValidationError(errors)
 

@@ -9,7 +9,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from incidents.models import Rotation, Schedule
-from incidents.models.oncall import known_time_zones
+from incidents.models.oncall import ALL_DAYS, WEEKDAYS, days_mask, known_time_zones, mask_days
 from vigil.people import display_name
 
 
@@ -123,7 +123,32 @@ class TimeOfDayInput(forms.TimeInput):
 
 
 # The fields of a rotation the dashboard edits (its members are a formset of their own).
-ROTATION_FIELDS = ["name", "starts_at", "shift_length", "shift_unit", "priority", "active_from", "active_until"]
+ROTATION_FIELDS = [
+    "name", "starts_at", "shift_length", "shift_unit", "priority", "active_from", "active_until", "days",
+]  # fmt: skip
+
+
+class DaysField(forms.TypedMultipleChoiceField):
+    """Days of the week as checkboxes Mon..Sun, cleaned to Rotation.days' bits."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=list(WEEKDAYS.items()),
+            coerce=int,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "oncall-days"}),
+            error_messages={"required": "Pick at least one day of the week."},
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        return mask_days(value) if isinstance(value, int) else value
+
+    def clean(self, value) -> int:
+        return days_mask(super().clean(value))
+
+    def has_changed(self, initial, data) -> bool:
+        initial = initial if isinstance(initial, int) else days_mask(initial or [])
+        return initial != days_mask(data or [])
 
 
 class RotationForm(forms.ModelForm):
@@ -145,6 +170,10 @@ class RotationForm(forms.ModelForm):
         label="Runs past midnight",
         help_text="Tick for a window such as 22:00 to 06:00 the next morning.",
     )
+    days = DaysField(
+        label="On",
+        help_text="The days the window opens on: Fri with 18:00 to 06:00 covers Friday night into Saturday.",
+    )
 
     class Meta:
         model = Rotation
@@ -162,6 +191,7 @@ class RotationForm(forms.ModelForm):
         )
         self.fields["shift_length"].label = "Each turn lasts"
         self.fields["active_from"].help_text = f"Leave both empty to cover the whole day. Times in {zone}."
+        self.initial.setdefault("days", ALL_DAYS)
         rotation = self.instance
         if rotation.active_from and rotation.active_until and rotation.active_until < rotation.active_from:
             self.fields["overnight"].initial = True

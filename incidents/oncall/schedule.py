@@ -19,8 +19,12 @@ Local times that a daylight-saving change makes odd are read with fold=0
   2026-03-29, a 02:30 hand-off happens at 03:30 CEST.
 
 A rotation may cover only part of each day (`active_from`-`active_until`, local
-time; a window that wraps midnight, 22:00-06:00, covers the night). Outside it the
-rotation covers nobody and a lower layer, if any, shows through.
+time; a window that wraps midnight, 22:00-06:00, covers the night) and only on some
+days of the week (`days`). A window belongs to the local date it opens on: Friday's
+18:00-06:00 runs into Saturday morning, and without Thursday that rotation does
+not cover the small hours of Friday; without a window a day is the whole date.
+Outside them the rotation covers nobody and a lower layer, if any, shows through;
+its hand-offs go on as if it covered all days.
 
 The final schedule layers these: an override wins over every rotation (among
 overlapping overrides the newest wins); otherwise the rotation with the highest
@@ -44,6 +48,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q
 
 from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models.oncall import ALL_DAYS
 
 DAY = timedelta(days=1)
 
@@ -176,8 +181,8 @@ class RotationPlan:
         k = self.index_at(moment)
         return None if k is None else self.member(k)
 
-    # The daily window. Reading both ends through local_to_utc keeps `is_active_at`
-    # and `shifts` in agreement even inside a daylight-saving gap.
+    # The daily window and the days it opens on. Reading both ends through local_to_utc
+    # keeps `is_active_at` and `shifts` in agreement even inside a daylight-saving gap.
 
     @property
     def has_window(self) -> bool:
@@ -186,8 +191,16 @@ class RotationPlan:
             return False
         return (start or time.min) != (until or time.min)  # 09:00-09:00 is all day
 
-    def _window_on(self, day) -> tuple[datetime, datetime]:
-        """The UTC stretch the window opened on local date DAY covers."""
+    @property
+    def is_limited(self) -> bool:
+        """Covers less than all the time: a daily window, or not every day of the week."""
+        return self.has_window or self.rotation.days != ALL_DAYS
+
+    def _window_on(self, day) -> tuple[datetime, datetime] | None:
+        """The UTC stretch the window opened on local date DAY covers; None on a day left out.
+        Without a window that is the whole local date."""
+        if not self.rotation.covers_weekday(day.isoweekday()):
+            return None
         start = self.rotation.active_from or time.min
         until = self.rotation.active_until or time.min
         until_day = day if until > start else day + DAY  # wraps midnight (or ends at 24:00)
@@ -196,23 +209,22 @@ class RotationPlan:
             local_to_utc(datetime.combine(until_day, until), self.tz),
         )
 
+    def _windows_between(self, first, last) -> list[tuple[datetime, datetime]]:
+        days = (first + i * DAY for i in range((last - first).days + 1))
+        return [w for w in map(self._window_on, days) if w is not None]
+
     def active_windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]] | None:
-        if not self.has_window:
+        if not self.is_limited:
             return None
         first = utc_to_local(start, self.tz).date() - DAY
-        last = utc_to_local(end, self.tz).date()
-        windows, day = [], first
-        while day <= last:
-            windows.append(self._window_on(day))
-            day += DAY
-        return windows
+        return self._windows_between(first, utc_to_local(end, self.tz).date())
 
     def is_active_at(self, moment: datetime) -> bool:
-        if not self.has_window:
+        if not self.is_limited:
             return True
         moment = as_utc(moment)
         today = utc_to_local(moment, self.tz).date()
-        return any(b <= moment < e for b, e in (self._window_on(today - DAY), self._window_on(today)))
+        return any(b <= moment < e for b, e in self._windows_between(today - DAY, today))
 
 
 def _intersect(pieces, windows):

@@ -7,8 +7,8 @@ schedule under "schedule" with its schedule_layers. Lists are served two entries
 the limit asked, as PagerDuty may serve fewer than asked, so the importer must follow `more`.
 
 The account: a New York schedule whose second layer covers nights (a daily restriction), an
-override, a Berlin schedule limited to weekdays (a weekly restriction, which Vigil cannot say), a
-policy over both, two services and one maintenance window.
+override, a Berlin schedule with an office-hours layer on weekdays (weekly restrictions), a weekend
+layer (one weekly restriction of 60 hours) and an override, a policy over both, two services and one maintenance window.
 """
 
 import json
@@ -75,16 +75,26 @@ OVERRIDES = {
         {"id": "POVR001", "start": "2027-03-20T12:00:00-04:00", "end": "2027-03-21T12:00:00-04:00",
          "user": ref("user", "PCARL03", "Carl Clark")},
     ],
+    "PSCHBE2": [  # Monday after the change to summer time, from the weekend's last hours into the office day
+        {"id": "POVR002", "start": "2027-03-29T04:00:00+02:00", "end": "2027-03-29T11:00:00+02:00",
+         "user": ref("user", "PEVE005", "Eve Evans")},
+    ],
 }  # fmt: skip
 WEEKDAYS = [
     {"type": "weekly_restriction", "start_day_of_week": day, "start_time_of_day": "09:00:00",
      "duration_seconds": 8 * 3600}
     for day in range(1, 6)
 ]  # fmt: skip
+# Friday 18:00 to Monday 06:00: longer than a day, so Vigil splits it at midnights.
+WEEKEND = [{"type": "weekly_restriction", "start_day_of_week": 5, "start_time_of_day": "18:00:00",
+            "duration_seconds": 60 * 3600}]  # fmt: skip
 BERLIN = {
     "id": "PSCHBE2", "type": "schedule", "name": "Office hours", "summary": "Office hours",
     "time_zone": "Europe/Berlin", "description": "",
-    "schedule_layers": [layer("PL00003", "Layer 1", "2027-01-04T09:00:00+01:00", 86400, ["PBEN002"], WEEKDAYS)],
+    "schedule_layers": [
+        layer("PL00003", "Layer 1", "2027-01-04T09:00:00+01:00", 86400, ["PBEN002", "PANNA01"], WEEKDAYS),
+        layer("PL00004", "Weekend", "2027-01-01T18:00:00+01:00", 7 * 86400, ["PCARL03", "PDORA04"], WEEKEND),
+    ],
 }  # fmt: skip
 POLICIES = [
     {"id": "PPOL001", "type": "escalation_policy", "name": "Checkout", "summary": "Checkout", "num_loops": 2,

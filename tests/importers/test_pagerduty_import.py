@@ -1,12 +1,13 @@
 """manage.py import_from pagerduty against a fake PagerDuty API on loopback (tests/importers/pagerduty_fake.py).
 
-The key test: the imported New York schedule names the same person as PagerDuty at every hour of
-the next 90 days, across the change to daylight-saving time on 2027-03-14, checked against a
-reading of PagerDuty's rules written here by hand (and a few hours worked out on paper).
+The key tests: the imported New York and Berlin schedules name the same person as PagerDuty at
+every hour of the next 90 days, across the changes to daylight-saving time (2027-03-14 and
+2027-03-28), checked against readings of PagerDuty's rules written here by hand (and a few hours
+worked out on paper).
 """
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2027, 2, 1, 10, 0, tzinfo=UTC)  # the 90 days ahead hold New York's change on 2027-03-14
 NEW_YORK = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
 
     assert counts() == before
     assert "dry run: nothing is written" in out
-    assert "Will create (11):" in out  # 5 users, 2 schedules, 1 override, 1 policy, 2 services
+    assert "Will create (12):" in out  # 5 users, 2 schedules, 2 overrides, 1 policy, 2 services
     assert 'user "Ben Brown" <ben@example.com> -> existing account' in out
     assert 'user "Anna Adams" <anna@example.com> -> new responder (no password yet)' in out
     assert 'user "Eve Evans" <eve@example.com> -> new viewer (no password yet)' in out
@@ -72,8 +74,9 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
     assert 'override on "Primary": Carl Clark 2027-03-20 16:00 to 2027-03-21 16:00 UTC' in out
     assert 'escalation policy "Checkout" -> escalation policy with 2 levels' in out
     assert 'service "Checkout API" -> integration of kind "pagerduty"' in out
-    assert "PagerDuty limits it to Mon 09:00 for 8 h, Tue 09:00 for 8 h" in out
-    assert "so it covers 09:00-17:00 on every day" in out
+    office_hours = 'schedule "Office hours" (Europe/Berlin) -> schedule with 4 layers'
+    assert f'{office_hours} (same people, start and priority, one a window: "Weekend" as 3)' in out
+    assert "days of the week" not in out  # weekly restrictions map exactly now
     assert "PagerDuty admin: made a responder" in out
     assert "integration keys cannot be kept" in out
     assert 'service "Batch jobs" -> integration of kind "pagerduty" (disabled)' in out
@@ -92,7 +95,7 @@ def test_it_follows_more_across_pages_and_waits_out_a_429(fake):
 def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
     out = run(fake)
 
-    assert "Created 11, skipped 0 imported before, 0 errors." in out
+    assert "Created 12, skipped 0 imported before, 0 errors." in out
     anna = get_user_model().objects.get(email="anna@example.com")
     assert anna.is_active and not anna.has_usable_password() and role_of(anna) == Role.RESPONDER
     assert role_of(get_user_model().objects.get(email="eve@example.com")) == Role.VIEWER
@@ -122,7 +125,7 @@ def test_a_second_run_creates_nothing(fake):
     out = run(fake)
 
     assert counts() == before
-    assert "Created 0, skipped 11 imported before, 0 errors." in out
+    assert "Created 0, skipped 12 imported before, 0 errors." in out
 
 
 def test_a_refused_key_stops_with_a_clear_error(fake):
@@ -179,17 +182,59 @@ def test_the_imported_schedule_pages_the_same_person_as_pagerduty_every_hour_for
         assert vigil[moment.replace(tzinfo=UTC)] == [people[who]], moment
 
 
-def test_a_weekday_restriction_loses_its_days_and_the_plan_says_so(fake):
-    """What Vigil cannot say: a rotation has a daily window but no days of the week. PagerDuty's
-    Mon-Fri 09:00-17:00 layer comes over as 09:00-17:00 on every day, as the plan warns."""
+def pagerduty_office_hours(moment: datetime, people: dict) -> list[str]:
+    """Who PagerDuty puts on call on "Office hours" (Berlin) at MOMENT, on the wall clock.
+
+    Layer 1: turns of a day from Mon Jan 4 09:00 (Ben, Anna), only Mon-Fri 09:00 for 8 hours.
+    Weekend (above it): turns of a week from Fri Jan 1 18:00 (Carl, Dora), only from Friday 18:00
+    for 60 hours. The override wins over both; elsewhere nobody is on call."""
+    local = moment.astimezone(BERLIN).replace(tzinfo=None)
+    if datetime(2027, 3, 29, 4) <= local < datetime(2027, 3, 29, 11):
+        return [people["eve"]]
+    friday = local.date() - timedelta(days=(local.isoweekday() - 5) % 7)
+    if timedelta(0) <= local - datetime.combine(friday, time(18)) < timedelta(hours=60):
+        turn = (local - datetime(2027, 1, 1, 18)) // timedelta(weeks=1)
+        return [[people["carl"], people["dora"]][turn % 2]]
+    if local.isoweekday() <= 5 and 9 <= local.hour < 17:
+        turn = (local - datetime(2027, 1, 4, 9)).days
+        return [[people["ben"], people["anna"]][turn % 2]]
+    return []
+
+
+def test_weekly_restrictions_page_the_same_person_as_pagerduty_every_hour_for_90_days(fake):
+    """Mon-Fri 09:00-17:00, a weekend from Friday 18:00 to Monday 06:00 (split at midnights) and an
+    override, across Berlin's change to summer time on Sunday 2027-03-28, inside the weekend."""
     out = run(fake)
-    assert "Vigil rotations have no days of the week, so it covers 09:00-17:00 on every day" in out
-    plan = load_plan(Schedule.objects.get(name="Office hours"), NOW, NOW + timedelta(days=7))
-    berlin = ZoneInfo("Europe/Berlin")
+    approximately = out.split("Maps approximately")[1].split("Cannot map")[0]
+    assert "schedule" not in approximately  # both schedules map exactly
+    people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
+    schedule = Schedule.objects.get(name="Office hours")
+    office = schedule.rotations.get(name="Layer 1")
+    assert office.weekdays == [1, 2, 3, 4, 5]
+    assert (str(office.active_from), str(office.active_until)) == ("09:00:00", "17:00:00")
+    start = NOW.replace(minute=0)
+    plan = load_plan(schedule, start, start + timedelta(days=90))
 
-    def on_call(*local):
-        return [u.email for u in plan.users_at(datetime(*local, tzinfo=berlin))]
+    hours = [start + timedelta(hours=h) for h in range(90 * 24)]
+    vigil = {h: [u.email for u in plan.users_at(h)] for h in hours}
+    assert all(vigil[h] == pagerduty_office_hours(h, people) for h in hours)
+    final = plan.final_shifts(start, start + timedelta(days=90))
+    assert all(vigil[h] == [s.user.email for s in final if s.covers(h)] for h in hours)
 
-    assert on_call(2027, 2, 3, 10) == ["ben@example.com"]  # Wednesday: as in PagerDuty
-    assert on_call(2027, 2, 3, 18) == []  # after 17:00: as in PagerDuty
-    assert on_call(2027, 2, 6, 10) == ["ben@example.com"]  # Saturday: PagerDuty has nobody; the plan said so
+    by_hand = {  # UTC -> Berlin
+        datetime(2027, 2, 3, 9): "ben",  # Wed 10:00 CET, office turn 30 (even): Ben
+        datetime(2027, 2, 4, 9): "anna",  # Thu 10:00 CET, turn 31: Anna
+        datetime(2027, 2, 3, 17): None,  # Wed 18:00 CET: after office hours, nobody
+        datetime(2027, 2, 5, 16): None,  # Fri 17:00 CET: office over, weekend from 18:00
+        datetime(2027, 2, 6, 9): "dora",  # Sat 10:00 CET: weekend week 5 (from Jan 1 18:00): Dora
+        datetime(2027, 3, 28, 0): "carl",  # Sun 01:00 CET, weekend week 12: Carl
+        datetime(2027, 3, 28, 1): "carl",  # Sun 03:00 CEST, just after the change
+        datetime(2027, 3, 29, 1): "carl",  # Mon 03:00 CEST: the weekend's last hours
+        datetime(2027, 3, 29, 3): "eve",  # Mon 05:00 CEST: the override
+        datetime(2027, 3, 29, 8): "eve",  # Mon 10:00 CEST: the override over office hours
+        datetime(2027, 3, 29, 9): "ben",  # Mon 11:00 CEST: office turn 84 (even): Ben
+        datetime(2027, 4, 2, 16): "dora",  # Fri 18:00 CEST: weekend week 13: Dora
+        datetime(2027, 4, 5, 5): None,  # Mon 07:00 CEST: weekend over at 06:00, office from 09:00
+    }
+    for moment, who in by_hand.items():
+        assert vigil[moment.replace(tzinfo=UTC)] == ([people[who]] if who else []), moment

@@ -49,6 +49,7 @@ def rotation_form(members, **fields) -> dict:
         "priority": "0",
         "active_from": "",
         "active_until": "",
+        "days": [str(day) for day in range(1, 8)],  # every box ticked, as a new layer's form starts
         "members-TOTAL_FORMS": str(len(members)),
         "members-INITIAL_FORMS": "0",
         **fields,

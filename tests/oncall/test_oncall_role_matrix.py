@@ -148,6 +148,7 @@ ROTATION_FORM = {
     "shift_length": "1",
     "shift_unit": "weeks",
     "priority": "0",
+    "days": ["1", "2", "3", "4", "5", "6", "7"],
     "members-TOTAL_FORMS": "1",
     "members-INITIAL_FORMS": "0",
     "members-0-user": "{me}",

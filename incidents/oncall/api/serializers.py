@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Override, Rotation, Schedule, SwapRequest, Team
-from incidents.models.oncall import EARLIEST, LATEST
+from incidents.models.oncall import ALL_DAYS, EARLIEST, LATEST, WEEKDAYS, days_mask, mask_days
 from vigil.people import display_name
 from vigil.privacy import SensitiveFieldsMixin
 
@@ -52,6 +52,39 @@ class WallClockField(serializers.TimeField):
         super().__init__(format="%H:%M:%S", **kwargs)
 
 
+DAY_NAMES = {name.lower(): iso for iso, name in WEEKDAYS.items()}
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": list(DAY_NAMES)},
+        "minItems": 1,
+        "maxItems": 7,
+        "example": ["mon", "tue", "wed", "thu", "fri"],
+    }
+)
+class DaysField(serializers.Field):
+    """Days of the week as names, Monday first ("mon" ... "sun"); stored as Rotation.days' bits."""
+
+    default_error_messages = {
+        "invalid": 'Expected a list of day names: "mon", "tue", "wed", "thu", "fri", "sat", "sun".',
+        "empty": "Pick at least one day of the week.",
+    }
+
+    def to_representation(self, mask: int) -> list[str]:
+        return [WEEKDAYS[d].lower() for d in mask_days(mask)]
+
+    def to_internal_value(self, data) -> int:
+        if not isinstance(data, list) or len(data) > 7 or not all(isinstance(d, str) for d in data):
+            self.fail("invalid")
+        if any(d.lower() not in DAY_NAMES for d in data):
+            self.fail("invalid")
+        if not data:
+            self.fail("empty")
+        return days_mask(DAY_NAMES[d.lower()] for d in data)
+
+
 class MembersField(serializers.ListField):
     """A rotation's people as user ids, in hand-off order.
 
@@ -86,12 +119,17 @@ class RotationSerializer(serializers.ModelSerializer):
     active_until = WallClockField(
         required=False, allow_null=True, help_text="Daily coverage ends; before active_from wraps midnight."
     )
+    days = DaysField(
+        default=ALL_DAYS,
+        help_text="Days of the week the daily window opens on (a window from Friday 18:00 to 06:00 is Friday's). "
+        "Default: every day.",
+    )
 
     class Meta:
         model = Rotation
         fields = [
             "id", "schedule", "name", "starts_at", "shift_length", "shift_unit", "priority",
-            "active_from", "active_until", "members",
+            "active_from", "active_until", "days", "members",
         ]  # fmt: skip
         extra_kwargs = {
             "shift_length": {"min_value": 1, "max_value": Rotation.MAX_LENGTH[Rotation.Unit.HOURS]},
