@@ -9,22 +9,21 @@ PagerDuty's semantics (REST API v2 schedule_layers, and its help pages on schedu
   hour shift.
 - Restrictions only cut time out of a layer; they do not move hand-offs. A weekly restriction is a
   day of the week, a time of day and a length; a daily restriction is the same on all seven days.
-  Each becomes a Vigil window (`active_from`-`active_until`) opening on that day (`days`): one of
-  24 h or less is one window (Friday 18:00 for 12 h is Friday's 18:00-06:00); a longer one is
-  split at local midnights into its first evening, whole days and last morning. Pieces with the
-  same window are one Vigil rotation with their days; different windows are rotations of their
-  own with the same people, start and priority, so their union is the layer, exactly. Lengths are
-  read on the schedule zone's wall clock (18:00 for 12 h ends at 06:00 on a daylight-saving night
-  too), as PagerDuty draws restrictions.
+  Each becomes Vigil windows opening on that day (`days`) as importers.restrictions splits them:
+  one of 24 h or less is one window (Friday 18:00 for 12 h is Friday's 18:00-06:00); a longer one
+  is split at local midnights, and windows of different hours are rotations of their own with the
+  same people, start and priority, so their union is the layer, exactly. Lengths are read on the
+  schedule zone's wall clock (18:00 for 12 h ends at 06:00 on a daylight-saving night too).
 - Later layers win over earlier ones (priority = position); overrides win over all layers.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from incidents.models.oncall import ALL_DAYS, WEEKDAYS, days_mask
+from incidents.models.oncall import ALL_DAYS, WEEKDAYS
 
-HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
+from ..restrictions import DAY, HOUR, WEEK, Span, Window, settings_for, windows
+
 MAX_TURN = 366 * DAY
 
 
@@ -60,11 +59,7 @@ def map_layer(layer: dict, priority: int, now: datetime) -> MappedLayer:
     mapped = MappedLayer(name=name, user_ids=user_ids, settings=[])
     base = {"name": name, "starts_at": parse_time(layer["rotation_virtual_start"]), "priority": priority}
     base.update(_turn(int(layer["rotation_turn_length_seconds"])))
-    for window, days in _windows(layer.get("restrictions") or []).items():
-        settings = dict(base, days=days)
-        if window is not None:
-            settings.update(active_from=window[0], active_until=window[1])
-        mapped.settings.append(settings)
+    mapped.settings = settings_for(base, _windows(layer.get("restrictions") or []))
     _start_and_end(layer, name, base["starts_at"], now, mapped)
     return mapped
 
@@ -81,25 +76,15 @@ def _turn(seconds: int) -> dict:
     raise Unmappable(f"a turn of {seconds} s is not a whole number of hours, and Vigil's shifts are")
 
 
-Window = tuple[time | None, time | None] | None  # (from, until), None for 24:00 or 00:00; None: all day
-
-
 def _windows(restrictions: list[dict]) -> dict[Window, int]:
-    """The windows whose union is the layer's coverage in a week, each with the days (Rotation.days'
-    bits) it opens on, in the order the restrictions name them."""
+    """The windows whose union is the layer's coverage in a week, each with its days."""
     if not restrictions:
         return {None: ALL_DAYS}
-    windows: dict[Window, int] = {}
-    for restriction in restrictions:
-        for day, window in _pieces(restriction):
-            windows[window] = windows.get(window, 0) | days_mask([day])
-    if windows.get(None) == ALL_DAYS:  # whole days, every day: nothing else to add
-        return {None: ALL_DAYS}
-    return windows
+    return windows(span for restriction in restrictions for span in _spans(restriction))
 
 
-def _pieces(restriction: dict) -> list[tuple[int, Window]]:
-    """RESTRICTION as (ISO weekday, window opening that day) pieces, none longer than a day."""
+def _spans(restriction: dict) -> list[Span]:
+    """RESTRICTION as (ISO weekday, seconds after its midnight, length) spans."""
     start = time.fromisoformat(restriction["start_time_of_day"].removesuffix("Z"))
     seconds = int(restriction["duration_seconds"])
     if seconds <= 0:
@@ -112,33 +97,7 @@ def _pieces(restriction: dict) -> list[tuple[int, Window]]:
     else:  # a daily restriction: the same on every day
         days = list(WEEKDAYS)
     offset = start.hour * HOUR + start.minute * 60 + start.second
-    if seconds >= WEEK:
-        return [(day, None) for day in WEEKDAYS]
-    return [((day - 1 + n) % 7 + 1, window) for day in days for n, window in _split(offset, seconds)]
-
-
-def _split(offset: int, seconds: int) -> list[tuple[int, Window]]:
-    """[OFFSET, OFFSET + SECONDS) from a day's midnight as (days later, window) pieces: one window of
-    up to a day when it fits (running past midnight if it must), else cut at each midnight."""
-    end = offset + seconds
-    if seconds < DAY or (seconds == DAY and offset == 0):
-        return [(0, _window(offset, end))]
-    pieces = [(0, _window(offset, DAY))] if offset else []
-    pieces += [(n, None) for n in range(1 if offset else 0, end // DAY)]
-    if end % DAY:
-        pieces.append((end // DAY, _window(0, end % DAY)))
-    return pieces
-
-
-def _window(begin: int, end: int) -> Window:
-    """The window from BEGIN to END seconds after a midnight (END up to BEGIN + a day)."""
-    if begin == 0 and end == DAY:
-        return None
-    return (_time(begin) if begin else None, _time(end % DAY) if end % DAY else None)
-
-
-def _time(seconds: int) -> time:
-    return time(seconds // HOUR, seconds % HOUR // 60, seconds % 60)
+    return [(day, offset, seconds) for day in days]
 
 
 def _start_and_end(layer: dict, name: str, virtual_start: datetime, now: datetime, mapped: MappedLayer) -> None:
