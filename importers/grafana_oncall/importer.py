@@ -103,12 +103,12 @@ def _plan_schedule(schedule: dict, shifts: dict, now: datetime, plan: Plan) -> N
     def build(ctx: Context) -> Schedule:
         created = do_create_schedule(ctx.actor, name=unique_name(Schedule, name, TOOL), time_zone=tz)
         for layer in mapped:
-            do_create_rotation(
-                ctx.actor, created, members=[ctx.get("user", u) for u in layer.user_ids], **layer.settings
-            )
+            members = [ctx.get("user", u) for u in layer.user_ids]
+            for settings in layer.settings:
+                do_create_rotation(ctx.actor, created, members=members, **settings)
         return created
 
-    summary = f"{what} -> schedule with {len(mapped)} layers"
+    summary = f"{what} -> schedule with {sum(len(m.settings) for m in mapped)} layers"
     plan.items.append(Item("schedule", schedule["id"], summary, build, approximations, [("user", u) for u in user_ids]))
     for shift in overrides:
         _plan_override(schedule["id"], name, shift, now, plan)

@@ -7,17 +7,25 @@ to the next group of `rolling_users`, from `start_rotation_from_user_index`; a `
 gives every repetition to the same `users`. A higher `level` wins where shifts overlap.
 
 What maps: one person a group, hourly/daily/weekly repetitions with no month limits, and either
-a duration filling the whole repetition (a plain Vigil rotation) or a daily shift shorter than a
-day (a rotation of days with a daily window). `by_day` on a weekly shift keeps its window but
-loses its days (Vigil rotations have none), which is said. Everything else is refused with why.
+a duration filling the whole repetition (a plain Vigil rotation), a daily shift shorter than a
+day (a rotation of days with a daily window), or a weekly shift shorter than its week: its event
+at the start's time on each day of `by_day` (MO..SU; none: the start's day) is split into windows
+and days exactly as PagerDuty's weekly restrictions (importers.restrictions), turns of weeks
+handing off at `start` as OnCall's. On a daily shift `by_day` maps too, but OnCall counts turns on
+those days only, which is said. Everything else is refused with why.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from incidents.models.oncall import days_mask
+
+from ..restrictions import DAY, HOUR, WEEK, Span, settings_for, windows
+
 UNITS = {"hourly": ("hours", 3600), "daily": ("days", 86400), "weekly": ("weeks", 7 * 86400)}
-ALL_DAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
+ISO = {"MO": 1, "TU": 2, "WE": 3, "TH": 4, "FR": 5, "SA": 6, "SU": 7}
+ALL_DAYS = set(ISO)
 
 
 class Unmappable(Exception):
@@ -28,7 +36,7 @@ class Unmappable(Exception):
 class MappedShift:
     name: str
     user_ids: list[str]
-    settings: dict  # keyword arguments of do_create_rotation
+    settings: list[dict]  # keyword arguments of do_create_rotation, one per window
     approximations: list[str] = field(default_factory=list)
 
 
@@ -54,32 +62,53 @@ def map_shift(shift: dict, schedule_zone: str) -> MappedShift:
     starts_at = start_of(shift)
     settings = {"name": name, "starts_at": starts_at, "priority": int(shift.get("level") or 0),
                 "shift_length": interval, "shift_unit": unit}  # fmt: skip
-    mapped = MappedShift(name, user_ids, settings)
+    mapped = MappedShift(name, user_ids, [settings])
     if shift.get("until"):
         mapped.approximations.append(f'shift "{name}": OnCall ends it on {shift["until"]}; Vigil rotations do not end: '
                                      "delete the layer then")  # fmt: skip
     by_day = set(shift.get("by_day") or [])
+    if by_day - ALL_DAYS:
+        raise Unmappable(f"its by_day {sorted(by_day - ALL_DAYS)} names no day of the week")
     days = by_day or ALL_DAYS
     if duration >= interval * seconds and days == ALL_DAYS:
         return mapped
-    daily = (unit == "days" and interval == 1) or (unit == "weeks" and by_day)
-    if duration >= 86400 or not daily:
-        raise Unmappable(f"an event of {duration} s every {interval} {unit} leaves gaps Vigil's rotations cannot")
     local = starts_at.astimezone(ZoneInfo(schedule_zone))
-    settings.update(active_from=local.time(), active_until=(local + timedelta(seconds=duration)).time())
+    if unit == "weeks" and interval == 1:
+        mapped.settings = settings_for(settings, windows(_weekly_spans(local, duration, by_day)))
+        if by_day and shift.get("week_start") and ISO.get(shift["week_start"]) != local.isoweekday():
+            mapped.approximations.append(
+                f'shift "{name}": OnCall groups a week\'s events from {shift["week_start"]}; Vigil hands the '
+                f"week over at its start, a {local:%a} {local:%H:%M}"
+            )
+    elif unit == "days" and interval == 1 and duration < 86400:
+        window = {"active_from": local.time(), "active_until": (local + timedelta(seconds=duration)).time()}
+        mapped.settings = [dict(settings, **window, days=days_mask(ISO[d] for d in days))]
+        if days != ALL_DAYS:
+            mapped.approximations.append(
+                f'shift "{name}": OnCall limits it to {", ".join(d for d in ISO if d in days)} and counts its '
+                "turns on those days only; Vigil counts a turn on every day, so they fall to other people"
+            )
+    else:
+        raise Unmappable(f"an event of {duration} s every {interval} {unit} leaves gaps Vigil's rotations cannot")
     if (shift.get("time_zone") or "UTC") != schedule_zone:
         mapped.approximations.append(
             f'shift "{name}": its window is read in the schedule\'s zone ({schedule_zone}); it is set in '
             f"{shift.get('time_zone') or 'UTC'}, so it moves by an hour where their daylight-saving dates differ"
         )
-    if days != ALL_DAYS:
-        named = ", ".join(d for d in ["MO", "TU", "WE", "TH", "FR", "SA", "SU"] if d in days)
-        turns = "" if unit == "weeks" else " and turns are counted on every day, so they fall to other people"
-        mapped.approximations.append(
-            f'shift "{name}": OnCall limits it to {named}; Vigil rotations have no days of the week, so it covers '
-            f"{settings['active_from']:%H:%M}-{settings['active_until']:%H:%M} on every day{turns}"
-        )
     return mapped
+
+
+def _weekly_spans(local: datetime, duration: int, by_day: set[str]) -> list[Span]:
+    """A weekly shift's events as spans: one at the start's time on each day of BY_DAY (else on the
+    start's day), each DURATION long; one running past the next week's hand-off is not a turn's."""
+    offset = local.hour * HOUR + local.minute * 60 + local.second
+    spans = []
+    for day in sorted(ISO[d] for d in by_day) or [local.isoweekday()]:
+        if (day - local.isoweekday()) % 7 * DAY + duration > WEEK:
+            raise Unmappable(f"its {duration} s event on day {day} runs into the next turn, which Vigil gives "
+                             "to the next person")  # fmt: skip
+        spans.append((day, offset, duration))
+    return spans
 
 
 def _people(shift: dict) -> list[str]:

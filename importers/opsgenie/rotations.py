@@ -8,9 +8,11 @@ Opsgenie's semantics (Schedule API, `expand=rotation`; its help on rotations and
   at the same wall-clock time in the schedule's zone), hours are hour shifts.
 - A time restriction only cuts time out of a rotation. `time-of-day` (startHour:startMin to
   endHour:endMin every day, wrapping midnight when the end comes first) is Vigil's daily window.
-  `weekday-and-time-of-day` names days of the week, which Vigil's rotations do not have: each
-  distinct time window becomes a rotation covering it on every day (a restriction longer than a
-  day covers whole days), and the plan says so.
+  Each `weekday-and-time-of-day` restriction covers startDay startHour:startMin to endDay
+  endHour:endMin (several days, wrapping the week when endDay comes first): it is split into
+  windows and their days exactly as PagerDuty's weekly restrictions (importers.restrictions), so
+  Mon-Fri 09:00-17:00 is one rotation on Mon-Fri and Fri 18:00 to Mon 06:00 is Friday's evening,
+  whole Saturday and Sunday and Monday's morning, each with the same people, start and priority.
 - Participants of type team, escalation or `none` (a turn for nobody) have no Vigil equivalent in a
   rotation: leaving them out would move every later turn to another person, so such a rotation is
   not imported.
@@ -18,6 +20,10 @@ Opsgenie's semantics (Schedule API, `expand=rotation`; its help on rotations and
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+
+from incidents.models.oncall import ALL_DAYS
+
+from ..restrictions import DAY, HOUR, WEEK, Span, Window, settings_for, windows
 
 UNITS = {"hourly": "hours", "daily": "days", "weekly": "weeks"}
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -32,7 +38,7 @@ class Unmappable(Exception):
 class MappedRotation:
     name: str
     user_ids: list[str]
-    settings: list[dict]  # keyword arguments of do_create_rotation, one per daily window
+    settings: list[dict]  # keyword arguments of do_create_rotation, one per window
     approximations: list[str] = field(default_factory=list)
 
 
@@ -59,13 +65,7 @@ def map_rotation(rotation: dict, priority: int) -> MappedRotation:
     mapped = MappedRotation(name=name, user_ids=[p["id"] for p in participants], settings=[])
     base = {"name": name, "starts_at": parse_time(rotation["startDate"]), "priority": priority,
             "shift_length": length, "shift_unit": unit}  # fmt: skip
-    for window in _windows(rotation.get("timeRestriction"), mapped):
-        mapped.settings.append({**base, **({"active_from": window[0], "active_until": window[1]} if window else {})})
-    if len(mapped.settings) > 1:
-        mapped.approximations.append(
-            f'rotation "{name}": its {len(mapped.settings)} daily windows become {len(mapped.settings)} Vigil layers '
-            "with the same people, start and priority"
-        )
+    mapped.settings = settings_for(base, _windows(rotation.get("timeRestriction")))
     if rotation.get("endDate"):
         mapped.approximations.append(
             f'rotation "{name}": Opsgenie ends it at {parse_time(rotation["endDate"]):%Y-%m-%d %H:%M} UTC; Vigil '
@@ -78,54 +78,30 @@ def _at(hour, minute) -> time:
     return time(int(hour or 0) % 24, int(minute or 0))
 
 
-def _windows(restriction: dict | None, mapped: MappedRotation) -> list[tuple[time, time] | None]:
-    """The daily windows (None: all day) whose union is the rotation's coverage in a day."""
+def _windows(restriction: dict | None) -> dict[Window, int]:
+    """The windows (None: all day) whose union is the rotation's coverage in a week, with their days."""
     if not restriction:
-        return [None]
+        return {None: ALL_DAYS}
     if restriction.get("type") == "time-of-day":
         r = restriction.get("restriction") or {}
-        return [_window(_at(r.get("startHour"), r.get("startMin")), _at(r.get("endHour"), r.get("endMin")))]
+        start, end = _at(r.get("startHour"), r.get("startMin")), _at(r.get("endHour"), r.get("endMin"))
+        return {None if start == end else (start, end): ALL_DAYS}  # Opsgenie reads equal ends as the whole day
     if restriction.get("type") != "weekday-and-time-of-day":
         raise Unmappable(f"its time restriction of type {restriction.get('type')!r} is unknown")
     rules = restriction.get("restrictions") or []
-    windows: list[tuple[time, time] | None] = []
-    for r in rules:
-        window = _weekday_window(r)
-        if window not in windows:
-            windows.append(window)
-    if None in windows or not windows:
-        windows = [None]
-    if not _every_day(rules):
-        days = ", ".join(
-            f"{r.get('startDay', '?')[:3].title()} {_at(r.get('startHour'), r.get('startMin')):%H:%M} to "
-            f"{r.get('endDay', '?')[:3].title()} {_at(r.get('endHour'), r.get('endMin')):%H:%M}"
-            for r in rules
-        )
-        covers = ", ".join("all day" if w is None else f"{w[0]:%H:%M}-{w[1]:%H:%M}" for w in windows)
-        mapped.approximations.append(
-            f'rotation "{mapped.name}": Opsgenie limits it to {days}; Vigil rotations have no days of the week, '
-            f"so it covers {covers} on every day. Check the imported schedule"
-        )
-    return windows
+    if not rules:
+        return {None: ALL_DAYS}
+    return windows(_span(r) for r in rules)
 
 
-def _window(start: time, end: time) -> tuple[time, time] | None:
-    return None if start == end else (start, end)  # Opsgenie reads equal ends as the whole day
-
-
-def _weekday_window(r: dict) -> tuple[time, time] | None:
+def _span(r: dict) -> Span:
+    """A weekday restriction as (ISO weekday, seconds after its midnight, length): from startDay
+    startHour:startMin to endDay endHour:endMin, wrapping the week when the end comes first (the
+    same day and time at both ends is the whole week)."""
+    if r.get("startDay") not in DAYS or r.get("endDay") not in DAYS:
+        raise Unmappable(f"a restriction from {r.get('startDay')!r} to {r.get('endDay')!r} names no day of the week")
     start, end = _at(r.get("startHour"), r.get("startMin")), _at(r.get("endHour"), r.get("endMin"))
-    span = (DAYS.index(r.get("endDay")) - DAYS.index(r.get("startDay"))) % 7 if _known_days(r) else 7
-    if (span == 0 and end > start) or (span == 1 and end <= start):
-        return (start, end)
-    return None  # it spans whole days: their hours are all covered
-
-
-def _known_days(r: dict) -> bool:
-    return r.get("startDay") in DAYS and r.get("endDay") in DAYS
-
-
-def _every_day(rules: list[dict]) -> bool:
-    """Weekday restrictions repeating one window on all seven days are a time-of-day restriction."""
-    shapes = {(_weekday_window(r), r.get("startHour"), r.get("startMin")) for r in rules}
-    return len(shapes) == 1 and {r.get("startDay") for r in rules} == set(DAYS)
+    offset, closing = start.hour * HOUR + start.minute * 60, end.hour * HOUR + end.minute * 60
+    first, last = DAYS.index(r["startDay"]), DAYS.index(r["endDay"])
+    seconds = ((last - first) % 7) * DAY + closing - offset
+    return first + 1, offset, seconds if seconds > 0 else seconds + WEEK

@@ -8,7 +8,8 @@ entries a page here so the importer must follow `next`. A shift's `start` is loc
 `time_zone`; its `duration` is in seconds, as is a wait step's.
 
 The instance: a Berlin web schedule of weeks with a night shift above it and an override to come,
-a one-off shift (not a rotation), an iCal schedule, a calendar schedule limited to weekdays, a
+a one-off shift (not a rotation), an iCal schedule, a calendar schedule of a weekly shift limited
+to Mon-Fri 09:00 for 8 h (`by_day`) and a weekly one from Friday 18:00 for 60 h above it, a
 chain (schedule, wait 10 min, Anna, a webhook, repeat), four integrations and a second route.
 """
 
@@ -50,6 +51,8 @@ SHIFTS = [
      "users": ["UEVE04"]},
     rolling("OWKDAY", "Desk", "2027-01-04T09:00:00", "weekly", 8 * 3600, ["UBEN02", "UCARL3"], week_start="MO",
             by_day=["MO", "TU", "WE", "TH", "FR"]),
+    rolling("OWKEND", "Weekend", "2027-01-01T18:00:00", "weekly", 60 * 3600, ["UANNA1", "UCARL3"], level=1,
+            week_start="MO"),
 ]  # fmt: skip
 SCHEDULES = [
     {"id": "SPRIM1", "team_id": None, "name": "Primary", "type": "web", "time_zone": "Europe/Berlin",
@@ -57,7 +60,7 @@ SCHEDULES = [
     {"id": "SICAL2", "team_id": None, "name": "Legacy", "type": "ical", "time_zone": "UTC", "on_call_now": [],
      "ical_url_primary": "https://calendar.example.com/oncall.ics", "ical_url_overrides": None, "slack": None},
     {"id": "SCAL03", "team_id": None, "name": "Weekdays", "type": "calendar", "time_zone": "Europe/Berlin",
-     "on_call_now": [], "shifts": ["OWKDAY"], "ical_url_overrides": None, "slack": None},
+     "on_call_now": [], "shifts": ["OWKDAY", "OWKEND"], "ical_url_overrides": None, "slack": None},
 ]  # fmt: skip
 CHAINS = [{"id": "FCHAIN", "team_id": None, "name": "Checkout"}]
 STEPS = [

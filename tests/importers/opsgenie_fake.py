@@ -7,8 +7,9 @@ notifyType, delay and recipient; repeat), List integrations. Every answer wraps 
 `data` beside `took` and `requestId`. Users are served two a page whatever the limit asked.
 
 The account: a Berlin schedule whose weekly rotation covers 09:00-17:00 (a time-of-day
-restriction) with an override to come and one over, an office-hours schedule limited to weekdays
-(which Vigil cannot say) with a rotation of "none" turns (which it cannot either), an escalation
+restriction) with an override to come and one over, an office-hours schedule whose daily rotation
+is limited to Mon-Fri 09:00-17:00 and Fri 18:00 to Mon 06:00 (weekday restrictions, which map
+exactly) with a rotation of "none" turns (which Vigil cannot say), an escalation
 over both, two API integrations and a Prometheus one, and a team.
 """
 
@@ -52,13 +53,14 @@ WEEKDAYS = [
     {"startDay": day, "startHour": 9, "startMin": 0, "endDay": day, "endHour": 17, "endMin": 0}
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
 ]
+WEEKEND = {"startDay": "friday", "startHour": 18, "startMin": 0, "endDay": "monday", "endHour": 6, "endMin": 0}
 OFFICE = {
     "id": "f1f2f3f4-0000-4000-8000-000000000002", "name": "Office hours", "description": "", "enabled": True,
     "timezone": "Europe/Berlin",
     "rotations": [
         {"id": "r2", "name": "Desk", "startDate": "2027-01-04T08:00:00Z", "type": "daily", "length": 1,
-         "participants": [who("ben")],
-         "timeRestriction": {"type": "weekday-and-time-of-day", "restrictions": WEEKDAYS}},
+         "participants": [who("ben"), who("anna")],
+         "timeRestriction": {"type": "weekday-and-time-of-day", "restrictions": [*WEEKDAYS, WEEKEND]}},
         {"id": "r3", "name": "Spare", "startDate": "2027-01-04T08:00:00Z", "type": "daily", "length": 1,
          "participants": [who("carl"), {"type": "none"}]},
     ],

@@ -1,11 +1,12 @@
 """manage.py import_from grafana-oncall against a fake OnCall API on loopback (tests/importers/grafana_oncall_fake.py).
 
-The web schedule check: the imported schedule names the same person as OnCall's shifts, override
-included, at every hour of 30 days across Berlin's change to summer time on 2027-03-28.
+The schedule checks: the imported web schedule (override included) and the calendar one (a weekly
+shift limited to MO-FR by `by_day`, and a weekend from Friday 18:00 for 60 h) name the same person
+as OnCall's shifts at every hour of 30 days across Berlin's change to summer time on 2027-03-28.
 """
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -70,7 +71,8 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
     assert (
         'Legacy" (ical, UTC): an iCal schedule lives in its calendar (https://calendar.example.com/oncall.ics)' in out
     )
-    assert "OnCall limits it to MO, TU, WE, TH, FR; Vigil rotations have no days of the week" in out
+    assert 'schedule "Weekdays" (calendar, Europe/Berlin) -> schedule with 4 layers' in out
+    assert "OnCall limits it" not in out and "days of the week" not in out  # by_day maps exactly
     assert 'override on "Primary": 2027-03-20 12:00 to 2027-03-21 12:00 UTC' in out
     assert 'escalation chain "Checkout" -> escalation policy with 2 levels' in out
     assert "step 'trigger_webhook' left out" in out
@@ -143,3 +145,44 @@ def test_the_imported_web_schedule_pages_the_same_person_every_hour_for_30_days(
 
     hours = [start + timedelta(hours=h) for h in range(30 * 24)]
     assert all([u.email for u in plan.users_at(h)] == [oncall_on_call(h, people)] for h in hours)
+
+
+def oncall_weekdays(moment: datetime, people: dict) -> list[str]:
+    """Who OnCall puts on call on "Weekdays" (Berlin), on the wall clock: Weekend (level 1) is an event
+    from Friday 18:00 for 60 h each week, a week each from Fri Jan 1 (Anna, Carl); Desk is an event
+    at 09:00 for 8 h on MO-FR, a week each from Mon Jan 4 09:00 (Ben, Carl); else nobody."""
+    local = moment.astimezone(BERLIN).replace(tzinfo=None)
+    friday = datetime.combine(local.date() - timedelta(days=(local.isoweekday() - 5) % 7), time(18))
+    if friday <= local < friday + timedelta(hours=60):
+        return [[people["anna"], people["carl"]][(friday - datetime(2027, 1, 1, 18)).days // 7 % 2]]
+    if local.isoweekday() <= 5 and 9 <= local.hour < 17:
+        return [[people["ben"], people["carl"]][(local - datetime(2027, 1, 4, 9)).days // 7 % 2]]
+    return []
+
+
+def test_by_day_and_a_weekend_page_the_same_person_every_hour_for_30_days(fake):
+    out = run(fake)
+    approximately = out.split("Maps approximately")[1].split("Cannot map")[0]
+    assert "Weekdays" not in approximately
+    people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
+    schedule = Schedule.objects.get(name="Weekdays")
+    desk = schedule.rotations.get(name="Desk")
+    assert (desk.weekdays, str(desk.active_from), str(desk.active_until)) == ([1, 2, 3, 4, 5], "09:00:00", "17:00:00")
+    start = NOW.replace(minute=0)
+    plan = load_plan(schedule, start, start + timedelta(days=30))
+
+    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    vigil = {h: [u.email for u in plan.users_at(h)] for h in hours}
+    assert all(vigil[h] == oncall_weekdays(h, people) for h in hours)
+
+    by_hand = {  # UTC -> Berlin
+        datetime(2027, 3, 10, 10): "carl",  # Wed 11:00 CET: Desk week 9 from Jan 4 (odd): Carl
+        datetime(2027, 3, 12, 16): None,  # Fri 17:00 CET: Desk over, Weekend from 18:00
+        datetime(2027, 3, 13, 9): "anna",  # Sat 10:00 CET: Weekend week 10 from Jan 1 (even): Anna
+        datetime(2027, 3, 15, 8): "ben",  # Mon 09:00 CET: Desk week 10: Ben
+        datetime(2027, 3, 28, 1): "anna",  # Sun 03:00 CEST, just after the change: Weekend week 12
+        datetime(2027, 3, 29, 3): "anna",  # Mon 05:00 CEST: the weekend's last hour
+        datetime(2027, 3, 29, 4): None,  # Mon 06:00 CEST: Weekend over, Desk from 09:00
+    }
+    for moment, who in by_hand.items():
+        assert vigil[moment.replace(tzinfo=UTC)] == ([people[who]] if who else []), moment

@@ -1,12 +1,13 @@
 """manage.py import_from opsgenie against a fake Opsgenie API on loopback (tests/importers/opsgenie_fake.py).
 
-The key test: the imported Berlin schedule names the same person as Opsgenie at every hour of the
-next 30 days, across the change to summer time on 2027-03-28, checked against a reading of
+The key tests: the imported Berlin schedules (a time-of-day restriction; weekday restrictions
+Mon-Fri 09:00-17:00 and Fri 18:00 to Mon 06:00) name the same person as Opsgenie at every hour of
+the next 30 days, across the change to summer time on 2027-03-28, checked against a reading of
 Opsgenie's rules written here by hand.
 """
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,8 +72,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
     assert 'schedule "Primary" (Europe/Berlin) -> schedule with 1 layers' in out
     assert 'override on "Primary": dora@example.com 2027-03-20 10:00 to 2027-03-21 10:00 UTC' in out
     assert "eve@example.com 2027-03-01" not in out  # the override that is over
-    assert "Opsgenie limits it to Mon 09:00 to Mon 17:00, Tue 09:00 to Tue 17:00" in out
-    assert "so it covers 09:00-17:00 on every day" in out
+    assert "days of the week" not in out and "Opsgenie limits it" not in out  # weekday restrictions map exactly
     assert 'rotation "Spare": it has participants of type none' in out
     assert 'escalation "Checkout" -> escalation policy with 2 levels' in out
     assert "team recipient Payments left out" in out
@@ -102,7 +102,13 @@ def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
     assert (weeks.shift_length, weeks.shift_unit, str(weeks.active_from), str(weeks.active_until)) == (
         1, "weeks", "09:00:00", "17:00:00")  # fmt: skip
     assert [m.user for m in weeks.members.order_by("position")][1] == ben
-    assert [r.name for r in Schedule.objects.get(name="Office hours").rotations.all()] == ["Desk"]
+    desk = Schedule.objects.get(name="Office hours").rotations.order_by("id")
+    assert [(r.name, r.weekdays, str(r.active_from), str(r.active_until)) for r in desk] == [
+        ("Desk", [1, 2, 3, 4, 5], "09:00:00", "17:00:00"),
+        ("Desk", [5], "18:00:00", "None"),
+        ("Desk", [6, 7], "None", "None"),
+        ("Desk", [1], "None", "06:00:00"),
+    ]
     policy = EscalationPolicy.objects.get(name="Checkout")
     levels = list(policy.levels.order_by("position"))
     assert [lv.timeout_minutes for lv in levels] == [10, 5] and policy.repeat == 2
@@ -169,3 +175,46 @@ def test_the_imported_schedule_pages_the_same_person_as_opsgenie_every_hour_for_
     for moment, name in by_hand.items():
         assert vigil[moment.replace(tzinfo=UTC)] == [people[name]], moment
     assert vigil[datetime(2027, 3, 29, 6, tzinfo=UTC)] == []  # 08:00 CEST: before the window
+
+
+def opsgenie_office_hours(moment: datetime, people: dict) -> list[str]:
+    """Who Opsgenie puts on call on "Office hours" (Berlin) at MOMENT, on the wall clock.
+
+    Desk: turns of a day from Mon Jan 4 09:00 (Ben, Anna), restricted to Mon-Fri 09:00-17:00 and to
+    Friday 18:00 through Monday 06:00; restrictions cut hours out, hand-offs go on every day. Spare
+    is not imported (its "none" turns), and nobody is on call outside Desk's restrictions."""
+    local = moment.astimezone(BERLIN).replace(tzinfo=None)
+    friday = local.date() - timedelta(days=(local.isoweekday() - 5) % 7)
+    weekend = datetime.combine(friday, time(18)) <= local < datetime.combine(friday + timedelta(days=3), time(6))
+    office = local.isoweekday() <= 5 and 9 <= local.hour < 17
+    if not (weekend or office):
+        return []
+    return [[people["ben"], people["anna"]][(local - datetime(2027, 1, 4, 9)).days % 2]]
+
+
+def test_weekday_restrictions_page_the_same_person_as_opsgenie_every_hour_for_30_days(fake):
+    out = run(fake)
+    approximately = out.split("Maps approximately")[1].split("Cannot map")[0]
+    assert "Office hours" not in approximately
+    people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
+    start = NOW.replace(minute=0)
+    plan = load_plan(Schedule.objects.get(name="Office hours"), start, start + timedelta(days=30))
+
+    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    vigil = {h: [u.email for u in plan.users_at(h)] for h in hours}
+    assert all(vigil[h] == opsgenie_office_hours(h, people) for h in hours)
+
+    by_hand = {  # UTC -> Berlin; day turn N from Jan 4 09:00: Ben when N is even, Anna when odd
+        datetime(2027, 3, 10, 10): "anna",  # Wed 11:00 CET, turn 65
+        datetime(2027, 3, 12, 16): None,  # Fri 17:00 CET: office over, weekend from 18:00
+        datetime(2027, 3, 12, 17): "anna",  # Fri 18:00 CET: Friday's turn, 67
+        datetime(2027, 3, 13, 7): "anna",  # Sat 08:00 CET: still Friday's turn
+        datetime(2027, 3, 13, 8): "ben",  # Sat 09:00 CET: Saturday's turn, 68
+        datetime(2027, 3, 28, 0): "ben",  # Sun 01:00 CET: Saturday's turn, 82
+        datetime(2027, 3, 28, 1): "ben",  # Sun 03:00 CEST, just after the change: still turn 82
+        datetime(2027, 3, 29, 3): "anna",  # Mon 05:00 CEST: Sunday's turn, 83
+        datetime(2027, 3, 29, 4): None,  # Mon 06:00 CEST: the weekend is over, office from 09:00
+        datetime(2027, 3, 29, 7): "ben",  # Mon 09:00 CEST: Monday's turn, 84
+    }
+    for moment, who in by_hand.items():
+        assert vigil[moment.replace(tzinfo=UTC)] == ([people[who]] if who else []), moment
