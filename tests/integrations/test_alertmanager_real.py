@@ -6,6 +6,7 @@ test server, and posts an alert to Alertmanager's API: it must become an inciden
 and the same alert resolved must resolve it.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -79,19 +80,19 @@ def alertmanager_binary():
     return binary
 
 
-@pytest.fixture
-def running_alertmanager(alertmanager_binary, live_server, transactional_db, tmp_path):
-    """Alertmanager on a free loopback port, sending to a new Alertmanager integration in Vigil."""
-    integration = Integration.objects.create(name="Real Alertmanager", kind=Integration.Kind.ALERTMANAGER)
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(_config(f"{live_server.url}{integration.get_ingest_path()}"))
+@contextlib.contextmanager
+def alertmanager_process(binary: str, config: str, tmp_path):
+    """Alertmanager with CONFIG on a free loopback port: yields its base URL and its log's path, and
+    on the way out stops it and lets the live server finish what it sent last."""
+    config_path = tmp_path / "alertmanager.yml"
+    config_path.write_text(config)
     port = _free_port()
     log_path = tmp_path / "alertmanager.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
-                alertmanager_binary,
-                f"--config.file={config}",
+                binary,
+                f"--config.file={config_path}",
                 f"--storage.path={tmp_path / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--cluster.listen-address=",
@@ -110,7 +111,7 @@ def running_alertmanager(alertmanager_binary, live_server, transactional_db, tmp
 
         _wait_for(ready, "ready", log_path)
         assert process.poll() is None, log_path.read_text()
-        yield base, integration, log_path
+        yield base, log_path
     finally:
         process.terminate()
         try:
@@ -119,6 +120,15 @@ def running_alertmanager(alertmanager_binary, live_server, transactional_db, tmp
             process.kill()
             process.wait()
         _wait_for_requests_in_flight()
+
+
+@pytest.fixture
+def running_alertmanager(alertmanager_binary, live_server, transactional_db, tmp_path):
+    """Alertmanager on a free loopback port, sending to a new Alertmanager integration in Vigil."""
+    integration = Integration.objects.create(name="Real Alertmanager", kind=Integration.Kind.ALERTMANAGER)
+    config = _config(f"{live_server.url}{integration.get_ingest_path()}")
+    with alertmanager_process(alertmanager_binary, config, tmp_path) as (base, log_path):
+        yield base, integration, log_path
 
 
 def _wait_for_requests_in_flight(timeout: float = 10.0) -> None:

@@ -6,7 +6,6 @@ integration's token as the GenieKey; then a real Alertmanager (Debian's promethe
 """
 
 import json
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +17,7 @@ from incidents.models import Alert, Incident, IncidentEvent, Integration
 from incidents.models.incidents import Status
 
 from .conftest import FIXTURES
-from .test_alertmanager_real import _free_port, _request, _wait_for, _wait_for_requests_in_flight, alertmanager_binary
+from .test_alertmanager_real import _request, _wait_for, alertmanager_binary, alertmanager_process
 
 __all__ = ["alertmanager_binary"]  # a fixture, used below
 
@@ -300,42 +299,9 @@ def _opsgenie_config(api_url: str, api_key: str) -> str:
 def alertmanager_to_opsgenie_api(alertmanager_binary, live_server, transactional_db, tmp_path):
     """Alertmanager on a free loopback port, its Opsgenie receiver pointed at the live server."""
     integration = Integration.objects.create(name="Alertmanager via Opsgenie", kind=Integration.Kind.OPSGENIE)
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(_opsgenie_config(f"{live_server.url}/", integration.token))
-    port = _free_port()
-    log_path = tmp_path / "alertmanager.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                alertmanager_binary,
-                f"--config.file={config}",
-                f"--storage.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-
-        def ready():
-            try:
-                return _request(f"{base}/-/ready") == 200
-            except OSError:
-                return process.poll() is not None
-
-        _wait_for(ready, "ready", log_path)
-        assert process.poll() is None, log_path.read_text()
+    config = _opsgenie_config(f"{live_server.url}/", integration.token)
+    with alertmanager_process(alertmanager_binary, config, tmp_path) as (base, log_path):
         yield base, integration, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        _wait_for_requests_in_flight()
 
 
 def test_a_real_alertmanager_opens_and_closes_an_incident_through_the_opsgenie_api(alertmanager_to_opsgenie_api):

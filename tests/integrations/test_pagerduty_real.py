@@ -9,7 +9,6 @@ import contextlib
 import json
 import socket
 import ssl
-import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +23,7 @@ from .test_alertmanager_real import (  # noqa: F401  (alertmanager_binary: a fix
     _wait_for,
     _wait_for_requests_in_flight,
     alertmanager_binary,
+    alertmanager_process,
 )
 
 pagerduty = pytest.importorskip("pagerduty")
@@ -163,42 +163,9 @@ def _config(routing_key: str, url: str) -> str:
 def alertmanager_to_pagerduty(alertmanager_binary, live_server, transactional_db, tmp_path):  # noqa: F811
     """Alertmanager on a free loopback port, its pagerduty_configs aimed at Vigil's /v2/enqueue."""
     integration = Integration.objects.create(name="Alertmanager as PagerDuty", kind=Integration.Kind.PAGERDUTY)
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(_config(integration.token, f"{live_server.url}/v2/enqueue"))
-    port = _free_port()
-    log_path = tmp_path / "alertmanager.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                alertmanager_binary,
-                f"--config.file={config}",
-                f"--storage.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-
-        def ready():
-            try:
-                return _request(f"{base}/-/ready") == 200
-            except OSError:
-                return process.poll() is not None
-
-        _wait_for(ready, "ready", log_path)
-        assert process.poll() is None, log_path.read_text()
+    config = _config(integration.token, f"{live_server.url}/v2/enqueue")
+    with alertmanager_process(alertmanager_binary, config, tmp_path) as (base, log_path):
         yield base, integration, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        _wait_for_requests_in_flight()
 
 
 def test_alertmanager_pagerduty_configs_open_and_resolve_an_incident(alertmanager_to_pagerduty):
