@@ -1,6 +1,6 @@
 """A person in another tool as an import Item: matched to the Vigil account with the same email.
 
-As the PagerDuty importer does (importers.pagerduty.importer): one without an account gets a new,
+Used by every importer of people (PagerDuty, Opsgenie, Grafana OnCall): one without an account gets a new,
 active account with no usable password (a password reset lets them in), because rotations take
 turns between active people only and a missing member would shift every later turn.
 """

@@ -13,15 +13,14 @@
 
 from datetime import UTC, datetime
 
-from django.contrib.auth import get_user_model
-
 from incidents.integrations.services import do_create_integration
 from incidents.models import EscalationPolicy, Integration, Schedule
-from incidents.oncall.import_actions import Level, do_create_escalation_policy, do_create_person
+from incidents.oncall.import_actions import Level, do_create_escalation_policy
 from incidents.oncall.services import do_add_override, do_create_rotation, do_create_schedule
 from vigil.roles import Role
 
 from ..base import Context, Importer, Item, Plan
+from ..people import person_item, unique_name
 from .layers import Unmappable, is_over, map_layer, parse_time
 from .reader import DEFAULT_URL, PagerDutyData, Reader
 
@@ -72,22 +71,9 @@ class PagerDutyImporter(Importer):
 
 
 def _user_item(user: dict) -> Item:
-    email = (user.get("email") or "").strip().lower()
-    existing = get_user_model().objects.filter(email__iexact=email).first() if email else None
     role = Role.VIEWER if user.get("role") in VIEWER_ROLES else Role.RESPONDER
-    approximations = []
-    if existing is None and user.get("role") in ("admin", "owner"):
-        approximations.append(f"PagerDuty {user['role']}: made a responder; give the admin role by hand")
-    if existing is not None and not existing.is_active:
-        approximations.append("the Vigil account is inactive: rotations and policies will refuse it")
-
-    def build(ctx: Context):
-        found = get_user_model().objects.filter(email__iexact=email).first()
-        return found or do_create_person(ctx.actor, email=email, name=user.get("name") or "", role=role)
-
-    what = f'user "{user.get("name")}" <{email}>'
-    summary = f"{what} -> existing account" if existing else f"{what} -> new {role.value} (no password yet)"
-    return Item("user", user["id"], summary, build, approximations)
+    admin = user.get("role") in ("admin", "owner")
+    return person_item("PagerDuty", user["id"], user.get("email"), user.get("name"), role, admin=admin)
 
 
 def _plan_schedule(schedule: dict, overrides: list[dict], now: datetime, plan: Plan) -> None:
@@ -107,10 +93,9 @@ def _plan_schedule(schedule: dict, overrides: list[dict], now: datetime, plan: P
     name = (schedule.get("name") or schedule["id"])[:100]
 
     def build(ctx: Context) -> Schedule:
-        taken = Schedule.objects.filter(name=name).exists()
         created = do_create_schedule(
             ctx.actor,
-            name=f"{name[:88]} (PagerDuty)" if taken else name,
+            name=unique_name(Schedule, name, "PagerDuty"),
             description=schedule.get("description") or "",
             time_zone=schedule.get("time_zone") or "UTC",
         )
@@ -170,9 +155,8 @@ def _plan_policy(policy: dict, plan: Plan) -> None:
             Level(delay, [ctx.get("user", i) for i in t["user"]], [ctx.get("schedule", i) for i in t["schedule"]])
             for delay, t in rules
         ]
-        taken = EscalationPolicy.objects.filter(name=name).exists()
         return do_create_escalation_policy(
-            ctx.actor, name=f"{name[:88]} (PagerDuty)" if taken else name, levels=levels,
+            ctx.actor, name=unique_name(EscalationPolicy, name, "PagerDuty"), levels=levels,
             description=policy.get("description") or "", repeat=int(policy.get("num_loops") or 0),
         )  # fmt: skip
 
