@@ -526,6 +526,18 @@ def measure(args, servers: Servers, integration, cpu: ServerCPU) -> dict:
     return {"phases": phases, "accepted": accepted, "new_sent": new_sent, "setup_errors": setup_errors}
 
 
+def drop_bench_data(args) -> None:
+    """Empty the repeat buffer in Redis and drop the bench's database (bench/compat.py too)."""
+    from django.db import connections
+
+    from incidents.integrations.buffer import repeat_buffer
+
+    if repeat_buffer() is not None:
+        repeat_buffer().clear()
+    connections.close_all()
+    drop_database(args.postgres, args.database)
+
+
 def _rate(phase: dict) -> float:
     return phase["ok"] / phase["elapsed"] if phase["elapsed"] else 0.0
 
@@ -598,14 +610,7 @@ def main() -> int:
     met = ingest["per_s"] >= GOAL_ALERTS_PER_S and ratio >= GOAL_RATIO
     print(f"goal (>= {GOAL_ALERTS_PER_S} alerts/s and ratio >= {GOAL_RATIO}): {'met' if met else 'NOT met'}")
     if not args.keep_db:
-        from django.db import connections
-
-        from incidents.integrations.buffer import repeat_buffer
-
-        if repeat_buffer() is not None:
-            repeat_buffer().clear()
-        connections.close_all()
-        drop_database(args.postgres, args.database)
+        drop_bench_data(args)
     result = {
         "bench": "alerts",
         "alerts_per_s": round(ingest["per_s"], 1),

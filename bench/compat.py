@@ -41,7 +41,7 @@ from bench.alerts import (  # noqa: E402
     AlertMix,
     ServerCPU,
     Servers,
-    drop_database,
+    drop_bench_data,
     flush_all,
     load,
     recreate_database,
@@ -236,14 +236,7 @@ def main() -> int:
     met = ratio >= GOAL_RATIO and errors == 0 and check["consistent"]
     print(f"goal (compat >= {GOAL_RATIO} x native, 0 errors, consistent): {'met' if met else 'NOT met'}")
     if not args.keep_db:
-        from django.db import connections
-
-        from incidents.integrations.buffer import repeat_buffer
-
-        if repeat_buffer() is not None:
-            repeat_buffer().clear()
-        connections.close_all()
-        drop_database(args.postgres, args.database)
+        drop_bench_data(args)
     result = {
         "bench": "compat",
         "events_per_s": round(compat["per_s"], 1),
