@@ -71,3 +71,26 @@ def build_kuma_db(path: Path, extra_monitors: list[dict] = ()) -> Path:
 @pytest.fixture
 def kuma_db(tmp_path) -> Path:
     return build_kuma_db(tmp_path / "kuma.db")
+
+
+# --- The on-call importers (PagerDuty, Opsgenie, Grafana OnCall) ----------------------------------
+
+
+def oncall_counts() -> tuple[int, ...]:
+    """How many people, schedules, rotations, overrides, policies, integrations, records and audit rows."""
+    from django.contrib.auth import get_user_model
+
+    from importers.models import ImportedObject
+    from incidents.models import EscalationPolicy, Integration, Override, Rotation, Schedule
+    from vigil.models import AuditEntry
+
+    models = [Schedule, Rotation, Override, EscalationPolicy, Integration, ImportedObject, AuditEntry]
+    return (get_user_model().objects.count(), *(model.objects.count() for model in models))
+
+
+@pytest.fixture
+def ben():
+    """A Vigil account the sources' Ben Brown matches by email."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("ben", email="ben@example.com", password="unused-pass-123")

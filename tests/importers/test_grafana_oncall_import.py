@@ -14,12 +14,12 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from importers.models import ImportedObject
-from incidents.models import EscalationPolicy, Integration, Override, Rotation, Schedule
+from incidents.models import EscalationPolicy, Integration, Schedule
 from incidents.oncall.schedule import load_plan
 from vigil.models import AuditEntry
 from vigil.roles import Role, role_of
 
+from .conftest import oncall_counts as counts
 from .grafana_oncall_fake import API_KEY, fake_grafana_oncall
 
 pytestmark = pytest.mark.django_db
@@ -45,16 +45,6 @@ def run(fake, *args, key=API_KEY) -> str:
     out = io.StringIO()
     call_command("import_from", "grafana-oncall", "--api-key", key, "--api-url", fake.url, *args, stdout=out)
     return out.getvalue()
-
-
-def counts() -> tuple[int, ...]:
-    models = [Schedule, Rotation, Override, EscalationPolicy, Integration, ImportedObject, AuditEntry]
-    return (get_user_model().objects.count(), *(model.objects.count() for model in models))
-
-
-@pytest.fixture
-def ben():
-    return get_user_model().objects.create_user("ben", email="ben@example.com", password="unused-pass-123")
 
 
 def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
