@@ -105,6 +105,16 @@ def probes_reach_loopback(settings):
     settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = []
 
 
+@pytest.fixture(autouse=True)
+def slack_goes_nowhere(settings):
+    """Slack and Teams are off, and their API address is a closed loopback port: a test that turns them
+    on points them at a fake it started (tests/chat/conftest.py), and nothing can reach slack.com."""
+    settings.SLACK_BOT_TOKEN = ""
+    settings.SLACK_SIGNING_SECRET = ""
+    settings.SLACK_API_URL = "http://127.0.0.1:9/api/"
+    settings.TEAMS_WORKFLOW_URL = ""
+
+
 @pytest.fixture
 def loopback_receivers(settings):
     """Lets the outgoing client (webhooks, Slack, Mastodon, feeds) reach the fake receivers a test

@@ -53,6 +53,8 @@ urlpatterns = [
     path("account/api-keys/", views.api_keys, name="api_keys"),
     path("account/api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("incidents/", include("incidents.urls")),
+    # Slack's request URLs (chat/slack/manifest.yml) and the account-link page (issue #18).
+    path("chat/", include("chat.urls")),
     # Opsgenie's Alert API v2 (issue #17): at the root, so a sender changes only the host, and under integrations/.
     path("", include(OPSGENIE_API, namespace="opsgenie")),
     path("integrations/opsgenie/", include(OPSGENIE_API, namespace="opsgenie_")),

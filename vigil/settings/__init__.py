@@ -8,8 +8,10 @@ at start-up (django-environ raises ImproperlyConfigured). One module a concern:
 - queues: Celery (broker, routes, beat, time limits)
 - edge: lockout, two-factor, CSP, API rate limits, outgoing connections
 - features: Vigil's own settings, app by app
+- chat: the Slack app and Microsoft Teams cards
 """
 
+from vigil.settings.chat import *  # noqa: F403
 from vigil.settings.edge import *  # noqa: F403
 from vigil.settings.environment import *  # noqa: F403
 from vigil.settings.features import *  # noqa: F403

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "incidents",
     "monitoring",
     "reputation",
+    "chat",  # Slack and Teams: uses incidents; comms sends Slack DMs through it
     "comms",
     "postmortems",
     "dr_plans",
