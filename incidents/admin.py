@@ -4,6 +4,7 @@ from vigil.privacy import SensitiveAdminMixin
 
 from .models import (
     Alert,
+    ChangeEvent,
     Component,
     ComponentGroup,
     EscalationLevel,
@@ -115,3 +116,21 @@ class AlertAdmin(admin.ModelAdmin):
 
 # On-call models are registered by their own module.
 from .oncall import admin as oncall_admin  # noqa: E402, F401
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    """Read-only: a change event is a fact a tool reported; it is never added or edited by hand."""
+
+    list_display = ["summary", "integration", "source", "timestamp"]
+    list_filter = ["integration"]
+    search_fields = ["summary", "source"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["integration"]
+    readonly_fields = ["integration", "summary", "source", "timestamp", "custom_details", "links", "received_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

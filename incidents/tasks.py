@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import escalation
+from .integrations import changes
 from .integrations.buffer import flush_repeats
 
 
@@ -20,3 +21,9 @@ def escalate_due() -> int:
 def flush_alert_repeats() -> int:
     """Beat runs this every 5 s: repeats of known alerts buffered in Redis into their rows."""
     return flush_repeats().added
+
+
+@shared_task(name="incidents.tasks.purge_change_events")
+def purge_change_events() -> int:
+    """Hourly: delete change events older than VIGIL_CHANGE_RETENTION_DAYS."""
+    return changes.purge()

@@ -6,8 +6,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents import paging_actions, services
+from incidents.integrations.api.serializers import ChangeEventSerializer
+from incidents.integrations.changes import recent_changes
 from incidents.models import Component, ComponentGroup, EscalationPolicy, Incident, Page, SeverityDefinition
-from vigil.api.permissions import action_permission
+from vigil.api.permissions import RoleModelPermissions, action_permission
 from vigil.audit import Actor
 
 from .serializers import (
@@ -218,3 +220,16 @@ class IncidentViewSet(
     @action(detail=True, methods=["get"], url_path="public-updates", pagination_class=None)
     def public_updates(self, request, pk=None):
         return Response(IncidentUpdateSerializer(self.get_object().updates.all(), many=True).data)
+
+    @extend_schema(responses=ChangeEventSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        permission_classes=[RoleModelPermissions, action_permission("incidents.view_integration")],
+    )
+    def changes(self, request, pk=None):
+        """The incident page's *Recent changes*: the last changes of its components' integrations,
+        from two hours before it started until it ended, newest first."""
+        events = [change.event for change in recent_changes(self.get_object())]
+        return Response(ChangeEventSerializer(events, many=True).data)

@@ -2,12 +2,15 @@
 
 A change opens nothing and pages nobody. The incident page's *Recent changes* lists those sent
 by the integrations of the incident's components from two hours before it started to its end, so
-the deploy that broke things is one glance away.
+the deploy that broke things is one glance away. The API lists them too (GET /api/v1/changes/ and
+/api/v1/incidents/{id}/changes/), and purge() deletes those older than VIGIL_CHANGE_RETENTION_DAYS.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -30,6 +33,41 @@ def do_record_change(integration: Integration, change: ParsedChange) -> ChangeEv
         custom_details=change.custom_details,
         links=change.links,
     )
+
+
+def filter_changes(
+    events: QuerySet[ChangeEvent],
+    integration: int | None = None,
+    component: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[ChangeEvent]:
+    """EVENTS narrowed to one integration's, to those of the integrations attached to COMPONENT,
+    and to timestamps from SINCE to UNTIL (both included). The API's filters (api/views.py)."""
+    if integration:
+        events = events.filter(integration_id=integration)
+    if component:
+        events = events.filter(integration__in=Integration.objects.filter(components=component).values("pk"))
+    if since:
+        events = events.filter(timestamp__gte=since)
+    if until:
+        events = events.filter(timestamp__lte=until)
+    return events
+
+
+def purge(now: datetime | None = None, chunk_size: int = 10_000) -> int:
+    """Delete the change events received more than VIGIL_CHANGE_RETENTION_DAYS ago, CHUNK_SIZE at a
+    time (short locks), as monitoring.rollups.purge does for raw results. Safe to run twice at once.
+    By received_at, not timestamp: a sender's clock (or a back-filled change) cannot get a fresh row
+    deleted at once. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.VIGIL_CHANGE_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        batch = ChangeEvent.objects.filter(received_at__lt=cutoff).order_by().values("pk")[:chunk_size]
+        count, _ = ChangeEvent.objects.filter(pk__in=batch).delete()
+        deleted += count
+        if count < chunk_size:
+            return deleted
 
 
 @dataclass(frozen=True)

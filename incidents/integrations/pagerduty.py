@@ -28,6 +28,7 @@ MAX_DEDUP_KEY = 255
 MAX_SUMMARY = 1024
 MAX_SOURCE = 255
 MAX_LINKS = 50
+MAX_IMAGES = 10
 MAX_URL = 1000
 
 TRIGGER, ACKNOWLEDGE, RESOLVE = "trigger", "acknowledge", "resolve"
@@ -144,6 +145,7 @@ def _trigger_alert(data: dict, fingerprint: str) -> ParsedAlert:
     if isinstance(data.get("client"), str) and data["client"].strip():
         labels["client"] = clean_line(data["client"])[:MAX_SOURCE]
     links = _links(data.get("links"))
+    images = _images(data.get("images"))
     details = _details(payload.get("custom_details"))
     return ParsedAlert(
         fingerprint=fingerprint,
@@ -153,7 +155,11 @@ def _trigger_alert(data: dict, fingerprint: str) -> ParsedAlert:
         severity=SEVERITY_WORDS[severity],
         description=_description(summary, details),
         labels=labels,
-        annotations={**details, **({"links": json.dumps(links)} if links else {})},
+        annotations={
+            **details,
+            **({"links": json.dumps(links)} if links else {}),
+            **({"images": json.dumps(images)} if images else {}),
+        },
         source_url=_url(data.get("client_url")) or (links[0]["href"] if links else ""),
         starts_at=starts_at,
     )
@@ -232,6 +238,23 @@ def _links(value) -> list[dict]:
             text = item.get("text") if isinstance(item.get("text"), str) else ""
             links.append({"href": _url(item["href"]), "text": clean_line(text)[:MAX_SOURCE]})
     return links
+
+
+def _images(value) -> list[dict]:
+    """The first MAX_IMAGES http(s) images of `images` ([{src, href, alt}]); others dropped, a
+    non-http(s) href dropped alone. Kept to be shown as links (Alert.images), never embedded."""
+    if not isinstance(value, list):
+        return []
+    images = []
+    for item in value:
+        if isinstance(item, dict) and _url(item.get("src")):
+            alt = item.get("alt") if isinstance(item.get("alt"), str) else ""
+            images.append(
+                {"src": _url(item["src"]), "href": _url(item.get("href")), "alt": clean_line(alt)[:MAX_SOURCE]}
+            )
+        if len(images) == MAX_IMAGES:
+            break
+    return images
 
 
 def _details(value) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Alerts pushed in by other tools, each through an integration with its own secret URL."""
 
+import json
 import secrets
 
 from django.conf import settings
@@ -120,3 +121,42 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def links(self) -> list[dict]:
+        """The sender's links (PagerDuty's `links`, kept as JSON in the `links` annotation), as
+        [{href, text}] for the incident page. Only http(s) ones: any integration may send a
+        `links` annotation, and the page must never render a javascript: URL."""
+        return [
+            {"href": item["href"], "text": _text(item.get("text")) or item["href"]}
+            for item in _json_list(self.annotations.get("links"))
+            if _is_web(item.get("href"))
+        ]
+
+    @property
+    def images(self) -> list[dict]:
+        """The sender's images (PagerDuty's `images`: [{src, href, alt}]) as links [{href, text}]
+        to HREF, or SRC without one. Shown as links, never embedded: an external image would tell
+        a third party every responder's address (and the CSP forbids it)."""
+        images = []
+        for item in _json_list(self.annotations.get("images")):
+            href = item.get("href") if _is_web(item.get("href")) else item.get("src")
+            if _is_web(href) and _is_web(item.get("src")):
+                images.append({"href": href, "text": _text(item.get("alt")) or href})
+        return images
+
+
+def _json_list(value) -> list[dict]:
+    try:
+        items = json.loads(value) if isinstance(value, str) else []
+    except ValueError:
+        return []
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _is_web(url) -> bool:
+    return isinstance(url, str) and url.startswith(("http://", "https://"))
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""

@@ -20,7 +20,11 @@ class ChangeEvent(models.Model):
     class Meta:
         ordering = ["-timestamp"]
         # The incident page's Recent changes reads by integration and time (changes.recent_changes).
-        indexes = [models.Index(fields=["integration", "timestamp"], name="changeevent_integration_time")]
+        # The hourly purge deletes by received_at (changes.purge).
+        indexes = [
+            models.Index(fields=["integration", "timestamp"], name="changeevent_integration_time"),
+            models.Index(fields=["received_at"], name="changeevent_received_at"),
+        ]
 
     def __str__(self) -> str:
         return self.summary

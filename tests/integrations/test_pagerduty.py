@@ -249,3 +249,56 @@ def test_a_change_event_is_stored_for_its_integration(pagerduty, path):
 
 def test_a_change_event_needs_a_summary(pagerduty):
     invalid(send({"routing_key": pagerduty.token, "payload": {"source": "ci"}}, CHANGE), "'payload.summary'")
+
+
+def test_a_triggers_images_show_as_links_with_their_alt_text_never_embedded(pagerduty, web_clients):
+    images = [
+        {
+            "src": "https://grafana.example.com/render/cpu.png",
+            "href": "https://grafana.example.com/d/cpu",
+            "alt": "CPU",
+        },
+        {"src": "https://grafana.example.com/render/mem.png", "alt": "Memory"},
+        {"src": "javascript:alert(1)", "alt": "Evil source"},
+        {"src": "https://grafana.example.com/render/io.png", "href": "javascript:alert(2)", "alt": "Disk <b>IO</b>"},
+    ]
+    assert send({**trigger(pagerduty.token), "images": images}).status_code == 202
+    html = web_clients["viewer"].get(Incident.objects.get().get_absolute_url()).content.decode()
+    assert (
+        '<a href="https://grafana.example.com/d/cpu" rel="noopener noreferrer" data-testid="alert-image">CPU</a>'
+        in html
+    )
+    assert (
+        'href="https://grafana.example.com/render/mem.png" rel="noopener noreferrer" data-testid="alert-image">Memory'
+        in html
+    )
+    # A javascript: href falls back to the image's own address; a javascript: src drops the image.
+    assert 'href="https://grafana.example.com/render/io.png"' in html and "Disk &lt;b&gt;IO&lt;/b&gt;" in html
+    assert "javascript:" not in html and "Evil source" not in html
+    assert 'src="https://grafana.example.com' not in html
+
+
+def test_a_trigger_keeps_at_most_ten_http_images(pagerduty):
+    images = [{"src": f"https://img.example.com/{n}.png", "alt": f"Graph {n}"} for n in range(15)]
+    assert send({**trigger(pagerduty.token), "images": [{"src": "ftp://x/y.png"}, *images]}).status_code == 202
+    alert = Alert.objects.get()
+    assert [image["text"] for image in alert.images] == [f"Graph {n}" for n in range(10)]
+    assert json.loads(alert.annotations["images"])[0] == {
+        "src": "https://img.example.com/0.png",
+        "href": "",
+        "alt": "Graph 0",
+    }
+
+
+def test_a_triggers_links_show_on_the_incident_page(pagerduty, web_clients):
+    links = [
+        {"href": "https://runbooks.example.com/disk", "text": "Runbook"},
+        {"href": "javascript:alert(1)", "text": "x"},
+    ]
+    assert send({**trigger(pagerduty.token), "links": links}).status_code == 202
+    html = web_clients["responder"].get(Incident.objects.get().get_absolute_url()).content.decode()
+    assert (
+        'href="https://runbooks.example.com/disk" rel="noopener noreferrer" data-testid="alert-link">Runbook</a>'
+        in html
+    )
+    assert "javascript:" not in html

@@ -50,6 +50,9 @@ if VIGIL_MONITOR_TEST_RATE and not re.fullmatch(r"[0-9]+/[0-9]*[smhd][a-z]*", VI
     raise ImproperlyConfigured(f"VIGIL_MONITOR_TEST_RATE={VIGIL_MONITOR_TEST_RATE!r}: expected e.g. 20/m.")
 # Raw check results are kept this many days; hourly and daily rollups are kept for good.
 VIGIL_RESULT_RETENTION_DAYS = max(1, env.int("VIGIL_RESULT_RETENTION_DAYS", default=7))
+# Change events (PagerDuty's /v2/change/enqueue) are kept this many days after they came in;
+# beat purges older ones hourly (incidents.integrations.changes.purge).
+VIGIL_CHANGE_RETENTION_DAYS = max(1, env.int("VIGIL_CHANGE_RETENTION_DAYS", default=90))
 # /metrics (Prometheus exposition) asks for "Authorization: Bearer <token>" when this is set.
 VIGIL_METRICS_TOKEN = secret("VIGIL_METRICS_TOKEN", default="")
 

@@ -22,6 +22,8 @@ CELERY_TASK_ROUTES = {
     # Pages must not wait behind bulk work: escalation has its own queue.
     # Alert repeats are a counter flush, not a page: they stay off the escalation queue.
     "incidents.tasks.flush_alert_repeats": {"queue": "default"},
+    # Deleting old change events is bulk upkeep: it must never hold an escalation slot.
+    "incidents.tasks.purge_change_events": {"queue": "default"},
     "incidents.tasks.*": {"queue": "escalation"},
     # Probe batches go to their own queue, so a fleet of probe workers can scale out.
     "monitoring.tasks.run_checks": {"queue": env.str("VIGIL_PROBE_QUEUE", default="probes")},
@@ -58,6 +60,12 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-dispatch": {"task": "monitoring.tasks.dispatch", "schedule": 1.0, "options": {"expires": 5}},
     "monitoring-roll-up": {"task": "monitoring.rollup_tasks.roll_up", "schedule": 300.0, "options": {"expires": 300}},
     "monitoring-purge": {"task": "monitoring.rollup_tasks.purge", "schedule": 3600.0, "options": {"expires": 3600}},
+    # Change events older than VIGIL_CHANGE_RETENTION_DAYS; safe to repeat.
+    "change-events-purge": {
+        "task": "incidents.tasks.purge_change_events",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
     # Repeated alerts are counted in Redis and written to the database in one statement.
     "alert-repeats-flush": {"task": "incidents.tasks.flush_alert_repeats", "schedule": 5.0, "options": {"expires": 10}},
     # Sends what is due: retries whose back-off ended, rows whose sender died.
@@ -121,6 +129,7 @@ CELERY_TASK_ANNOTATIONS = {
     "monitoring.tasks.run_checks": {"soft_time_limit": 150, "time_limit": 180},
     "monitoring.rollup_tasks.roll_up": {"soft_time_limit": 240, "time_limit": 290},
     "monitoring.rollup_tasks.purge": {"soft_time_limit": 900, "time_limit": 1200},
+    "incidents.tasks.purge_change_events": {"soft_time_limit": 900, "time_limit": 1200},
     # Up to VIGIL_REPUTATION_POLL_CONCURRENCY feeds at once, each with its own deadline.
     "reputation.tasks.poll_feeds": {"soft_time_limit": 240, "time_limit": 300},
     "reputation.tasks.detect_spikes": {"soft_time_limit": 120, "time_limit": 150},

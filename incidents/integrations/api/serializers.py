@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from incidents.models import Alert, Component, Integration
+from incidents.models import Alert, ChangeEvent, Component, Integration
 
 # The largest id a bigint column holds: a larger one would be a database error, not a 400.
 MAX_ID = 2**63 - 1
@@ -66,3 +66,45 @@ class AlertFilterSerializer(serializers.Serializer):
     integration = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="Only alerts of this integration (its id)."
     )
+
+
+class IntegrationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Integration
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class ChangeEventSerializer(serializers.ModelSerializer):
+    integration = IntegrationRefSerializer(read_only=True)
+    links = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), read_only=True)
+
+    class Meta:
+        model = ChangeEvent
+        fields = ["id", "integration", "summary", "source", "timestamp", "custom_details", "links", "received_at"]
+        read_only_fields = fields
+
+
+class ChangeFilterSerializer(serializers.Serializer):
+    """The change list's query parameters, checked before they reach the database."""
+
+    integration = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only changes sent by this integration (its id)."
+    )
+    component = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Only changes sent by the integrations attached to this component (its id).",
+    )
+    since = serializers.DateTimeField(
+        required=False, help_text="Only changes at or after this time (ISO 8601, e.g. 2025-05-01T12:00:00Z)."
+    )
+    until = serializers.DateTimeField(
+        required=False, help_text="Only changes at or before this time (ISO 8601, e.g. 2025-05-01T14:00:00Z)."
+    )
+
+    def validate(self, data):
+        if "since" in data and "until" in data and data["since"] > data["until"]:
+            raise serializers.ValidationError({"until": "Must not be before `since`."})
+        return data

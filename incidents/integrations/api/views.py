@@ -5,13 +5,23 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents.models import Alert, Integration
+from incidents.models import Alert, ChangeEvent, Integration
 from vigil.api.permissions import action_permission
 from vigil.audit import Actor
 
-from .. import services
+from .. import changes, services
 from ..reads import FreshAlertsMixin
-from .serializers import AlertFilterSerializer, AlertSerializer, IntegrationSerializer, IntegrationUpdateSerializer
+from .serializers import (
+    AlertFilterSerializer,
+    AlertSerializer,
+    ChangeEventSerializer,
+    ChangeFilterSerializer,
+    IntegrationSerializer,
+    IntegrationUpdateSerializer,
+)
+
+# Change events are what integrations report: whoever may see integrations may see them.
+VIEW_INTEGRATIONS = action_permission("incidents.view_integration")
 
 
 class IntegrationViewSet(FreshAlertsMixin, viewsets.ModelViewSet):
@@ -79,3 +89,36 @@ class AlertViewSet(FreshAlertsMixin, viewsets.ReadOnlyModelViewSet):
         if filters.validated_data.get("integration"):
             alerts = alerts.filter(integration_id=filters.validated_data["integration"])
         return alerts
+
+
+# A malformed filter is a 400 naming the parameter.
+@extend_validation_errors(
+    ["invalid", "max_string_length", "min_value", "max_value"],
+    field_name="integration",
+    actions=["list"],
+    methods=["get"],
+)
+@extend_validation_errors(
+    ["invalid", "max_string_length", "min_value", "max_value"],
+    field_name="component",
+    actions=["list"],
+    methods=["get"],
+)
+@extend_validation_errors(["invalid"], field_name="since", actions=["list"], methods=["get"])
+@extend_validation_errors(["invalid"], field_name="until", actions=["list"], methods=["get"])
+@extend_schema_view(list=extend_schema(parameters=[ChangeFilterSerializer]))
+class ChangeEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Change events (deploys, config pushes) sent through integrations, newest first. Read-only:
+    they are facts a tool reported (incidents.integrations.changes)."""
+
+    queryset = ChangeEvent.objects.select_related("integration").order_by("-timestamp", "-pk")
+    serializer_class = ChangeEventSerializer
+    permission_classes = [VIEW_INTEGRATIONS]
+
+    def get_queryset(self):
+        events = super().get_queryset()
+        if self.action != "list":
+            return events
+        filters = ChangeFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return changes.filter_changes(events, **filters.validated_data)
