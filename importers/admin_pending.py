@@ -10,6 +10,7 @@ path reads as the name of the file that was uploaded.
 """
 
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,26 @@ def upload_dir() -> Path:
     return directory
 
 
+# An upload whose session ended before Import is deleted by the next plan made after this long.
+ABANDONED_AFTER_SECONDS = 24 * 3600
+
+
+def delete_abandoned(directory: Path) -> None:
+    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    for path in directory.glob("*.upload"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
 def save_upload(upload) -> str:
-    """Write UPLOAD under upload_dir() with a random name, readable by this user only; its path."""
-    path = upload_dir() / f"{secrets.token_urlsafe(18)}.upload"
+    """Write UPLOAD under upload_dir() with a random name, readable by this user only; its path.
+    Uploads abandoned more than a day ago go first."""
+    directory = upload_dir()
+    delete_abandoned(directory)
+    path = directory / f"{secrets.token_urlsafe(18)}.upload"
     with open(path, "xb") as out:
         path.chmod(0o600)
         for chunk in upload.chunks():

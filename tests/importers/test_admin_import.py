@@ -224,3 +224,19 @@ def test_every_source_has_its_fields_declared():
 
 def test_a_get_of_the_apply_url_is_refused(admin):
     assert admin.get(APPLY).status_code == 405
+
+
+def test_an_upload_abandoned_a_day_ago_is_deleted_by_the_next_upload(settings, tmp_path):
+    import os
+    from types import SimpleNamespace
+
+    from importers.admin_pending import save_upload, upload_dir
+
+    settings.VAR_DIR = tmp_path
+    old = upload_dir() / "abandoned.upload"
+    old.write_bytes(b"x")
+    os.utime(old, (0, 0))
+    recent = upload_dir() / "recent.upload"
+    recent.write_bytes(b"y")
+    kept = save_upload(SimpleNamespace(chunks=lambda: [b"SQLite format 3\x00"]))
+    assert not old.exists() and recent.exists() and os.path.exists(kept)
