@@ -2,7 +2,7 @@
 
 The schedule checks: the imported web schedule (override included) and the calendar one (a weekly
 shift limited to MO-FR by `by_day`, and a weekend from Friday 18:00 for 60 h) name the same person
-as OnCall's shifts at every hour of 30 days across Berlin's change to summer time on 2027-03-28.
+as OnCall's shifts at every hour of 90 days across Berlin's change to summer time on 2027-03-28.
 """
 
 import io
@@ -127,13 +127,13 @@ def oncall_on_call(moment: datetime, people: dict) -> str:
     return [people["anna"], people["ben"], people["carl"]][(local - datetime(2027, 1, 4, 9)).days // 7 % 3]
 
 
-def test_the_imported_web_schedule_pages_the_same_person_every_hour_for_30_days(fake):
+def test_the_imported_web_schedule_pages_the_same_person_every_hour_for_90_days(fake):
     run(fake)
     people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
     start = NOW.replace(minute=0)
-    plan = load_plan(Schedule.objects.get(name="Primary"), start, start + timedelta(days=30))
+    plan = load_plan(Schedule.objects.get(name="Primary"), start, start + timedelta(days=90))
 
-    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    hours = [start + timedelta(hours=h) for h in range(90 * 24)]
     assert all([u.email for u in plan.users_at(h)] == [oncall_on_call(h, people)] for h in hours)
 
 
@@ -150,7 +150,7 @@ def oncall_weekdays(moment: datetime, people: dict) -> list[str]:
     return []
 
 
-def test_by_day_and_a_weekend_page_the_same_person_every_hour_for_30_days(fake):
+def test_by_day_and_a_weekend_page_the_same_person_every_hour_for_90_days(fake):
     out = run(fake)
     approximately = out.split("Maps approximately")[1].split("Cannot map")[0]
     assert "Weekdays" not in approximately
@@ -159,9 +159,9 @@ def test_by_day_and_a_weekend_page_the_same_person_every_hour_for_30_days(fake):
     desk = schedule.rotations.get(name="Desk")
     assert (desk.weekdays, str(desk.active_from), str(desk.active_until)) == ([1, 2, 3, 4, 5], "09:00:00", "17:00:00")
     start = NOW.replace(minute=0)
-    plan = load_plan(schedule, start, start + timedelta(days=30))
+    plan = load_plan(schedule, start, start + timedelta(days=90))
 
-    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    hours = [start + timedelta(hours=h) for h in range(90 * 24)]
     vigil = {h: [u.email for u in plan.users_at(h)] for h in hours}
     assert all(vigil[h] == oncall_weekdays(h, people) for h in hours)
 

@@ -2,7 +2,7 @@
 
 The key tests: the imported Berlin schedules (a time-of-day restriction; weekday restrictions
 Mon-Fri 09:00-17:00 and Fri 18:00 to Mon 06:00) name the same person as Opsgenie at every hour of
-the next 30 days, across the change to summer time on 2027-03-28, checked against a reading of
+the next 90 days, across the change to summer time on 2027-03-28, checked against a reading of
 Opsgenie's rules written here by hand.
 """
 
@@ -25,7 +25,7 @@ from .opsgenie_fake import API_KEY, fake_opsgenie
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)  # the 30 days ahead hold Berlin's change on 2027-03-28
+NOW = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)  # the 90 days ahead hold Berlin's change on 2027-03-28
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -127,7 +127,7 @@ def test_a_refused_key_stops_with_a_clear_error(fake):
     assert counts()[1:] == (0,) * 7
 
 
-# --- The key test: the same person on call as Opsgenie, every hour for 30 days ---------------
+# --- The key test: the same person on call as Opsgenie, every hour for 90 days ---------------
 
 
 def opsgenie_on_call(moment: datetime, people: dict) -> list[str]:
@@ -146,13 +146,13 @@ def opsgenie_on_call(moment: datetime, people: dict) -> list[str]:
     return [[people["anna"], people["ben"], people["carl"]][turn % 3]]
 
 
-def test_the_imported_schedule_pages_the_same_person_as_opsgenie_every_hour_for_30_days(fake):
+def test_the_imported_schedule_pages_the_same_person_as_opsgenie_every_hour_for_90_days(fake):
     run(fake)
     people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
     start = NOW.replace(minute=0)
-    plan = load_plan(Schedule.objects.get(name="Primary"), start, start + timedelta(days=30))
+    plan = load_plan(Schedule.objects.get(name="Primary"), start, start + timedelta(days=90))
 
-    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    hours = [start + timedelta(hours=h) for h in range(90 * 24)]
     vigil = {h: [u.email for u in plan.users_at(h)] for h in hours}
     assert all(vigil[h] == opsgenie_on_call(h, people) for h in hours)
 
@@ -182,15 +182,15 @@ def opsgenie_office_hours(moment: datetime, people: dict) -> list[str]:
     return [[people["ben"], people["anna"]][(local - datetime(2027, 1, 4, 9)).days % 2]]
 
 
-def test_weekday_restrictions_page_the_same_person_as_opsgenie_every_hour_for_30_days(fake):
+def test_weekday_restrictions_page_the_same_person_as_opsgenie_every_hour_for_90_days(fake):
     out = run(fake)
     approximately = out.split("Maps approximately")[1].split("Cannot map")[0]
     assert "Office hours" not in approximately
     people = {u.email.split("@")[0]: u.email for u in get_user_model().objects.all()}
     start = NOW.replace(minute=0)
-    plan = load_plan(Schedule.objects.get(name="Office hours"), start, start + timedelta(days=30))
+    plan = load_plan(Schedule.objects.get(name="Office hours"), start, start + timedelta(days=90))
 
-    hours = [start + timedelta(hours=h) for h in range(30 * 24)]
+    hours = [start + timedelta(hours=h) for h in range(90 * 24)]
     vigil = {h: [u.email for u in plan.users_at(h)] for h in hours}
     assert all(vigil[h] == opsgenie_office_hours(h, people) for h in hours)
 
