@@ -40,6 +40,9 @@ class IncidentChannel(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     # Why the channel is not (yet) there, in words, shown on the incident page; empty when all is well.
     problem = models.CharField(max_length=300, blank=True)
+    # The bridge and status page links were bookmarked (bookmarks.add is not idempotent: a retried
+    # set-up must not add them twice).
+    bookmarked = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"#{self.name}"
@@ -64,3 +67,19 @@ class SlackMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.channel_id}/{self.ts}"
+
+
+class TimelineCopy(models.Model):
+    """A channel message copied to its incident's timeline (chat.slack.timeline): the unique pair
+    (channel_id, ts) makes a message marked twice, or an event delivered twice, one note."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
+    channel_id = models.CharField(max_length=32)
+    ts = models.CharField(max_length=32)
+    copied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel_id", "ts"], name="timeline_copy_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.ts} -> #{self.incident_id}"

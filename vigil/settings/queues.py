@@ -55,6 +55,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600},
     },
+    # Slack incident channels resolved VIGIL_SLACK_ARCHIVE_AFTER_HOURS ago; safe to repeat.
+    "chat-archive-channels": {
+        "task": "chat.tasks.archive_channels",
+        "schedule": 600.0,
+        "options": {"expires": 600},
+    },
     "escalation-sweep": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
     # Hands out due monitors; safe to run from two beat processes at once.
     "monitoring-dispatch": {"task": "monitoring.tasks.dispatch", "schedule": 1.0, "options": {"expires": 5}},
