@@ -3,7 +3,8 @@
 
 from celery import shared_task
 
-from .slack import channels, dispatch
+from .slack import channels, dispatch, picking
+from .slack.client import retry_delay
 
 
 @shared_task(name="chat.tasks.run")
@@ -28,3 +29,25 @@ def refresh_card(self, incident_id: int) -> None:
 def archive_channels() -> int:
     """Archive the channels of incidents resolved long enough ago (beat, every 10 minutes)."""
     return channels.archive_due()
+
+
+@shared_task(name="chat.tasks.reply", bind=True, max_retries=5)
+def reply(self, response_url: str, message: dict) -> None:
+    """Answer a button press at its response_url (the answer to the press itself is ignored by Slack)."""
+    _retrying(self, picking.reply, response_url, message)
+
+
+@shared_task(name="chat.tasks.tell", bind=True, max_retries=8)
+def tell(self, channel: str, text: str) -> None:
+    """Say TEXT in CHANNEL (or to a user, in the app's DM): what a modal's submission did."""
+    _retrying(self, picking.tell, channel, text)
+
+
+def _retrying(task, function, *args) -> None:
+    try:
+        function(*args)
+    except Exception as exc:
+        delay = retry_delay(exc, task.request.retries)
+        if delay is None:
+            raise
+        raise task.retry(countdown=delay, exc=exc) from exc

@@ -5,6 +5,8 @@ They follow the rules of incidents.services (check the move, write the change, i
 its audit entry in one transaction) and drive the escalation engine (incidents.escalation).
 """
 
+import uuid
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -88,3 +90,31 @@ def do_start_escalation(actor: Actor, incident: Incident, policy: EscalationPoli
     escalation.start(actor, incident, policy)
     record(actor, "incident.escalation_start", incident, policy=policy.name)
     return incident
+
+
+@transaction.atomic
+def do_page_users(actor: Actor, incident: Incident, users, reason: str = "") -> list[Page]:
+    """Page USERS about INCIDENT now, once, whatever its escalation does (Slack's `/vigil page @rita`).
+
+    Each gets a Page in a round of its own (as escalation.page_once makes one), so a later escalation
+    step never mistakes it for its own; acknowledging it acknowledges the incident as usual.
+    """
+    incident = _locked(incident)
+    if not incident.is_open:
+        raise ActionError("This incident is resolved: reopen it before paging anyone.")
+    users = [u for u in users if u.is_active]
+    if not users:
+        raise ActionError("Nobody to page: the people named are not active Vigil users.")
+    round_id = uuid.uuid4()
+    pages = [paging.page(user, incident, escalation_id=round_id, step=0, level=0) for user in users]
+    names = ", ".join(p.user.get_username() for p in pages)
+    _event(
+        incident,
+        actor,
+        IncidentEvent.Kind.PAGED,
+        f"Paged {names}" + (f" ({reason})" if reason else "") + f", asked by {actor.label}",
+        users=[p.user_id for p in pages],
+    )
+    incident.save(update_fields=["updated_at"])  # what the incident page's live version watches
+    record(actor, "incident.page_users", incident, users=[p.user.get_username() for p in pages])
+    return pages

@@ -24,6 +24,9 @@ from .identity import NotLinked, vigil_user
 # Modules whose import registers handlers (each registers with the decorators below).
 HANDLER_MODULES = [
     "chat.slack.commands",
+    "chat.slack.modals",
+    "chat.slack.actions",
+    "chat.slack.picking",
     "chat.slack.timeline",
 ]
 

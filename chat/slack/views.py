@@ -47,14 +47,25 @@ def _answer(request: dispatch.Request) -> HttpResponse:
     try:
         dispatch.authorise(request, handler)
         if handler.in_request:
-            reply = handler.run(request)
-            return JsonResponse(reply) if reply else HttpResponse(status=200)
+            return _reply(request, handler.run(request))
     except dispatch.Refusal as exc:
         if request.kind == "view":  # a modal shows it on top of itself
             return JsonResponse({"response_action": "errors", "errors": {"_": str(exc)}})
-        return JsonResponse(dispatch.ephemeral(str(exc)))
+        return _reply(request, dispatch.ephemeral(str(exc)))
     enqueue("chat.tasks.run", request.kind, request.payload)
     return HttpResponse(status=200)
+
+
+def _reply(request: dispatch.Request, reply: dispatch.Reply | None) -> HttpResponse:
+    """A command's reply is the answer's body; Slack ignores the body of a button press's answer, so a
+    button's reply goes to its response_url (queued: no Slack call while Slack waits)."""
+    if not reply:
+        return HttpResponse(status=200)
+    if request.kind == "action":
+        if request.response_url:
+            enqueue("chat.tasks.reply", request.response_url, {"replace_original": False, **reply})
+        return HttpResponse(status=200)
+    return JsonResponse(reply)
 
 
 @csrf_exempt
