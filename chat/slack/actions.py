@@ -4,7 +4,7 @@ and Page someone open a modal (chat.slack.modals) while Slack waits. Each button
 incident's id; each checks the permission of the dashboard's button, and acts as the presser."""
 
 from incidents import services
-from incidents.models import Incident
+from incidents.models import Incident, Status
 
 from .commands import CHANGE, done
 from .dispatch import Reply, Request, action, ephemeral
@@ -25,6 +25,8 @@ def incident_buttons(incident: Incident) -> list[dict]:
     "<action>:<incident id>" (unique within a message; dispatch routes on the part before ":")."""
     buttons = []
     for name, label, style in BUTTONS:
+        if name == "ack" and incident.status != Status.TRIGGERED:
+            continue  # acknowledged already: the card says by whom
         button = {
             "type": "button",
             "action_id": f"{name}:{incident.pk}",

@@ -12,32 +12,8 @@ import json
 from django.conf import settings
 from django.utils.html import escape
 
+from chat.slack.actions import incident_buttons
 from incidents.models import IncidentEvent, Page, Status
-
-try:  # the buttons' action ids are owned by the handlers that answer them
-    from chat.slack.actions import incident_buttons
-except ImportError:  # until chat.slack.actions exists: the same ids and labels
-
-    def incident_buttons(incident) -> list[dict]:
-        value = str(incident.pk)
-        wanted = [
-            ("ack", "Acknowledge", incident.status == Status.TRIGGERED),
-            ("status", "Update status", True),
-            ("update", "Public update", True),
-            ("page", "Page someone", True),
-            ("resolve", "Resolve", True),
-        ]
-        return [
-            {
-                "type": "button",
-                "action_id": f"{name}:{value}",
-                "value": value,
-                "text": {"type": "plain_text", "text": label},
-                **({"style": "danger"} if name == "resolve" else {}),
-            }
-            for name, label, shown in wanted
-            if shown
-        ]
 
 
 def mrkdwn(value: str) -> str:
