@@ -24,6 +24,7 @@ from .identity import NotLinked, vigil_user
 # Modules whose import registers handlers (each registers with the decorators below).
 HANDLER_MODULES = [
     "chat.slack.commands",
+    "chat.slack.page_actions",
 ]
 
 Reply = dict
