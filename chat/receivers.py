@@ -4,6 +4,9 @@ the incident whatever changed it, and a page's Slack DM shows who acknowledged."
 
 def connect() -> None:
     """Connect the receivers (ChatConfig.ready). Each module connects its own; see chat.slack.*."""
-    from .slack import channels
+    from . import teams
+    from .slack import channels, pages
 
-    channels.connect()
+    channels.connect()  # the incident channel and its card
+    pages.connect()  # a page's Slack DM shows who acknowledged, whichever way they did
+    teams.connect()  # incident cards to a Teams Workflows webhook (TEAMS_WORKFLOW_URL)

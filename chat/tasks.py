@@ -3,7 +3,8 @@
 
 from celery import shared_task
 
-from .slack import channels, dispatch, picking
+from . import teams
+from .slack import channels, dispatch, pages, picking
 from .slack.client import retry_delay
 
 
@@ -51,3 +52,15 @@ def _retrying(task, function, *args) -> None:
         if delay is None:
             raise
         raise task.retry(countdown=delay, exc=exc) from exc
+
+
+@shared_task(name="chat.tasks.refresh_page_dms", bind=True, max_retries=8, acks_late=True)
+def refresh_page_dms(self, incident_id: int) -> int:
+    """Edit an answered incident's page DMs to say who acknowledged (retried later when Slack fails)."""
+    return pages.refresh_or_retry(self, incident_id)
+
+
+@shared_task(name="chat.tasks.post_teams_card", bind=True, max_retries=12, acks_late=True)
+def post_teams_card(self, payload: dict) -> int:
+    """Post one Adaptive Card to the Teams Workflows webhook (retried later when it fails)."""
+    return teams.post_or_retry(self, payload)

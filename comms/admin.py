@@ -38,8 +38,15 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin):
-    list_display = ["user", "medium", "delay_minutes"]
+    list_display = ["user", "medium", "delay_minutes", "warning"]
     list_filter = ["medium"]
+
+    @admin.display(description="Reaches them?")
+    def warning(self, rule):
+        """A rule that reaches nobody (no phone, not linked to Slack) says so (comms.rules_for)."""
+        from .rules_for import problem
+
+        return problem(rule) or "yes"
 
 
 @admin.register(Notification)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, Severity
 
-from . import queueing
+from . import queueing, rules_for
 from .channels import channel_for
 from .models import Medium, Notification, NotificationRule, UpdateReminder
 
@@ -127,7 +127,7 @@ def reminder_rows(incident: Incident, person, cadence: Cadence, now: datetime) -
     subject, body, short = reminder_texts(incident, cadence, now)
     rows = []
     for medium in reminder_media(person):
-        destination = person.email if medium == Medium.EMAIL else phone
+        destination = rules_for.destination(person, medium, phone)
         if not destination:
             continue
         rows.append(

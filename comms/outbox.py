@@ -32,14 +32,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from chat.slack import pages as slack_pages
 from incidents import paging
 from incidents.models import Page, Status
 from vigil import claims
 
-from . import audience, messages
+from . import audience, messages, rules_for
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .channels.base import NotAttempted
-from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, State
+from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, PageMedium, State
 from .status.subscribers import services as subscriptions
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def plan_page(page: Page) -> list[str]:
     texts = messages.page_texts(page)  # placeholders for the link and the code: _message renders them
     rows = []
     for medium, delay in rules:
-        destination = user.email if medium == "email" else phone
+        destination = rules_for.destination(user, medium, phone)
         if not destination or (medium == "sms" and contact.sms_opted_out):
             continue
         rows.append(
@@ -137,13 +138,21 @@ def plan_page(page: Page) -> list[str]:
                 channel=channel_for(medium),
                 destination=destination,
                 subject=texts.subject if medium == "email" else "",
-                body=page_sms(texts.bodies[medium], messages.ACK_CODE) if medium == "sms" else texts.bodies[medium],
+                body=_page_body(page, texts, medium),
                 ack_code=code if medium == "sms" else "",
                 next_attempt_at=page.created_at + timedelta(minutes=delay),
             )
         )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return sorted({row.channel for row in rows})
+
+
+def _page_body(page: Page, texts, medium: str) -> str:
+    if medium == "sms":
+        return page_sms(texts.bodies[medium], messages.ACK_CODE)
+    if medium == PageMedium.SLACK_DM:  # buttons instead of the link (chat.slack.pages)
+        return slack_pages.page_text(page)
+    return texts.bodies[medium]
 
 
 def notice_rows(users, subject: str, body: str, now=None) -> list[Notification]:
@@ -298,6 +307,7 @@ def _message(row: Notification) -> Message:
         ack_url=ack_url,
         # SendGrid sends one text to 1,000 subscribers with this as each one's substitution.
         personal=personal if personal and personal in body else "",
+        page_id=row.page_id,
     )
 
 

@@ -28,6 +28,7 @@ HANDLER_MODULES = [
     "chat.slack.actions",
     "chat.slack.picking",
     "chat.slack.timeline",
+    "chat.slack.page_actions",
 ]
 
 Reply = dict

@@ -1,6 +1,7 @@
 """The channels, by kind, and which one carries each medium.
 
-A medium (email, SMS, voice) goes by the provider whose keys are set, else by the
+A Slack DM (a responder's notification rule) goes by the Slack app (slack_dm); a medium (email, SMS,
+voice) goes by the provider whose keys are set, else by the
 sandbox, which sends nothing and shows the message on the Outbox page. With
 VIGIL_COMMS_SANDBOX on, everything goes to the sandbox (a staging install).
 """
@@ -10,6 +11,7 @@ from django.conf import settings
 from .base import Channel, DeliveryError, Message
 from .sandbox import SandboxChannel
 from .sendgrid import SendGridChannel
+from .slack_dm import SlackDmChannel
 from .smtp import SmtpChannel
 from .twilio import TwilioSmsChannel, TwilioVoiceChannel
 from .webhook import MastodonChannel, SlackChannel, WebhookChannel
@@ -25,6 +27,7 @@ CHANNELS: dict[str, type[Channel]] = {
         WebhookChannel,
         SlackChannel,
         MastodonChannel,
+        SlackDmChannel,
     )
 }
 

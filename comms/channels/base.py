@@ -45,6 +45,8 @@ class Message:
     # The part of BODY that is this recipient's own (a subscriber's manage link): a batching channel
     # sends one text with a substitution for it, so subscribers still go 1,000 to a request.
     personal: str = ""
+    # A page's row: the page it delivers (a Slack DM's buttons name it, chat.slack.pages).
+    page_id: int | None = None
 
 
 class DeliveryError(Exception):

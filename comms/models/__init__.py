@@ -2,7 +2,7 @@
 
 from .cadence import UpdateReminder
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
-from .paging import Contact, NotificationRule
+from .paging import Contact, NotificationRule, PageMedium
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
 from .status import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding  # noqa: F401
 from .subscribers import MaintenanceNotice, Subscriber
@@ -20,6 +20,7 @@ __all__ = [
     "MessageTemplate",
     "Notification",
     "NotificationRule",
+    "PageMedium",
     "Part",
     "Stakeholder",
     "StakeholderGroup",

@@ -8,6 +8,20 @@ from comms.phones import validate_e164
 from .stakeholders import Medium
 
 
+class PageMedium(models.TextChoices):
+    """How a responder may be paged: a stakeholder's media (Medium) and a Slack DM.
+
+    Its own list, not Medium's: Medium is also what a stakeholder is reached by (their form, the API,
+    the fan-out), and a stakeholder has no Slack identity. "slack_dm", not "slack": an outbox row's
+    medium "slack" is already a Slack incoming-webhook endpoint's (Endpoint.Kind.SLACK).
+    """
+
+    EMAIL = Medium.EMAIL.value, Medium.EMAIL.label
+    SMS = Medium.SMS.value, Medium.SMS.label
+    VOICE = Medium.VOICE.value, Medium.VOICE.label
+    SLACK_DM = "slack_dm", "Slack DM"
+
+
 class Contact(models.Model):
     """A responder's phone, for pages by SMS and voice (their email is on the user)."""
 
@@ -24,7 +38,7 @@ class NotificationRule(models.Model):
     """Page me by MEDIUM, DELAY minutes after the page (unless acknowledged by then)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules")
-    medium = models.CharField(max_length=10, choices=Medium.choices)
+    medium = models.CharField(max_length=10, choices=PageMedium.choices)
     delay_minutes = models.PositiveIntegerField(default=0)
 
     class Meta:

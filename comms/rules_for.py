@@ -1,0 +1,35 @@
+"""Where a responder's notification rule reaches them, and what keeps a rule from reaching them.
+
+A rule without an address is skipped when a page is planned (comms.outbox.plan_page): an email rule
+needs an email, an SMS or voice rule a phone (comms.models.Contact), a Slack DM rule a Slack account
+linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured. problems() says the
+same in words, for the admin's list of rules, so nobody learns it from a page that never came.
+"""
+
+from chat.slack import pages as slack_pages
+
+from .models import Contact, NotificationRule, PageMedium
+
+
+def destination(user, medium: str, phone: str) -> str:
+    """USER's address for MEDIUM ("" when they have none): email, phone number, or Slack user id."""
+    if medium == PageMedium.EMAIL:
+        return user.email
+    if medium == PageMedium.SLACK_DM:
+        return slack_pages.slack_user_id(user)
+    return phone
+
+
+def problem(rule: NotificationRule) -> str:
+    """Why RULE would reach nobody now, in words; "" when it would."""
+    medium = rule.medium
+    if medium == PageMedium.EMAIL:
+        return "" if rule.user.email else "no email address"
+    if medium == PageMedium.SLACK_DM:
+        return slack_pages.unreachable_reason(rule.user)
+    contact = Contact.objects.filter(user=rule.user).first()
+    if contact is None or not contact.phone:
+        return "no phone number"
+    if medium == PageMedium.SMS and contact.sms_opted_out:
+        return "texted STOP"
+    return ""
