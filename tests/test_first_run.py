@@ -34,6 +34,7 @@ PROCESSES = {
     "web": "gunicorn vigil.wsgi",
     "worker": "--hostname worker@",
     "urgent": "--hostname urgent@",
+    "chat": "--hostname chat@",
     "probes": "--hostname probes@",
     "beat": "celery -A vigil beat",
 }

@@ -39,8 +39,9 @@ CELERY_TASK_ROUTES = {
     "comms.tasks.kick": {"queue": "pages"},
     # Bulk sends wait on providers' APIs: their own queue keeps them from delaying anything else.
     "comms.tasks.*": {"queue": "comms"},
-    # What a Slack user asked for runs on its own queue, served by the urgent worker beside pages: a
-    # person is waiting. Slack calls never sleep in a worker (chat.slack.client): a task is retried instead.
+    # What a Slack user asked for, and the incident channels and cards, run on a queue and a worker of
+    # their own (Procfile "chat"): a person is waiting, and
+    # neither bulk work nor pages share it. Slack calls never sleep in a worker: a task is retried instead.
     "chat.tasks.*": {"queue": "chat"},
     "dr_plans.tasks.*": {"queue": "default"},
     "postmortems.tasks.*": {"queue": "default"},
