@@ -155,6 +155,16 @@ def describe_permission(permission: str) -> str:
     return f"{verb} {model}s"
 
 
+def notice_view(text: str) -> dict:
+    """A modal that only says TEXT (what a refused submission turns into)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Vigil"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+    }
+
+
 def ephemeral(text: str) -> Reply:
     return {"response_type": "ephemeral", "text": text}
 
@@ -220,4 +230,6 @@ def run(kind: str, payload: dict) -> None:
         reply = handler.run(request)
     except Refusal as exc:
         reply = ephemeral(str(exc))
+    if reply and request.kind == "action":
+        reply = {"replace_original": False, **reply}  # a reply to a button never replaces the card it is on
     respond(request, reply)

@@ -49,8 +49,8 @@ def _answer(request: dispatch.Request) -> HttpResponse:
         if handler.in_request:
             return _reply(request, handler.run(request))
     except dispatch.Refusal as exc:
-        if request.kind == "view":  # a modal shows it on top of itself
-            return JsonResponse({"response_action": "errors", "errors": {"_": str(exc)}})
+        if request.kind == "view":  # the modal turns into the reason (errors must name one of its fields)
+            return JsonResponse({"response_action": "update", "view": dispatch.notice_view(str(exc))})
         return _reply(request, dispatch.ephemeral(str(exc)))
     enqueue("chat.tasks.run", request.kind, request.payload)
     return HttpResponse(status=200)

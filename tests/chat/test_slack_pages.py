@@ -90,8 +90,9 @@ def test_a_viewer_pressing_is_refused_ephemerally(
     outbox.send_due("slack_dm")
     slack.add_user("U200", viewer.email)
     with django_capture_on_commit_callbacks(execute=True):
-        reply = slack_sender.button(f"page_ack:{page.pk}", user="U200", channel="DU100").json()
-    assert reply["response_type"] == "ephemeral" and "cannot" in reply["text"]
+        slack_sender.button(f"page_ack:{page.pk}", user="U200", channel="DU100")
+    reply = slack.wait_for_responses(1)[-1].json  # Slack ignores a button answer's body: the reply goes here
+    assert reply["response_type"] == "ephemeral" and "cannot" in reply["text"] and reply["replace_original"] is False
     incident.refresh_from_db()
     assert incident.status == Status.TRIGGERED
 

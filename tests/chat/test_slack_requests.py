@@ -121,3 +121,25 @@ def test_an_event_slack_retries_is_taken_once(client, slack, slack_sender, monke
     retry = slack_sender.event(event, event_id=event_id, timestamp=int(time.time()) + 1)  # Slack's retry: same id
     assert retry.status_code == 200
     assert len(queued) == 1
+
+
+def test_a_viewer_submitting_a_declare_form_sees_why_in_the_form_and_nothing_is_created(slack, slack_sender, viewer):
+    from incidents.models import Incident
+
+    slack.add_user("U300", viewer.email)
+    values = {"title": {"value": {"type": "plain_text_input", "value": "Checkout errors"}}}
+    answer = slack_sender.submit("declare", values, user="U300").json()
+    assert answer["response_action"] == "update"
+    assert "your Vigil role is viewer" in answer["view"]["blocks"][0]["text"]["text"]
+    assert not Incident.objects.exists()
+
+
+def test_a_refused_button_press_is_answered_at_its_response_url_without_replacing_the_message(
+    slack, slack_sender, viewer, eager_celery, django_capture_on_commit_callbacks
+):
+    slack.add_user("U300", viewer.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        # Slack ignores the body of the answer to a button press: the reply goes to its response_url.
+        assert slack_sender.button("ack:1", value="1", user="U300").content == b""
+    reply = slack.wait_for_responses(1)[-1].json
+    assert reply["replace_original"] is False and "your Vigil role is viewer" in reply["text"]
