@@ -2,8 +2,8 @@
 events; and the page that links a Slack account to a Vigil account.
 
 Each Slack request is verified first (verify.py: 401 and nothing done otherwise), then answered within
-Slack's 3 s: only opening a modal or checking a modal's fields runs here; everything else is queued
-(chat.tasks.run) and Slack gets an empty 200.
+Slack's 3 s: only opening a modal or checking a modal's fields runs here; everything else is queued as
+it came (chat.tasks.run: the worker finds the user and checks their role) and Slack gets an empty 200.
 """
 
 import json
@@ -44,16 +44,18 @@ def _answer(request: dispatch.Request) -> HttpResponse:
     handler = dispatch.handler_for(request)
     if handler is None:
         return HttpResponse(status=200)
+    if not handler.in_request:
+        # Queued as it came: who the user is and what they may do is checked by the worker (dispatch.run),
+        # which tells them why not at the response_url. The answer to Slack costs no query and no Slack call.
+        enqueue("chat.tasks.run", request.kind, request.payload)
+        return HttpResponse(status=200)
     try:
         dispatch.authorise(request, handler)
-        if handler.in_request:
-            return _reply(request, handler.run(request))
+        return _reply(request, handler.run(request))
     except dispatch.Refusal as exc:
         if request.kind == "view":  # the modal turns into the reason (errors must name one of its fields)
             return JsonResponse({"response_action": "update", "view": dispatch.notice_view(str(exc))})
         return _reply(request, dispatch.ephemeral(str(exc)))
-    enqueue("chat.tasks.run", request.kind, request.payload)
-    return HttpResponse(status=200)
 
 
 def _reply(request: dispatch.Request, reply: dispatch.Reply | None) -> HttpResponse:

@@ -146,11 +146,13 @@ def test_oncall_lists_who_is_on_call(slack, slack_sender, rita):
     assert "*Platform*" in text and "rita-responder" in text
 
 
-def test_a_viewer_cannot_acknowledge(slack, slack_sender, viewer):
+def test_a_viewer_cannot_acknowledge(slack, slack_sender, viewer, eager_celery, django_capture_on_commit_callbacks):
     slack.add_user("U300", viewer.email)
     found = incident()
-    answer = slack_sender.command(f"ack #{found.pk}", user="U300")
-    assert "cannot do that" in answer.json()["text"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert slack_sender.command(f"ack #{found.pk}", user="U300").content == b""  # queued: checked by the worker
+    reply = slack.wait_for_responses(1)[-1].json
+    assert "cannot do that" in reply["text"] and reply["response_type"] == "ephemeral"
     assert Incident.objects.get(pk=found.pk).status == Status.TRIGGERED
 
 
