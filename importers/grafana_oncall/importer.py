@@ -1,6 +1,8 @@
-"""Grafana OnCall -> Vigil: people, web and calendar schedules, escalation chains, integrations.
+"""Grafana OnCall -> Vigil: people, teams, web and calendar schedules, escalation chains, integrations.
 
 - A user is matched to the Vigil account with the same email (importers.people).
+- A team becomes a Vigil team (one of the same name is joined). OnCall's teams API gives no members;
+  each user lists their teams, which makes the members. A schedule's or a chain's `team_id` its owner.
 - A web or calendar schedule becomes a schedule in the same time zone with a rotation per shift
   that maps (importers.grafana_oncall.shifts); override shifts still to come become overrides. An
   iCal schedule lives in someone else's calendar: it is listed with its URL, not imported.
@@ -19,7 +21,7 @@ from incidents.oncall.services import do_add_override, do_create_rotation, do_cr
 from vigil.roles import Role
 
 from ..base import Context, Importer, Item, Plan
-from ..people import person_item, unique_name
+from ..people import person_item, team_item, unique_name
 from .reader import OnCallData, Reader
 from .shifts import Unmappable, map_shift, start_of
 
@@ -34,7 +36,10 @@ LAST_TIMEOUT = 15  # minutes: a chain's last level, when no wait step follows it
 
 class GrafanaOnCallImporter(Importer):
     name = "grafana-oncall"
-    help = "Grafana OnCall's public API v1 (read-only): users, schedules and shifts, escalation chains, integrations"
+    help = (
+        "Grafana OnCall's public API v1 (read-only): users, teams, schedules and shifts, escalation chains, "
+        "integrations"
+    )
 
     @classmethod
     def add_arguments(cls, parser) -> None:
@@ -55,6 +60,9 @@ class GrafanaOnCallImporter(Importer):
             role = Role.VIEWER if user.get("role") == "viewer" else Role.RESPONDER
             plan.items.append(person_item(TOOL, user["id"], user.get("email") or "", user.get("username") or "",
                                           role, admin=user.get("role") == "admin"))  # fmt: skip
+        for team in data.teams:  # before what they own: a schedule or a chain finds its team made
+            members = [user["id"] for user in data.users if team["id"] in (user.get("teams") or [])]
+            plan.items.append(team_item(TOOL, team["id"], team.get("name") or "", members))
         for schedule in data.schedules:
             _plan_schedule(schedule, data.shifts, now, plan)
         for chain in data.chains:
@@ -100,8 +108,11 @@ def _plan_schedule(schedule: dict, shifts: dict, now: datetime, plan: Plan) -> N
     user_ids = sorted({uid for layer in mapped for uid in layer.user_ids})
     name = (schedule.get("name") or schedule["id"])[:100]
 
+    team_id = schedule.get("team_id")
+
     def build(ctx: Context) -> Schedule:
-        created = do_create_schedule(ctx.actor, name=unique_name(Schedule, name, TOOL), time_zone=tz)
+        team = ctx.get("team", team_id) if team_id else None
+        created = do_create_schedule(ctx.actor, name=unique_name(Schedule, name, TOOL), time_zone=tz, team=team)
         for layer in mapped:
             members = [ctx.get("user", u) for u in layer.user_ids]
             for settings in layer.settings:
@@ -163,12 +174,14 @@ def _plan_chain(chain: dict, steps: list[dict], plan: Plan) -> None:
         plan.cannot(what, "it pages no user and no schedule")
         return
     name = (chain.get("name") or chain["id"])[:100]
+    team_id = chain.get("team_id")
 
     def build(ctx: Context) -> EscalationPolicy:
+        team = ctx.get("team", team_id) if team_id else None
         made = [Level(lv["timeout"], [ctx.get("user", u) for u in lv["user"]],
                       [ctx.get("schedule", s) for s in lv["schedule"]]) for lv in levels]  # fmt: skip
         return do_create_escalation_policy(ctx.actor, name=unique_name(EscalationPolicy, name, TOOL), levels=made,
-                                           repeat=repeat)  # fmt: skip
+                                           repeat=repeat, team=team)  # fmt: skip
 
     summary = f"{what} -> escalation policy with {len(levels)} levels"
     plan.items.append(Item("escalation chain", chain["id"], summary, build, approximations, needs))

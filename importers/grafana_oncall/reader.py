@@ -17,7 +17,8 @@ REFUSED = "the API token was refused. Check --api-key (OnCall > Settings > API t
 
 @dataclass
 class OnCallData:
-    users: list[dict] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)  # each with `teams`, the ids of its teams
+    teams: list[dict] = field(default_factory=list)  # id, name, email: no members (the users name them)
     schedules: list[dict] = field(default_factory=list)
     shifts: dict[str, dict] = field(default_factory=dict)  # by id
     chains: list[dict] = field(default_factory=list)
@@ -44,6 +45,7 @@ class Reader:
 
     def read(self) -> OnCallData:
         data = OnCallData(users=self.list("/api/v1/users/"), schedules=self.list("/api/v1/schedules/"))
+        data.teams = self.list("/api/v1/teams/")
         data.shifts = {shift["id"]: shift for shift in self.list("/api/v1/on_call_shifts/")}
         data.chains = self.list("/api/v1/escalation_chains/")
         data.steps = self.list("/api/v1/escalation_policies/")

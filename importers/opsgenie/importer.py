@@ -1,6 +1,8 @@
-"""Opsgenie -> Vigil: people, schedules (rotations, restrictions, overrides), escalations, API integrations.
+"""Opsgenie -> Vigil: people, teams, schedules (rotations, restrictions, overrides), escalations, API integrations.
 
 - A user is matched to the Vigil account with the same email, its Opsgenie username (importers.people).
+- A team becomes a Vigil team (one of the same name is joined) with its members; a schedule's or an
+  escalation's `ownerTeam` its owner. Team roles and routing rules are not kept.
 - A schedule becomes a schedule in the same time zone, each rotation one Vigil rotation per daily
   window (importers.opsgenie.rotations), and each override not over yet an override.
 - An escalation becomes an escalation policy with a level per distinct delay (its users and
@@ -18,7 +20,7 @@ from incidents.oncall.services import do_add_override, do_create_rotation, do_cr
 from vigil.roles import Role
 
 from ..base import Context, Importer, Item, Plan
-from ..people import person_item, unique_name
+from ..people import person_item, team_item, unique_name
 from .reader import DEFAULT_URL, OpsgenieData, Reader
 from .rotations import Unmappable, map_rotation, parse_time
 
@@ -33,7 +35,7 @@ OVERLAP = (
 
 class OpsgenieImporter(Importer):
     name = "opsgenie"
-    help = "Opsgenie's REST API v2 (read-only): users, schedules, overrides, escalations, API integrations"
+    help = "Opsgenie's REST API v2 (read-only): users, teams, schedules, overrides, escalations, API integrations"
 
     @classmethod
     def add_arguments(cls, parser) -> None:
@@ -56,18 +58,15 @@ class OpsgenieImporter(Importer):
             plan.items.append(_user_item(user))
         if data.users:
             plan.cannot(f"{len(data.users)} users' contact methods", CONTACTS)
+        user_ids = {(u.get("username") or "").lower(): u["id"] for u in data.users}
+        for team in data.teams:  # before what they own: a schedule or an escalation finds its team made
+            plan.items.append(_team_item(team, user_ids))
         for schedule in data.schedules:
             _plan_schedule(schedule, data.overrides.get(schedule["id"], []), plan)
         for escalation in data.escalations:
             _plan_escalation(escalation, plan)
         for integration in data.integrations:
             _plan_integration(integration, plan)
-        for team in data.teams:
-            plan.cannot(
-                f'team "{team.get("name")}"',
-                "teams and their routing rules are not imported (Vigil has no action to make a team): create "
-                "the team in Vigil and give it its schedules and policies",
-            )
         return plan
 
 
@@ -76,6 +75,28 @@ def _user_item(user: dict) -> Item:
     vigil_role = Role.VIEWER if role == "stakeholder" else Role.RESPONDER
     return person_item(TOOL, user["id"], user.get("username") or "", user.get("fullName") or "", vigil_role,
                        admin=role in ("admin", "owner"))  # fmt: skip
+
+
+def _team_item(team: dict, user_ids: dict[str, str]) -> Item:
+    """USER_IDS: user id by username, for a member named by username only."""
+    members = team.get("members") or []
+    approximations = [
+        "its routing rules are not imported: Vigil routes by integration, each with its escalation policy"
+    ]
+    if any(member.get("role") not in (None, "user") for member in members):
+        approximations.append("team roles (admin) are not kept: each is a member, with their Vigil role")
+    member_ids = []
+    for member in members:
+        user = member.get("user") or {}
+        found = user.get("id") or user_ids.get((user.get("username") or "").lower())
+        if found:
+            member_ids.append(found)
+    return team_item(TOOL, team["id"], team.get("name") or "", member_ids, approximations)
+
+
+def _owner(thing: dict) -> str | None:
+    """The source id of the owner team of a schedule or an escalation (Opsgenie: one, `ownerTeam`)."""
+    return (thing.get("ownerTeam") or {}).get("id")
 
 
 def _plan_schedule(schedule: dict, overrides: list[dict], plan: Plan) -> None:
@@ -97,10 +118,13 @@ def _plan_schedule(schedule: dict, overrides: list[dict], plan: Plan) -> None:
     user_ids = sorted({uid for layer in mapped for uid in layer.user_ids})
     name = (schedule.get("name") or schedule["id"])[:100]
 
+    team_id = _owner(schedule)
+
     def build(ctx: Context) -> Schedule:
         created = do_create_schedule(ctx.actor, name=unique_name(Schedule, name, TOOL),
                                      description=schedule.get("description") or "",
-                                     time_zone=schedule.get("timezone") or "UTC")  # fmt: skip
+                                     time_zone=schedule.get("timezone") or "UTC",
+                                     team=ctx.get("team", team_id) if team_id else None)  # fmt: skip
         for layer in mapped:
             members = [ctx.get("user", uid) for uid in layer.user_ids]
             for settings in layer.settings:
@@ -173,6 +197,7 @@ def _plan_escalation(escalation: dict, plan: Plan) -> None:
             f"Opsgenie waits {delays[0]} min before its first rule; Vigil's first level pages at once"
         )
     name = (escalation.get("name") or escalation["id"])[:100]
+    team_id = _owner(escalation)
 
     def build(ctx: Context) -> EscalationPolicy:
         levels = [
@@ -186,6 +211,7 @@ def _plan_escalation(escalation: dict, plan: Plan) -> None:
         return do_create_escalation_policy(
             ctx.actor, name=unique_name(EscalationPolicy, name, TOOL), levels=levels,
             description=escalation.get("description") or "", repeat=int(repeat.get("count") or 0),
+            team=ctx.get("team", team_id) if team_id else None,
         )  # fmt: skip
 
     summary = f"{what} -> escalation policy with {len(delays)} levels"

@@ -22,7 +22,7 @@ REFUSED = "the API key was refused. Check --api-key (an API integration's key wi
 @dataclass
 class OpsgenieData:
     users: list[dict] = field(default_factory=list)
-    teams: list[dict] = field(default_factory=list)
+    teams: list[dict] = field(default_factory=list)  # each as Get Team gives it, with its members
     schedules: list[dict] = field(default_factory=list)  # each with its rotations
     overrides: dict[str, list[dict]] = field(default_factory=dict)  # schedule id -> overrides not over yet
     escalations: list[dict] = field(default_factory=list)
@@ -50,7 +50,8 @@ class Reader:
     def read(self, now: datetime | None = None) -> OpsgenieData:
         now = now or datetime.now(UTC)
         data = OpsgenieData(users=self.list("/v2/users", {"limit": PAGE_SIZE, "offset": 0}))
-        data.teams = self.list("/v2/teams")
+        # List teams gives no members; Get Team does ({"user": {"id", "username"}, "role"} each).
+        data.teams = [self.client.get(f"/v2/teams/{team['id']}")["data"] for team in self.list("/v2/teams")]
         data.schedules = self.list("/v2/schedules", {"expand": "rotation"})
         for schedule in data.schedules:
             overrides = self.list(f"/v2/schedules/{schedule['id']}/overrides", {"scheduleIdentifierType": "id"})

@@ -1,9 +1,11 @@
-"""PagerDuty -> Vigil: people, schedules (layers, restrictions, overrides), escalation policies, services.
+"""PagerDuty -> Vigil: people, teams, schedules (layers, restrictions, overrides), escalation policies, services.
 
 - A PagerDuty user is matched to the Vigil account with the same email (case-insensitive). One
   without an account gets a new, active account with no usable password (a password reset lets
   them in): a schedule is only faithful when every member takes their turn, and Vigil's rotations
   skip inactive people, which would shift every later turn to the wrong person.
+- A team becomes a Vigil team (one of the same name is joined) with its members; a schedule or a
+  policy is owned by its first team. Team roles and PagerDuty's team hierarchy are not kept.
 - A schedule becomes a schedule in the same time zone, each current layer one rotation per window
   with its days of the week (importers.pagerduty.layers), and each override still to come an override.
 - An escalation policy becomes one with a level per rule (its delay, its users and schedules), and
@@ -20,7 +22,7 @@ from incidents.oncall.services import do_add_override, do_create_rotation, do_cr
 from vigil.roles import Role
 
 from ..base import Context, Importer, Item, Plan
-from ..people import person_item, unique_name
+from ..people import first_team, person_item, team_item, unique_name
 from .layers import Unmappable, is_over, map_layer, parse_time
 from .reader import DEFAULT_URL, PagerDutyData, Reader
 
@@ -30,7 +32,7 @@ CONTACTS = "contact methods and notification rules are not imported: each person
 
 class PagerDutyImporter(Importer):
     name = "pagerduty"
-    help = "PagerDuty's REST API v2 (read-only): users, schedules, overrides, escalation policies, services"
+    help = "PagerDuty's REST API v2 (read-only): users, teams, schedules, overrides, escalation policies, services"
 
     @classmethod
     def add_arguments(cls, parser) -> None:
@@ -52,6 +54,8 @@ class PagerDutyImporter(Importer):
             plan.items.append(_user_item(user))
         if data.users:
             plan.cannot(f"{len(data.users)} users' contact methods", CONTACTS)
+        for team in data.teams:  # before what they own: a schedule or a policy finds its team made
+            plan.items.append(_team_item(team, data.team_members.get(team["id"], [])))
         for schedule in data.schedules:
             _plan_schedule(schedule, data.overrides.get(schedule["id"], []), now, plan)
         for policy in data.escalation_policies:
@@ -65,8 +69,6 @@ class PagerDutyImporter(Importer):
                 "Vigil's integrations have no maintenance windows: pause the integrations then, or plan "
                 "maintenance on the components they affect",
             )
-        for team in data.teams:
-            plan.cannot(f'team "{team.get("name")}"', "teams are not imported: create them in Vigil and assign them")
         return plan
 
 
@@ -74,6 +76,19 @@ def _user_item(user: dict) -> Item:
     role = Role.VIEWER if user.get("role") in VIEWER_ROLES else Role.RESPONDER
     admin = user.get("role") in ("admin", "owner")
     return person_item("PagerDuty", user["id"], user.get("email"), user.get("name"), role, admin=admin)
+
+
+def _team_item(team: dict, members: list[dict]) -> Item:
+    approximations = []
+    parent = team.get("parent") or {}
+    if parent:
+        name = parent.get("summary") or parent.get("id")
+        approximations.append(f"PagerDuty's parent team \"{name}\" is not kept: Vigil's teams are flat")
+    roles = sorted({m.get("role") for m in members if m.get("role")})
+    if set(roles) - {"responder"}:
+        approximations.append(f"team roles ({', '.join(roles)}) are not kept: each is a member, with their Vigil role")
+    member_ids = [m["user"]["id"] for m in members if (m.get("user") or {}).get("id")]
+    return team_item("PagerDuty", team["id"], team.get("name") or team.get("summary") or "", member_ids, approximations)
 
 
 def _plan_schedule(schedule: dict, overrides: list[dict], now: datetime, plan: Plan) -> None:
@@ -91,6 +106,7 @@ def _plan_schedule(schedule: dict, overrides: list[dict], now: datetime, plan: P
         approximations += mapped.approximations
     user_ids = sorted({uid for mapped in layers for uid in mapped.user_ids})
     name = (schedule.get("name") or schedule["id"])[:100]
+    team_id = first_team("PagerDuty", schedule.get("teams"), approximations)
 
     def build(ctx: Context) -> Schedule:
         created = do_create_schedule(
@@ -98,6 +114,7 @@ def _plan_schedule(schedule: dict, overrides: list[dict], now: datetime, plan: P
             name=unique_name(Schedule, name, "PagerDuty"),
             description=schedule.get("description") or "",
             time_zone=schedule.get("time_zone") or "UTC",
+            team=ctx.get("team", team_id) if team_id else None,
         )
         for mapped in layers:
             members = [ctx.get("user", uid) for uid in mapped.user_ids]
@@ -149,6 +166,7 @@ def _plan_policy(policy: dict, plan: Plan) -> None:
         plan.cannot(what, "it has no rules")
         return
     name = (policy.get("name") or policy["id"])[:100]
+    team_id = first_team("PagerDuty", policy.get("teams"), approximations)
 
     def build(ctx: Context) -> EscalationPolicy:
         levels = [
@@ -158,6 +176,7 @@ def _plan_policy(policy: dict, plan: Plan) -> None:
         return do_create_escalation_policy(
             ctx.actor, name=unique_name(EscalationPolicy, name, "PagerDuty"), levels=levels,
             description=policy.get("description") or "", repeat=int(policy.get("num_loops") or 0),
+            team=ctx.get("team", team_id) if team_id else None,
         )  # fmt: skip
 
     summary = f"{what} -> escalation policy with {len(rules)} levels"

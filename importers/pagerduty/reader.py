@@ -34,6 +34,7 @@ class PagerDutyData:
     services: list[dict] = field(default_factory=list)
     maintenance_windows: list[dict] = field(default_factory=list)
     teams: list[dict] = field(default_factory=list)
+    team_members: dict[str, list[dict]] = field(default_factory=dict)  # team id -> [{"user": ref, "role": ...}]
 
 
 class Reader:
@@ -96,6 +97,8 @@ class Reader:
         data.services = self.list("/services", "services")
         data.maintenance_windows = self.list("/maintenance_windows", "maintenance_windows", {"filter": "future"})
         data.teams = self.list("/teams", "teams")
+        for team in data.teams:
+            data.team_members[team["id"]] = self.list(f"/teams/{team['id']}/members", "members")
         return data
 
 

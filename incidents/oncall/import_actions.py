@@ -48,10 +48,11 @@ class Level:
 
 @transaction.atomic
 def do_create_escalation_policy(
-    actor: Actor, *, name: str, levels: Sequence[Level], description: str = "", repeat: int = 0
+    actor: Actor, *, name: str, levels: Sequence[Level], description: str = "", repeat: int = 0, team=None
 ) -> EscalationPolicy:
-    """A policy with its LEVELS in order; each level pages its people and whoever is on call on its schedules."""
-    policy = EscalationPolicy(name=name, description=description, repeat=repeat)
+    """A policy with its LEVELS in order, owned by TEAM (or nobody); each level pages its people and
+    whoever is on call on its schedules."""
+    policy = EscalationPolicy(name=name, description=description, repeat=repeat, team=team)
     policy.full_clean()
     if not levels:
         raise ValidationError({"levels": "A policy needs at least one level."})
@@ -62,5 +63,5 @@ def do_create_escalation_policy(
         row.save()
         row.users.set(level.users)
         row.schedules.set(level.schedules)
-    record(actor, "escalation_policy.create", policy, levels=len(levels))
+    record(actor, "escalation_policy.create", policy, levels=len(levels), team=team.pk if team else None)
     return policy

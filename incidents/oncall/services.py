@@ -17,7 +17,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.models import EscalationLevel, Override, PersonalFeed, Rotation, RotationMember, Schedule, SwapRequest
+from incidents.models import (
+    EscalationLevel,
+    Override,
+    PersonalFeed,
+    Rotation,
+    RotationMember,
+    Schedule,
+    SwapRequest,
+    Team,
+)
 from vigil.audit import Actor, record
 from vigil.people import display_name
 
@@ -52,6 +61,33 @@ def _check_active(field: str, users: Sequence) -> None:
 def _check_ends_in_future(ends_at: datetime) -> None:
     if ends_at <= timezone.now():
         raise ValidationError({"ends_at": "Must be in the future: what already happened stays as it was."})
+
+
+# --- Teams (admins) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_team(actor: Actor, *, name: str, members: Sequence = ()) -> Team:
+    """The team NAME with MEMBERS. A team of that name already (names are unique) is joined, not
+    refused: MEMBERS are added to it and nobody is taken out, so an importer bringing a team Vigil
+    has by hand (as it joins a component of the same name) keeps what was set there.
+
+    The existing team is locked, so two joins at once each add their people. Two creations of one
+    new name at once: the database's unique name refuses the second, and it fails rather than duplicates."""
+    name = (name or "").strip()
+    team = Team.objects.select_for_update().filter(name=name).first()
+    if team is None:
+        team = Team(name=name)
+        team.full_clean()
+        team.save()
+        team.members.set(members)
+        record(actor, "team.create", team, members=[u.pk for u in members])
+        return team
+    present = set(team.members.values_list("pk", flat=True))
+    added = [u for u in members if u.pk not in present]
+    team.members.add(*added)
+    record(actor, "team.join", team, added=[u.pk for u in added])
+    return team
 
 
 # --- Schedules and rotations (admins) -------------------------------------------------

@@ -77,14 +77,14 @@ def kuma_db(tmp_path) -> Path:
 
 
 def oncall_counts() -> tuple[int, ...]:
-    """How many people, schedules, rotations, overrides, policies, integrations, records and audit rows."""
+    """How many people, schedules, rotations, overrides, policies, integrations, teams, records and audit rows."""
     from django.contrib.auth import get_user_model
 
     from importers.models import ImportedObject
-    from incidents.models import EscalationPolicy, Integration, Override, Rotation, Schedule
+    from incidents.models import EscalationPolicy, Integration, Override, Rotation, Schedule, Team
     from vigil.models import AuditEntry
 
-    models = [Schedule, Rotation, Override, EscalationPolicy, Integration, ImportedObject, AuditEntry]
+    models = [Schedule, Rotation, Override, EscalationPolicy, Integration, Team, ImportedObject, AuditEntry]
     return (get_user_model().objects.count(), *(model.objects.count() for model in models))
 
 

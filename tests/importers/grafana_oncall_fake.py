@@ -1,7 +1,8 @@
 """A fake Grafana OnCall public API v1 on loopback (tests/importers/json_fake.py), in OnCall's shapes.
 
 Shapes as OnCall's public API serializers give them (grafana/oncall engine/apps/public_api/
-serializers: users, schedules_web/_ical/_calendar, on_call_shifts, escalation_chains,
+serializers: users (with `teams`, the ids of their teams), teams (id, grafana_id, name, email,
+avatar_url: no members), schedules_web/_ical/_calendar, on_call_shifts, escalation_chains,
 escalation_policies, integrations, routes): every list paged the Django REST framework way
 (`count`, `next`, `previous`, `results`, `page_size`, `current_page_number`, `total_pages`), two
 entries a page here so the importer must follow `next`. A shift's `start` is local time in its
@@ -10,7 +11,8 @@ entries a page here so the importer must follow `next`. A shift's `start` is loc
 The instance: a Berlin web schedule of weeks with a night shift above it and an override to come,
 a one-off shift (not a rotation), an iCal schedule, a calendar schedule of a weekly shift limited
 to Mon-Fri 09:00 for 8 h (`by_day`) and a weekly one from Friday 18:00 for 60 h above it, a
-chain (schedule, wait 10 min, Anna, a webhook, repeat), four integrations and a second route.
+chain (schedule, wait 10 min, Anna, a webhook, repeat), four integrations and a second route, and
+two teams: Payments (Anna and Ben; it owns the Primary schedule and the chain) and an empty one, Platform.
 """
 
 from .json_fake import FakeJsonApi
@@ -19,14 +21,14 @@ API_KEY = "c2f1e7f0a3b94d5e8f6a7b8c9d0e1f2a"
 PAGE = 2
 
 
-def user(id_: str, name: str, email: str, role: str = "editor") -> dict:
+def user(id_: str, name: str, email: str, role: str = "editor", teams=()) -> dict:
     return {"id": id_, "email": email, "slack": None, "username": name, "role": role,
-            "is_phone_number_verified": False, "timezone": "Europe/Berlin", "teams": []}  # fmt: skip
+            "is_phone_number_verified": False, "timezone": "Europe/Berlin", "teams": list(teams)}  # fmt: skip
 
 
 USERS = [
-    user("UANNA1", "anna", "anna@example.com", "admin"),
-    user("UBEN02", "ben", "Ben@Example.com"),
+    user("UANNA1", "anna", "anna@example.com", "admin", teams=["TPAYM1"]),
+    user("UBEN02", "ben", "Ben@Example.com", teams=["TPAYM1"]),
     user("UCARL3", "carl", "carl@example.com"),
     user("UEVE04", "eve", "eve@example.com", "viewer"),
 ]
@@ -55,14 +57,19 @@ SHIFTS = [
             week_start="MO"),
 ]  # fmt: skip
 SCHEDULES = [
-    {"id": "SPRIM1", "team_id": None, "name": "Primary", "type": "web", "time_zone": "Europe/Berlin",
+    {"id": "SPRIM1", "team_id": "TPAYM1", "name": "Primary", "type": "web", "time_zone": "Europe/Berlin",
      "on_call_now": [], "shifts": ["OWEEKS", "ONIGHT", "OOVER1", "OONCE1"], "slack": None},
     {"id": "SICAL2", "team_id": None, "name": "Legacy", "type": "ical", "time_zone": "UTC", "on_call_now": [],
      "ical_url_primary": "https://calendar.example.com/oncall.ics", "ical_url_overrides": None, "slack": None},
     {"id": "SCAL03", "team_id": None, "name": "Weekdays", "type": "calendar", "time_zone": "Europe/Berlin",
      "on_call_now": [], "shifts": ["OWKDAY", "OWKEND"], "ical_url_overrides": None, "slack": None},
 ]  # fmt: skip
-CHAINS = [{"id": "FCHAIN", "team_id": None, "name": "Checkout"}]
+CHAINS = [{"id": "FCHAIN", "team_id": "TPAYM1", "name": "Checkout"}]
+TEAMS = [
+    {"id": "TPAYM1", "grafana_id": 12, "name": "Payments", "email": "payments@example.com",
+     "avatar_url": "/avatar/3f49c15916554246daa714b9bd0ee398"},
+    {"id": "TPLAT2", "grafana_id": 13, "name": "Platform", "email": "", "avatar_url": "/avatar/0d1f"},
+]  # fmt: skip
 STEPS = [
     {"id": "E1", "escalation_chain_id": "FCHAIN", "position": 0, "type": "notify_on_call_from_schedule",
      "important": False, "notify_on_call_from_schedule": "SPRIM1"},
@@ -94,7 +101,8 @@ ROUTES = [
     {"id": "RCPROM1", "integration_id": "CPROM1", "escalation_chain_id": "FCHAIN", "routing_type": "regex",
      "routing_regex": ".*", "position": 1, "is_the_last_route": True},
 ]  # fmt: skip
-LISTS = {"/api/v1/users/": USERS, "/api/v1/schedules/": SCHEDULES, "/api/v1/on_call_shifts/": SHIFTS,
+LISTS = {"/api/v1/users/": USERS, "/api/v1/teams/": TEAMS, "/api/v1/schedules/": SCHEDULES,
+         "/api/v1/on_call_shifts/": SHIFTS,
          "/api/v1/escalation_chains/": CHAINS, "/api/v1/escalation_policies/": STEPS,
          "/api/v1/integrations/": INTEGRATIONS, "/api/v1/routes/": ROUTES}  # fmt: skip
 

@@ -1,16 +1,18 @@
 """A fake Opsgenie REST API v2 on loopback (tests/importers/json_fake.py), in Opsgenie's documented shapes.
 
 docs.opsgenie.com: List users (offset/limit, `paging.next`/`first`/`last`, `totalCount`), List
-teams, List schedules with `expand=rotation` (rotations with type, length, participants,
-startDate and timeRestriction), List schedule overrides, List escalations (rules with condition,
-notifyType, delay and recipient; repeat), List integrations. Every answer wraps its entities in
+teams and Get Team (its `members`, each a user's id and username and a role), List schedules with
+`expand=rotation` (rotations with type, length, participants, startDate and timeRestriction), List
+schedule overrides, List escalations (rules with condition, notifyType, delay and recipient;
+repeat), List integrations. Every answer wraps its entities in
 `data` beside `took` and `requestId`. Users are served two a page whatever the limit asked.
 
 The account: a Berlin schedule whose weekly rotation covers 09:00-17:00 (a time-of-day
 restriction) with an override to come and one over, an office-hours schedule whose daily rotation
 is limited to Mon-Fri 09:00-17:00 and Fri 18:00 to Mon 06:00 (weekday restrictions, which map
 exactly) with a rotation of "none" turns (which Vigil cannot say), an escalation
-over both, two API integrations and a Prometheus one, and a team.
+over both, two API integrations and a Prometheus one, and two teams: Payments (three members, owner of
+the Primary schedule and of the escalation) and Platform (Dora, named by username only).
 """
 
 from .json_fake import FakeJsonApi
@@ -93,7 +95,23 @@ INTEGRATIONS = [
     {"id": "4228-alp2", "name": "Legacy", "enabled": False, "type": "API"},
     {"id": "4228-alp3", "name": "Prometheus", "enabled": True, "type": "Prometheus"},
 ]
-TEAMS = [{"id": "90098alp9-f0e3", "name": "Payments", "description": ""}]
+TEAMS = [{"id": "90098alp9-f0e3", "name": "Payments", "description": ""},
+         {"id": "7e1dalp2-0b9c", "name": "Platform", "description": "Shared infrastructure"}]  # fmt: skip
+
+
+def member(name: str, role: str = "user", by_id: bool = True) -> dict:
+    return {"user": {"id": ID[name], "username": f"{name}@example.com"} if by_id else
+            {"username": f"{name}@example.com"}, "role": role}  # fmt: skip
+
+
+TEAM_DETAILS = {
+    TEAMS[0]["id"]: {**TEAMS[0], "members": [member("anna", "admin"), member("ben"), member("carl")],
+                     "links": {"web": "https://app.opsgenie.com/teams/dashboard/90098alp9-f0e3/main",
+                               "api": "https://api.opsgenie.com/v2/teams/90098alp9-f0e3"}},
+    TEAMS[1]["id"]: {**TEAMS[1], "members": [member("dora", by_id=False)],
+                     "links": {"web": "https://app.opsgenie.com/teams/dashboard/7e1dalp2-0b9c/main",
+                               "api": "https://api.opsgenie.com/v2/teams/7e1dalp2-0b9c"}},
+}  # fmt: skip
 LISTS = {"/v2/teams": TEAMS, "/v2/schedules": [PRIMARY, OFFICE], "/v2/escalations": ESCALATIONS,
          "/v2/integrations": INTEGRATIONS}  # fmt: skip
 
@@ -113,6 +131,8 @@ def answer(path: str, query: dict, base: str) -> tuple[int, dict]:
     if path in LISTS:
         return 200, wrap(LISTS[path])
     parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[1] == "teams" and parts[2] in TEAM_DETAILS:
+        return 200, wrap(TEAM_DETAILS[parts[2]])
     if len(parts) == 4 and parts[1] == "schedules" and parts[3] == "overrides":
         return 200, wrap(OVERRIDES.get(parts[2], []))
     return 404, {"message": "Not found", "took": 0.0, "requestId": "x"}

@@ -1,14 +1,17 @@
 """A fake PagerDuty REST API v2 on 127.0.0.1 over TLS (a trustme CA), answering in PagerDuty's shapes.
 
 Shapes as PagerDuty documents them (developer.pagerduty.com: List users, Get a schedule, List
-overrides, List escalation policies, List services, List maintenance windows, List teams):
+overrides, List escalation policies, List services, List maintenance windows, List teams, List
+members of a team: each a user reference with the member's team role):
 classic pagination with offset, limit and `more`, entities wrapped under their plural name, a
 schedule under "schedule" with its schedule_layers. Lists are served two entries a page whatever
 the limit asked, as PagerDuty may serve fewer than asked, so the importer must follow `more`.
 
 The account: a New York schedule whose second layer covers nights (a daily restriction), an
 override, a Berlin schedule with an office-hours layer on weekdays (weekly restrictions), a weekend
-layer (one weekly restriction of 60 hours) and an override, a policy over both, two services and one maintenance window.
+layer (one weekly restriction of 60 hours) and an override, a policy over both, two services and one maintenance window,
+and two teams: Payments (three members, owner of the New York schedule and, first of two, of the policy) and
+Platform (under Payments in PagerDuty's hierarchy).
 """
 
 import json
@@ -68,7 +71,7 @@ NEW_YORK = {
     "overrides_subschedule": {"name": "Overrides", "rendered_schedule_entries": []},
     "final_schedule": {"name": "Final Schedule", "rendered_schedule_entries": []},
     "users": [ref("user", u) for u in ("PANNA01", "PBEN002", "PCARL03", "PDORA04", "PEVE005")],
-    "escalation_policies": [ref("escalation_policy", "PPOL001")], "teams": [],
+    "escalation_policies": [ref("escalation_policy", "PPOL001")], "teams": [ref("team", "PTEAM01", "Payments")],
 }  # fmt: skip
 OVERRIDES = {
     "PSCHNY1": [
@@ -99,6 +102,7 @@ BERLIN = {
 POLICIES = [
     {"id": "PPOL001", "type": "escalation_policy", "name": "Checkout", "summary": "Checkout", "num_loops": 2,
      "description": "Pages the on-call, then Anna",
+     "teams": [ref("team", "PTEAM01", "Payments"), ref("team", "PTEAM02", "Platform")],
      "escalation_rules": [
          {"id": "PR00001", "escalation_delay_in_minutes": 10,
           "targets": [ref("schedule", "PSCHNY1", "Primary"), ref("schedule", "PSCHBE2", "Office hours")]},
@@ -117,9 +121,27 @@ WINDOWS = [
      "end_time": "2027-02-10T03:00:00-05:00", "description": "DB upgrade",
      "services": [ref("service", "PSVC001", "Checkout API")]},
 ]  # fmt: skip
-TEAMS = [{"id": "PTEAM01", "type": "team", "name": "Payments", "summary": "Payments"}]
+TEAMS = [
+    {"id": "PTEAM01", "type": "team", "name": "Payments", "summary": "Payments", "description": "Checkout",
+     "parent": None, "default_role": "manager"},
+    {"id": "PTEAM02", "type": "team", "name": "Platform", "summary": "Platform", "description": "",
+     "parent": ref("team", "PTEAM01", "Payments"), "default_role": "manager"},
+]  # fmt: skip
+TEAM_MEMBERS = {
+    "PTEAM01": [{"user": ref("user", "PANNA01", "Anna Adams"), "role": "manager"},
+                {"user": ref("user", "PBEN002", "Ben Brown"), "role": "responder"},
+                {"user": ref("user", "PCARL03", "Carl Clark"), "role": "responder"}],
+    "PTEAM02": [{"user": ref("user", "PDORA04", "Dora Diaz"), "role": "responder"}],
+}  # fmt: skip
 LISTS = {"/users": USERS, "/schedules": [NEW_YORK, BERLIN], "/escalation_policies": POLICIES,
          "/services": SERVICES, "/maintenance_windows": WINDOWS, "/teams": TEAMS}  # fmt: skip
+
+
+def page(key: str, rows: list, query: dict) -> dict:
+    offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["25"])[0])
+    entries = rows[offset : offset + min(limit, PAGE)]
+    more = offset + len(entries) < len(rows)
+    return {key: entries, "offset": offset, "limit": limit, "more": more, "total": None}
 
 
 class FakePagerDuty:
@@ -171,12 +193,11 @@ class FakePagerDuty:
         return Handler
 
     def answer(self, path: str, query: dict) -> tuple[int, dict]:
-        if path in LISTS:
-            offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["25"])[0])
-            entries = LISTS[path][offset : offset + min(limit, PAGE)]
-            more = offset + len(entries) < len(LISTS[path])
-            return 200, {path.strip("/"): entries, "offset": offset, "limit": limit, "more": more, "total": None}
         parts = path.strip("/").split("/")
+        if path in LISTS:
+            return 200, page(path.strip("/"), LISTS[path], query)
+        if len(parts) == 3 and parts[0] == "teams" and parts[2] == "members" and parts[1] in TEAM_MEMBERS:
+            return 200, page("members", TEAM_MEMBERS[parts[1]], query)
         schedules = {s["id"]: s for s in LISTS["/schedules"]}
         if len(parts) == 2 and parts[0] == "schedules" and parts[1] in schedules:
             return 200, {"schedule": schedules[parts[1]]}

@@ -7,7 +7,7 @@ from django.test import Client
 
 from importers.admin_pending import SESSION_KEY
 from importers.models import ImportedObject
-from incidents.models import Schedule
+from incidents.models import Schedule, Team
 from monitoring.models import Monitor
 from vigil.models import AuditEntry
 
@@ -56,9 +56,9 @@ def plan_pagerduty(admin, fake, key=API_KEY):
 
 
 def nothing_imported() -> bool:
-    """No schedule, rotation, override, policy, integration, record or import audit row
+    """No schedule, rotation, override, policy, integration, team, record or import audit row
     (the sign-in's own audit row is not the import's)."""
-    return oncall_counts()[1:-1] == (0,) * 6 and not AuditEntry.objects.filter(via="import").exists()
+    return oncall_counts()[1:-1] == (0,) * 7 and not AuditEntry.objects.filter(via="import").exists()
 
 
 def pending_files() -> list[Path]:
@@ -172,14 +172,15 @@ def test_pagerduty_by_token_plans_then_imports(admin, fake, ben):
     planned = plan_pagerduty(admin, fake)
 
     page = planned.content.decode()
-    assert "Import from pagerduty/default" in page and "Will create (12):" in page
+    assert "Import from pagerduty/default" in page and "Will create (14):" in page
     assert API_KEY not in page
     assert nothing_imported()
 
     done = apply(admin, planned)
 
-    assert "Created 12, skipped 0 imported before, 0 errors." in done.content.decode()
+    assert "Created 14, skipped 0 imported before, 0 errors." in done.content.decode()
     assert Schedule.objects.count() == 2
+    assert Team.objects.filter(name="Payments", members__email="anna@example.com").exists()
     assert pending_files() == []
     assert SESSION_KEY not in admin.session
 

@@ -14,8 +14,10 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from incidents.models import EscalationPolicy, Integration, Schedule
+from importers.base import IMPORT_ACTOR
+from incidents.models import EscalationPolicy, Integration, Schedule, Team
 from incidents.oncall.schedule import load_plan
+from incidents.oncall.services import do_create_team
 from vigil.models import AuditEntry
 from vigil.roles import Role, role_of
 
@@ -52,7 +54,10 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
     out = run(fake, "--dry-run")
 
     assert counts() == before
-    assert "Will create (11):" in out  # 4 users, 2 schedules, 1 override, 1 chain, 3 integrations
+    assert "Will create (13):" in out  # 4 users, 2 teams, 2 schedules, 1 override, 1 chain, 3 integrations
+    assert 'team "Payments" -> team with 2 members' in out
+    assert 'team "Platform" -> team with 0 members' in out
+    assert "Grafana OnCall gives no members for it: made without members" in out
     assert 'user "ben" <ben@example.com> -> existing account' in out
     assert 'user "eve" <eve@example.com> -> new viewer (no password yet)' in out
     assert "Grafana OnCall admin: made a responder" in out
@@ -83,7 +88,7 @@ def test_it_follows_next_across_pages_and_waits_out_a_429(fake):
 def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
     out = run(fake)
 
-    assert "Created 11, skipped 0 imported before, 0 errors." in out
+    assert "Created 13, skipped 0 imported before, 0 errors." in out
     assert role_of(get_user_model().objects.get(email="eve@example.com")) == Role.VIEWER
     layers = {r.name: r for r in Schedule.objects.get(name="Primary").rotations.all()}
     assert (layers["Weeks"].shift_length, layers["Weeks"].shift_unit, layers["Weeks"].active_from) == (1, "weeks", None)
@@ -100,20 +105,44 @@ def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
     assert AuditEntry.objects.filter(via="import").exists()
 
 
+def test_it_brings_teams_with_the_members_users_name_and_what_they_own(fake, ben):
+    run(fake)
+
+    payments = Team.objects.get(name="Payments")
+    assert sorted(payments.members.values_list("email", flat=True)) == ["anna@example.com", "ben@example.com"]
+    assert not Team.objects.get(name="Platform").members.exists()
+    assert Schedule.objects.get(name="Primary").team == payments  # its team_id
+    assert Schedule.objects.get(name="Weekdays").team is None
+    assert EscalationPolicy.objects.get(name="Checkout").team == payments
+
+
+def test_an_existing_team_of_the_same_name_is_joined(fake, ben):
+    eve = get_user_model().objects.create_user("eve-local", email="eve@example.com")
+    payments = do_create_team(IMPORT_ACTOR, name="Payments", members=[eve])
+
+    out = run(fake)
+
+    assert 'joins the Vigil team "Payments" that exists already' in out
+    assert Team.objects.filter(name="Payments").count() == 1
+    emails = ["anna@example.com", "ben@example.com", "eve@example.com"]
+    assert sorted(payments.members.values_list("email", flat=True)) == emails  # added, nobody taken out
+    assert Schedule.objects.get(name="Primary").team == payments
+
+
 def test_a_second_run_creates_nothing(fake):
     run(fake)
     before = counts()
 
     out = run(fake)
 
-    assert counts() == before
-    assert "Created 0, skipped 11 imported before, 0 errors." in out
+    assert counts() == before  # teams included: none made twice
+    assert "Created 0, skipped 13 imported before, 0 errors." in out
 
 
 def test_a_refused_token_stops_with_a_clear_error(fake):
     with pytest.raises(CommandError, match=r"Grafana OnCall answered 401: the API token was refused"):
         run(fake, "--dry-run", key="wrong")
-    assert counts()[1:] == (0,) * 7
+    assert counts()[1:] == (0,) * 8
 
 
 def oncall_on_call(moment: datetime, people: dict) -> str:

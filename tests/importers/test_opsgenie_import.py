@@ -15,8 +15,10 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from incidents.models import EscalationPolicy, Integration, Schedule
+from importers.base import IMPORT_ACTOR
+from incidents.models import EscalationPolicy, Integration, Schedule, Team
 from incidents.oncall.schedule import load_plan
+from incidents.oncall.services import do_create_team
 from vigil.models import AuditEntry
 from vigil.roles import Role, role_of
 
@@ -54,7 +56,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
 
     assert counts() == before
     assert "dry run: nothing is written" in out
-    assert "Will create (11):" in out  # 5 users, 2 schedules, 1 override, 1 escalation, 2 integrations
+    assert "Will create (13):" in out  # 5 users, 2 teams, 2 schedules, 1 override, 1 escalation, 2 integrations
     assert 'user "Ben Brown" <ben@example.com> -> existing account' in out
     assert 'user "Anna Adams" <anna@example.com> -> new responder (no password yet)' in out
     assert 'user "Eve Evans" <eve@example.com> -> new viewer (no password yet)' in out
@@ -69,7 +71,11 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(fake, ben):
     assert 'integration "Checkout API" (API) -> integration of kind "opsgenie"' in out
     assert 'integration "Legacy" (API) -> integration of kind "opsgenie" (disabled)' in out
     assert 'integration "Prometheus" (Prometheus): only API integrations map' in out
-    assert 'team "Payments": teams and their routing rules are not imported' in out
+    assert 'team "Payments" -> team with 3 members' in out
+    assert 'team "Platform" -> team with 1 members' in out
+    assert "team roles (admin) are not kept" in out
+    assert "its routing rules are not imported" in out
+    assert "Vigil has no action to make a team" not in out
 
 
 def test_it_follows_paging_next_and_waits_out_a_429(fake):
@@ -82,7 +88,7 @@ def test_it_follows_paging_next_and_waits_out_a_429(fake):
 def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
     out = run(fake)
 
-    assert "Created 11, skipped 0 imported before, 0 errors." in out
+    assert "Created 13, skipped 0 imported before, 0 errors." in out
     anna = get_user_model().objects.get(email="anna@example.com")
     assert anna.is_active and not anna.has_usable_password() and role_of(anna) == Role.RESPONDER
     assert role_of(get_user_model().objects.get(email="eve@example.com")) == Role.VIEWER
@@ -111,20 +117,46 @@ def test_it_creates_people_schedules_policies_and_integrations(fake, ben):
     assert AuditEntry.objects.filter(via="import").exists()
 
 
+def test_it_brings_teams_with_their_members_and_what_they_own(fake, ben):
+    run(fake)
+
+    payments = Team.objects.get(name="Payments")
+    emails = ["anna@example.com", "ben@example.com", "carl@example.com"]
+    assert sorted(payments.members.values_list("email", flat=True)) == emails
+    assert list(Team.objects.get(name="Platform").members.values_list("email", flat=True)) == ["dora@example.com"]
+    assert Schedule.objects.get(name="Primary").team == payments  # its ownerTeam
+    assert Schedule.objects.get(name="Office hours").team is None
+    assert EscalationPolicy.objects.get(name="Checkout").team == payments
+    assert AuditEntry.objects.filter(action="team.create", via="import", target_label="Payments").exists()
+
+
+def test_an_existing_team_of_the_same_name_is_joined(fake, ben):
+    eve = get_user_model().objects.create_user("eve-local", email="eve@example.com")
+    payments = do_create_team(IMPORT_ACTOR, name="Payments", members=[eve])
+
+    out = run(fake)
+
+    assert 'joins the Vigil team "Payments" that exists already' in out
+    assert Team.objects.filter(name="Payments").count() == 1
+    emails = ["anna@example.com", "ben@example.com", "carl@example.com", "eve@example.com"]
+    assert sorted(payments.members.values_list("email", flat=True)) == emails  # added, nobody taken out
+    assert EscalationPolicy.objects.get(name="Checkout").team == payments
+
+
 def test_a_second_run_creates_nothing(fake):
     run(fake)
     before = counts()
 
     out = run(fake)
 
-    assert counts() == before
-    assert "Created 0, skipped 11 imported before, 0 errors." in out
+    assert counts() == before  # teams included: none made twice
+    assert "Created 0, skipped 13 imported before, 0 errors." in out
 
 
 def test_a_refused_key_stops_with_a_clear_error(fake):
     with pytest.raises(CommandError, match=r"Opsgenie answered 401: the API key was refused"):
         run(fake, "--dry-run", key="wrong")
-    assert counts()[1:] == (0,) * 7
+    assert counts()[1:] == (0,) * 8
 
 
 # --- The key test: the same person on call as Opsgenie, every hour for 90 days ---------------

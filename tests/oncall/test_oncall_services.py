@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from incidents.models import EscalationLevel, EscalationPolicy, Override, Schedule, SwapRequest
+from incidents.models import EscalationLevel, EscalationPolicy, Override, Schedule, SwapRequest, Team
 from incidents.oncall import services
 from incidents.oncall.schedule import on_call_users
 from tests.conftest import need
@@ -266,3 +266,33 @@ def test_a_schedule_an_escalation_pages_is_not_deleted(admin_user, schedule):
     level.schedules.clear()
     services.do_delete_schedule(as_(admin_user), schedule)
     assert not Schedule.objects.exists()
+
+
+# --- Teams ------------------------------------------------------------------------------
+
+
+def test_a_team_is_made_with_its_members_and_audited(ann, bob):
+    team = services.do_create_team(Actor(via="import"), name=" Payments ", members=[ann, bob])
+
+    assert team.name == "Payments"
+    assert set(team.members.all()) == {ann, bob}
+    entry = AuditEntry.objects.get(action="team.create")
+    assert (entry.via, entry.target_label, entry.details["members"]) == ("import", "Payments", [ann.pk, bob.pk])
+
+
+def test_a_team_of_the_same_name_is_joined_its_members_added_nobody_taken_out(ann, bob, cat):
+    first = services.do_create_team(Actor(via="web"), name="Payments", members=[ann])
+
+    joined = services.do_create_team(Actor(via="import"), name="Payments", members=[ann, bob, cat])
+
+    assert joined.pk == first.pk and Team.objects.count() == 1
+    assert set(joined.members.all()) == {ann, bob, cat}
+    assert AuditEntry.objects.get(action="team.join").details["added"] == [bob.pk, cat.pk]
+
+
+def test_a_team_needs_a_name(db):
+    with pytest.raises(ValidationError) as caught:
+        services.do_create_team(Actor(via="web"), name="  ")
+
+    assert "name" in caught.value.message_dict
+    assert not Team.objects.exists()
