@@ -1,9 +1,20 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import models
 
 from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
-from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup, Subscriber
+from .models import (
+    Contact,
+    Endpoint,
+    Notification,
+    NotificationRule,
+    NtfyTarget,
+    Stakeholder,
+    StakeholderGroup,
+    Subscriber,
+)
+from .services import ActionError, do_send_ntfy_test
 from .status.subscribers.services import do_unsubscribe
 
 
@@ -34,6 +45,28 @@ class EndpointAdmin(SensitiveAdminMixin, admin.ModelAdmin):
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["user", "phone", "sms_opted_out"]
     search_fields = ["user__username", "phone"]
+
+
+@admin.register(NtfyTarget)
+class NtfyTargetAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+    """A responder's ntfy server, topic and access token (comms.channels.ntfy). The token is written here,
+    never read back (vigil.privacy)."""
+
+    list_display = ["user", "server"]
+    search_fields = ["user__username"]
+    write_only_fields = ("token",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["send_test"]
+
+    @admin.action(description="Send a test message")
+    def send_test(self, request, queryset):
+        for target in queryset.select_related("user"):
+            try:
+                do_send_ntfy_test(Actor.from_request(request), target)
+            except ActionError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"Test queued for {target.user}: see the Outbox page.")
 
 
 @admin.register(NotificationRule)

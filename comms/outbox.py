@@ -152,6 +152,8 @@ def _page_body(page: Page, texts, medium: str) -> str:
         return page_sms(texts.bodies[medium], messages.ACK_CODE)
     if medium == PageMedium.SLACK_DM:  # buttons instead of the link (chat.slack.pages)
         return slack_pages.page_text(page)
+    if medium == PageMedium.NTFY:  # the page's own text; its buttons come from the channel (channels.ntfy)
+        return page.message
     return texts.bodies[medium]
 
 

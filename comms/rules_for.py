@@ -2,13 +2,14 @@
 
 A rule without an address is skipped when a page is planned (comms.outbox.plan_page): an email rule
 needs an email, an SMS or voice rule a phone (comms.models.Contact), a Slack DM rule a Slack account
-linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured. problems() says the
+linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured, an ntfy rule a topic
+(comms.models.NtfyTarget). problems() says the
 same in words, for the admin's list of rules, so nobody learns it from a page that never came.
 """
 
 from chat.slack import pages as slack_pages
 
-from .models import Contact, NotificationRule, PageMedium
+from .models import Contact, NotificationRule, NtfyTarget, PageMedium
 
 
 def destination(user, medium: str, phone: str) -> str:
@@ -17,6 +18,9 @@ def destination(user, medium: str, phone: str) -> str:
         return user.email
     if medium == PageMedium.SLACK_DM:
         return slack_pages.slack_user_id(user)
+    if medium == PageMedium.NTFY:
+        target = NtfyTarget.objects.filter(user=user).first()
+        return target.server_url if target is not None and target.topic else ""
     return phone
 
 
@@ -27,6 +31,8 @@ def problem(rule: NotificationRule) -> str:
         return "" if rule.user.email else "no email address"
     if medium == PageMedium.SLACK_DM:
         return slack_pages.unreachable_reason(rule.user)
+    if medium == PageMedium.NTFY:
+        return "" if destination(rule.user, medium, "") else "no ntfy topic"
     contact = Contact.objects.filter(user=rule.user).first()
     if contact is None or not contact.phone:
         return "no phone number"

@@ -9,6 +9,7 @@ from vigil.audit import Actor, record
 from vigil.queue import enqueue
 
 from . import csvio, messages, outbox, queueing, templating
+from .channels import channel_for
 from .models import (
     Contact,
     Fanout,
@@ -16,6 +17,8 @@ from .models import (
     Medium,
     MessageTemplate,
     Notification,
+    NtfyTarget,
+    PageMedium,
     Stakeholder,
     StakeholderGroup,
     State,
@@ -232,3 +235,22 @@ def do_save_stakeholder(
             changed.append(name)
     record(actor, "comms.stakeholder.add" if created else "comms.stakeholder.change", stakeholder, fields=changed)
     return stakeholder
+
+
+@transaction.atomic
+def do_send_ntfy_test(actor: Actor, target: NtfyTarget) -> Notification:
+    """A test message to TARGET's topic, through the outbox like a page (comms.channels.ntfy): its row on
+    the Outbox page says whether the server took it."""
+    if not target.topic:
+        raise ActionError(f"{target.user} has no ntfy topic.")
+    row = Notification.objects.create(
+        user=target.user,
+        medium=PageMedium.NTFY,
+        channel=channel_for(PageMedium.NTFY),
+        destination=target.server_url,
+        body=f"Vigil test: pages reach {target.user.get_username()} here.",
+        next_attempt_at=timezone.now(),
+    )
+    record(actor, "comms.ntfy.test", target, user=target.user.get_username())
+    transaction.on_commit(lambda: queueing.queue_sends([row.channel]))
+    return row

@@ -13,6 +13,7 @@ urlpatterns = [
     path("outbox/retry/", views.retry, name="retry"),
     path("incidents/<int:pk>/", views.incident_comms, name="incident"),
     path("hooks/twilio/voice-ack/<str:token>/", views.voice_ack, name="voice_ack"),
+    path("hooks/ntfy/ack/<str:token>/", views.ntfy_ack, name="ntfy_ack"),
     path("hooks/twilio/status/<int:pk>/", provider_callbacks.twilio_status, name="twilio_status"),
     path("hooks/twilio/sms/", provider_callbacks.twilio_sms, name="twilio_sms"),
     path("hooks/sendgrid/events/", provider_callbacks.sendgrid_events, name="sendgrid_events"),

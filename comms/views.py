@@ -23,7 +23,7 @@ from incidents.paging_actions import do_acknowledge_by_link
 from incidents.services import ActionError
 from vigil import privacy
 from vigil.access import permission_required
-from vigil.audit import Actor
+from vigil.audit import Actor, client_ip
 
 from . import csvio, services, templating
 from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm, StakeholderForm, TemplatesForm
@@ -181,17 +181,39 @@ def voice_ack(request, token: str):
 def _acknowledge(token: str) -> str:
     """What the call says. The voice page's key 1 follows the link's rule (incidents.paging): once, and
     only while the person paged may still acknowledge."""
+    return _acknowledge_by_token(token, "voice")[1]
+
+
+def _acknowledge_by_token(token: str, via: str, ip: str | None = None, user_agent: str = "") -> tuple[int, str]:
+    """(HTTP status, words) of acknowledging the page TOKEN names, by the link's rule (incidents.paging)."""
     try:
         page = paging.access_page_by_link(token)
     except signing.SignatureExpired:
-        return "This page has expired."
+        return 410, "This page has expired."
     except (signing.BadSignature, Page.DoesNotExist):
-        return "This page is no longer valid."
+        return 404, "This page is no longer valid."
     try:
-        do_acknowledge_by_link(page, "voice")
-    except (paging.LinkRefused, ActionError) as exc:
-        return str(exc)
-    return "Acknowledged. Thank you."
+        do_acknowledge_by_link(page, via, ip, user_agent)
+    except paging.LinkRefused as exc:
+        return (410 if paging.link_use(page) is not None else 403), str(exc)
+    except ActionError as exc:
+        return 409, str(exc)
+    return 200, "Acknowledged. Thank you."
+
+
+@csrf_exempt
+@require_POST
+def ntfy_ack(request, token: str):
+    """The Acknowledge button of an ntfy page (ntfy's http action POSTs here, with no form and no cookie).
+
+    The signed token is the credential, as in the page's link (incidents.views.acknowledge_from_link),
+    so no CSRF token: a forged request would need the token, which is the whole secret. Only POST acts
+    (a link preview's GET does nothing), once, and only while the person paged may still acknowledge.
+    Plain text, for ntfy to show.
+    """
+    agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+    status, words = _acknowledge_by_token(token, "ntfy", client_ip(request), agent)
+    return HttpResponse(words, status=status, content_type="text/plain; charset=utf-8")
 
 
 # --- Message templates ---------------------------------------------------------------

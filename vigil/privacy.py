@@ -24,6 +24,8 @@ Who sees what (A admin, R responder, V viewer; "own": the person it belongs to, 
     comms.Contact phone, a user's email             yes   yes     own     •••••42, •••@example.com
     comms.Endpoint url (a Slack URL is a key)       yes   masked  masked  https://hooks.slack.com/•••
     comms.Endpoint secret, Subscriber secret        -     -       -       (write-only in the API)
+    comms.NtfyTarget topic                          yes   own     own     ••••••
+    comms.NtfyTarget token                          -     -       -       (write-only in the admin)
     comms.Subscriber address                        yes   masked  masked  by kind, as above
     comms.Notification destination, body, error:
       to a stakeholder, a user or a page            yes   yes     own     by kind; body: ••••••
@@ -167,6 +169,8 @@ POLICY: dict[str, Rule | Callable[[Any], Rule]] = {
     "comms.Notification.body": _by_recipient(mask_text),
     "comms.Notification.error": _by_recipient(mask_text),
     "comms.Notification.ack_code": Rule(Level.SECRET, mask_text),
+    "comms.NtfyTarget.topic": Rule(Level.SECRET, mask_text, owner="user_id"),
+    "comms.NtfyTarget.token": Rule(Level.SECRET, mask_text, owner="user_id"),
     "monitoring.Monitor.target": Rule(Level.PRIVATE, mask_target),
     "monitoring.Monitor.headers": Rule(Level.PRIVATE, mask_headers),
     "monitoring.Monitor.body": Rule(Level.PRIVATE, mask_text),

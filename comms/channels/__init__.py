@@ -9,6 +9,7 @@ VIGIL_COMMS_SANDBOX on, everything goes to the sandbox (a staging install).
 from django.conf import settings
 
 from .base import Channel, DeliveryError, Message
+from .ntfy import NtfyChannel
 from .sandbox import SandboxChannel
 from .sendgrid import SendGridChannel
 from .slack_dm import SlackDmChannel
@@ -28,6 +29,7 @@ CHANNELS: dict[str, type[Channel]] = {
         SlackChannel,
         MastodonChannel,
         SlackDmChannel,
+        NtfyChannel,
     )
 }
 

@@ -1,6 +1,7 @@
 """The comms app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
 from .cadence import UpdateReminder
+from .ntfy import NtfyTarget
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule, PageMedium
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
@@ -20,6 +21,7 @@ __all__ = [
     "MessageTemplate",
     "Notification",
     "NotificationRule",
+    "NtfyTarget",
     "PageMedium",
     "Part",
     "Stakeholder",

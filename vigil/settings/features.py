@@ -164,3 +164,5 @@ VIGIL_COMMS_SENDING_LEASE = env.int("VIGIL_COMMS_SENDING_LEASE", default=300)
 # COOL_OFF seconds, then one trial request goes. 0 failures turns it off.
 VIGIL_COMMS_BREAKER_FAILURES = env.int("VIGIL_COMMS_BREAKER_FAILURES", default=5)
 VIGIL_COMMS_BREAKER_COOL_OFF = env.float("VIGIL_COMMS_BREAKER_COOL_OFF", default=60.0)
+# The ntfy server a responder's ntfy settings start with (comms.models.NtfyTarget): ntfy.sh or your own.
+VIGIL_NTFY_DEFAULT_SERVER = env.str("VIGIL_NTFY_DEFAULT_SERVER", default="https://ntfy.sh")
