@@ -12,7 +12,7 @@ class CommsConfig(AppConfig):
     def ready(self) -> None:
         from incidents import signals
 
-        from . import checks, receivers  # noqa: F401 (checks registers itself)
+        from . import checks, failover, receivers  # noqa: F401 (checks and failover register themselves)
 
         signals.incident_update_posted.connect(receivers.on_update_posted, dispatch_uid="comms.update_posted")
         signals.page_requested.connect(receivers.on_page_requested, dispatch_uid="comms.page_requested")

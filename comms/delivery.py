@@ -63,6 +63,16 @@ SENDGRID_STATES = {
     "dropped": State.FAILED,  # never attempted: a suppressed or invalid address
 }
 
+# The status of a Vonage SMS delivery receipt. "accepted" and "buffered" are on the way; "unknown" says nothing.
+VONAGE_STATES = {
+    "accepted": State.SENT,
+    "buffered": State.SENT,
+    "delivered": State.DELIVERED,
+    "expired": State.BOUNCED,  # the carrier gave up within the message's lifetime
+    "failed": State.FAILED,
+    "rejected": State.FAILED,
+}
+
 # Reports of one batch are applied in this order, so the batch ends where its furthest report says
 # whatever order the provider listed them in.
 RANK = {State.SENT: 0, State.DELIVERED: 1, State.BOUNCED: 2, State.FAILED: 2}
@@ -80,6 +90,23 @@ def twilio_report(form: Mapping[str, str]) -> Report | None:
         code = form.get("ErrorCode", "")
         error = f"Twilio: {status}" + (f" (error {code})" if code else "")
     return Report(state, sid[:100], error)
+
+
+def vonage_report(fields: Mapping[str, str]) -> tuple[int, str, Report] | None:
+    """(row id, number, report) from a Vonage SMS delivery receipt (its client-ref is the row id), or None."""
+    state = VONAGE_STATES.get(str(fields.get("status") or ""))
+    try:
+        row_id = int(str(fields.get("client-ref") or ""))
+    except ValueError:
+        return None
+    if state is None or not 0 < row_id <= MAX_ID:
+        return None
+    error = ""
+    if state in (State.BOUNCED, State.FAILED):
+        error = f"Vonage: {fields.get('status')} (error {fields.get('err-code', '?')})"
+    msisdn = str(fields.get("msisdn") or "")
+    number = f"+{msisdn}" if msisdn and not msisdn.startswith("+") else msisdn
+    return row_id, number, Report(state, str(fields.get("messageId") or "")[:100], error)
 
 
 def sendgrid_reports(events: Iterable) -> list[tuple[int, str, Report]]:

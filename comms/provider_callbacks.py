@@ -1,4 +1,5 @@
-"""The webhooks providers call: Twilio's status callbacks and inbound SMS, SendGrid's event webhook.
+"""The webhooks providers call: Twilio's status callbacks and inbound SMS, SendGrid's event webhook,
+Vonage's SMS delivery receipts (a secret token in the URL: comms.channels.vonage.dlr_token).
 
 No login and no CSRF token: the signature is the credential. Twilio signs with the account's
 auth token (X-Twilio-Signature, checked against VIGIL_BASE_URL + the path); SendGrid signs
@@ -7,6 +8,7 @@ SendGrid's signature covers its timestamp header; a timestamp more than SENDGRID
 from now (a recorded request played again later) is refused like a forgery.
 """
 
+import hmac
 import json
 import logging
 import time
@@ -21,7 +23,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from incidents.services import ActionError as IncidentActionError
 
-from . import delivery, services
+from . import delivery, failover, services
+from .channels import vonage
 from .views import twilio_signature_ok
 
 logger = logging.getLogger(__name__)
@@ -42,9 +45,30 @@ def twilio_status(request, pk: int):
     if not twilio_signature_ok(request):
         return HttpResponseForbidden("Bad Twilio signature.")
     report = delivery.twilio_report(request.POST)
-    if report is not None:
+    # A failover row's failure report may send it on to the next provider instead (comms.failover).
+    if report is not None and not failover.take_report(pk, "twilio", report.state, report.provider_id, report.error):
         delivery.apply([(pk, request.POST.get("To", ""), report)])
     return HttpResponse(status=204)
+
+
+@csrf_exempt
+def vonage_dlr(request, token: str):
+    """Vonage's SMS delivery receipt (GET or POST, form or JSON), at the URL each send gave. Vonage signs
+    receipts only when the account's signed webhooks are on, so the token in the URL is the credential."""
+    if not (settings.VONAGE_API_SECRET and hmac.compare_digest(token, vonage.dlr_token())):
+        return HttpResponseForbidden("Bad token.")
+    fields = request.GET.dict() if request.method == "GET" else request.POST.dict()
+    if request.method == "POST" and request.content_type == "application/json":
+        try:
+            fields = json.loads(request.body)
+        except ValueError:
+            return HttpResponseBadRequest("Not JSON.")
+    found = delivery.vonage_report(fields) if isinstance(fields, dict) else None
+    if found is not None:
+        pk, number, report = found
+        if not failover.take_report(pk, "vonage", report.state, report.provider_id, report.error):
+            delivery.apply([(pk, number, report)])
+    return HttpResponse(status=204)  # Vonage retries a receipt until it gets a 2xx
 
 
 @csrf_exempt

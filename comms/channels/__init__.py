@@ -1,20 +1,24 @@
 """The channels, by kind, and which one carries each medium.
 
 A Slack DM (a responder's notification rule) goes by the Slack app (slack_dm); a medium (email, SMS,
-voice) goes by the provider whose keys are set, else by the
+voice) goes by the provider whose keys are set (SMS and voice: by the failover channel when several are,
+comms.failover), else by the
 sandbox, which sends nothing and shows the message on the Outbox page. With
 VIGIL_COMMS_SANDBOX on, everything goes to the sandbox (a staging install).
 """
 
 from django.conf import settings
 
+from . import providers
 from .base import Channel, DeliveryError, Message
+from .gateway import SmsGatewayChannel
 from .ntfy import NtfyChannel
 from .sandbox import SandboxChannel
 from .sendgrid import SendGridChannel
 from .slack_dm import SlackDmChannel
 from .smtp import SmtpChannel
 from .twilio import TwilioSmsChannel, TwilioVoiceChannel
+from .vonage import VonageSmsChannel
 from .webhook import MastodonChannel, SlackChannel, WebhookChannel
 
 CHANNELS: dict[str, type[Channel]] = {
@@ -30,16 +34,14 @@ CHANNELS: dict[str, type[Channel]] = {
         MastodonChannel,
         SlackDmChannel,
         NtfyChannel,
+        VonageSmsChannel,
+        SmsGatewayChannel,
     )
 }
 
 
 def get_channel(kind: str) -> Channel:
     return CHANNELS[kind]()
-
-
-def _twilio_ready() -> bool:
-    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER)
 
 
 def channel_for(medium: str) -> str:
@@ -49,10 +51,8 @@ def channel_for(medium: str) -> str:
     if medium == "email":
         chosen = settings.VIGIL_EMAIL_CHANNEL
         return chosen or (SendGridChannel.kind if settings.SENDGRID_API_KEY else SandboxChannel.kind)
-    if medium == "sms":
-        return TwilioSmsChannel.kind if _twilio_ready() else SandboxChannel.kind
-    if medium == "voice":
-        return TwilioVoiceChannel.kind if _twilio_ready() else SandboxChannel.kind
+    if medium in ("sms", "voice"):  # one provider, or several with failover (comms.failover)
+        return providers.kind_for(medium) or SandboxChannel.kind
     return medium
 
 

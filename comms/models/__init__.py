@@ -1,6 +1,7 @@
 """The comms app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
 from .cadence import UpdateReminder
+from .failover import MAYBE_SENT, DeliveryAttempt, Outcome
 from .ntfy import NtfyTarget
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule, PageMedium
@@ -10,8 +11,10 @@ from .subscribers import MaintenanceNotice, Subscriber
 from .templates import Event, MessageTemplate, Part
 
 __all__ = [
+    "MAYBE_SENT",
     "STATE_TRANSITIONS",
     "Contact",
+    "DeliveryAttempt",
     "Endpoint",
     "Event",
     "Fanout",
@@ -22,6 +25,7 @@ __all__ = [
     "Notification",
     "NotificationRule",
     "NtfyTarget",
+    "Outcome",
     "PageMedium",
     "Part",
     "Stakeholder",

@@ -152,3 +152,45 @@ class FakeReceiver(FakeProvider):
 
     def answer(self, path, body):
         return 200, {"id": str(next(self.counter))}, {}
+
+
+class FakeVonage(FakeProvider):
+    """POST /sms/json (form), answered as Vonage's SMS API: HTTP 200 with a status per message, "0" accepted.
+
+    Vonage's client speaks HTTPS only: start(tls=context) serves over TLS (the test trusts its CA).
+    `refuse` numbers (as sent: no +) get status 3, "Invalid to number".
+    """
+
+    def start(self, tls=None) -> "FakeVonage":
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        return super().start()
+
+    def answer(self, path, body):
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        if path != "/sms/json":
+            return 404, {"error": "not found"}, {}
+        if form.get("to") in self.refuse:
+            return 200, {"message-count": "1", "messages": [{"status": "3", "error-text": "Invalid to number"}]}, {}
+        message = {
+            "to": form.get("to"),
+            "message-id": f"{next(self.counter):016X}",
+            "status": "0",
+            "remaining-balance": "10.00",
+            "message-price": "0.03",
+            "network": "12345",
+        }
+        return 200, {"message-count": "1", "messages": [message]}, {}
+
+    def accepted(self) -> list[Recorded]:
+        return [r for r in self.requests if r.status == 200 and r.form.get("to") not in self.refuse]
+
+    def sent_to(self) -> list[str]:
+        return ["+" + r.form["to"] for r in self.accepted()]
+
+
+class FakeGateway(FakeProvider):
+    """A generic HTTP SMS gateway: 200 and {"result": "queued", "id": "..."} for any body."""
+
+    def answer(self, path, body):
+        return 200, {"result": "queued", "id": f"gw-{next(self.counter)}"}, {}

@@ -166,3 +166,26 @@ VIGIL_COMMS_BREAKER_FAILURES = env.int("VIGIL_COMMS_BREAKER_FAILURES", default=5
 VIGIL_COMMS_BREAKER_COOL_OFF = env.float("VIGIL_COMMS_BREAKER_COOL_OFF", default=60.0)
 # The ntfy server a responder's ntfy settings start with (comms.models.NtfyTarget): ntfy.sh or your own.
 VIGIL_NTFY_DEFAULT_SERVER = env.str("VIGIL_NTFY_DEFAULT_SERVER", default="https://ntfy.sh")
+
+# --- SMS and voice failover (comms.failover, issue #19) -------------------------------
+# Vonage SMS (official client). VIGIL_VONAGE_REST_HOST: its SMS API host (a proxy, or the tests' fake).
+VONAGE_API_KEY = env.str("VONAGE_API_KEY", default="")
+VONAGE_API_SECRET = secret("VONAGE_API_SECRET", default="")
+VONAGE_FROM = env.str("VONAGE_FROM", default="")
+VIGIL_VONAGE_REST_HOST = env.str("VIGIL_VONAGE_REST_HOST", default="rest.nexmo.com")
+# A generic HTTP SMS gateway: URL, method, body template ({to} {text} {from}; JSON when it starts with
+# "{", else a form), headers (JSON object, may hold a credential), and the success rule (empty: any
+# 2xx; else a regular expression a 2xx body must match, whose group "id" is the gateway's message id).
+VIGIL_SMS_GATEWAY_URL = env.str("VIGIL_SMS_GATEWAY_URL", default="")
+VIGIL_SMS_GATEWAY_METHOD = env.str("VIGIL_SMS_GATEWAY_METHOD", default="POST")
+VIGIL_SMS_GATEWAY_BODY = env.str("VIGIL_SMS_GATEWAY_BODY", default='{"to": "{to}", "from": "{from}", "text": "{text}"}')
+VIGIL_SMS_GATEWAY_HEADERS = secret("VIGIL_SMS_GATEWAY_HEADERS", default="")
+VIGIL_SMS_GATEWAY_SUCCESS = env.str("VIGIL_SMS_GATEWAY_SUCCESS", default="")
+VIGIL_SMS_GATEWAY_FROM = env.str("VIGIL_SMS_GATEWAY_FROM", default="")
+# The providers SMS and voice go by, in order (empty: the configured ones, in the order twilio, vonage,
+# gateway). A message fails over to the next one, once, after a permanent refusal, a timeout,
+# AFTER_ATTEMPTS server errors, or a failed/undelivered report within CALLBACK_SECONDS of the send.
+VIGIL_SMS_PROVIDERS = env.list("VIGIL_SMS_PROVIDERS", default=[])
+VIGIL_VOICE_PROVIDERS = env.list("VIGIL_VOICE_PROVIDERS", default=[])
+VIGIL_FAILOVER_AFTER_ATTEMPTS = env.int("VIGIL_FAILOVER_AFTER_ATTEMPTS", default=2)
+VIGIL_FAILOVER_CALLBACK_SECONDS = env.int("VIGIL_FAILOVER_CALLBACK_SECONDS", default=120)
