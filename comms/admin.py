@@ -3,7 +3,16 @@ from django.contrib import admin
 from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
-from .models import Contact, Endpoint, Notification, NotificationRule, Stakeholder, StakeholderGroup, Subscriber
+from .models import (
+    AppriseTarget,
+    Contact,
+    Endpoint,
+    Notification,
+    NotificationRule,
+    Stakeholder,
+    StakeholderGroup,
+    Subscriber,
+)
 from .status.subscribers.services import do_unsubscribe
 
 
@@ -34,6 +43,15 @@ class EndpointAdmin(SensitiveAdminMixin, admin.ModelAdmin):
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["user", "phone", "sms_opted_out"]
     search_fields = ["user__username", "phone"]
+
+
+@admin.register(AppriseTarget)
+class AppriseTargetAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+    """A person's Apprise URL is a credential: written here, never read back (vigil.privacy)."""
+
+    list_display = ["user", "label"]
+    search_fields = ["user__username", "label"]
+    write_only_fields = ("url",)
 
 
 @admin.register(NotificationRule)

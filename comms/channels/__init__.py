@@ -8,6 +8,7 @@ VIGIL_COMMS_SANDBOX on, everything goes to the sandbox (a staging install).
 
 from django.conf import settings
 
+from .apprise import AppriseChannel
 from .base import Channel, DeliveryError, Message
 from .sandbox import SandboxChannel
 from .sendgrid import SendGridChannel
@@ -28,6 +29,7 @@ CHANNELS: dict[str, type[Channel]] = {
         SlackChannel,
         MastodonChannel,
         SlackDmChannel,
+        AppriseChannel,
     )
 }
 

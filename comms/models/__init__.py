@@ -1,5 +1,6 @@
 """The comms app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
+from .apprise import AppriseTarget
 from .cadence import UpdateReminder
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule, PageMedium
@@ -10,6 +11,7 @@ from .templates import Event, MessageTemplate, Part
 
 __all__ = [
     "STATE_TRANSITIONS",
+    "AppriseTarget",
     "Contact",
     "Endpoint",
     "Event",

@@ -20,6 +20,7 @@ class PageMedium(models.TextChoices):
     SMS = Medium.SMS.value, Medium.SMS.label
     VOICE = Medium.VOICE.value, Medium.VOICE.label
     SLACK_DM = "slack_dm", "Slack DM"
+    APPRISE = "apprise", "Apprise (Telegram, Discord, Matrix, Pushover, ...)"
 
 
 class Contact(models.Model):
