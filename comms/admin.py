@@ -5,6 +5,7 @@ from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
 from .models import (
+    AppriseTarget,
     Contact,
     Endpoint,
     Notification,
@@ -67,6 +68,15 @@ class NtfyTargetAdmin(SensitiveAdminMixin, admin.ModelAdmin):
                 self.message_user(request, str(exc), messages.WARNING)
             else:
                 self.message_user(request, f"Test queued for {target.user}: see the Outbox page.")
+
+
+@admin.register(AppriseTarget)
+class AppriseTargetAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+    """A person's Apprise URL is a credential: written here, never read back (vigil.privacy)."""
+
+    list_display = ["user", "label"]
+    search_fields = ["user__username", "label"]
+    write_only_fields = ("url",)
 
 
 @admin.register(NotificationRule)

@@ -45,6 +45,12 @@ class Texts:
     bodies: dict[str, str]  # medium or endpoint kind -> body
 
 
+def body_part(kind: str) -> str:
+    """The part of Texts.bodies a medium or endpoint kind sends: Apprise sends the email's plain text (with
+    the subject as its title), since the one URL may be any service; every other kind its own part."""
+    return Part.EMAIL if kind == "apprise" else kind
+
+
 # --- Contexts ----------------------------------------------------------------------
 
 

@@ -104,7 +104,8 @@ def _update_rows(update) -> list[Notification]:
                 medium=endpoint.kind,
                 channel=channel_for(endpoint.kind),
                 destination=endpoint.url,
-                body=texts.bodies[endpoint.kind],
+                subject=texts.subject if endpoint.kind == Endpoint.Kind.APPRISE else "",  # Apprise's title
+                body=texts.bodies[messages.body_part(endpoint.kind)],
             )
         )
     # The status page's subscribers to an affected component (or to all), each with their manage link.
@@ -137,7 +138,7 @@ def plan_page(page: Page) -> list[str]:
                 medium=medium,
                 channel=channel_for(medium),
                 destination=destination,
-                subject=texts.subject if medium == "email" else "",
+                subject=texts.subject if medium in ("email", PageMedium.APPRISE) else "",
                 body=_page_body(page, texts, medium),
                 ack_code=code if medium == "sms" else "",
                 next_attempt_at=page.created_at + timedelta(minutes=delay),
@@ -154,7 +155,7 @@ def _page_body(page: Page, texts, medium: str) -> str:
         return slack_pages.page_text(page)
     if medium == PageMedium.NTFY:  # the page's own text; its buttons come from the channel (channels.ntfy)
         return page.message
-    return texts.bodies[medium]
+    return texts.bodies[messages.body_part(medium)]
 
 
 def notice_rows(users, subject: str, body: str, now=None) -> list[Notification]:

@@ -3,13 +3,13 @@
 A rule without an address is skipped when a page is planned (comms.outbox.plan_page): an email rule
 needs an email, an SMS or voice rule a phone (comms.models.Contact), a Slack DM rule a Slack account
 linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured, an ntfy rule a topic
-(comms.models.NtfyTarget). problems() says the
+(comms.models.NtfyTarget), an Apprise rule the person's Apprise URL (comms.models.AppriseTarget). problems() says the
 same in words, for the admin's list of rules, so nobody learns it from a page that never came.
 """
 
 from chat.slack import pages as slack_pages
 
-from .models import Contact, NotificationRule, NtfyTarget, PageMedium
+from .models import AppriseTarget, Contact, NotificationRule, NtfyTarget, PageMedium
 
 
 def destination(user, medium: str, phone: str) -> str:
@@ -21,7 +21,13 @@ def destination(user, medium: str, phone: str) -> str:
     if medium == PageMedium.NTFY:
         target = NtfyTarget.objects.filter(user=user).first()
         return target.server_url if target is not None and target.topic else ""
+    if medium == PageMedium.APPRISE:
+        return apprise_url(user)
     return phone
+
+
+def apprise_url(user) -> str:
+    return AppriseTarget.objects.filter(user=user).values_list("url", flat=True).first() or ""
 
 
 def problem(rule: NotificationRule) -> str:
@@ -33,6 +39,8 @@ def problem(rule: NotificationRule) -> str:
         return slack_pages.unreachable_reason(rule.user)
     if medium == PageMedium.NTFY:
         return "" if destination(rule.user, medium, "") else "no ntfy topic"
+    if medium == PageMedium.APPRISE:
+        return "" if apprise_url(rule.user) else "no Apprise URL"
     contact = Contact.objects.filter(user=rule.user).first()
     if contact is None or not contact.phone:
         return "no phone number"

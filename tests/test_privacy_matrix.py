@@ -18,7 +18,16 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from comms import outbox
-from comms.models import Contact, Endpoint, Fanout, Notification, NotificationRule, Stakeholder, Subscriber
+from comms.models import (
+    AppriseTarget,
+    Contact,
+    Endpoint,
+    Fanout,
+    Notification,
+    NotificationRule,
+    Stakeholder,
+    Subscriber,
+)
 from comms.models.outbox import State
 from dr_plans.models import CallTreeLevel
 from incidents import paging
@@ -53,6 +62,8 @@ SECRET = {
     "subscriber email": "pm-sub-r5t@privcorp.example",
     "subscriber phone": "+14155550164",
     "subscriber webhook": "PMSUBPATH-x1u",
+    "Apprise endpoint URL": "PMAPPEND-v6n",
+    "colleague Apprise URL": "PMAPPUSER-z9p",
 }
 # Seen by nobody once made (links and codes are rendered at send time; secrets are write-only).
 NEVER = {
@@ -92,6 +103,8 @@ def planted(personas, django_capture_on_commit_callbacks):
     Contact.objects.create(user=olga, phone=PRIVATE["colleague's phone"])
     NotificationRule.objects.create(user=olga, medium="email", delay_minutes=0)
     NotificationRule.objects.create(user=olga, medium="sms", delay_minutes=0)
+    AppriseTarget.objects.create(user=olga, url=f"tgram://123456:{SECRET['colleague Apprise URL']}/987")
+    NotificationRule.objects.create(user=olga, medium="apprise", delay_minutes=0)
 
     stakeholder = Stakeholder.objects.create(
         name="Ada Stake", email=PRIVATE["stakeholder email"], phone=PRIVATE["stakeholder phone"], channels=["email"]
@@ -101,6 +114,9 @@ def planted(personas, django_capture_on_commit_callbacks):
         name="Ops Slack", kind="slack", url=f"https://hooks.slack.example/services/{SECRET['Slack webhook URL']}",
         secret=NEVER["endpoint secret"],
     )  # fmt: skip
+    Endpoint.objects.create(
+        name="Ops Apprise", kind="apprise", url=f"json://hooks.pmapp.example/{SECRET['Apprise endpoint URL']}"
+    )
     for kind, address in [
         ("email", SECRET["subscriber email"]),
         ("sms", SECRET["subscriber phone"]),

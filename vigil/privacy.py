@@ -26,10 +26,13 @@ Who sees what (A admin, R responder, V viewer; "own": the person it belongs to, 
     comms.Endpoint secret, Subscriber secret        -     -       -       (write-only in the API)
     comms.NtfyTarget topic                          yes   own     own     ••••••
     comms.NtfyTarget token                          -     -       -       (write-only in the admin)
+    comms.Endpoint url of kind Apprise              yes   masked  masked  json://hooks.example/•••, tgram://•••
+    comms.AppriseTarget url (a person's Apprise)    yes   own     own     as above
     comms.Subscriber address                        yes   masked  masked  by kind, as above
     comms.Notification destination, body, error:
       to a stakeholder, a user or a page            yes   yes     own     by kind; body: ••••••
       to a subscriber or an endpoint                yes   masked  masked  by kind; body: ••••••
+      by Apprise (its URL is a credential)          yes   own     own     as above
     comms.Notification ack_code                     -     -       -       (Django's admin: masked)
     monitoring.Monitor target                       yes   yes     masked  https://host/••• (no user:pass)
     monitoring.Monitor headers                      yes   yes     masked  {"Authorization": "••••••"}
@@ -88,6 +91,21 @@ def mask_url(value: str) -> str:
         host = f"[{host}]"
     rest = "/•••" if (parts.path not in ("", "/") or parts.query or parts.username or parts.fragment) else "/"
     return f"{parts.scheme}://{host}{port}{rest}"
+
+
+def mask_apprise(value: str) -> str:
+    """An Apprise URL: its scheme, and its host only when that reads as a network name (json://hooks.example/•••).
+    Many services put a token where a host would be (tgram://<bot token>/, pover://user@<token>): scheme only."""
+    value = str(value or "")
+    scheme, sep, rest = value.partition("://")
+    if not sep or not scheme.isalnum():
+        return mask_text(value)
+    try:
+        host = urlsplit(value).hostname or ""
+    except ValueError:
+        host = ""
+    named = host and ("." in host or ":" in host) and "@" not in rest.split("/", 1)[0]
+    return f"{scheme}://{host}/•••" if named else f"{scheme}://•••"
 
 
 def mask_email(value: str) -> str:
@@ -149,6 +167,8 @@ def _by_recipient(mask: Callable[[Any], Any]) -> Callable[[Any], Rule]:
     secret; one to a stakeholder, a colleague or a paged person is private, and its person's own."""
 
     def rule(row) -> Rule:
+        if getattr(row, "medium", "") == "apprise":  # the destination is a credential: its owner's and admins'
+            return Rule(Level.SECRET, mask_apprise if mask is mask_address else mask, owner="user_id")
         if getattr(row, "subscriber_id", None) or getattr(row, "endpoint_id", None):
             return Rule(Level.SECRET, mask)
         return Rule(Level.PRIVATE, mask, owner="user_id")
@@ -161,7 +181,10 @@ POLICY: dict[str, Rule | Callable[[Any], Rule]] = {
     "comms.Stakeholder.phone": Rule(Level.PRIVATE, mask_phone),
     "comms.Contact.phone": Rule(Level.PRIVATE, mask_phone, owner="user_id"),
     "auth.User.email": Rule(Level.PRIVATE, mask_email, owner="pk"),
-    "comms.Endpoint.url": Rule(Level.SECRET, mask_url),
+    "comms.Endpoint.url": lambda endpoint: Rule(
+        Level.SECRET, mask_apprise if getattr(endpoint, "kind", "") == "apprise" else mask_url
+    ),
+    "comms.AppriseTarget.url": Rule(Level.SECRET, mask_apprise, owner="user_id"),
     "comms.Endpoint.secret": Rule(Level.SECRET, mask_text),
     "comms.Subscriber.address": Rule(Level.SECRET, mask_address),
     "comms.Subscriber.secret": Rule(Level.SECRET, mask_text),

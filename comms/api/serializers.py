@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from comms.channels import CHANNELS
 from comms.models import Endpoint, IncidentAudience, Medium, Notification, Stakeholder, StakeholderGroup
+from comms.models.outbox import check_endpoint_url
 from comms.phones import to_e164
 from vigil.privacy import SensitiveFieldsMixin
 
@@ -73,6 +74,16 @@ class EndpointSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at"]
         extra_kwargs = {"secret": {"write_only": True}}
         sensitive_fields = ["url"]  # vigil.privacy: a Slack URL is itself the key; admins only
+
+    def validate(self, attrs):
+        """The URL's form depends on the kind: an Apprise URL for Apprise, else http(s) (Endpoint.clean)."""
+        kind = attrs.get("kind", getattr(self.instance, "kind", ""))
+        url = attrs.get("url", getattr(self.instance, "url", ""))
+        try:
+            check_endpoint_url(kind, url)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"url": exc.messages}) from None
+        return attrs
 
 
 class NotificationSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):

@@ -10,6 +10,7 @@ VIGIL_COMMS_SANDBOX on, everything goes to the sandbox (a staging install).
 from django.conf import settings
 
 from . import providers
+from .apprise import AppriseChannel
 from .base import Channel, DeliveryError, Message
 from .gateway import SmsGatewayChannel
 from .ntfy import NtfyChannel
@@ -36,6 +37,7 @@ CHANNELS: dict[str, type[Channel]] = {
         NtfyChannel,
         VonageSmsChannel,
         SmsGatewayChannel,
+        AppriseChannel,
     )
 }
 

@@ -123,7 +123,7 @@ class Channel:
         A transient failure (timeout, refused connection, 429, 5xx) counts against the destination;
         an acceptance or a permanent refusal is an answer, and closes its breaker.
         """
-        key = destination_key(message.destination)
+        key = self.breaker_key(message.destination)
         if not key:
             return self._attempt(message)
         guard = breaker()
@@ -141,6 +141,11 @@ class Channel:
         else:
             guard.succeeded(key)
         return outcome
+
+    def breaker_key(self, destination: str) -> str:
+        """The unit DESTINATION's failures are counted in ("": no breaker). A channel whose URLs are not
+        http(s) (Apprise) says its own."""
+        return destination_key(destination)
 
     def _attempt(self, message: Message) -> str | DeliveryError:
         try:

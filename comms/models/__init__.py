@@ -1,5 +1,6 @@
 """The comms app's models, one concept a module (split before a file passes ~500 lines), re-exported here."""
 
+from .apprise import AppriseTarget
 from .cadence import UpdateReminder
 from .failover import MAYBE_SENT, DeliveryAttempt, Outcome
 from .ntfy import NtfyTarget
@@ -13,6 +14,7 @@ from .templates import Event, MessageTemplate, Part
 __all__ = [
     "MAYBE_SENT",
     "STATE_TRANSITIONS",
+    "AppriseTarget",
     "Contact",
     "DeliveryAttempt",
     "Endpoint",

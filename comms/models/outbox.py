@@ -1,9 +1,13 @@
 """The outbox: one row per message before any network call, and the endpoints that get public updates."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from comms.apprise_urls import validate_apprise_url
 
 
 class Endpoint(models.Model):
@@ -13,10 +17,15 @@ class Endpoint(models.Model):
         WEBHOOK = "webhook", "Outgoing webhook"
         SLACK = "slack", "Slack incoming webhook"
         MASTODON = "mastodon", "Mastodon account"
+        APPRISE = "apprise", "Apprise URL (Telegram, Discord, Teams, Matrix, ...)"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    url = models.URLField(help_text="Webhook or Slack URL; for Mastodon the server, e.g. https://mastodon.social")
+    # Not a URLField: an Apprise URL (tgram://, json://) is no http(s) URL. clean() checks each kind's form.
+    url = models.CharField(
+        max_length=500,
+        help_text="Webhook or Slack URL; for Mastodon the server, e.g. https://mastodon.social; or an Apprise URL",
+    )
     secret = models.CharField(
         max_length=200, blank=True, help_text="Webhook: the HMAC-SHA256 key. Mastodon: the access token."
     )
@@ -28,6 +37,21 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            check_endpoint_url(self.kind, self.url)
+        except ValidationError as exc:
+            raise ValidationError({"url": exc.messages}) from None
+
+
+def check_endpoint_url(kind: str, url: str) -> None:
+    """A ValidationError unless URL suits an endpoint of KIND: an Apprise URL for Apprise, else http(s)."""
+    if kind == Endpoint.Kind.APPRISE:
+        validate_apprise_url(url)
+    else:
+        URLValidator(schemes=["http", "https"])(url)
 
 
 class Fanout(models.Model):

@@ -21,6 +21,7 @@ class PageMedium(models.TextChoices):
     VOICE = Medium.VOICE.value, Medium.VOICE.label
     SLACK_DM = "slack_dm", "Slack DM"
     NTFY = "ntfy", "ntfy"
+    APPRISE = "apprise", "Apprise (Telegram, Discord, Matrix, Pushover, ...)"
 
 
 class Contact(models.Model):
