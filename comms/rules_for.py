@@ -2,13 +2,15 @@
 
 A rule without an address is skipped when a page is planned (comms.outbox.plan_page): an email rule
 needs an email, an SMS or voice rule a phone (comms.models.Contact), a Slack DM rule a Slack account
-linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured. problems() says the
+linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured, a push rule a device with push
+turned on (comms.push; plan_page writes its rows, one per device). problems() says the
 same in words, for the admin's list of rules, so nobody learns it from a page that never came.
 """
 
 from chat.slack import pages as slack_pages
 
 from .models import Contact, NotificationRule, PageMedium
+from .push import planning as push_planning
 
 
 def destination(user, medium: str, phone: str) -> str:
@@ -27,6 +29,8 @@ def problem(rule: NotificationRule) -> str:
         return "" if rule.user.email else "no email address"
     if medium == PageMedium.SLACK_DM:
         return slack_pages.unreachable_reason(rule.user)
+    if medium == PageMedium.PUSH:
+        return push_planning.problem(rule.user)
     contact = Contact.objects.filter(user=rule.user).first()
     if contact is None or not contact.phone:
         return "no phone number"

@@ -15,6 +15,7 @@ from .slack_dm import SlackDmChannel
 from .smtp import SmtpChannel
 from .twilio import TwilioSmsChannel, TwilioVoiceChannel
 from .webhook import MastodonChannel, SlackChannel, WebhookChannel
+from .webpush import WebPushChannel
 
 CHANNELS: dict[str, type[Channel]] = {
     cls.kind: cls
@@ -28,6 +29,7 @@ CHANNELS: dict[str, type[Channel]] = {
         SlackChannel,
         MastodonChannel,
         SlackDmChannel,
+        WebPushChannel,
     )
 }
 
@@ -51,6 +53,8 @@ def channel_for(medium: str) -> str:
         return TwilioSmsChannel.kind if _twilio_ready() else SandboxChannel.kind
     if medium == "voice":
         return TwilioVoiceChannel.kind if _twilio_ready() else SandboxChannel.kind
+    if medium == "push":  # a page to a responder's devices (comms.push)
+        return WebPushChannel.kind
     return medium
 
 

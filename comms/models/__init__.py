@@ -3,6 +3,7 @@
 from .cadence import UpdateReminder
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule, PageMedium
+from .push import PushSubscription, VapidKey
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
 from .status import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding  # noqa: F401
 from .subscribers import MaintenanceNotice, Subscriber
@@ -22,9 +23,11 @@ __all__ = [
     "NotificationRule",
     "PageMedium",
     "Part",
+    "PushSubscription",
     "Stakeholder",
     "StakeholderGroup",
     "State",
     "Subscriber",
     "UpdateReminder",
+    "VapidKey",
 ]

@@ -20,6 +20,8 @@ class PageMedium(models.TextChoices):
     SMS = Medium.SMS.value, Medium.SMS.label
     VOICE = Medium.VOICE.value, Medium.VOICE.label
     SLACK_DM = "slack_dm", "Slack DM"
+    # One outbox row per subscribed device (comms.push.planning).
+    PUSH = "push", "Push to my devices"
 
 
 class Contact(models.Model):
