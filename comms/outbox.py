@@ -41,6 +41,7 @@ from . import audience, messages, rules_for
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .channels.base import NotAttempted
 from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, PageMedium, State
+from .push import planning as push_planning
 from .status.subscribers import services as subscriptions
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,9 @@ def plan_page(page: Page) -> list[str]:
     texts = messages.page_texts(page)  # placeholders for the link and the code: _message renders them
     rows = []
     for medium, delay in rules:
+        if medium == PageMedium.PUSH:  # one row per device (comms.push.planning)
+            rows += push_planning.page_rows(page, page.message, delay)
+            continue
         destination = rules_for.destination(user, medium, phone)
         if not destination or (medium == "sms" and contact.sms_opted_out):
             continue

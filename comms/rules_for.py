@@ -3,13 +3,15 @@
 A rule without an address is skipped when a page is planned (comms.outbox.plan_page): an email rule
 needs an email, an SMS or voice rule a phone (comms.models.Contact), a Slack DM rule a Slack account
 linked to the Vigil user (chat.models.SlackIdentity) and the Slack app configured, an ntfy rule a topic
-(comms.models.NtfyTarget), an Apprise rule the person's Apprise URL (comms.models.AppriseTarget). problems() says the
+(comms.models.NtfyTarget), an Apprise rule the person's Apprise URL (comms.models.AppriseTarget), a push
+rule a device with push turned on (comms.push; plan_page writes its rows, one per device). problems() says the
 same in words, for the admin's list of rules, so nobody learns it from a page that never came.
 """
 
 from chat.slack import pages as slack_pages
 
 from .models import AppriseTarget, Contact, NotificationRule, NtfyTarget, PageMedium
+from .push import planning as push_planning
 
 
 def destination(user, medium: str, phone: str) -> str:
@@ -41,6 +43,8 @@ def problem(rule: NotificationRule) -> str:
         return "" if destination(rule.user, medium, "") else "no ntfy topic"
     if medium == PageMedium.APPRISE:
         return "" if apprise_url(rule.user) else "no Apprise URL"
+    if medium == PageMedium.PUSH:
+        return push_planning.problem(rule.user)
     contact = Contact.objects.filter(user=rule.user).first()
     if contact is None or not contact.phone:
         return "no phone number"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import provider_callbacks, views
+from .push import views as push_views
 
 app_name = "comms"
 urlpatterns = [
@@ -14,6 +15,11 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_comms, name="incident"),
     path("hooks/twilio/voice-ack/<str:token>/", views.voice_ack, name="voice_ack"),
     path("hooks/ntfy/ack/<str:token>/", views.ntfy_ack, name="ntfy_ack"),
+    # Web Push (comms.push): a responder's devices, and the ack a notification's button posts.
+    path("devices/", push_views.devices, name="devices"),
+    path("devices/subscribe/", push_views.subscribe, name="push_subscribe"),
+    path("devices/<int:pk>/remove/", push_views.remove, name="push_remove"),
+    path("push/ack/<str:token>/", push_views.acknowledge, name="push_ack"),
     path("hooks/twilio/status/<int:pk>/", provider_callbacks.twilio_status, name="twilio_status"),
     path("hooks/twilio/sms/", provider_callbacks.twilio_sms, name="twilio_sms"),
     path("hooks/vonage/dlr/<str:token>/", provider_callbacks.vonage_dlr, name="vonage_dlr"),

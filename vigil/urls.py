@@ -43,6 +43,8 @@ urlpatterns = [
     path("api/v2/", include("comms.status.api_urls")),
     path("", include("incidents.home_urls")),
     path("healthz", views.healthz, name="healthz"),
+    # Web Push (comms.push): the service worker must sit at the root for its scope to be the whole site.
+    path("", include("comms.push.root_urls")),
     path("metrics", metrics.metrics_view, name="metrics"),
     # Signing in: the password, then a code from the user's device (vigil.twofactor).
     path("login/", twofactor_views.LoginView.as_view(), name="login"),

@@ -21,6 +21,7 @@ from .smtp import SmtpChannel
 from .twilio import TwilioSmsChannel, TwilioVoiceChannel
 from .vonage import VonageSmsChannel
 from .webhook import MastodonChannel, SlackChannel, WebhookChannel
+from .webpush import WebPushChannel
 
 CHANNELS: dict[str, type[Channel]] = {
     cls.kind: cls
@@ -38,6 +39,7 @@ CHANNELS: dict[str, type[Channel]] = {
         VonageSmsChannel,
         SmsGatewayChannel,
         AppriseChannel,
+        WebPushChannel,
     )
 }
 
@@ -55,6 +57,8 @@ def channel_for(medium: str) -> str:
         return chosen or (SendGridChannel.kind if settings.SENDGRID_API_KEY else SandboxChannel.kind)
     if medium in ("sms", "voice"):  # one provider, or several with failover (comms.failover)
         return providers.kind_for(medium) or SandboxChannel.kind
+    if medium == "push":  # a page to a responder's devices (comms.push)
+        return WebPushChannel.kind
     return medium
 
 

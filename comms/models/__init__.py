@@ -6,6 +6,7 @@ from .failover import MAYBE_SENT, DeliveryAttempt, Outcome
 from .ntfy import NtfyTarget
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
 from .paging import Contact, NotificationRule, PageMedium
+from .push import PushSubscription, VapidKey
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
 from .status import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding  # noqa: F401
 from .subscribers import MaintenanceNotice, Subscriber
@@ -30,9 +31,11 @@ __all__ = [
     "Outcome",
     "PageMedium",
     "Part",
+    "PushSubscription",
     "Stakeholder",
     "StakeholderGroup",
     "State",
     "Subscriber",
     "UpdateReminder",
+    "VapidKey",
 ]

@@ -160,7 +160,15 @@ class Notification(models.Model):
                 name="notification_once_per_endpoint",
             ),
             models.UniqueConstraint(
-                fields=["page", "medium"], condition=Q(page__isnull=False), name="notification_once_per_page_medium"
+                fields=["page", "medium"],
+                condition=Q(page__isnull=False) & ~Q(medium="push"),
+                name="notification_once_per_page_medium",
+            ),
+            # A page by Web Push: one row per device (destination: the PushSubscription's id), comms.push.planning.
+            models.UniqueConstraint(
+                fields=["page", "destination"],
+                condition=Q(page__isnull=False, medium="push"),
+                name="notification_once_per_page_device",
             ),
             # comms.status.subscribers.services.rows_for: an update's or a maintenance notice's subscriber rows are
             # written with ignore_conflicts.

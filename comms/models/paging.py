@@ -22,6 +22,8 @@ class PageMedium(models.TextChoices):
     SLACK_DM = "slack_dm", "Slack DM"
     NTFY = "ntfy", "ntfy"
     APPRISE = "apprise", "Apprise (Telegram, Discord, Matrix, Pushover, ...)"
+    # One outbox row per subscribed device (comms.push.planning).
+    PUSH = "push", "Push to my devices"
 
 
 class Contact(models.Model):

@@ -137,6 +137,13 @@ SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = secret("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# Web Push (comms.push): who push services may contact about Vigil's pushes, the VAPID "sub" claim (RFC 8292):
+# a mailto: or https: URL. Empty: mailto: DEFAULT_FROM_EMAIL's address. The key pair is made on first use.
+VIGIL_VAPID_SUBJECT = env.str("VIGIL_VAPID_SUBJECT", default="")
+if VIGIL_VAPID_SUBJECT and not re.match(r"(mailto:\S+@\S+|https://\S+)$", VIGIL_VAPID_SUBJECT):
+    raise ImproperlyConfigured(
+        f"VIGIL_VAPID_SUBJECT={VIGIL_VAPID_SUBJECT!r}: expected mailto:someone@example.com or https://..."
+    )
 # Send everything to the sandbox (the Outbox page), keys or not: a staging install.
 VIGIL_COMMS_SANDBOX = env.bool("VIGIL_COMMS_SANDBOX", default=False)
 # Which channel sends email: "sendgrid", "smtp" or "sandbox". Empty: SendGrid when its key is set.
