@@ -4,7 +4,6 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -17,15 +16,13 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from incidents import paging
-from incidents.models import Incident, Page
-from incidents.paging_actions import do_acknowledge_by_link
-from incidents.services import ActionError
+from incidents.models import Incident
 from vigil import privacy
 from vigil.access import permission_required
 from vigil.audit import Actor, client_ip
 
 from . import csvio, services, templating
+from .acknowledge import acknowledge_by_token
 from .forms import AudienceForm, ImportForm, OutboxFilterForm, RetryForm, StakeholderForm, TemplatesForm
 from .messages import sample_context, sample_texts, sms_length
 from .models import Event, MessageTemplate, Notification, Part, Stakeholder, StakeholderGroup, State
@@ -181,24 +178,7 @@ def voice_ack(request, token: str):
 def _acknowledge(token: str) -> str:
     """What the call says. The voice page's key 1 follows the link's rule (incidents.paging): once, and
     only while the person paged may still acknowledge."""
-    return _acknowledge_by_token(token, "voice")[1]
-
-
-def _acknowledge_by_token(token: str, via: str, ip: str | None = None, user_agent: str = "") -> tuple[int, str]:
-    """(HTTP status, words) of acknowledging the page TOKEN names, by the link's rule (incidents.paging)."""
-    try:
-        page = paging.access_page_by_link(token)
-    except signing.SignatureExpired:
-        return 410, "This page has expired."
-    except (signing.BadSignature, Page.DoesNotExist):
-        return 404, "This page is no longer valid."
-    try:
-        do_acknowledge_by_link(page, via, ip, user_agent)
-    except paging.LinkRefused as exc:
-        return (410 if paging.link_use(page) is not None else 403), str(exc)
-    except ActionError as exc:
-        return 409, str(exc)
-    return 200, "Acknowledged. Thank you."
+    return acknowledge_by_token(token, "voice")[1]
 
 
 @csrf_exempt
@@ -212,7 +192,7 @@ def ntfy_ack(request, token: str):
     Plain text, for ntfy to show.
     """
     agent = request.META.get("HTTP_USER_AGENT", "")[:300]
-    status, words = _acknowledge_by_token(token, "ntfy", client_ip(request), agent)
+    status, words = acknowledge_by_token(token, "ntfy", client_ip(request), agent)
     return HttpResponse(words, status=status, content_type="text/plain; charset=utf-8")
 
 

@@ -6,7 +6,6 @@ from functools import cache
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -14,12 +13,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents import paging
-from incidents.models import Page
-from incidents.paging_actions import do_acknowledge_by_link
-from incidents.services import ActionError
 from vigil.audit import Actor, client_ip
 
+from ..acknowledge import acknowledge_by_token
 from ..models import PushSubscription, StatusPageBranding
 from . import services, vapid
 
@@ -59,20 +55,11 @@ def acknowledge(request, token: str):
     page's usual acknowledge link, which asks before it acts."""
     if request.method != "POST":
         return redirect("incidents:ack", token=token)
-    try:
-        page = paging.access_page_by_link(token)
-    except signing.SignatureExpired:
-        return JsonResponse({"ok": False, "message": "This page has expired."}, status=410)
-    except (signing.BadSignature, Page.DoesNotExist):
-        raise Http404("Unknown link") from None
-    try:
-        ua = request.META.get("HTTP_USER_AGENT", "")[:300]
-        incident = do_acknowledge_by_link(page, "push", client_ip(request), ua)
-    except paging.LinkRefused as exc:
-        return JsonResponse({"ok": False, "message": str(exc)}, status=409)
-    except ActionError as exc:
-        return JsonResponse({"ok": False, "message": str(exc)}, status=409)
-    return JsonResponse({"ok": True, "message": f"Acknowledged #{incident.pk}. Paging has stopped."})
+    ua = request.META.get("HTTP_USER_AGENT", "")[:300]
+    status, words = acknowledge_by_token(token, "push", client_ip(request), ua)
+    if status == 404:
+        raise Http404(words)
+    return JsonResponse({"ok": status == 200, "message": words}, status=status)
 
 
 @cache
