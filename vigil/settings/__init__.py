@@ -9,6 +9,7 @@ at start-up (django-environ raises ImproperlyConfigured). One module a concern:
 - edge: lockout, two-factor, CSP, API rate limits, outgoing connections
 - features: Vigil's own settings, app by app
 - chat: the Slack app and Microsoft Teams cards
+- identity: company sign-in (groups to roles and teams, local passwords, OIDC, SAML, SCIM)
 """
 
 from vigil.settings.chat import *  # noqa: F403
@@ -16,4 +17,5 @@ from vigil.settings.edge import *  # noqa: F403
 from vigil.settings.environment import *  # noqa: F403
 from vigil.settings.features import *  # noqa: F403
 from vigil.settings.framework import *  # noqa: F403
+from vigil.settings.identity import *  # noqa: F403
 from vigil.settings.queues import *  # noqa: F403

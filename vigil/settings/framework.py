@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "postmortems",
     "dr_plans",
     "importers",  # a leaf: may use every app above, none uses it
+    "accounts",  # company sign-in: a leaf that uses vigil and incidents (teams)
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,35 @@
+"""Company sign-in (issue #20): how an identity provider's groups map to roles and teams, local
+passwords, OpenID Connect, SAML 2.0 and SCIM. Read by the accounts app."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from accounts.group_map import MapError, parse_group_map
+from vigil.settings.environment import env
+
+# --- Groups to roles and teams (accounts.mapping) ------------------------------------------------
+# `group=role` or `group=role:Team`, comma-separated, e.g. "vigil-admins=admin,payments-oncall=responder:Payments".
+VIGIL_SSO_GROUP_MAP = env.str("VIGIL_SSO_GROUP_MAP", default="")
+# The claim (OIDC) or attribute (SAML) that lists a person's groups.
+VIGIL_SSO_GROUPS_CLAIM = env.str("VIGIL_SSO_GROUPS_CLAIM", default="groups")
+# The role of someone none of whose groups is in the map; empty: they cannot sign in.
+VIGIL_SSO_DEFAULT_ROLE = env.str("VIGIL_SSO_DEFAULT_ROLE", default="")
+if VIGIL_SSO_DEFAULT_ROLE not in ("", "admin", "responder", "viewer"):
+    raise ImproperlyConfigured("VIGIL_SSO_DEFAULT_ROLE: admin, responder, viewer or empty.")
+try:  # checked at start-up, not at the first sign-in
+    parse_group_map(VIGIL_SSO_GROUP_MAP)
+except MapError as _exc:
+    raise ImproperlyConfigured(f"VIGIL_SSO_GROUP_MAP: {_exc}") from None
+
+# --- Local passwords -----------------------------------------------------------------------------
+# "on": everyone may sign in with a password too; "break-glass": only the usernames in
+# VIGIL_BREAK_GLASS_USERS may (for when the identity provider is down); everyone else signs in through it.
+VIGIL_LOCAL_PASSWORDS = env.str("VIGIL_LOCAL_PASSWORDS", default="on")
+if VIGIL_LOCAL_PASSWORDS not in ("on", "break-glass"):
+    raise ImproperlyConfigured("VIGIL_LOCAL_PASSWORDS: on or break-glass.")
+VIGIL_BREAK_GLASS_USERS = env.list("VIGIL_BREAK_GLASS_USERS", default=["admin"])
+
+# --- OpenID Connect (accounts.oidc) --------------------------------------------------------------
+
+# --- SAML 2.0 (accounts.saml) --------------------------------------------------------------------
+
+# --- SCIM 2.0 (accounts.scim) --------------------------------------------------------------------
