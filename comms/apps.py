@@ -27,6 +27,9 @@ class CommsConfig(AppConfig):
 
         providers.email_people.register(services.notify_people)
         providers.email_group_members.register(services.notify_group_members)
+        from . import urgency
+
+        providers.unpageable.register(urgency.unpageable)  # the on-call pages' "cannot be paged" warnings
 
         # The public status page (comms.status): rebuilt on changes; its tasks and admin; maintenance by responders.
         from .status import admin, setup, tasks, triggers  # noqa: F401 (admin and tasks register themselves)

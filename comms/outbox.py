@@ -37,10 +37,10 @@ from incidents import paging
 from incidents.models import Page, Status
 from vigil import claims
 
-from . import audience, messages, rules_for
+from . import audience, messages, rules_for, urgency
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .channels.base import NotAttempted
-from .models import Contact, Endpoint, Fanout, Medium, Notification, NotificationRule, PageMedium, State
+from .models import Contact, Endpoint, Fanout, Medium, Notification, PageMedium, State
 from .push import planning as push_planning
 from .status.subscribers import services as subscriptions
 
@@ -116,13 +116,14 @@ def _update_rows(update) -> list[Notification]:
     return rows
 
 
-DEFAULT_RULES = [("email", 0), ("sms", 0)]
-
-
 def plan_page(page: Page) -> list[str]:
-    """The rows that deliver PAGE by its person's notification rules (each after its delay)."""
+    """The rows that deliver PAGE by its person's notification rules for its urgency (each after its delay,
+    counted from the end of their quiet hours for a low-urgency page planned inside them: comms.urgency)."""
     user = page.user
-    rules = list(NotificationRule.objects.filter(user=user).values_list("medium", "delay_minutes")) or DEFAULT_RULES
+    level = urgency.of_page(page)
+    rules = urgency.chain(user, level)
+    held = urgency.hold(user, level, page.created_at)
+    start = held.until if held else page.created_at
     contact = Contact.objects.filter(user=user).first()  # fresh: a STOP may have come since USER was loaded
     phone = getattr(contact, "phone", "")
     code = new_ack_code()  # the SMS row's: its person texts back ACK <code> (comms.provider_callbacks.twilio_sms)
@@ -130,7 +131,7 @@ def plan_page(page: Page) -> list[str]:
     rows = []
     for medium, delay in rules:
         if medium == PageMedium.PUSH:  # one row per device (comms.push.planning)
-            rows += push_planning.page_rows(page, page.message, delay)
+            rows += push_planning.page_rows(page, page.message, delay, start=start, note=held.note if held else "")
             continue
         destination = rules_for.destination(user, medium, phone)
         if not destination or (medium == "sms" and contact.sms_opted_out):
@@ -145,7 +146,8 @@ def plan_page(page: Page) -> list[str]:
                 subject=texts.subject if medium in ("email", PageMedium.APPRISE) else "",
                 body=_page_body(page, texts, medium),
                 ack_code=code if medium == "sms" else "",
-                next_attempt_at=page.created_at + timedelta(minutes=delay),
+                next_attempt_at=start + timedelta(minutes=delay),
+                note=held.note if held else "",
             )
         )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)

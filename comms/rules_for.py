@@ -51,3 +51,8 @@ def problem(rule: NotificationRule) -> str:
     if medium == PageMedium.SMS and contact.sms_opted_out:
         return "texted STOP"
     return ""
+
+
+def slack_linked(user_ids) -> set[int]:
+    """Which of USER_IDS a Slack DM rule reaches now (comms.urgency.unpageable asks for many at once)."""
+    return slack_pages.linked_user_ids(user_ids)

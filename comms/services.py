@@ -2,26 +2,31 @@
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from vigil.audit import Actor, record
 from vigil.queue import enqueue
 
-from . import csvio, messages, outbox, queueing, templating
+from . import csvio, messages, outbox, queueing, templating, test_pages
 from .channels import channel_for
 from .models import (
+    AppriseTarget,
     Contact,
     Fanout,
     IncidentAudience,
     Medium,
     MessageTemplate,
     Notification,
+    NotificationRule,
     NtfyTarget,
     PageMedium,
+    PagingPreferences,
     Stakeholder,
     StakeholderGroup,
     State,
+    TestPage,
 )
 from .status.subscribers.services import do_sms_stop
 
@@ -254,3 +259,116 @@ def do_send_ntfy_test(actor: Actor, target: NtfyTarget) -> Notification:
     record(actor, "comms.ntfy.test", target, user=target.user.get_username())
     transaction.on_commit(lambda: queueing.queue_sends([row.channel]))
     return row
+
+
+# --- A person's own paging settings ("My notifications", comms.my_views) ------------------------------
+# Each acts on the actor's own rows only: the views never take another person's (admins use the admin).
+# Secrets (the ntfy token, the Apprise URL) are write-only: a blank value keeps the stored one, and the
+# audit entry says that it changed, never what it is.
+
+
+@transaction.atomic
+def do_save_contact(actor: Actor, phone: str) -> Contact:
+    contact, _ = Contact.objects.get_or_create(user=actor.user)
+    contact.phone = phone
+    contact.full_clean()
+    contact.save(update_fields=["phone"])
+    record(actor, "comms.me.contact", contact, phone_set=bool(phone))
+    return contact
+
+
+@transaction.atomic
+def do_save_ntfy(actor: Actor, server: str, topic: str, token: str = "", clear_token: bool = False) -> NtfyTarget:
+    target = NtfyTarget.objects.filter(user=actor.user).first() or NtfyTarget(user=actor.user)
+    target.server, target.topic = server, topic
+    if clear_token or token:
+        target.token = "" if clear_token else token
+    target.full_clean()
+    target.save()
+    record(actor, "comms.me.ntfy", target, token_changed=bool(clear_token or token))
+    return target
+
+
+@transaction.atomic
+def do_save_apprise(actor: Actor, url: str, label: str, remove: bool = False) -> AppriseTarget | None:
+    target = AppriseTarget.objects.filter(user=actor.user).first()
+    if remove:
+        if target is not None:
+            target.delete()
+        record(actor, "comms.me.apprise.remove")
+        return None
+    target = target or AppriseTarget(user=actor.user)
+    target.label = label
+    if url:
+        target.url = url
+    if not target.url:
+        raise ValidationError({"url": "Give an Apprise URL."})
+    target.full_clean()
+    target.save()
+    record(actor, "comms.me.apprise", target, url_changed=bool(url))
+    return target
+
+
+@transaction.atomic
+def do_add_rule(actor: Actor, urgency: str, medium: str, delay_minutes: int) -> NotificationRule:
+    if NotificationRule.objects.filter(user=actor.user, urgency=urgency, medium=medium).exists():
+        raise ValidationError({"medium": "You have a rule for this method already: change its delay."})
+    rule = NotificationRule(user=actor.user, urgency=urgency, medium=medium, delay_minutes=delay_minutes)
+    rule.full_clean()
+    rule.save()
+    record(actor, "comms.me.rule.add", rule, urgency=urgency, medium=medium, delay=delay_minutes)
+    return rule
+
+
+@transaction.atomic
+def do_set_rule_delay(actor: Actor, rule: NotificationRule, delay_minutes: int) -> NotificationRule:
+    before, rule.delay_minutes = rule.delay_minutes, delay_minutes
+    rule.save(update_fields=["delay_minutes"])
+    record(actor, "comms.me.rule.delay", rule, medium=rule.medium, before=before, after=delay_minutes)
+    return rule
+
+
+@transaction.atomic
+def do_remove_rule(actor: Actor, rule: NotificationRule) -> None:
+    record(actor, "comms.me.rule.remove", rule, urgency=rule.urgency, medium=rule.medium)
+    rule.delete()
+
+
+@transaction.atomic
+def do_move_rule(actor: Actor, rule: NotificationRule, up: bool) -> NotificationRule:
+    """Move RULE one step earlier (UP) or later in its chain. The chain is ordered by delay, so a move swaps
+    delays with the neighbour: the method takes the neighbour's place in time."""
+    rules = NotificationRule.objects.filter(user=rule.user, urgency=rule.urgency)
+    chain = list(rules.order_by("delay_minutes", "medium"))
+    at = next(i for i, r in enumerate(chain) if r.pk == rule.pk)
+    other_at = at - 1 if up else at + 1
+    if not 0 <= other_at < len(chain):
+        raise ActionError("It is already " + ("first." if up else "last."))
+    other = chain[other_at]
+    if other.delay_minutes == rule.delay_minutes:
+        raise ActionError("Both go at the same moment: change a delay to put one first.")
+    rule.delay_minutes, other.delay_minutes = other.delay_minutes, rule.delay_minutes
+    NotificationRule.objects.bulk_update([rule, other], ["delay_minutes"])
+    record(actor, "comms.me.rule.move", rule, medium=rule.medium, delay=rule.delay_minutes)
+    return rule
+
+
+@transaction.atomic
+def do_save_quiet_hours(actor: Actor, quiet_start, quiet_end, time_zone: str) -> PagingPreferences:
+    prefs = PagingPreferences.objects.filter(user=actor.user).first() or PagingPreferences(user=actor.user)
+    prefs.quiet_start, prefs.quiet_end, prefs.time_zone = quiet_start, quiet_end, time_zone
+    prefs.full_clean()
+    prefs.save()
+    record(actor, "comms.me.quiet_hours", prefs, quiet=prefs.quiet_label())
+    return prefs
+
+
+def do_send_test_page(actor: Actor, urgency: str) -> TestPage:
+    """Page the actor by their whole chain for URGENCY, at once, with no incident (comms.test_pages)."""
+    with transaction.atomic():
+        test = TestPage.objects.create(user=actor.user, urgency=urgency)
+        rows = test_pages.plan(test)
+        record(actor, "comms.me.test_page", test, urgency=urgency, rows=len(rows))
+    if rows:
+        queueing.queue_sends(sorted({row.channel for row in rows}))
+    return test

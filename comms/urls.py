@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import provider_callbacks, views
+from . import my_views, provider_callbacks, views
 from .push import views as push_views
 
 app_name = "comms"
@@ -20,6 +20,10 @@ urlpatterns = [
     path("devices/subscribe/", push_views.subscribe, name="push_subscribe"),
     path("devices/<int:pk>/remove/", push_views.remove, name="push_remove"),
     path("push/ack/<str:token>/", push_views.acknowledge, name="push_ack"),
+    # A person's own paging settings and test pages (comms.my_views).
+    path("me/notifications/", my_views.my_notifications, name="my_notifications"),
+    path("me/notifications/rules/<int:pk>/<str:action>/", my_views.rule_action, name="my_rule"),
+    path("me/notifications/tests/<int:pk>/", my_views.test_panel, name="my_test_page"),
     path("hooks/twilio/status/<int:pk>/", provider_callbacks.twilio_status, name="twilio_status"),
     path("hooks/twilio/sms/", provider_callbacks.twilio_sms, name="twilio_sms"),
     path("hooks/vonage/dlr/<str:token>/", provider_callbacks.vonage_dlr, name="vonage_dlr"),

@@ -119,6 +119,13 @@ action_items_linked = Provider("action_items_linked", lambda role, obj: [])
 action_item_choices = Provider("action_item_choices", lambda: {"kind": ([], None), "priority": ([], None)})
 
 
+# --- Comms' word on whether people can be paged ---------------------------------------------------------
+
+# {user id: why a high-urgency page would reach them by no method now} for the given users, only those who
+# cannot be paged (comms.urgency.unpageable): the on-call pages flag them before their shift. Without comms, none.
+unpageable = Provider("unpageable", lambda users: {})
+
+
 def registered() -> Iterable[Provider]:
     """Every provider declared here (tests check each is registered)."""
     return [value for value in globals().values() if isinstance(value, Provider)]

@@ -49,6 +49,13 @@ def unreachable_reason(user) -> str:
     return ""
 
 
+def linked_user_ids(user_ids) -> set[int]:
+    """Which of USER_IDS a Slack DM reaches (a linked account, Slack configured), in one query."""
+    if not client.enabled():
+        return set()
+    return set(SlackIdentity.objects.filter(user__in=user_ids).values_list("user_id", flat=True))
+
+
 def incident_url(incident: Incident) -> str:
     return settings.VIGIL_BASE_URL + incident.get_absolute_url()
 

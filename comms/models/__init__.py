@@ -5,7 +5,8 @@ from .cadence import UpdateReminder
 from .failover import MAYBE_SENT, DeliveryAttempt, Outcome
 from .ntfy import NtfyTarget
 from .outbox import STATE_TRANSITIONS, Endpoint, Fanout, Notification, State
-from .paging import Contact, NotificationRule, PageMedium
+from .paging import Contact, NotificationRule, PageMedium, Urgency
+from .preferences import PagingPreferences, TestPage
 from .push import PushSubscription, VapidKey
 from .stakeholders import IncidentAudience, Medium, Stakeholder, StakeholderGroup
 from .status import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding  # noqa: F401
@@ -30,12 +31,15 @@ __all__ = [
     "NtfyTarget",
     "Outcome",
     "PageMedium",
+    "PagingPreferences",
     "Part",
     "PushSubscription",
     "Stakeholder",
     "StakeholderGroup",
     "State",
     "Subscriber",
+    "TestPage",
     "UpdateReminder",
+    "Urgency",
     "VapidKey",
 ]

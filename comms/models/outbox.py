@@ -123,6 +123,10 @@ class Notification(models.Model):
     notice = models.ForeignKey(
         "comms.MaintenanceNotice", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
+    # A person's "Send a test page" (comms.models.TestPage): their chain run without an incident.
+    test_page = models.ForeignKey(
+        "comms.TestPage", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     medium = models.CharField(max_length=10, help_text="email, sms, voice, or the endpoint's kind")
     channel = models.CharField(max_length=16, db_index=True, help_text="The channel class that sends it")
     destination = models.CharField(max_length=500, help_text="Address, number or URL, as it was when queued")
@@ -138,6 +142,8 @@ class Notification(models.Model):
         max_length=8, blank=True, help_text="A page SMS: the code its person replies with (ACK <code>)"
     )
     error = models.TextField(blank=True)
+    # Why the row waits beyond its rule's delay, e.g. "Held until 07:00 Europe/Paris (quiet hours)." (comms.quiet_hours)
+    note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True, help_text="When the provider reported it delivered")

@@ -26,6 +26,14 @@ class PageMedium(models.TextChoices):
     PUSH = "push", "Push to my devices"
 
 
+class Urgency(models.TextChoices):
+    """Which of a person's two rule sets a page follows: its incident's severity decides
+    (settings.VIGIL_HIGH_URGENCY_SEVERITIES; comms.urgency)."""
+
+    HIGH = "high", "High urgency"
+    LOW = "low", "Low urgency"
+
+
 class Contact(models.Model):
     """A responder's phone, for pages by SMS and voice (their email is on the user)."""
 
@@ -39,15 +47,23 @@ class Contact(models.Model):
 
 
 class NotificationRule(models.Model):
-    """Page me by MEDIUM, DELAY minutes after the page (unless acknowledged by then)."""
+    """Page me by MEDIUM, DELAY minutes after a page of URGENCY (unless acknowledged by then).
+
+    A person's rules of one urgency, in order of delay, are their chain for such pages (comms.urgency).
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules")
+    urgency = models.CharField(max_length=4, choices=Urgency.choices, default=Urgency.HIGH)
     medium = models.CharField(max_length=10, choices=PageMedium.choices)
     delay_minutes = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["user", "delay_minutes", "medium"]
-        constraints = [models.UniqueConstraint(fields=["user", "medium"], name="notification_rule_once_per_medium")]
+        ordering = ["user", "urgency", "delay_minutes", "medium"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "urgency", "medium"], name="notification_rule_once_per_urgency_medium"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.get_medium_display()} after {self.delay_minutes} min"
+        return f"{self.user}: {self.get_medium_display()} after {self.delay_minutes} min ({self.urgency})"

@@ -42,3 +42,15 @@ def for_page(page: Page, body: str) -> str:
             "page": page.pk,
         }
     )
+
+
+def for_test(body: str) -> str:
+    """A test page's push (comms.test_pages): the text only, nothing to acknowledge, opens the person's page."""
+    return json.dumps(
+        {
+            "title": "Vigil test page",
+            "body": body[:MAX_BODY],
+            "url": settings.VIGIL_BASE_URL + reverse("comms:my_notifications"),
+            "tag": "vigil-test-page",
+        }
+    )

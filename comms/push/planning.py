@@ -14,7 +14,9 @@ from ..channels import channel_for
 from ..models import Notification, PageMedium, PushSubscription
 
 
-def page_rows(page, body: str, delay_minutes: int) -> list[Notification]:
+def page_rows(page, body: str, delay_minutes: int, *, start=None, note: str = "") -> list[Notification]:
+    """One row per device, due DELAY_MINUTES after START (the page's time unless quiet hours hold it)."""
+    start = start or page.created_at
     devices = PushSubscription.objects.filter(user=page.user).values_list("pk", flat=True)
     channel = channel_for(PageMedium.PUSH)
     return [
@@ -25,7 +27,8 @@ def page_rows(page, body: str, delay_minutes: int) -> list[Notification]:
             channel=channel,
             destination=str(pk),
             body=body,
-            next_attempt_at=page.created_at + timedelta(minutes=delay_minutes),
+            next_attempt_at=start + timedelta(minutes=delay_minutes),
+            note=note,
         )
         for pk in devices
     ]

@@ -19,7 +19,7 @@ from vigil.access import permission_required
 from vigil.audit import Actor
 from vigil.people import display_name
 
-from . import ical, services, timeline
+from . import ical, reachability, services, timeline
 from .forms import (
     ROTATION_FIELDS,
     MemberFormSet,
@@ -53,6 +53,7 @@ def index(request):
         "outgoing": _pending_swaps(requester=request.user),
         "user_feed_url": ical.user_feed_url(request.user),
         "days": PAGE_DAYS,
+        "unpageable": reachability.warnings(plans.values(), now),
     }
     return render(request, "incidents/oncall/index.html", context)
 
@@ -83,6 +84,7 @@ def _schedule_page(request, schedule: Schedule, override_form=None, swap_form=No
         "schedule": schedule,
         "outlook": outlook(plan, now),
         "timeline": _timeline(plan, now),
+        "unpageable": reachability.warnings([plan], now),
         "shifts": plan.final_shifts(now, now + timedelta(days=PAGE_DAYS)),
         "rotations": [(p.rotation, p.members) for p in plan.rotations],
         "overrides": overrides,

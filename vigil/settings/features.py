@@ -173,6 +173,9 @@ VIGIL_COMMS_BREAKER_FAILURES = env.int("VIGIL_COMMS_BREAKER_FAILURES", default=5
 VIGIL_COMMS_BREAKER_COOL_OFF = env.float("VIGIL_COMMS_BREAKER_COOL_OFF", default=60.0)
 # The ntfy server a responder's ntfy settings start with (comms.models.NtfyTarget): ntfy.sh or your own.
 VIGIL_NTFY_DEFAULT_SERVER = env.str("VIGIL_NTFY_DEFAULT_SERVER", default="https://ntfy.sh")
+# Pages about incidents of these severities follow each person's high-urgency rules; any other severity their
+# low-urgency rules, which keep quiet hours (comms.urgency, comms.quiet_hours).
+VIGIL_HIGH_URGENCY_SEVERITIES = env.list("VIGIL_HIGH_URGENCY_SEVERITIES", default=["sev1", "sev2"])
 
 # --- SMS and voice failover (comms.failover, issue #19) -------------------------------
 # Vonage SMS (official client). VIGIL_VONAGE_REST_HOST: its SMS API host (a proxy, or the tests' fake).
