@@ -8,12 +8,16 @@ from django.dispatch import receiver
 
 from .audit import Actor, client_ip, current_request_ip, record
 from .roles import Role
+from .twofactor.services import SESSION_PROVIDER
 
 
 @receiver(user_logged_in, dispatch_uid="vigil.audit.login")
 def audit_login(sender, request, user, **kwargs):
+    """`via` is the identity provider for a single sign-on (accounts.sessions marks the session first)."""
     if request is not None:
-        record(Actor(user=user, ip=client_ip(request), via="web"), "auth.login", user)
+        mark = request.session.get(SESSION_PROVIDER) or {}
+        via = mark.get("provider", "web") if mark.get("user") == user.pk else "web"
+        record(Actor(user=user, ip=client_ip(request), via=via), "auth.login", user)
 
 
 @receiver(user_logged_out, dispatch_uid="vigil.audit.logout")

@@ -1,6 +1,5 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -49,7 +48,8 @@ urlpatterns = [
     # Signing in: the password, then a code from the user's device (vigil.twofactor).
     path("login/", twofactor_views.LoginView.as_view(), name="login"),
     path("account/two-factor/", include("vigil.twofactor.urls")),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Logging out, and company sign-in (accounts/urls.py): OpenID Connect under oidc/.
+    path("", include("accounts.urls")),
     path("system/", views.system, name="system"),
     path("system/audit/", views.audit_log, name="audit_log"),
     path("account/api-keys/", views.api_keys, name="api_keys"),

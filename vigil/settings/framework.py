@@ -112,7 +112,10 @@ else:
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, refused to all but the break-glass users when VIGIL_LOCAL_PASSWORDS=break-glass.
+    "accounts.backends.LocalPasswordBackend",
+    # OpenID Connect (accounts.oidc): answers only the /oidc/callback/ view.
+    "accounts.oidc.OIDCBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

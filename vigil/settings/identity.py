@@ -4,7 +4,7 @@ passwords, OpenID Connect, SAML 2.0 and SCIM. Read by the accounts app."""
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.group_map import MapError, parse_group_map
-from vigil.settings.environment import env
+from vigil.settings.environment import env, secret
 
 # --- Groups to roles and teams (accounts.mapping) ------------------------------------------------
 # `group=role` or `group=role:Team`, comma-separated, e.g. "vigil-admins=admin,payments-oncall=responder:Payments".
@@ -29,6 +29,25 @@ if VIGIL_LOCAL_PASSWORDS not in ("on", "break-glass"):
 VIGIL_BREAK_GLASS_USERS = env.list("VIGIL_BREAK_GLASS_USERS", default=["admin"])
 
 # --- OpenID Connect (accounts.oidc) --------------------------------------------------------------
+# The provider's `.well-known/openid-configuration`; empty: no OpenID Connect sign-in. Read at the first
+# sign-in (then cached for an hour), never at start-up: the endpoints below come from it.
+OIDC_DISCOVERY_URL = env.str("OIDC_DISCOVERY_URL", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = secret("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+# What the login page's button says: "Sign in with <this>".
+VIGIL_OIDC_NAME = env.str("VIGIL_OIDC_NAME", default="your company account")
+# mozilla-django-oidc's own settings, fixed: PKCE and a nonce always; the ID token is kept in the
+# session for the provider's logout (id_token_hint); Vigil's views and backend read the endpoints.
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_TIMEOUT = 10
+OIDC_CREATE_USER = True
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc_views.AuthenticateView"
+OIDC_CALLBACK_CLASS = "accounts.oidc_views.CallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
 
 # --- SAML 2.0 (accounts.saml) --------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ class TwoFactorMiddleware:
     in (the login view sends such a visitor on to the code or enrolment page). Such a session only
     arises from a session made before two-factor was required, or by Django's own login(); the
     login view itself never logs in a user who owes a code. API keys are unaffected: DRF
-    authenticates them itself, after this.
+    authenticates them itself, after this. A session opened by an identity provider
+    (services.signed_in_by_provider) owes no code: the provider asked for its own second factor.
     """
 
     def __init__(self, get_response):
@@ -22,7 +23,7 @@ class TwoFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and services.owes_code(user):
+        if user.is_authenticated and not services.signed_in_by_provider(request) and services.owes_code(user):
             request.unverified_user = user
             request.user = AnonymousUser()
         return self.get_response(request)

@@ -28,6 +28,8 @@ from vigil.roles import Role, role_of
 TOTP_NAME = "authenticator app"
 BACKUP_NAME = "backup codes"
 BACKUP_CODES = 10
+# Set by accounts.sessions.mark_signed_in_by_provider: {"provider": "oidc" | "saml", "user": pk}.
+SESSION_PROVIDER = "vigil_signed_in_by"
 
 
 class TwoFactorError(Exception):
@@ -48,6 +50,14 @@ def must_enrol(user) -> bool:
 
 def has_device(user) -> bool:
     return user_has_device(user, confirmed=True)
+
+
+def signed_in_by_provider(request) -> str | None:
+    """The identity provider that signed this session's user in (it did the second factor), or None."""
+    mark = request.session.get(SESSION_PROVIDER) if hasattr(request, "session") else None
+    if mark and request.user.is_authenticated and mark.get("user") == request.user.pk:
+        return mark.get("provider")
+    return None
 
 
 def owes_code(user) -> bool:

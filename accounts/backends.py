@@ -1,0 +1,23 @@
+"""Passwords, and the rule that can keep them for the break-glass users only (VIGIL_LOCAL_PASSWORDS)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+
+def may_use_password(username: str | None) -> bool:
+    """With VIGIL_LOCAL_PASSWORDS=break-glass, only VIGIL_BREAK_GLASS_USERS sign in with a password
+    (for when the identity provider is down); everyone else signs in through the provider."""
+    return settings.VIGIL_LOCAL_PASSWORDS == "on" or username in settings.VIGIL_BREAK_GLASS_USERS
+
+
+class LocalPasswordBackend(ModelBackend):
+    """Django's ModelBackend with the break-glass rule. A refused password counts as a failed try
+    (django-axes), so guessing which usernames are break-glass ones is throttled like any guess."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if not may_use_password(username):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
