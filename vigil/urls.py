@@ -88,6 +88,8 @@ urlpatterns = [
         name="api_docs",
     ),
     # Django admin's own login would skip the code step: it signs in through the one above.
+    # SCIM 2.0 provisioning (accounts.scim): Okta and Entra ID manage people and groups; 404 without VIGIL_SCIM_TOKEN.
+    path("scim/v2/", include("django_scim.urls", namespace="scim")),
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

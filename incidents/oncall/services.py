@@ -11,6 +11,7 @@ does not allow (a swap already decided) raises ActionError.
 
 from collections.abc import Sequence
 from copy import copy
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -257,6 +258,53 @@ def do_delete_override(actor: Actor, override: Override) -> None:
         raise ActionError("This override is over; it stays in the record.")
     record(actor, "oncall.override.delete", override, user=override.user_id, starts_at=str(override.starts_at))
     override.delete()
+
+
+@dataclass(frozen=True)
+class Departure:
+    """What taking a person off on-call changed: for the warning to the schedules' owners."""
+
+    rotations: list[Rotation] = field(default_factory=list)  # they were a member of these
+    emptied: list[Rotation] = field(default_factory=list)  # ...which have nobody left now
+    overrides: list[Override] = field(default_factory=list)  # theirs still to come, removed or cut short
+
+    @property
+    def schedules(self) -> list[Schedule]:
+        found = {r.schedule_id: r.schedule for r in self.rotations} | {
+            o.schedule_id: o.schedule for o in self.overrides
+        }
+        return sorted(found.values(), key=lambda s: s.name)
+
+
+@transaction.atomic
+def do_remove_from_oncall(actor: Actor, user, *, now: datetime | None = None) -> Departure:
+    """Take USER (who left: an identity provider deactivated them) off every rotation, and off the
+    overrides they hold that are not over: one to come is deleted, one under way ends NOW.
+
+    The schedule already ignores inactive people (incidents.oncall.schedule), so nobody is paged a
+    person who left either way; removing the rows makes it last: reactivating someone must not put
+    them back on call unasked. A rotation may be left with nobody: unlike check_members, this does
+    not refuse it, since the person is gone whatever we answer; the timeline shows the time it no
+    longer covers as a gap and the caller warns the schedule's owners. Past overrides stay on record."""
+    now = now or timezone.now()
+    memberships = RotationMember.objects.select_related("rotation__schedule").filter(user=user)
+    rotations = list({m.rotation_id: m.rotation for m in memberships}.values())
+    departure = Departure(rotations=rotations)
+    for rotation in rotations:
+        RotationMember.objects.filter(rotation=rotation, user=user).delete()
+        remaining = list(rotation.members.values_list("user_id", flat=True))
+        if not RotationMember.objects.filter(rotation=rotation, user__is_active=True).exists():
+            departure.emptied.append(rotation)
+        record(actor, "oncall.rotation.update", rotation, fields=[], members=remaining, left=user.pk)
+    for override in Override.objects.select_related("schedule").filter(user=user, ends_at__gt=now):
+        departure.overrides.append(override)
+        if override.starts_at >= now:
+            record(actor, "oncall.override.delete", override, user=user.pk, starts_at=str(override.starts_at))
+            override.delete()
+        else:
+            Override.objects.filter(pk=override.pk).update(ends_at=now)
+            record(actor, "oncall.override.cut", override, user=user.pk, ends_at=str(now))
+    return departure
 
 
 # --- Swap requests ----------------------------------------------------------------------

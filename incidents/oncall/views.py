@@ -80,11 +80,16 @@ def _schedule_page(request, schedule: Schedule, override_form=None, swap_form=No
         swap_form = SwapRequestForm(schedule=schedule, user=request.user, initial=initial)
     overrides = list(schedule.overrides.filter(ends_at__gt=now).select_related("user", "created_by"))
     me = request.user.pk
+    drawn = _timeline(plan, now)
     context = {
         "schedule": schedule,
         "outlook": outlook(plan, now),
-        "timeline": _timeline(plan, now),
+        "timeline": drawn,
         "unpageable": reachability.warnings([plan], now),
+        # Flagged above the page, not only drawn in red: time nobody covers, and layers nobody is left in
+        # (a person who left, deactivated by SCIM, is taken out of their rotations: accounts.services).
+        "gaps": [b for b in drawn.final.gaps if b.end > now],
+        "empty_layers": [p.rotation for p in plan.rotations if not p.members],
         "shifts": plan.final_shifts(now, now + timedelta(days=PAGE_DAYS)),
         "rotations": [(p.rotation, p.members) for p in plan.rotations],
         "overrides": overrides,

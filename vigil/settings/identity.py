@@ -52,3 +52,23 @@ OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
 # --- SAML 2.0 (accounts.saml) --------------------------------------------------------------------
 
 # --- SCIM 2.0 (accounts.scim) --------------------------------------------------------------------
+# The bearer token Okta or Entra ID sends to /scim/v2/; empty, the default: SCIM is off (404).
+VIGIL_SCIM_TOKEN = secret("VIGIL_SCIM_TOKEN", default="")
+# django-scim2's own settings: Vigil's adapters, filters and token check (accounts.scim).
+SCIM_SERVICE_PROVIDER = {
+    "USER_ADAPTER": "accounts.scim.User",
+    "GROUP_MODEL": "accounts.models.ScimGroup",
+    "GROUP_ADAPTER": "accounts.scim.Group",
+    "USER_FILTER_PARSER": "accounts.scim_filters.UserFilter",
+    "GROUP_FILTER_PARSER": "accounts.scim_filters.GroupFilter",
+    "AUTH_CHECK_MIDDLEWARE": "accounts.scim.TokenCheck",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "accounts.scim.ServiceProviderConfig",
+    "BASE_LOCATION_GETTER": "accounts.scim.base_location",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "The token in VIGIL_SCIM_TOKEN, sent as Authorization: Bearer <token>.",
+        }
+    ],
+}

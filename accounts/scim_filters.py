@@ -1,0 +1,36 @@
+"""SCIM filters (`userName eq "ann@example.com"`, `displayName eq "payments-oncall"`) to SQL, through
+scim2-filter-parser. Apart from accounts.scim, which django-scim2's adapters import while they load."""
+
+from django_scim.filters import FilterQuery
+
+from .models import ScimGroup
+
+
+def _user_model():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
+
+
+class UserFilter(FilterQuery):
+    """What Okta and Entra ID look people up by: userName first, then externalId or an email."""
+
+    model_getter = _user_model
+    joins = ("LEFT OUTER JOIN accounts_scimaccount ON accounts_scimaccount.user_id = auth_user.id",)
+    attr_map = {
+        ("userName", None, None): "auth_user.username",
+        ("externalId", None, None): "accounts_scimaccount.external_id",
+        ("emails", "value", None): "auth_user.email",
+        ("emails", None, None): "auth_user.email",
+        ("name", "givenName", None): "auth_user.first_name",
+        ("name", "familyName", None): "auth_user.last_name",
+        ("active", None, None): "auth_user.is_active",
+    }
+
+
+class GroupFilter(FilterQuery):
+    model_getter = lambda: ScimGroup  # noqa: E731
+    attr_map = {
+        ("displayName", None, None): "accounts_scimgroup.display_name",
+        ("externalId", None, None): "accounts_scimgroup.external_id",
+    }
