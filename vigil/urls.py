@@ -50,6 +50,8 @@ urlpatterns = [
     path("account/two-factor/", include("vigil.twofactor.urls")),
     # Logging out, and company sign-in (accounts/urls.py): OpenID Connect under oidc/.
     path("", include("accounts.urls")),
+    # SAML 2.0 single sign-on (accounts.saml): login, the assertion consumer, the SP's metadata.
+    path("saml2/", include("accounts.saml_urls")),
     path("system/", views.system, name="system"),
     path("system/audit/", views.audit_log, name="audit_log"),
     path("account/api-keys/", views.api_keys, name="api_keys"),

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "djangosaml2",  # SAML 2.0 single sign-on (accounts.saml)
     # Vigil. The order is the order of dependencies: each app may use those above it.
     "vigil",
     "incidents",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     # The public status page's snapshot documents, answered before the rest of the stack.
     "comms.status.middleware.StatusSnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # djangosaml2's own session cookie (SameSite=None) for the SAML exchange: the IdP posts back cross-site.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -116,6 +119,7 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.LocalPasswordBackend",
     # OpenID Connect (accounts.oidc): answers only the /oidc/callback/ view.
     "accounts.oidc.OIDCBackend",
+    "accounts.saml.SamlBackend",  # SAML 2.0 single sign-on: only answers djangosaml2's assertion consumer
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -50,6 +50,35 @@ OIDC_CALLBACK_CLASS = "accounts.oidc_views.CallbackView"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.provider_logout_url"
 
 # --- SAML 2.0 (accounts.saml) --------------------------------------------------------------------
+# Vigil is the service provider (djangosaml2 on pysaml2); accounts.saml builds djangosaml2's configuration
+# from these at the first SAML request (SAML_CONFIG_LOADER), not here. SAML is on when either metadata is set.
+VIGIL_SAML_IDP_METADATA_URL = env.str("VIGIL_SAML_IDP_METADATA_URL", default="")
+VIGIL_SAML_IDP_METADATA_FILE = env.str("VIGIL_SAML_IDP_METADATA_FILE", default="")
+# The SP's signing key and certificate (PEM); unset: a self-signed pair made once under VIGIL_VAR_DIR/saml.
+VIGIL_SAML_SP_KEY_FILE = env.str("VIGIL_SAML_SP_KEY_FILE", default="")
+VIGIL_SAML_SP_CERT_FILE = env.str("VIGIL_SAML_SP_CERT_FILE", default="")
+VIGIL_SAML_XMLSEC = env.str("VIGIL_SAML_XMLSEC", default="/usr/bin/xmlsec1")
+# The attribute names that may carry the email address, tried in order (then a NameID in email format).
+VIGIL_SAML_EMAIL_ATTRIBUTE = env.list(
+    "VIGIL_SAML_EMAIL_ATTRIBUTE",
+    default=[
+        "email",
+        "mail",
+        "emailAddress",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+    ],
+)
+# The login page's link: "Sign in with <name>".
+VIGIL_SAML_NAME = env.str("VIGIL_SAML_NAME", default="SAML")
+# How long a copy of the IdP's metadata fetched from VIGIL_SAML_IDP_METADATA_URL is used before fetching again.
+VIGIL_SAML_METADATA_MAX_AGE = env.int("VIGIL_SAML_METADATA_MAX_AGE", default=3600)
+# djangosaml2's own settings (not read by Vigil's code).
+SAML_CONFIG_LOADER = "accounts.saml.sp_config"
+# AuthnRequests go to the IdP by redirect: no page with a script that the Content-Security-Policy would block.
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_CSP_HANDLER = ""  # vigil.csp's policy applies to every response already
+SAML_CREATE_UNKNOWN_USER = True  # accounts.saml.SamlBackend decides (only people with a role are created)
 
 # --- SCIM 2.0 (accounts.scim) --------------------------------------------------------------------
 # The bearer token Okta or Entra ID sends to /scim/v2/; empty, the default: SCIM is off (404).
