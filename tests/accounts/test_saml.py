@@ -181,7 +181,7 @@ def test_a_person_with_an_authenticator_app_is_not_asked_for_vigils_code(saml, c
 
     saml.post(client, saml.response(authn_request, person.email, ["payments-oncall"]), relay_state)
 
-    assert client.session["accounts.provider"] == "saml"
+    assert client.session["vigil_signed_in_by"]["provider"] == "saml"  # accounts.sessions
     assert client.get("/incidents/").status_code == 200
 
 
