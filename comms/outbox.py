@@ -266,10 +266,28 @@ def deliver(channel, rows: list[Notification]) -> None:
         for message, outcome in outcomes:
             recorder.add(by_id[message.id], outcome)
         recorder.flush()
-    except SoftTimeLimitExceeded:
-        getattr(outcomes, "close", lambda: None)()  # a concurrent channel starts no more messages
+    except SoftTimeLimitExceeded as stop:
+        # A concurrent channel starts no more messages and still hands over what those in flight heard
+        # (channels.base.ConcurrentChannel.deliver): recorded here, so none of them is sent twice.
+        for message, outcome in _rest(outcomes, stop):
+            recorder.add(by_id[message.id], outcome)
         recorder.give_back(by_id, STOPPED)
         raise
+
+
+def _rest(outcomes, stop: BaseException):
+    """What a stopped channel still yields once told to stop (nothing from a plain generator that the
+    exception already ended)."""
+    throw = getattr(outcomes, "throw", None)
+    if throw is None:
+        return
+    try:
+        item = throw(stop)
+        while True:
+            yield item
+            item = next(outcomes)
+    except (SoftTimeLimitExceeded, StopIteration):
+        return
 
 
 def _drop_answered_pages(rows: list[Notification]) -> list[Notification]:

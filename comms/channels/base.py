@@ -168,15 +168,19 @@ class RateLimiter:
         self.next_start = time.monotonic()
         self.lock = threading.Lock()
 
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            start = max(now, self.next_start)
-            self.next_start = start + self.interval
-        if start > now:
-            time.sleep(start - now)
+    def wait(self, stop: threading.Event | None = None) -> bool:
+        """Wait for this thread's turn; False when STOP was set meanwhile (then it must not start)."""
+        if self.interval:
+            with self.lock:
+                now = time.monotonic()
+                start = max(now, self.next_start)
+                self.next_start = start + self.interval
+            if start > now:
+                if stop is None:
+                    time.sleep(start - now)
+                elif stop.wait(start - now):
+                    return False
+        return stop is None or not stop.is_set()
 
 
 class ConcurrentChannel(Channel):
@@ -186,18 +190,35 @@ class ConcurrentChannel(Channel):
     rate = 0.0
 
     def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
+        """Yield each message's outcome as it comes. Stopped (the task's soft time limit, raised here while
+        waiting or thrown in at a yield by comms.outbox.deliver): no message starts any more (one waiting
+        for its turn under the rate gives up), the ones in flight finish, and their outcomes are still
+        yielded before the exception goes on, so the outbox records them and never sends them again."""
         limiter = RateLimiter(self.rate)
+        stopping = threading.Event()
 
         def paced(message: Message):
-            limiter.wait()
+            if not limiter.wait(stopping):
+                return None  # never started
             return self.attempt(message)
 
         pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency), thread_name_prefix=self.kind)
+        futures: dict = {}
+        answered: set = set()
         try:
             futures = {pool.submit(paced, message): message for message in messages}
             for future in as_completed(futures):
+                answered.add(future)
                 yield futures[future], future.result()
+        except Exception:
+            stopping.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future, message in futures.items():
+                if future in answered or future.cancelled() or future.exception() is not None:
+                    continue
+                if future.result() is not None:
+                    yield message, future.result()
+            raise
         finally:
-            # Stopped early (the task's soft time limit, comms.outbox.deliver): messages not started yet
-            # are not sent, since the outbox puts them back in the queue; those in flight finish.
+            stopping.set()
             pool.shutdown(wait=True, cancel_futures=True)
