@@ -189,11 +189,20 @@ class ConcurrentChannel(Channel):
     concurrency = 8
     rate = 0.0
 
+    def prepare(self, messages: list[Message]) -> None:
+        """Before any thread starts, in the calling thread: load what sending needs from the database,
+        so send() (on the pool's threads) makes network calls only and opens no connection of its own."""
+
+    def settle(self, message: Message, outcome: str | DeliveryError) -> None:
+        """In the calling thread, as each outcome comes: database writes an outcome calls for."""
+
     def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
         """Yield each message's outcome as it comes. Stopped (the task's soft time limit, raised here while
         waiting or thrown in at a yield by comms.outbox.deliver): no message starts any more (one waiting
         for its turn under the rate gives up), the ones in flight finish, and their outcomes are still
         yielded before the exception goes on, so the outbox records them and never sends them again."""
+        messages = list(messages)
+        self.prepare(messages)
         limiter = RateLimiter(self.rate)
         stopping = threading.Event()
 
@@ -209,7 +218,9 @@ class ConcurrentChannel(Channel):
             futures = {pool.submit(paced, message): message for message in messages}
             for future in as_completed(futures):
                 answered.add(future)
-                yield futures[future], future.result()
+                outcome = future.result()
+                self.settle(futures[future], outcome)
+                yield futures[future], outcome
         except Exception:
             stopping.set()
             pool.shutdown(wait=True, cancel_futures=True)
@@ -217,6 +228,7 @@ class ConcurrentChannel(Channel):
                 if future in answered or future.cancelled() or future.exception() is not None:
                     continue
                 if future.result() is not None:
+                    self.settle(message, future.result())
                     yield message, future.result()
             raise
         finally:

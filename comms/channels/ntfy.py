@@ -21,7 +21,7 @@ from incidents import paging
 from incidents.models import Page
 
 from ..models import Notification, NtfyTarget
-from .base import Channel, DeliveryError, Message
+from .base import ConcurrentChannel, DeliveryError, Message
 from .webhook import post
 
 PRIORITY = {"sev1": 5, "sev2": 4, "sev3": 3}
@@ -55,18 +55,27 @@ def payload(message: Message, topic: str, page: Page | None) -> dict:
     return data
 
 
-class NtfyChannel(Channel):
+class NtfyChannel(ConcurrentChannel):
+    """Many pages at once (an ntfy server answers in milliseconds); the database is read before the
+    threads start (prepare), so they only make the requests."""
+
     kind = "ntfy"
-    max_batch = 20
+    max_batch = 100
+    concurrency = 16
+
+    def prepare(self, messages: list[Message]) -> None:
+        users = dict(Notification.objects.filter(pk__in=[m.id for m in messages]).values_list("pk", "user_id"))
+        targets = NtfyTarget.objects.filter(user_id__in=set(users.values()))
+        by_user = {target.user_id: target for target in targets}
+        self.targets = {pk: by_user.get(user_id) for pk, user_id in users.items()}
+        page_ids = [m.page_id for m in messages if m.page_id is not None]
+        self.pages = Page.objects.select_related("incident").in_bulk(page_ids)
 
     def send(self, message: Message) -> str:
-        user_id = Notification.objects.filter(pk=message.id).values_list("user_id", flat=True).first()
-        target = NtfyTarget.objects.filter(user_id=user_id).first() if user_id else None
+        target = self.targets.get(message.id)
         if target is None or not target.topic:
             raise DeliveryError("no ntfy topic", permanent=True)
-        page = None
-        if message.page_id is not None:
-            page = Page.objects.select_related("incident").filter(pk=message.page_id).first()
+        page = self.pages.get(message.page_id) if message.page_id is not None else None
         headers = {"Authorization": f"Bearer {target.token}"} if target.token else {}
         try:
             response = post(message.destination, json=payload(message, target.topic, page), headers=headers)

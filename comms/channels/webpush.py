@@ -21,7 +21,7 @@ from vigil import http
 
 from ..models import PushSubscription
 from ..push import payload, services, vapid
-from .base import Channel, DeliveryError, Message, error_for_status
+from .base import ConcurrentChannel, DeliveryError, Message, error_for_status
 
 # Seconds a push service keeps a page for a device that is offline; a page older than this is stale.
 TTL = 3600
@@ -48,39 +48,55 @@ class _GuardedSession:
             raise DeliveryError(str(exc), permanent=True) from None
 
 
-class WebPushChannel(Channel):
+class WebPushChannel(ConcurrentChannel):
+    """Many devices at once: a push service answers in tens of milliseconds, and a page to a team is a
+    batch. The database is read before the threads start (prepare) and written as outcomes come
+    (settle), in the sending task's own thread."""
+
     kind = "webpush"
-    max_batch = 20
+    max_batch = 100
+    concurrency = 16
+
+    def prepare(self, messages: list[Message]) -> None:
+        self.subscriptions = PushSubscription.objects.in_bulk([_int(m.destination) for m in messages])
+        page_ids = [m.page_id for m in messages if m.page_id is not None]
+        self.pages = Page.objects.select_related("incident").in_bulk(page_ids)
+        self.signer = vapid.signer() if messages else None
 
     def send(self, message: Message) -> str:
-        subscription = PushSubscription.objects.filter(pk=_int(message.destination)).first()
+        subscription = self.subscriptions.get(_int(message.destination))
         if subscription is None:
             raise DeliveryError("The device was removed before this was sent.", permanent=True)
         if message.page_id is None:  # a test page (comms.test_pages): no incident, nothing to acknowledge
             data = payload.for_test(message.body)
         else:
-            data = payload.for_page(Page.objects.select_related("incident").get(pk=message.page_id), message.body)
+            data = payload.for_page(self.pages[message.page_id], message.body)
         try:
             response = webpush(
                 subscription.subscription_info(),
                 data=data,
-                vapid_private_key=vapid.signer(),
+                vapid_private_key=self.signer,
                 vapid_claims=vapid.claims(),
                 ttl=TTL,
                 headers={"Urgency": "high"},
                 requests_session=_GuardedSession(),
             )
         except WebPushException as exc:
-            raise self._refusal(subscription, exc.response) from None
-        PushSubscription.objects.filter(pk=subscription.pk).update(last_success_at=timezone.now())
+            raise self._refusal(exc.response) from None
         return f"http-{response.status_code}"  # the Location names the message at the push service: not kept
 
+    def settle(self, message: Message, outcome) -> None:
+        pk = _int(message.destination)
+        if isinstance(outcome, str):
+            PushSubscription.objects.filter(pk=pk).update(last_success_at=timezone.now())
+        elif outcome.reason == UNSUBSCRIBED:
+            services.forget_gone(pk)
+
     @staticmethod
-    def _refusal(subscription: PushSubscription, response) -> DeliveryError:
+    def _refusal(response) -> DeliveryError:
         status = getattr(response, "status_code", 0)
         if status in (404, 410):
-            services.forget_gone(subscription.pk)
-            return DeliveryError(UNSUBSCRIBED, permanent=True)
+            return DeliveryError(UNSUBSCRIBED, permanent=True)  # settle() forgets the subscription
         if status == 413:
             return DeliveryError("HTTP 413: the push service refused the payload as too large.", permanent=True)
         if not status:

@@ -151,7 +151,7 @@ VIGIL_EMAIL_CHANNEL = env.str("VIGIL_EMAIL_CHANNEL", default="")
 # The providers' API base URLs (tests and benchmarks point them at a local fake).
 VIGIL_SENDGRID_API_URL = env.str("VIGIL_SENDGRID_API_URL", default="https://api.sendgrid.com")
 VIGIL_TWILIO_API_URL = env.str("VIGIL_TWILIO_API_URL", default="")
-# Twilio: messages a second across the account, and requests in flight at once.
+# Twilio: messages a second per sending process (not shared between processes), and requests in flight at once.
 VIGIL_TWILIO_RATE = env.float("VIGIL_TWILIO_RATE", default=10.0)
 VIGIL_TWILIO_CONCURRENCY = env.int("VIGIL_TWILIO_CONCURRENCY", default=8)
 # Channels one send task works on at once, and the timeout of each provider request (seconds).
