@@ -19,9 +19,9 @@ def acknowledge_by_token(token: str, via: str, ip: str | None = None, user_agent
     except (signing.BadSignature, Page.DoesNotExist):
         return 404, "This page is no longer valid."
     try:
-        do_acknowledge_by_link(page, via, ip, user_agent)
+        incident = do_acknowledge_by_link(page, via, ip, user_agent)
     except paging.LinkRefused as exc:
         return (410 if paging.link_use(page) is not None else 403), str(exc)
     except ActionError as exc:
         return 409, str(exc)
-    return 200, "Acknowledged. Thank you."
+    return 200, f"Acknowledged incident {incident.pk}. Paging has stopped."

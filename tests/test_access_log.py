@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOT_SECRET = {"pk", "id", "kind", "move", "table", "event", "path", "object_id", "content_type_id", "app_label", "url"}
 NOT_SECRET |= {"incident_pk", "incident_id", "item_id", "step_id", "level_id", "number"}
 NOT_SECRET |= {"identifier"}  # Opsgenie's alert alias (incidents/integrations/opsgenie_urls.py); its key is a header
+NOT_SECRET |= {"action"}  # My notifications: what to do to a rule (up, down, remove)
+NOT_SECRET |= {"uuid"}  # SCIM (django-scim2): a user's number or a group's id; the credential is the bearer token
 
 
 def _parameters(resolver, prefix=""):

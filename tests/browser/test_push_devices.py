@@ -41,7 +41,7 @@ def test_the_devices_page_registers_the_worker_and_its_ack_handler_acknowledges(
 
     [worker] = page.context.service_workers
     message = worker.evaluate("url => self.vigil.acknowledge(url)", ack_url)
-    assert message.startswith(f"Acknowledged #{incident.pk}")
+    assert message.startswith(f"Acknowledged incident {incident.pk}. Paging has stopped.")
     assert Incident.objects.get(pk=incident.pk).status == Status.ACKNOWLEDGED
     again = worker.evaluate("url => self.vigil.acknowledge(url)", ack_url)
     assert "already used" in again

@@ -119,7 +119,7 @@ def test_a_person_whose_role_was_taken_away_since_the_page_cannot_acknowledge(
             services.do_acknowledge_by_sms(RITA, got["sms"])
     else:
         answer = twilio_post(got["voice"], {"Digits": "1", "CallSid": "CA1"})
-        assert answer.status_code == 200 and b"Acknowledged. Thank you." not in answer.content
+        assert answer.status_code == 200 and b"Paging has stopped" not in answer.content
     incident.refresh_from_db()
     assert incident.status == Status.TRIGGERED and incident.acknowledged_by is None
 
