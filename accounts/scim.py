@@ -307,3 +307,15 @@ def _users(ids) -> list[int]:
 def _sync(actor: Actor, pks) -> None:
     for user in get_user_model().objects.filter(pk__in=pks):
         services.do_sync_scim_groups(actor, user)
+
+
+def extra_filter_kwargs_getter(model):
+    """django-scim2's GET_EXTRA_MODEL_FILTER_KWARGS_GETTER: a user's SCIM id is their number, so an id
+    that is not one names nobody (404), instead of failing the lookup (500)."""
+
+    def extra_filter_kwargs(request, uuid=None, *args, **kwargs):
+        if uuid is not None and model is get_user_model() and not str(uuid).isdigit():
+            raise exceptions.NotFoundError(uuid)
+        return {}
+
+    return extra_filter_kwargs

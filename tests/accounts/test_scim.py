@@ -316,3 +316,10 @@ def test_the_discovery_endpoints_answer_with_the_token():
     response, doc = scim("get", "ResourceTypes")
     assert {r["id"] for r in doc["Resources"]} == {"User", "Group"}
     assert scim("get", "ServiceProviderConfig", token="")[0].status_code == 401
+
+
+def test_an_id_that_is_not_a_users_number_is_404_not_an_error():
+    for method in ("get", "delete"):
+        response = scim(method, "Users/not-a-number")[0]
+        assert response.status_code == 404, (method, response.status_code)
+    assert scim("get", "Users/999999")[0].status_code == 404

@@ -252,6 +252,8 @@ LOGGING = {
     "loggers": {
         "axes": {"level": "WARNING"},
         "twilio.http_client": {"level": "WARNING"},
+        # pysaml2's schema library says at INFO, many times a second, that a schema is already loaded.
+        "xmlschema": {"level": "WARNING"},
         # Django's own handlers (a second console under DEBUG, mail to ADMINS) are dropped: its lines go
         # through the masked console above, once.
         "django": {"handlers": [], "level": "INFO", "propagate": True},

@@ -93,6 +93,7 @@ SCIM_SERVICE_PROVIDER = {
     "AUTH_CHECK_MIDDLEWARE": "accounts.scim.TokenCheck",
     "SERVICE_PROVIDER_CONFIG_MODEL": "accounts.scim.ServiceProviderConfig",
     "BASE_LOCATION_GETTER": "accounts.scim.base_location",
+    "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "accounts.scim.extra_filter_kwargs_getter",
     "AUTHENTICATION_SCHEMES": [
         {
             "type": "oauthbearertoken",
