@@ -20,10 +20,23 @@ hands the row back, that provider counts as spent and the row goes to the next p
 call to the first is refused by the database even from a worker that outlived its lease. So a crash
 may cost a provider (the person may then get the message through two providers, once each) but never
 sends twice through one; and nothing is lost while a provider is left, as the outbox's lease returns
-the row. Attempt rows are written by the thread sending, so this channel sends one message at a time.
+the row.
+
+A batch goes at once, in rounds, and the guarantee holds because every database write stays in the
+task's own thread (channels.base.ConcurrentChannel). A round: prepare() picks each row's first
+provider not spent and writes all their `started` attempts in one transaction, committed before any
+thread starts (a row whose insert the constraint refuses, another worker's attempt being in flight,
+takes its next provider; a row with none left fails); then the pool's threads make the calls only,
+each provider within its own rate (Twilio's VIGIL_TWILIO_RATE) and no more at once than
+VIGIL_TWILIO_CONCURRENCY; settle() writes each outcome as it comes. A row whose provider is now spent
+goes into the next round of the same deliver() (the next provider at once, as before), so a batch
+takes at most one round per provider. Stopped by the task's time limit, the outcomes heard are
+written and a `started` attempt whose call never began is deleted (its provider is not spent); one
+whose call began stays `started`, as after a crash.
 """
 
 import logging
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,7 +44,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .channels import CHANNELS, base
-from .channels.base import Channel, DeliveryError, Message
+from .channels.base import Channel, ConcurrentChannel, DeliveryError, Message, RateLimiter
 from .channels.providers import FAILOVER_KINDS, PROVIDERS, order
 from .models import DeliveryAttempt, Notification, Outcome, State
 
@@ -42,32 +55,91 @@ logger = logging.getLogger(__name__)
 REQUEUE_FROM = (State.SENDING, State.SENT)
 
 
-class FailoverChannel(Channel):
+class FailoverChannel(ConcurrentChannel):
     medium = ""
     max_batch = 50
 
     def __init__(self):
         self.channels: dict[str, Channel] = {}
+        self.concurrency = settings.VIGIL_TWILIO_CONCURRENCY
 
     def provider(self, name: str) -> Channel:
         if name not in self.channels:
             self.channels[name] = PROVIDERS[self.medium][name][0]()
         return self.channels[name]
 
-    def send(self, message: Message) -> str:
-        for name in order(self.medium):
-            if spent(message.id, name):
-                continue
-            attempt = begin(message.id, name)
-            if attempt is None:
-                continue  # another attempt that may have reached it exists: never twice through one provider
-            outcome = self.call(name, message)
-            finish(attempt, outcome)
-            if not isinstance(outcome, DeliveryError):
-                return outcome
-            if not spent(message.id, name):
-                raise outcome  # may pass: the outbox retries this provider after its back-off
-        raise DeliveryError(summary(message.id), permanent=True)
+    def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
+        """Rounds of ConcurrentChannel.deliver until no row has a next provider to go to now."""
+        names = order(self.medium)
+        # Made here, in the calling thread, and kept for every round: each provider's own rate.
+        self.limiters = {name: RateLimiter(getattr(self.provider(name), "rate", 0.0)) for name in names}
+        self.limiters[""] = RateLimiter(0)
+        batch = list(messages)
+        while batch:
+            self.again: dict[int, Message] = {}
+            yield from self.round(batch)
+            batch = list(self.again.values())
+
+    def round(self, batch: list[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
+        """Yield what BATCH heard, but for the rows settle() moved on to their next provider."""
+        outcomes = super().deliver(batch)
+        try:
+            for message, outcome in outcomes:
+                if message.id not in self.again:
+                    yield message, outcome
+        except Exception as stop:  # thrown in at a yield (comms.outbox.deliver) or raised while sending
+            try:
+                for message, outcome in rest(outcomes, stop):
+                    if message.id not in self.again:
+                        yield message, outcome
+            finally:
+                self.release_unstarted()
+            raise
+
+    def prepare(self, messages: list[Message]) -> None:
+        """Each row's provider, its `started` attempt committed before any thread starts (module docstring)."""
+        names = order(self.medium)
+        self.assigned: dict[int, tuple[str, DeliveryAttempt]] = {}
+        self.verdicts: dict[int, DeliveryError] = {}
+        self.started: set[int] = set()
+        history = outcomes_by_provider([m.id for m in messages])
+        with transaction.atomic():
+            for message in messages:
+                for name in names:
+                    if is_spent(history.get((message.id, name), [])):
+                        continue
+                    attempt = begin(message.id, name)  # a savepoint: a refused insert leaves the others
+                    if attempt is not None:
+                        self.assigned[message.id] = (name, attempt)
+                        break
+        for message in messages:
+            if message.id not in self.assigned:
+                self.verdicts[message.id] = DeliveryError(summary(message.id), permanent=True)
+
+    def limiter_for(self, message: Message) -> RateLimiter:
+        name, _ = self.assigned.get(message.id, ("", None))
+        return self.limiters[name]
+
+    def attempt(self, message: Message) -> str | DeliveryError:
+        """On a pool thread: the call only (no database)."""
+        if message.id in self.verdicts:
+            return self.verdicts[message.id]
+        name, _ = self.assigned[message.id]
+        self.started.add(message.id)
+        return self.call(name, message)
+
+    def settle(self, message: Message, outcome: str | DeliveryError) -> None:
+        if message.id not in self.assigned:
+            return
+        name, attempt = self.assigned[message.id]
+        finish(attempt, outcome)
+        if isinstance(outcome, DeliveryError) and spent(message.id, name):
+            self.again[message.id] = message  # the next provider at once, in the next round
+
+    def release_unstarted(self) -> None:
+        """Stopped: an attempt whose call never began did not spend its provider."""
+        unstarted = [a.pk for row_id, (_, a) in self.assigned.items() if row_id not in self.started]
+        DeliveryAttempt.objects.filter(pk__in=unstarted, outcome=Outcome.STARTED).delete()
 
     def call(self, name: str, message: Message) -> str | DeliveryError:
         """What NAME said: its id, a DeliveryError it gave, or an Unheard one when nothing was heard."""
@@ -94,11 +166,37 @@ class VoiceFailoverChannel(FailoverChannel):
 
 
 def spent(row_id: int, name: str) -> bool:
-    attempts = list(
+    return is_spent(
         DeliveryAttempt.objects.filter(notification_id=row_id, provider=name).values_list("outcome", flat=True)
     )
-    refused = sum(outcome == Outcome.REFUSED for outcome in attempts)
-    return refused >= settings.VIGIL_FAILOVER_AFTER_ATTEMPTS or any(o != Outcome.REFUSED for o in attempts)
+
+
+def is_spent(outcomes: Iterable[str]) -> bool:
+    """Whether a provider with these attempt OUTCOMES for a row may not be called for it again."""
+    outcomes = list(outcomes)
+    refused = sum(outcome == Outcome.REFUSED for outcome in outcomes)
+    return refused >= settings.VIGIL_FAILOVER_AFTER_ATTEMPTS or any(o != Outcome.REFUSED for o in outcomes)
+
+
+def outcomes_by_provider(row_ids: list[int]) -> dict[tuple[int, str], list[str]]:
+    found: dict[tuple[int, str], list[str]] = {}
+    rows = DeliveryAttempt.objects.filter(notification_id__in=row_ids).values_list(
+        "notification_id", "provider", "outcome"
+    )
+    for row_id, name, outcome in rows:
+        found.setdefault((row_id, name), []).append(outcome)
+    return found
+
+
+def rest(outcomes: Iterator, stop: BaseException) -> Iterator:
+    """What a stopped ConcurrentChannel.deliver still yields once STOP is thrown in (it raises STOP after)."""
+    try:
+        item = outcomes.throw(stop)
+        while True:
+            yield item
+            item = next(outcomes)
+    except StopIteration:
+        return
 
 
 def begin(row_id: int, name: str) -> DeliveryAttempt | None:

@@ -196,6 +196,10 @@ class ConcurrentChannel(Channel):
     def settle(self, message: Message, outcome: str | DeliveryError) -> None:
         """In the calling thread, as each outcome comes: database writes an outcome calls for."""
 
+    def limiter_for(self, message: Message) -> RateLimiter:
+        """The rate MESSAGE waits its turn under: the channel's own (comms.failover: its provider's)."""
+        return self.limiter
+
     def deliver(self, messages: Iterable[Message]) -> Iterator[tuple[Message, str | DeliveryError]]:
         """Yield each message's outcome as it comes. Stopped (the task's soft time limit, raised here while
         waiting or thrown in at a yield by comms.outbox.deliver): no message starts any more (one waiting
@@ -203,11 +207,11 @@ class ConcurrentChannel(Channel):
         yielded before the exception goes on, so the outbox records them and never sends them again."""
         messages = list(messages)
         self.prepare(messages)
-        limiter = RateLimiter(self.rate)
+        self.limiter = RateLimiter(self.rate)
         stopping = threading.Event()
 
         def paced(message: Message):
-            if not limiter.wait(stopping):
+            if not self.limiter_for(message).wait(stopping):
                 return None  # never started
             return self.attempt(message)
 

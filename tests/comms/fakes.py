@@ -7,6 +7,7 @@ before each answer) and `refuse` (numbers or addresses answered with a permanent
 
 import itertools
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -32,6 +33,13 @@ class Recorded:
         return json.loads(self.body)
 
 
+class Server(ThreadingHTTPServer):
+    # Set on the class: the listen() backlog is taken when the server is made (five by default, and
+    # a burst of concurrent clients then waits a SYN retransmission, past a 1 s connect timeout).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeProvider:
     def __init__(self):
         self.requests: list[Recorded] = []
@@ -40,9 +48,7 @@ class FakeProvider:
         self.delay = 0.0
         self.refuse: set[str] = set()
         self.counter = itertools.count(1)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
+        self.server = Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -73,6 +79,11 @@ class FakeProvider:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                if isinstance(self.request, ssl.SSLSocket):
+                    self.request.do_handshake()  # here, on this request's thread (FakeVonage.start)
+                super().setup()
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -163,7 +174,9 @@ class FakeVonage(FakeProvider):
 
     def start(self, tls=None) -> "FakeVonage":
         if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            # The handshake on each request's own thread, not in the accept loop: one at a time there,
+            # concurrent clients (comms.failover) would wait past their connect timeout.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
         return super().start()
 
     def answer(self, path, body):

@@ -1,6 +1,7 @@
 """SMS fails over from one provider to the next, once, and never goes twice through one provider."""
 
 import json
+import time
 
 import pytest
 import trustme
@@ -246,3 +247,33 @@ def test_a_vonage_throttle_is_retried_and_a_bad_key_fails_over(
     assert attempts(row) == [("vonage", Outcome.REFUSED), ("vonage", Outcome.ACCEPTED)]
     assert fake_gateway.requests == []
     assert get_channel("sms_failover").kind == "sms_failover"
+
+
+def test_a_batch_fails_over_concurrently_each_message_once_through_each_provider(both, planned, settings):
+    twilio, vonage = both
+    settings.VIGIL_TWILIO_RATE = 0
+    settings.VIGIL_TWILIO_CONCURRENCY = 16
+    phones = [f"+1415555{n:04d}" for n in range(40)]
+    twilio.refuse = set(phones)
+    vonage.delay = 0.1
+    planned(phones)
+    started = time.monotonic()
+    outbox.send_due("sms_failover")  # one claim, one deliver(): Twilio's refusals go to Vonage in its next round
+    elapsed = time.monotonic() - started
+    assert elapsed < 40 * 0.1 / 2, f"sent one at a time ({elapsed:.2f} s)"
+    assert sorted(r.form["To"] for r in twilio.requests) == phones, "Twilio asked once each, never twice"
+    assert sorted(vonage.sent_to()) == phones and len(vonage.requests) == 40, "Vonage sent each once"
+    assert set(Notification.objects.values_list("state", flat=True)) == {State.SENT}
+    assert DeliveryAttempt.objects.filter(provider="vonage", outcome=Outcome.ACCEPTED).count() == 40
+
+
+def test_each_provider_keeps_its_own_rate(both, planned, settings):
+    twilio, vonage = both
+    settings.VIGIL_TWILIO_RATE = 20
+    phones = [f"+1415555{n:04d}" for n in range(10)]
+    twilio.refuse = set(phones)
+    planned(phones)
+    started = time.monotonic()
+    outbox.send_due("sms_failover")
+    assert time.monotonic() - started >= 9 / 20, "ten Twilio calls at 20 a second take 0.45 s at least"
+    assert sorted(vonage.sent_to()) == phones
