@@ -10,6 +10,11 @@ VIGIL_VOICE_PROVIDERS that is not spent for it. A provider is spent for a row af
 - a failed or undelivered report within VIGIL_FAILOVER_CALLBACK_SECONDS of its send (take_report):
   the row is queued again for the next provider, once; a later or repeated report changes nothing.
 When every provider is spent the row fails, its error listing each attempt.
+A provider that refuses everything is passed over: each provider has a circuit breaker (the comms one,
+VIGIL_COMMS_BREAKER_FAILURES answers in a row that may pass, or no answer, open it for
+VIGIL_COMMS_BREAKER_COOL_OFF seconds, shared by every worker through the cache), and while it is open a
+row goes straight to its next provider left, without spending its tries there first; a provider whose
+breaker is open is still tried when it is the last one left.
 
 The guarantee: at most once per provider, whatever crashes. Each call is a DeliveryAttempt row,
 written (and committed) before the call, with outcome `started`; a partial unique constraint allows
@@ -103,11 +108,13 @@ class FailoverChannel(ConcurrentChannel):
         self.verdicts: dict[int, DeliveryError] = {}
         self.started: set[int] = set()
         history = outcomes_by_provider([m.id for m in messages])
+        # A provider refusing everything (its breaker open: base.breaker(), VIGIL_COMMS_BREAKER_*) is passed
+        # over while a later one is left, so an outage does not cost every message its retries there first.
+        down = {name for name in names if base.breaker().blocked_until(provider_key(self.medium, name)) is not None}
         with transaction.atomic():
             for message in messages:
-                for name in names:
-                    if is_spent(history.get((message.id, name), [])):
-                        continue
+                left = [n for n in names if not is_spent(history.get((message.id, n), []))]
+                for name in [n for n in left if n not in down] or left:
                     attempt = begin(message.id, name)  # a savepoint: a refused insert leaves the others
                     if attempt is not None:
                         self.assigned[message.id] = (name, attempt)
@@ -133,6 +140,11 @@ class FailoverChannel(ConcurrentChannel):
             return
         name, attempt = self.assigned[message.id]
         finish(attempt, outcome)
+        guard, key = base.breaker(), provider_key(self.medium, name)
+        if isinstance(outcome, DeliveryError) and not outcome.permanent:
+            guard.failed(key)  # a 5xx, a 429 or nothing heard: one more in a row
+        else:
+            guard.succeeded(key)  # an answer: the provider is up
         if isinstance(outcome, DeliveryError) and spent(message.id, name):
             self.again[message.id] = message  # the next provider at once, in the next round
 
@@ -149,6 +161,11 @@ class FailoverChannel(ConcurrentChannel):
             return exc
         except base.TRANSIENT_ERRORS as exc:
             return Unheard(f"{name}: no answer: {type(exc).__name__}: {exc}"[:1000])
+
+
+def provider_key(medium: str, name: str) -> str:
+    """The circuit breaker's key for provider NAME of MEDIUM: one breaker for all its messages."""
+    return f"provider:{medium}:{name}"
 
 
 class Unheard(DeliveryError):

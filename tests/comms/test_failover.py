@@ -20,6 +20,17 @@ from .test_twilio_status import form, status_path
 PHONES = ["+14155552671", "+14155552672"]
 
 
+@pytest.fixture(autouse=True)
+def providers_up():
+    """Each test starts with every provider's breaker closed (the cache outlives a test)."""
+    from comms.channels.base import breaker
+    from comms.failover import provider_key
+
+    for medium in ("sms", "voice"):
+        for name in ("twilio", "vonage", "gateway"):
+            breaker().succeeded(provider_key(medium, name))
+
+
 @pytest.fixture
 def fake_vonage(settings, tmp_path, monkeypatch):
     """A fake Vonage SMS API over TLS, the real client pointed at it by its rest_host option."""
@@ -277,3 +288,32 @@ def test_each_provider_keeps_its_own_rate(both, planned, settings):
     outbox.send_due("sms_failover")
     assert time.monotonic() - started >= 9 / 20, "ten Twilio calls at 20 a second take 0.45 s at least"
     assert sorted(vonage.sent_to()) == phones
+
+
+def test_a_provider_refusing_everything_is_passed_over_once_its_breaker_opens(both, planned, settings):
+    twilio, vonage = both
+    settings.VIGIL_TWILIO_RATE = 0
+    settings.VIGIL_COMMS_BREAKER_FAILURES = 5
+    phones = [f"+1415555{n:04d}" for n in range(12)]
+    twilio.fail_next(100, 500)
+    rows = planned(phones)
+    send_all()
+    # The first round tried all twelve at Twilio and opened its breaker (5 in a row); the retries skipped it.
+    assert len(twilio.requests) == 12, "no message was tried a second time at a provider that refuses everything"
+    assert sorted(vonage.sent_to()) == phones and len(vonage.requests) == 12, "Vonage sent each once"
+    for row in rows:
+        assert attempts(row) == [("twilio", Outcome.REFUSED), ("vonage", Outcome.ACCEPTED)]
+
+
+def test_a_provider_whose_breaker_is_open_is_still_tried_when_it_is_the_last_one_left(both, planned, settings):
+    from comms.channels.base import breaker
+    from comms.failover import provider_key
+
+    twilio, vonage = both
+    settings.VIGIL_COMMS_BREAKER_FAILURES = 1
+    breaker().failed(provider_key("sms", "twilio"))  # open: Twilio is passed over while Vonage is left
+    vonage.refuse = {"14155552671"}  # Vonage refuses the number for good
+    rows = planned(["+14155552671"])
+    send_all()
+    assert attempts(rows[0]) == [("vonage", Outcome.FAILED), ("twilio", Outcome.ACCEPTED)]
+    assert len(twilio.requests) == 1
