@@ -308,7 +308,7 @@ def _message(row: Notification) -> Message:
     """What the channel sends for ROW. The credentials in it are rendered here, at send time, for its
     recipient only: a row stores placeholders (incidents.paging.ACK_LINK, messages.ACK_CODE,
     subscriptions.MANAGE_LINK), so the Outbox page and the API never show anyone else's link or code."""
-    body, ack_url = row.body, ""
+    body, ack_url, token = row.body, "", ""
     if row.page_id:
         body = paging.render_ack_link(body, row.page)
         if row.ack_code:
@@ -332,6 +332,7 @@ def _message(row: Notification) -> Message:
         subject=row.subject,
         secret=secret,
         ack_url=ack_url,
+        ack_token=token,
         # SendGrid sends one text to 1,000 subscribers with this as each one's substitution.
         personal=personal if personal and personal in body else "",
         page_id=row.page_id,

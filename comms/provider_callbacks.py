@@ -1,5 +1,6 @@
 """The webhooks providers call: Twilio's status callbacks and inbound SMS, SendGrid's event webhook,
-Vonage's SMS delivery receipts (a secret token in the URL: comms.channels.vonage.dlr_token).
+Vonage's SMS delivery receipts (a secret token in the URL: comms.channels.vonage.dlr_token) and the key
+pressed during a Vonage call (the page's signed token in the URL, and Vonage's JWT when configured).
 
 No login and no CSRF token: the signature is the credential. Twilio signs with the account's
 auth token (X-Twilio-Signature, checked against VIGIL_BASE_URL + the path); SendGrid signs
@@ -8,22 +9,30 @@ SendGrid's signature covers its timestamp header; a timestamp more than SENDGRID
 from now (a recorded request played again later) is refused like a forgery.
 """
 
+import hashlib
 import hmac
 import json
 import logging
 import time
 from functools import lru_cache
 
+import jwt
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.core import signing
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from sendgrid.helpers.eventwebhook import EventWebhook, EventWebhookHeader
 from twilio.twiml.messaging_response import MessagingResponse
+from vonage_jwt.errors import VonageVerifyJwtError
+from vonage_jwt.verify_jwt import verify_signature
+from vonage_voice import Talk
 
+from incidents import paging
 from incidents.services import ActionError as IncidentActionError
 
 from . import delivery, failover, services
+from .acknowledge import acknowledge_by_token
 from .channels import vonage
 from .views import twilio_signature_ok
 
@@ -69,6 +78,59 @@ def vonage_dlr(request, token: str):
         if not failover.take_report(pk, "vonage", report.state, report.provider_id, report.error):
             delivery.apply([(pk, number, report)])
     return HttpResponse(status=204)  # Vonage retries a receipt until it gets a 2xx
+
+
+@csrf_exempt
+@require_POST
+def vonage_voice_ack(request, token: str):
+    """The key pressed during a Vonage page call (its NCCO's input action, comms.channels.vonage_voice): 1
+    acknowledges as the person paged, by the link's rule (comms.acknowledge: once, and only while they may).
+    Answered with an NCCO that says the result; a token that names no page gets 404 and no words.
+
+    Vonage signs webhooks only when the account's signed webhooks are on (Authorization: Bearer, a JWT
+    signed with the signature secret, its payload_hash the body's SHA-256): with VONAGE_SIGNATURE_SECRET
+    set, an unsigned or forged request is refused (403). Without it, the page's signed token in the URL is
+    the credential, as in the page's link: forging a key press needs the token, which is the whole secret.
+    """
+    if settings.VONAGE_SIGNATURE_SECRET and not vonage_signature_ok(request):
+        return HttpResponseForbidden("Bad Vonage signature.")
+    try:
+        fields = json.loads(request.body)
+    except ValueError:
+        return HttpResponseBadRequest("Not JSON.")
+    dtmf = fields.get("dtmf") if isinstance(fields, dict) else None
+    if isinstance(dtmf, dict) and dtmf.get("digits") == "1":
+        status, words = acknowledge_by_token(token, "voice")
+    else:
+        status, words = _read_only(token)
+    if status == 404:
+        return HttpResponse(words, status=404, content_type="text/plain; charset=utf-8")
+    # 200 whatever the outcome (already used, expired): Vonage reads the NCCO of a 2xx answer only.
+    return JsonResponse([Talk(text=words).model_dump(mode="json", exclude_none=True)], safe=False)
+
+
+def _read_only(token: str) -> tuple[int, str]:
+    """Another key, or none before the timeout: nothing is done, once the token is known to be Vigil's."""
+    try:
+        paging.read_ack_token(token)
+    except signing.BadSignature:
+        return 404, "This page is no longer valid."
+    return 200, "Not acknowledged. Goodbye."
+
+
+def vonage_signature_ok(request) -> bool:
+    """Vonage's webhook JWT, signed with VONAGE_SIGNATURE_SECRET (vonage_jwt), over this very body."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        if not verify_signature(token, settings.VONAGE_SIGNATURE_SECRET):
+            return False
+    except VonageVerifyJwtError:  # malformed, expired
+        return False
+    claims = jwt.decode(token, options={"verify_signature": False})  # verified just above
+    digest = hashlib.sha256(request.body).hexdigest()
+    return hmac.compare_digest(str(claims.get("payload_hash", "")), digest)
 
 
 @csrf_exempt

@@ -20,6 +20,7 @@ from .slack_dm import SlackDmChannel
 from .smtp import SmtpChannel
 from .twilio import TwilioSmsChannel, TwilioVoiceChannel
 from .vonage import VonageSmsChannel
+from .vonage_voice import VonageVoiceChannel
 from .webhook import MastodonChannel, SlackChannel, WebhookChannel
 from .webpush import WebPushChannel
 
@@ -37,6 +38,7 @@ CHANNELS: dict[str, type[Channel]] = {
         SlackDmChannel,
         NtfyChannel,
         VonageSmsChannel,
+        VonageVoiceChannel,
         SmsGatewayChannel,
         AppriseChannel,
         WebPushChannel,

@@ -42,6 +42,8 @@ class Message:
     subject: str = ""
     secret: str = ""
     ack_url: str = ""
+    # A page's signed acknowledge token (incidents.paging.ack_token): a voice channel builds its own key-press URL.
+    ack_token: str = ""
     # The part of BODY that is this recipient's own (a subscriber's manage link): a batching channel
     # sends one text with a substitution for it, so subscribers still go 1,000 to a request.
     personal: str = ""

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from . import gateway, vonage
+from . import gateway, vonage, vonage_voice
 from .base import Channel
 from .twilio import TwilioSmsChannel, TwilioVoiceChannel
 
@@ -18,7 +18,10 @@ PROVIDERS: dict[str, dict[str, tuple[type[Channel], object]]] = {
         "vonage": (vonage.VonageSmsChannel, vonage.ready),
         "gateway": (gateway.SmsGatewayChannel, gateway.ready),
     },
-    "voice": {"twilio": (TwilioVoiceChannel, twilio_ready)},
+    "voice": {
+        "twilio": (TwilioVoiceChannel, twilio_ready),
+        "vonage": (vonage_voice.VonageVoiceChannel, vonage_voice.ready),
+    },
 }
 # The channel kind of a row that may fail over (comms.failover registers their classes).
 FAILOVER_KINDS = {"sms": "sms_failover", "voice": "voice_failover"}

@@ -1,4 +1,5 @@
-"""SMS through Vonage's official client (vonage 4.x: the SMS API at rest.nexmo.com/sms/json).
+"""SMS through Vonage's official client (vonage 4.x: the SMS API at rest.nexmo.com/sms/json); its voice
+calls are comms.channels.vonage_voice.
 
 The client is pointed at another host with its documented option (HttpClientOptions.rest_host:
 VIGIL_VONAGE_REST_HOST, a proxy or the tests' fake); it always speaks HTTPS. Each message names its
@@ -44,6 +45,16 @@ def dlr_url() -> str:
     return settings.VIGIL_BASE_URL + reverse("comms:vonage_dlr", args=[dlr_token()])
 
 
+def options() -> HttpClientOptions:
+    """The client's hosts (VIGIL_VONAGE_REST_HOST for SMS, VIGIL_VONAGE_API_HOST for voice) and timeout."""
+    return HttpClientOptions(
+        rest_host=settings.VIGIL_VONAGE_REST_HOST,
+        api_host=settings.VIGIL_VONAGE_API_HOST,
+        timeout=max(1, math.ceil(settings.VIGIL_COMMS_HTTP_TIMEOUT)),
+        max_retries=0,  # a retry is the outbox's decision (comms.failover), not the client's
+    )
+
+
 def number(e164: str) -> str:
     """Vonage takes numbers without the leading + (its receipts give them so, too)."""
     return e164.lstrip("+")
@@ -59,13 +70,8 @@ class VonageSmsChannel(Channel):
     @property
     def client(self) -> Vonage:
         if not hasattr(self.local, "client"):
-            options = HttpClientOptions(
-                rest_host=settings.VIGIL_VONAGE_REST_HOST,
-                timeout=max(1, math.ceil(settings.VIGIL_COMMS_HTTP_TIMEOUT)),
-                max_retries=0,  # a retry is the outbox's decision (comms.failover), not the client's
-            )
             auth = Auth(api_key=settings.VONAGE_API_KEY, api_secret=settings.VONAGE_API_SECRET)
-            self.local.client = Vonage(auth, options)
+            self.local.client = Vonage(auth, options())
         return self.local.client
 
     def send(self, message: Message) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+import jwt
+
 
 @dataclass
 class Recorded:
@@ -102,7 +104,7 @@ class FakeProvider:
                     headers = {"Retry-After": retry_after} if retry_after else {}
                     payload = {"code": 20000 + record.status, "message": "scripted failure"}
                     return self.answer(record.status, payload, headers)
-                record.status, payload, headers = fake.answer(self.path, body)
+                record.status, payload, headers = fake.answer_request(record)
                 self.answer(record.status, payload, headers)
 
             def answer(self, status, payload, headers):
@@ -116,6 +118,10 @@ class FakeProvider:
                 self.wfile.write(data)
 
         return Handler
+
+    def answer_request(self, record: Recorded) -> tuple[int, dict | None, dict]:
+        """What to answer RECORD (a fake that reads headers overrides this)."""
+        return self.answer(record.path, record.body)
 
     def answer(self, path: str, body: bytes) -> tuple[int, dict | None, dict]:
         raise NotImplementedError
@@ -166,11 +172,16 @@ class FakeReceiver(FakeProvider):
 
 
 class FakeVonage(FakeProvider):
-    """POST /sms/json (form), answered as Vonage's SMS API: HTTP 200 with a status per message, "0" accepted.
+    """POST /sms/json (form), answered as Vonage's SMS API: HTTP 200 with a status per message, "0" accepted;
+    POST /v1/calls (JSON), answered as its Voice API: 201 and the call's uuid, when the Authorization
+    header is a JWT signed with the private key whose public half is `public_key` (else 401).
 
     Vonage's client speaks HTTPS only: start(tls=context) serves over TLS (the test trusts its CA).
-    `refuse` numbers (as sent: no +) get status 3, "Invalid to number".
+    `refuse` numbers (as sent: no +) get status 3, "Invalid to number" (a call: 400).
     """
+
+    public_key = ""
+    application_id = ""
 
     def start(self, tls=None) -> "FakeVonage":
         if tls is not None:
@@ -178,6 +189,11 @@ class FakeVonage(FakeProvider):
             # concurrent clients (comms.failover) would wait past their connect timeout.
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
         return super().start()
+
+    def answer_request(self, record):
+        if record.path == "/v1/calls":
+            return self.call(record.json, record.headers.get("Authorization", ""))
+        return self.answer(record.path, record.body)
 
     def answer(self, path, body):
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
@@ -194,6 +210,23 @@ class FakeVonage(FakeProvider):
             "network": "12345",
         }
         return 200, {"message-count": "1", "messages": [message]}, {}
+
+    def call(self, request: dict, authorization: str) -> tuple[int, dict, dict]:
+        try:
+            claims = jwt.decode(authorization.removeprefix("Bearer "), self.public_key, algorithms=["RS256"])
+        except jwt.InvalidTokenError as exc:
+            return 401, {"title": "Unauthorized", "detail": str(exc)}, {}
+        if claims.get("application_id") != self.application_id:
+            return 401, {"title": "Unauthorized", "detail": "unknown application"}, {}
+        if request["to"][0]["number"] in self.refuse:
+            return 400, {"title": "Bad Request", "invalid_parameters": [{"name": "to"}]}, {}
+        uuid_ = str(uuid.uuid4())
+        answer = {"uuid": uuid_, "status": "started", "direction": "outbound", "conversation_uuid": "CON-" + uuid_}
+        return 201, answer, {}
+
+    def calls(self) -> list[Recorded]:
+        """The calls this fake accepted."""
+        return [r for r in self.requests if r.path == "/v1/calls" and r.status == 201]
 
     def accepted(self) -> list[Recorded]:
         return [r for r in self.requests if r.status == 200 and r.form.get("to") not in self.refuse]

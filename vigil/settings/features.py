@@ -183,6 +183,14 @@ VONAGE_API_KEY = env.str("VONAGE_API_KEY", default="")
 VONAGE_API_SECRET = secret("VONAGE_API_SECRET", default="")
 VONAGE_FROM = env.str("VONAGE_FROM", default="")
 VIGIL_VONAGE_REST_HOST = env.str("VIGIL_VONAGE_REST_HOST", default="rest.nexmo.com")
+# Vonage voice (its Voice API, comms.channels.vonage_voice): an application's id and private key (the
+# key's PEM text, or VONAGE_PRIVATE_KEY_FILE), calling from VONAGE_FROM. VIGIL_VONAGE_API_HOST: the Voice
+# API host (a proxy, or the tests' fake). VONAGE_SIGNATURE_SECRET: the account's signature secret, with
+# which Vonage signs webhooks when signed webhooks are on; set, the call's key-press webhook must carry it.
+VONAGE_APPLICATION_ID = env.str("VONAGE_APPLICATION_ID", default="")
+VONAGE_PRIVATE_KEY = secret("VONAGE_PRIVATE_KEY", default="")
+VONAGE_SIGNATURE_SECRET = secret("VONAGE_SIGNATURE_SECRET", default="")
+VIGIL_VONAGE_API_HOST = env.str("VIGIL_VONAGE_API_HOST", default="api.nexmo.com")
 # A generic HTTP SMS gateway: URL, method, body template ({to} {text} {from}; JSON when it starts with
 # "{", else a form), headers (JSON object, may hold a credential), and the success rule (empty: any
 # 2xx; else a regular expression a 2xx body must match, whose group "id" is the gateway's message id).
