@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
+from .apprise_urls import validate_apprise_url
 from .models import (
     AppriseTarget,
     Contact,
@@ -16,7 +19,8 @@ from .models import (
     Subscriber,
 )
 from .services import ActionError, do_send_ntfy_test
-from .status.subscribers.services import do_unsubscribe
+from .status.subscribers.forms import public_components
+from .status.subscribers.services import do_add_apprise_subscriber, do_unsubscribe
 
 
 @admin.register(StakeholderGroup)
@@ -110,10 +114,35 @@ class NotificationAdmin(SensitiveAdminMixin, admin.ModelAdmin):
         return False
 
 
+class AppriseSubscriberForm(forms.ModelForm):
+    """The add form: an Apprise URL, the only kind added here (everyone else signs up on the page)."""
+
+    class Meta:
+        model = Subscriber
+        fields = ["address", "components"]
+        labels = {"address": "Apprise URL"}
+        help_texts = {
+            "address": "One Apprise URL (tgram://, discord://, json://...). It is confirmed at once and sent "
+            "updates with no manage link: change or delete it here."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["components"].queryset = public_components()
+
+    def clean_address(self) -> str:
+        url = self.cleaned_data["address"].strip()
+        validate_apprise_url(url)
+        if Subscriber.objects.filter(kind=Subscriber.Kind.APPRISE, address=url).exists():
+            raise ValidationError("This Apprise URL is subscribed already: change that subscription instead.")
+        return url
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    """The status page's subscribers, for admins only: they sign themselves up (comms.status.subscribers).
-    Deleting one here cancels the subscription; the token and secret are never shown."""
+    """The status page's subscribers, for admins only. People sign themselves up (comms.status.subscribers),
+    so the add form adds only the kind they cannot: an Apprise URL (do_add_apprise_subscriber). Deleting one
+    here cancels the subscription; the token and secret are never shown."""
 
     list_display = ["address", "kind", "confirmed_at", "created_at"]
     list_filter = ["kind", ("confirmed_at", admin.EmptyFieldListFilter)]
@@ -122,8 +151,29 @@ class SubscriberAdmin(admin.ModelAdmin):
     readonly_fields = ["kind", "address", "confirmed_at", "created_at"]
     filter_horizontal = ["components"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = AppriseSubscriberForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["address", "components"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        added = do_add_apprise_subscriber(
+            Actor.from_request(request), form.cleaned_data["address"], form.cleaned_data["components"]
+        )
+        obj.pk, obj.kind, obj.token, obj.confirmed_at = added.pk, added.kind, added.token, added.confirmed_at
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a new one's components are set by do_add_apprise_subscriber
+            super().save_related(request, form, formsets, change)
 
     def delete_model(self, request, obj):
         do_unsubscribe(Actor.from_request(request), obj)

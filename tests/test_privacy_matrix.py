@@ -64,6 +64,7 @@ SECRET = {
     "subscriber webhook": "PMSUBPATH-x1u",
     "Apprise endpoint URL": "PMAPPEND-v6n",
     "colleague Apprise URL": "PMAPPUSER-z9p",
+    "subscriber Apprise URL": "PMSUBAPPR-m3k",
 }
 # Seen by nobody once made (links and codes are rendered at send time; secrets are write-only).
 NEVER = {
@@ -121,6 +122,7 @@ def planted(personas, django_capture_on_commit_callbacks):
         ("email", SECRET["subscriber email"]),
         ("sms", SECRET["subscriber phone"]),
         ("webhook", f"https://hooks.pmsub.example/{SECRET['subscriber webhook']}"),
+        ("apprise", f"tgram://654321:{SECRET['subscriber Apprise URL']}/42"),  # admin-set (comms.admin)
     ]:
         Subscriber.objects.create(
             kind=kind, address=address, confirmed_at=timezone.now(), secret=NEVER["subscriber secret"]

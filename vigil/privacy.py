@@ -28,7 +28,7 @@ Who sees what (A admin, R responder, V viewer; "own": the person it belongs to, 
     comms.NtfyTarget token                          -     -       -       (write-only in the admin)
     comms.Endpoint url of kind Apprise              yes   masked  masked  json://hooks.example/•••, tgram://•••
     comms.AppriseTarget url (a person's Apprise)    yes   own     own     as above
-    comms.Subscriber address                        yes   masked  masked  by kind, as above
+    comms.Subscriber address                        yes   masked  masked  by kind, as above (Apprise too)
     comms.Notification destination, body, error:
       to a stakeholder, a user or a page            yes   yes     own     by kind; body: ••••••
       to a subscriber or an endpoint                yes   masked  masked  by kind; body: ••••••
@@ -186,7 +186,9 @@ POLICY: dict[str, Rule | Callable[[Any], Rule]] = {
     ),
     "comms.AppriseTarget.url": Rule(Level.SECRET, mask_apprise, owner="user_id"),
     "comms.Endpoint.secret": Rule(Level.SECRET, mask_text),
-    "comms.Subscriber.address": Rule(Level.SECRET, mask_address),
+    "comms.Subscriber.address": lambda subscriber: Rule(
+        Level.SECRET, mask_apprise if getattr(subscriber, "kind", "") == "apprise" else mask_address
+    ),
     "comms.Subscriber.secret": Rule(Level.SECRET, mask_text),
     "comms.Notification.destination": _by_recipient(mask_address),
     "comms.Notification.body": _by_recipient(mask_text),

@@ -3,8 +3,10 @@
 A subscriber is an email address, a phone number (SMS) or a webhook URL, for every public
 component or chosen ones. An email or SMS subscriber hears nothing until confirmed (the link
 emailed, the code texted); a webhook, once it has echoed the challenge of a verification request
-(comms.status.subscribers.webhook_challenge). comms.status.subscribers.services holds the
-actions; comms.outbox writes their messages alongside the stakeholders'.
+(comms.status.subscribers.webhook_challenge). An Apprise URL (a credential: a bot token, a webhook
+key) is the one kind nobody signs up for: only an admin adds it, in Django's admin, and it is
+confirmed at once (comms.status.subscribers.services.do_add_apprise_subscriber).
+comms.status.subscribers.services holds the actions; comms.outbox writes their messages alongside the stakeholders'.
 """
 
 import secrets
@@ -40,9 +42,11 @@ class Subscriber(models.Model):
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
         WEBHOOK = "webhook", "Webhook"
+        # Admin-set only: the public form and do_subscribe refuse it (comms.status.subscribers.forms).
+        APPRISE = "apprise", "Apprise (set by an admin)"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    address = models.CharField(max_length=500, help_text="The email address, E.164 number or webhook URL.")
+    address = models.CharField(max_length=500, help_text="The email address, E.164 number, webhook URL or Apprise URL.")
     components = models.ManyToManyField(
         "incidents.Component", blank=True, related_name="subscribers", help_text="Empty: every component."
     )
@@ -79,7 +83,8 @@ class Subscriber(models.Model):
 
     @property
     def medium(self) -> str:
-        """The outbox medium of its messages (a webhook is sent as an endpoint of kind webhook)."""
+        """The outbox medium of its messages (a webhook is sent as an endpoint of kind webhook, an Apprise URL
+        through comms.channels.apprise)."""
         return self.kind
 
 

@@ -7,11 +7,12 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from comms import apprise_urls
 from comms.models import Subscriber
 from comms.phones import to_e164
 from incidents.models import Component
 
-from .services import SubscriptionError, check_webhook_host
+from .services import APPRISE_IS_ADMINS, PUBLIC_KINDS, SubscriptionError, check_webhook_host
 
 Kind = Subscriber.Kind
 
@@ -61,6 +62,9 @@ class SubscribeForm(forms.Form):
         value = self.cleaned_data["url"].strip()
         if not value:
             return ""
+        scheme = value.partition("://")[0].lower()
+        if scheme not in ("http", "https") and apprise_urls.service(value) is not None:
+            raise ValidationError(APPRISE_IS_ADMINS)  # tgram://, json://...: an Apprise URL, admin-set only
         URLValidator(schemes=["https", "http"], message="Give the webhook's full address, https://...")(value)
         try:
             check_webhook_host(value)
@@ -72,6 +76,10 @@ class SubscribeForm(forms.Form):
         data = super().clean()
         if data.get("website"):
             raise ValidationError(HONEYPOT_ERROR, code="honeypot")
+        # The page's form names no kind (the field filled in does); a program may still post one.
+        asked = str(self.data.get("kind", "") or "").strip().lower()
+        if asked and asked not in PUBLIC_KINDS:
+            raise ValidationError(APPRISE_IS_ADMINS if asked == Kind.APPRISE else "That is not a kind of subscription.")
         given = [name for name in ("email", "phone", "url") if data.get(name)]
         if not given and not self.errors:
             raise ValidationError("Fill in an email address, a phone number or a webhook URL.")

@@ -12,6 +12,10 @@ Vigil's requests at a server that did not ask for them. Signing up an address th
 confirmed changes nothing and sends the address its manage link instead, so the web page
 answers alike whether or not an address is subscribed (no one learns who is).
 Messages go through the outbox like every other: rows written now, sent after commit.
+
+An Apprise subscriber is added by an admin in Django's admin (do_add_apprise_subscriber), never here:
+its URL is a credential, so it is confirmed at once (no message goes to it to confirm), its messages
+carry no manage link (it is managed, and cancelled, in the admin), and its manage link opens nothing.
 """
 
 import hmac
@@ -22,12 +26,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from comms import queueing
+from comms import messages, queueing
+from comms.apprise_urls import validate_apprise_url
 from comms.channels import channel_for
 from comms.models import Medium, Notification, State, StatusPageBranding, Subscriber
 from comms.models.subscribers import new_secret
@@ -41,6 +47,12 @@ CONFIRM_SALT = "vigil.status.subscription.confirm"
 CODE_SALT = "vigil.status.subscription.code"
 CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
+# What anyone may sign up as on the public page; Apprise is admin-set only (the module docstring).
+PUBLIC_KINDS = (Kind.EMAIL, Kind.SMS, Kind.WEBHOOK)
+APPRISE_IS_ADMINS = (
+    "Apprise subscriptions cannot be made on this page: the page's administrators set them up. "
+    "Subscribe by email, text message or webhook instead."
+)
 
 
 class SubscriptionError(Exception):
@@ -101,6 +113,8 @@ def access_by_manage_link(signed: str) -> Subscriber:
     subscriber = Subscriber.objects.filter(token=token).first()
     if subscriber is None:
         raise SubscriptionError("This subscription no longer exists: it was cancelled.")
+    if subscriber.kind == Kind.APPRISE:  # never sent one (module docstring): the admin manages it
+        raise SubscriptionError("This subscription is managed by the page's administrators.")
     return subscriber
 
 
@@ -221,6 +235,8 @@ def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
     fresh link, code or key and challenge (and the new choice of components); a confirmed one is
     sent its manage link and is otherwise left alone.
     """
+    if kind not in PUBLIC_KINDS:
+        raise SubscriptionError(APPRISE_IS_ADMINS)
     components = list(components)
     subscriber, created = Subscriber.objects.select_for_update().get_or_create(kind=kind, address=address)
     secret = ""
@@ -243,6 +259,26 @@ def do_subscribe(actor: Actor, kind: str, address: str, components) -> Signup:
         send_after_commit([_confirmation_row(subscriber, code)])
     record(actor, "status_subscription.subscribe", subscriber, kind=kind, created=created)
     return Signup(subscriber, created, secret)
+
+
+@transaction.atomic
+def do_add_apprise_subscriber(actor: Actor, url: str, components) -> Subscriber:
+    """An admin's Apprise URL, following COMPONENTS (none: all), confirmed now and sent nothing (the module
+    docstring). SubscriptionError for a URL Apprise cannot use or one already subscribed; neither the
+    error nor the audit entry names the URL."""
+    url = url.strip()
+    try:
+        validate_apprise_url(url)
+    except ValidationError as exc:
+        raise SubscriptionError(" ".join(exc.messages)) from None
+    subscriber, created = Subscriber.objects.get_or_create(
+        kind=Kind.APPRISE, address=url, defaults={"confirmed_at": timezone.now()}
+    )
+    if not created:
+        raise SubscriptionError("This Apprise URL is subscribed already: change that subscription instead.")
+    subscriber.components.set(list(components))
+    record(actor, "status_subscription.add", subscriber, kind=Kind.APPRISE)
+    return subscriber
 
 
 @transaction.atomic
@@ -342,7 +378,10 @@ def footer(medium: str, link: str = MANAGE_LINK) -> str:
 
 
 def personal_body(medium: str, text: str, link: str = MANAGE_LINK) -> str:
-    """TEXT (the words every recipient of MEDIUM shares) with the place of the subscriber's manage link."""
+    """TEXT (the words every recipient of MEDIUM shares) with the place of the subscriber's manage link;
+    an Apprise subscriber's, none (the module docstring)."""
+    if medium == Kind.APPRISE:
+        return text
     if medium == Kind.WEBHOOK:
         payload = json.loads(text)
         return json.dumps({**payload, "manage_url": link})
@@ -352,13 +391,15 @@ def personal_body(medium: str, text: str, link: str = MANAGE_LINK) -> str:
 def rows_for(subscribers, subject: str, bodies: dict[str, str], skip: set[tuple[str, str]], **fields) -> list:
     """One row per subscriber in SUBSCRIBERS (a queryset, read in chunks), but not where (medium,
     address) is in SKIP: a stakeholder who also subscribed hears once. Every row of a medium holds the
-    same words, with MANAGE_LINK where the subscriber's own link is rendered at send time."""
+    same words, with MANAGE_LINK where the subscriber's own link is rendered at send time. Apprise sends the
+    email's text with SUBJECT as its title, as to an Apprise endpoint (messages.body_part)."""
     rows = []
     kinds = {medium: channel_for(medium) for medium in Kind.values}
-    shared = {medium: personal_body(medium, body) for medium, body in bodies.items() if medium in Kind.values}
+    parts = {medium: messages.body_part(medium) for medium in Kind.values}
+    shared = {medium: personal_body(medium, bodies[part]) for medium, part in parts.items() if part in bodies}
     for subscriber in subscribers.only("pk", "kind", "address").iterator(chunk_size=2000):
         medium = subscriber.medium
-        if (medium, subscriber.address) in skip or medium not in bodies:
+        if (medium, subscriber.address) in skip or medium not in shared:
             continue
         rows.append(
             Notification(
@@ -366,7 +407,7 @@ def rows_for(subscribers, subject: str, bodies: dict[str, str], skip: set[tuple[
                 medium=medium,
                 channel=kinds[medium],
                 destination=subscriber.address,
-                subject=subject if medium == Medium.EMAIL else "",
+                subject=subject if medium in (Medium.EMAIL, Kind.APPRISE) else "",
                 body=shared[medium],
                 **fields,
             )
