@@ -29,6 +29,7 @@ and shares only the address rule.
 """
 
 import contextlib
+import email.utils
 import json as jsonlib
 import socket
 import threading
@@ -37,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -383,3 +385,20 @@ def _failure(exc: requests.RequestException, clock: Deadline) -> HttpError:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when it says nothing
+    usable. One reading for every caller of an outside service (comms' channels, Teams cards)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,8 +1,6 @@
 """Posting the cards (chat.teams explains the choice): a task per card, retried later on failure."""
 
-import email.utils
 import logging
-from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -37,22 +35,10 @@ def post(url: str, payload: dict) -> int:
         raise TryLater(f"{type(exc).__name__}: {exc}") from None
     status = response.status_code
     if status in (408, 429) or status >= 500:
-        raise TryLater(f"HTTP {status}", _seconds(response.headers.get("Retry-After")))
+        raise TryLater(f"HTTP {status}", http.parse_retry_after(response.headers.get("Retry-After")))
     if status >= 300:
         raise Refused(f"HTTP {status}: {response.text[:200]}")
     return status
-
-
-def _seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def backoff(attempt: int, retry_after: float | None) -> float:

@@ -12,7 +12,6 @@ for VIGIL_COMMS_BREAKER_COOL_OFF seconds (NotAttempted: the outbox reschedules t
 says why), then one trial goes. One dead or slow receiver then costs no more worker time.
 """
 
-import email.utils
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from vigil.breaker import Breaker
+from vigil.http import parse_retry_after
 
 # Errors a network call raises when nothing conclusive was heard: worth another try.
 # requests', urllib's, smtplib's and socket's errors are all OSErrors; a channel that can
@@ -82,22 +82,6 @@ def destination_key(destination: str) -> str:
 def breaker() -> Breaker:
     """The comms breaker, read from settings at each use (so tests and a changed setting take effect)."""
     return Breaker("comms", settings.VIGIL_COMMS_BREAKER_FAILURES, settings.VIGIL_COMMS_BREAKER_COOL_OFF)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def error_for_status(status: int, reason: str, retry_after: str | None = None) -> DeliveryError:
