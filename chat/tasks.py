@@ -5,7 +5,7 @@ from celery import shared_task
 
 from . import teams
 from .slack import channels, dispatch, pages, picking
-from .slack.client import retry_delay
+from .slack.client import retry_later
 
 
 @shared_task(name="chat.tasks.run")
@@ -48,10 +48,8 @@ def _retrying(task, function, *args) -> None:
     try:
         function(*args)
     except Exception as exc:
-        delay = retry_delay(exc, task.request.retries)
-        if delay is None:
-            raise
-        raise task.retry(countdown=delay, exc=exc) from exc
+        retry_later(task, exc)
+        raise
 
 
 @shared_task(name="chat.tasks.refresh_page_dms", bind=True, max_retries=8, acks_late=True)

@@ -51,3 +51,11 @@ def retry_delay(exc: Exception, attempt: int) -> float | None:
     if isinstance(exc, OSError):  # urllib's URLError, timeouts, refused connections
         return backoff
     return None
+
+
+def retry_later(task, exc: Exception) -> None:
+    """Raise TASK's retry after retry_delay(EXC); return when another try cannot help (the caller decides
+    what a failure for good means: log it, or raise it)."""
+    delay = retry_delay(exc, task.request.retries)
+    if delay is not None:
+        raise task.retry(countdown=delay, exc=exc) from None

@@ -165,11 +165,9 @@ def refresh_or_retry(task, incident_id: int) -> int:
     try:
         return refresh_page_messages(incident_id)
     except (SlackApiError, OSError) as exc:
-        delay = client.retry_delay(exc, task.request.retries)
-        if delay is None:
-            logger.warning("Page DMs of incident %s not edited: %s", incident_id, client.error_code(exc))
-            return 0
-        raise task.retry(countdown=delay, exc=exc) from None
+        client.retry_later(task, exc)
+        logger.warning("Page DMs of incident %s not edited: %s", incident_id, client.error_code(exc))
+        return 0
 
 
 def on_answered(sender, incident, **kwargs) -> None:
