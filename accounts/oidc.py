@@ -16,8 +16,6 @@ provider is set by the operator, not by a user, and often sits on the internal n
 vigil.http's address rule refuses.
 """
 
-import re
-
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,6 +29,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from vigil.audit import Actor, client_ip, record
 
 from .mapping import do_apply_grant, grant_for
+from .people import unique_username
 
 DISCOVERY_TTL = 3600
 SESSION_ID_TOKEN = "oidc_id_token"  # noqa: S105 (a session key, not a secret); mozilla-django-oidc's key (OIDC_STORE_ID_TOKEN)
@@ -167,12 +166,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
     def get_username(self, claims):
         """preferred_username, else the email, made a valid and unused Django username."""
-        base = re.sub(r"[^\w.@+-]", "", claims.get("preferred_username") or claims["email"])[:140] or "user"
-        name, n = base, 1
-        while self.UserModel.objects.filter(username__iexact=name).exists():
-            n += 1
-            name = f"{base}-{n}"
-        return name
+        return unique_username(claims.get("preferred_username") or claims["email"])
 
     def update_user(self, user, claims):
         fields = {"first_name": claims.get("given_name"), "last_name": claims.get("family_name")}

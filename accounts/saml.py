@@ -35,6 +35,7 @@ from vigil.audit import Actor, client_ip, record
 from vigil.roles import role_of
 
 from .mapping import do_apply_grant, grant_for
+from .people import unique_username
 
 logger = logging.getLogger(__name__)
 
@@ -201,16 +202,6 @@ def groups_of(session_info: dict) -> list[str]:
     return []
 
 
-def _unique_username(email: str) -> str:
-    users = get_user_model().objects
-    base = email[:140]
-    name, n = base, 1
-    while users.filter(username__iexact=name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
 def sign_in(request, session_info: dict):
     """The Vigil user a checked assertion stands for, with their grant applied; Refused otherwise.
     Not one transaction: a person whose groups no longer give a role loses it even though refused."""
@@ -228,7 +219,7 @@ def sign_in(request, session_info: dict):
         if grant.role is None:
             raise no_role()
         user = get_user_model()(
-            username=_unique_username(email),
+            username=unique_username(email),
             email=email,
             first_name=_first(ava, GIVEN_NAME)[:150],
             last_name=_first(ava, SURNAME)[:150],
