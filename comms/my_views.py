@@ -39,11 +39,18 @@ FORMS = {
 }
 
 
-def _initial(user) -> dict:
-    contact = Contact.objects.filter(user=user).first()
-    ntfy = NtfyTarget.objects.filter(user=user).first()
-    apprise = AppriseTarget.objects.filter(user=user).first()
-    prefs = PagingPreferences.objects.filter(user=user).first()
+def _methods(user) -> dict:
+    """The person's own settings rows, read once a page: their contact, ntfy, Apprise and quiet hours."""
+    return {
+        "contact": Contact.objects.filter(user=user).first(),
+        "ntfy": NtfyTarget.objects.filter(user=user).first(),
+        "apprise": AppriseTarget.objects.filter(user=user).first(),
+        "prefs": PagingPreferences.objects.filter(user=user).first(),
+    }
+
+
+def _initial(methods: dict) -> dict:
+    contact, ntfy, apprise, prefs = (methods[k] for k in ("contact", "ntfy", "apprise", "prefs"))
     return {
         "contact": {"phone": getattr(contact, "phone", "")},
         "ntfy": {"server": ntfy.server, "topic": ntfy.topic} if ntfy else {},
@@ -60,7 +67,8 @@ def _chain(user, urgency: str) -> list[tuple[NotificationRule, str]]:
 
 
 def _page(request, bound=None, status: int = 200):
-    user, initial = request.user, _initial(request.user)
+    user, methods = request.user, _methods(request.user)
+    initial = _initial(methods)
     forms = {name: cls(initial=initial.get(name, {})) for name, cls in FORMS.items()}
     rule_forms = {u: RuleForm(initial={"urgency": u}) for u in Urgency.values}
     if bound is not None:
@@ -73,9 +81,9 @@ def _page(request, bound=None, status: int = 200):
     context = {
         "forms": forms,
         "chains": [(u, label, _chain(user, u), rule_forms[u]) for u, label in Urgency.choices],
-        "contact": Contact.objects.filter(user=user).first(),
-        "ntfy": NtfyTarget.objects.filter(user=user).first(),
-        "apprise": AppriseTarget.objects.filter(user=user).first(),
+        "contact": methods["contact"],
+        "ntfy": methods["ntfy"],
+        "apprise": methods["apprise"],
         "slack_problem": slack_pages.unreachable_reason(user),
         "devices": PushSubscription.objects.filter(user=user).count(),
         "test": test,
