@@ -76,6 +76,14 @@ class Monitor(models.Model):
         TXT = "TXT"
 
     name = models.CharField(max_length=100)
+    team = models.ForeignKey(
+        "incidents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="monitors",
+        help_text="The team that owns this: its responders may change it.",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.HTTP)
     target = models.CharField(
         max_length=2000,

@@ -34,6 +34,14 @@ def validate_time_zone(value: str) -> None:
 class StakeholderGroup(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    team = models.ForeignKey(
+        "incidents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stakeholder_groups",
+        help_text="The team that owns this: its responders may change it.",
+    )
 
     class Meta:
         ordering = ["name"]

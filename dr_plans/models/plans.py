@@ -27,6 +27,14 @@ class DRPlan(models.Model):
         OVERDUE = "overdue", "Review overdue"
 
     name = models.CharField(max_length=150, unique=True)
+    team = models.ForeignKey(
+        "incidents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dr_plans",
+        help_text="The team that owns this: its responders may change it.",
+    )
     description = models.TextField(blank=True)
     components = models.ManyToManyField("incidents.Component", blank=True, related_name="dr_plans")
     owner = models.ForeignKey(

@@ -27,6 +27,14 @@ class Integration(models.Model):
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=12, choices=Kind.choices)
+    team = models.ForeignKey(
+        "incidents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="integrations",
+        help_text="The team that owns this: its responders may change it.",
+    )
     # The secret in the URL is the credential: the sender knows no user or API key.
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     enabled = models.BooleanField(default=True)

@@ -7,6 +7,8 @@ class Team(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    # Team admins manage the team's service keys and membership; Vigil's admins manage every team.
+    admins = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="administered_teams")
 
     class Meta:
         ordering = ["name"]
