@@ -8,9 +8,16 @@ class CommsConfig(AppConfig):
     responder_models = ["incidentaudience", "notificationrule", "contact"]
     # Retrying failed messages by hand is a responder's job during an incident.
     responder_permissions = ["retry_notification"]
+    # What a responder manages for their own teams only (vigil.ownership): who hears about the team's incidents.
+    team_permissions = ["change_stakeholdergroup"]
 
     def ready(self) -> None:
         from incidents import signals
+        from vigil import ownership
+
+        from .models import StakeholderGroup
+
+        ownership.register(StakeholderGroup, "team")
 
         from . import checks, failover, receivers  # noqa: F401 (checks and failover register themselves)
 

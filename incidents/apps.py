@@ -5,6 +5,19 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
     # What a responder may add and change (vigil.roles); components are an admin's.
     responder_models = ["incident", "incidentevent", "incidentupdate", "incidentcomponent", "override", "swaprequest"]
+    # What a responder manages for their own teams only (vigil.ownership): never a shared object, never
+    # an integration (its token is a credential) and never a deletion of a whole schedule or policy.
+    team_permissions = [
+        "change_component",
+        "change_schedule",
+        "add_rotation",
+        "change_rotation",
+        "delete_rotation",
+        "change_escalationpolicy",
+        "add_escalationlevel",
+        "change_escalationlevel",
+        "delete_escalationlevel",
+    ]
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
@@ -25,6 +38,10 @@ class IncidentsConfig(AppConfig):
             signal.connect(receivers.on_integration_changed, sender=Integration, dispatch_uid="integrations.changed")
         # The incident page's Recent changes: change events of its components' integrations.
         incident_page_panels.connect(incident_page_panel, dispatch_uid="integrations.recent_changes")
+        # What teams own here, and who may act on an incident (vigil.ownership).
+        from . import ownership
+
+        ownership.register()
 
     def seed_demo(self) -> None:
         from .demo import seed

@@ -327,7 +327,7 @@ def _action_view(action, success, form_name: str = "", to_kwargs=None, perm: str
     """A POST-only view that checks PERM and runs one incident action."""
 
     @require_POST
-    @permission_required(perm)
+    @permission_required(perm, owned="incidents.Incident")
     def view(request, pk: int):
         return _act(request, pk, action, success, form_name, to_kwargs)
 

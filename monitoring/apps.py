@@ -8,10 +8,16 @@ class MonitoringConfig(AppConfig):
     # (vigil.roles). That permission also lets them edit settings: pausing already silences a
     # monitor entirely, so editing adds no power to hide an outage, and every edit is audited.
     responder_models: list[str] = ["maintenancewindow"]
+    # Teams own monitors (vigil.ownership): change_monitor reaches only their team's monitors and shared ones.
     responder_permissions: list[str] = ["change_monitor"]
 
     def ready(self) -> None:
+        from vigil import ownership
         from vigil.metrics import register
+
+        from .models import Monitor
+
+        ownership.register(Monitor, "team")
 
         from . import rollup_tasks  # noqa: F401  (beat's roll-up and purge tasks)
         from .metrics import MonitoringCollector

@@ -264,7 +264,7 @@ def create(request, kind: str = Monitor.Kind.HTTP):
     return _form_page(request, form, status=400 if form.is_bound and _has_errors(form) else 200)
 
 
-@permission_required(CHANGE)
+@permission_required(CHANGE, owned="monitoring.Monitor")
 def edit(request, pk: int):
     monitor = get_object_or_404(Monitor, pk=pk)
     form = MonitorForm(request.POST or None, instance=monitor, kind=monitor.kind)
@@ -316,7 +316,7 @@ def test_new(request, kind: str):
 
 
 @require_POST
-@permission_required(CHANGE)
+@permission_required(CHANGE, owned="monitoring.Monitor")
 def test_edit(request, pk: int):
     monitor = get_object_or_404(Monitor, pk=pk)
     return _test(request, MonitorForm(request.POST, instance=monitor, kind=monitor.kind))
@@ -326,7 +326,7 @@ def _action_view(action, success: str, perm: str = OPERATE):
     """A POST-only view that runs one monitor action and goes back to the monitor's page."""
 
     @require_POST
-    @permission_required(perm)
+    @permission_required(perm, owned="monitoring.Monitor")
     def view(request, pk: int):
         monitor = get_object_or_404(Monitor, pk=pk)
         try:
@@ -349,7 +349,7 @@ resume = _action_view(services.do_resume, "Resumed: checking again.")
 
 
 @require_POST
-@permission_required(OPERATE)
+@permission_required(OPERATE, owned="monitoring.Monitor")
 def test_now(request, pk: int):
     """Run one probe now and show what it found (nothing is recorded): in place for the page's
     script, else on the monitor's page the post redirects to."""
@@ -370,7 +370,7 @@ def test_now(request, pk: int):
     return redirect(monitor)
 
 
-@permission_required(DELETE)
+@permission_required(DELETE, owned="monitoring.Monitor")
 def delete(request, pk: int):
     """GET asks to confirm; POST deletes."""
     monitor = get_object_or_404(Monitor, pk=pk)
@@ -382,7 +382,7 @@ def delete(request, pk: int):
 
 
 @require_POST
-@permission_required(ADD_MAINTENANCE)
+@permission_required(ADD_MAINTENANCE, owned="monitoring.Monitor")
 def add_maintenance(request, pk: int):
     """Plan a window; a refused one shows on the monitor's page with its form open at the first error."""
     monitor = _access_monitor(pk)

@@ -11,6 +11,8 @@ permissions reach the roles without a hand-written migration. This module reads
 app configs through the registry; it imports no app.
 """
 
+import functools
+
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
@@ -46,6 +48,20 @@ def permissions_for(role: Role) -> models.QuerySet:
             for codename in getattr(config, "responder_permissions", ()):
                 query |= models.Q(content_type__app_label=config.label, codename=codename)
     return Permission.objects.filter(query)
+
+
+@functools.cache
+def team_permissions() -> frozenset[str]:
+    """ "app_label.codename" of what a responder may change only on their own teams' objects.
+
+    Each domain app lists them in AppConfig.team_permissions; vigil.ownership.TeamPermissionBackend
+    grants them, and vigil.ownership confines them to objects a team of the responder owns.
+    """
+    return frozenset(
+        f"{config.label}.{codename}"
+        for config in _domain_configs()
+        for codename in getattr(config, "team_permissions", ())
+    )
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from incidents.models import Incident, Status
 from .commands import CHANGE, done
 from .dispatch import Reply, Request, action, ephemeral
 from .modals import page_view, status_view, update_view
-from .picking import named, open_modal
+from .picking import check_team, named, open_modal
 
 BUTTONS = [  # (action name, label, style)
     ("ack", "Acknowledge", "primary"),
@@ -48,7 +48,7 @@ def incident_buttons(incident: Incident) -> list[dict]:
 
 def _pressed(request: Request, open_only: bool = True) -> Incident:
     value = str(request.action.get("value", ""))
-    return named(int(value) if value.isdigit() else 0, open_only)
+    return check_team(request, named(int(value) if value.isdigit() else 0, open_only))
 
 
 @action("ack", permission=CHANGE)

@@ -16,7 +16,7 @@ from incidents.oncall.schedule import load_plans
 
 from .dispatch import COMMANDS, Refusal, Reply, Request, command, command_name, ephemeral, load
 from .identity import NotLinked, vigil_user
-from .picking import link, picker, split_target
+from .picking import check_team, link, picker, split_target
 
 CHANGE = "incidents.change_incident"  # incidents.views: acknowledge, status, role, page, resolve
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -42,6 +42,8 @@ def incident_command(name: str, usage: str, summary: str, permission: str = CHAN
             incident, rest = split_target(request, request.text.partition(" ")[2], open_only)
             if incident is None:
                 return picker(request.text)
+            if ".view_" not in permission:
+                check_team(request, incident)
             try:
                 return run(request, incident, rest.strip())
             except services.ActionError as exc:

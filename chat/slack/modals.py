@@ -31,7 +31,7 @@ from vigil.queue import enqueue
 from .commands import incident_command, on_call
 from .dispatch import Refusal, Reply, Request, command, view
 from .identity import NotLinked, vigil_user
-from .picking import link, metadata, named, open_modal, read_metadata
+from .picking import check_team, link, metadata, named, open_modal, read_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +108,10 @@ def _meta(request: Request, incident: Incident | None = None) -> dict:
 
 def _incident(request: Request, open_only: bool = True) -> Incident:
     try:
-        return named(int(read_metadata(request).get("incident")), open_only)
+        incident = named(int(read_metadata(request).get("incident")), open_only)
     except (TypeError, ValueError):
         raise Refusal("This form is not about any incident.") from None
+    return check_team(request, incident)
 
 
 # --- declare -----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.conf import settings
 from slack_sdk.errors import SlackApiError
 
 from incidents.models import Incident
+from vigil import ownership
 from vigil.queue import enqueue
 
 from .client import error_code, web_client
@@ -52,6 +53,13 @@ def named(number: int, open_only: bool = True) -> Incident:
         raise Refusal(f"#{number} was merged into #{incident.merged_into_id}; use that one.")
     if open_only and not incident.is_open:
         raise Refusal(f"#{number} is resolved. Reopen it on its page first: {link(incident)}")
+    return incident
+
+
+def check_team(request: Request, incident: Incident) -> Incident:
+    """INCIDENT, when the user's teams may act on it (vigil.ownership); else a Refusal saying whose it is."""
+    if request.user is not None and not ownership.may_change(request.user, incident):
+        raise Refusal(f"You cannot act on {link(incident)}: {ownership.refusal(incident)}")
     return incident
 
 

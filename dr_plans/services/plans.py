@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from vigil import ownership
 from vigil.audit import Actor, record
 
 from .. import signals
@@ -14,6 +15,7 @@ from ..models import DRPlan, PlanReview, PlanVersion, ReviewReminder, ReviewRequ
 from .common import ActionError, PermissionDenied, announce, review_remind_days
 
 Status = DRPlan.Status
+CHANGE = "dr_plans.change_drplan"
 
 
 def can_approve(user, plan: DRPlan) -> bool:
@@ -27,7 +29,9 @@ def can_review(user, plan: DRPlan) -> bool:
     """Whoever may edit plans, and the plan's owner and approver, record its reviews."""
     if user is None or not user.is_authenticated:
         return False
-    return user.has_perm("dr_plans.change_drplan") or user.pk in (plan.owner_id, plan.approver_id)
+    if user.pk in (plan.owner_id, plan.approver_id):
+        return True
+    return user.has_perm(CHANGE) and ownership.may_change(user, plan, CHANGE)
 
 
 def _locked(plan: DRPlan) -> DRPlan:

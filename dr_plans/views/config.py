@@ -40,7 +40,7 @@ def backup_edit(request, pk: int):
     return _save(request, form, "Edit backup", "dr_plans:backups", "dr_plans:backups")
 
 
-@permission_required("dr_plans.change_drplan")
+@permission_required("dr_plans.change_drplan", owned="dr_plans.DRPlan")
 def level_create(request, pk: int):
     plan = get_object_or_404(DRPlan, pk=pk)
     form = CallTreeLevelForm(request.POST or None, initial={"position": plan.call_tree.count()})
@@ -49,7 +49,7 @@ def level_create(request, pk: int):
 
 
 @require_POST
-@permission_required("dr_plans.change_drplan")
+@permission_required("dr_plans.change_drplan", owned="dr_plans.DRPlan")
 def level_delete(request, pk: int, level_id: int):
     level = get_object_or_404(CallTreeLevel, pk=level_id, plan_id=pk)
     services.do_delete_config(Actor.from_request(request), level)

@@ -107,7 +107,7 @@ def plan_create(request):
     return form_page(request, form, "New DR plan", back="dr_plans:list")
 
 
-@permission_required(CHANGE)
+@permission_required(CHANGE, owned="dr_plans.DRPlan")
 def plan_edit(request, pk: int):
     plan = _access_plan(pk)
     form = PlanForm(request.POST or None, instance=plan)
@@ -129,7 +129,7 @@ MOVES = {
 
 
 @require_POST
-@permission_required(CHANGE)
+@permission_required(CHANGE, owned="dr_plans.DRPlan")
 def plan_move(request, pk: int, move: str):
     if move not in MOVES:
         raise Http404("No such action")
@@ -165,7 +165,7 @@ def plan_review(request, pk: int):
     return redirect(plan)
 
 
-@permission_required(CHANGE)
+@permission_required(CHANGE, owned="dr_plans.DRPlan")
 def step_edit(request, pk: int, step_id: int | None = None):
     plan = _access_plan(pk)
     step = get_object_or_404(Step, pk=step_id, plan=plan) if step_id else None
@@ -181,7 +181,7 @@ def step_edit(request, pk: int, step_id: int | None = None):
 
 
 @require_POST
-@permission_required(CHANGE)
+@permission_required(CHANGE, owned="dr_plans.DRPlan")
 def step_delete(request, pk: int, step_id: int):
     step = get_object_or_404(Step, pk=step_id, plan_id=pk)
     act(request, services.do_delete_step, step, success="Step deleted.")

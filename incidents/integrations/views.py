@@ -116,7 +116,7 @@ def integration_detail(request, pk: int):
 
 
 @require_POST
-@permission_required("incidents.change_integration")
+@permission_required("incidents.change_integration", owned="incidents.Integration")
 def integration_edit(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     form = IntegrationEditForm(request.POST, instance=integration)
@@ -129,7 +129,7 @@ def integration_edit(request, pk: int):
 
 
 @require_POST
-@permission_required("incidents.change_integration")
+@permission_required("incidents.change_integration", owned="incidents.Integration")
 def integration_rotate_token(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     services.do_rotate_token(Actor.from_request(request), integration)

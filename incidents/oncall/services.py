@@ -28,13 +28,14 @@ from incidents.models import (
     SwapRequest,
     Team,
 )
+from vigil import ownership
 from vigil.audit import Actor, record
 from vigil.people import display_name
 
 from .schedule import shifts_between
 
-# Managing a schedule (and acting on others' behalf in it) is an admin's: the role
-# that holds change_schedule.
+# Managing a schedule (and acting on others' behalf in it) is an admin's, or a responder's of the
+# team that owns the schedule (change_schedule is a team permission: vigil.ownership).
 MANAGE = "incidents.change_schedule"
 # A swap covers at most this much, which bounds the check that the stretch is the requester's.
 LONGEST_SWAP = timedelta(days=92)
@@ -44,9 +45,14 @@ class ActionError(Exception):
     """The action is not allowed in the present state. The message says why."""
 
 
-def may_manage(actor: Actor) -> bool:
-    """The system (no user) and schedule admins act for anyone."""
-    return actor.user is None or actor.user.has_perm(MANAGE)
+def may_manage(actor: Actor, schedule: Schedule | None = None) -> bool:
+    """The system (no user) and schedule admins act for anyone: in SCHEDULE, its team's responders too;
+    outside any one schedule (a person's own calendar link), only a role that holds MANAGE."""
+    if actor.user is None:
+        return True
+    if schedule is None:
+        return ownership.by_role(actor.user, MANAGE)
+    return actor.user.has_perm(MANAGE) and ownership.may_change(actor.user, schedule, MANAGE)
 
 
 def _is(actor: Actor, user_id: int | None) -> bool:
@@ -235,7 +241,7 @@ def do_add_override(
     actor: Actor, schedule: Schedule, *, user, starts_at: datetime, ends_at: datetime, reason: str = ""
 ) -> Override:
     """USER covers SCHEDULE from STARTS_AT to ENDS_AT ("I'll cover Tuesday night")."""
-    if not _is(actor, user.pk) and not may_manage(actor):
+    if not _is(actor, user.pk) and not may_manage(actor, schedule):
         raise PermissionDenied("You may add overrides for yourself only.")
     override = Override(
         schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor.user
@@ -251,7 +257,7 @@ def do_add_override(
 @transaction.atomic
 def do_delete_override(actor: Actor, override: Override) -> None:
     """The person covering, the one who added it, or an admin takes an override back. Past ones stay."""
-    manager = may_manage(actor)
+    manager = may_manage(actor, override.schedule)
     if not (manager or _is(actor, override.user_id) or _is(actor, override.created_by_id)):
         raise PermissionDenied("Only the person covering, the one who added it, or an admin may remove an override.")
     if override.ends_at <= timezone.now() and not manager:
@@ -412,7 +418,7 @@ def do_cancel_swap(actor: Actor, swap: SwapRequest) -> SwapRequest:
 @transaction.atomic
 def do_rotate_schedule_feed(actor: Actor, schedule: Schedule) -> Schedule:
     """A new secret in the schedule's calendar URL: calendars subscribed to the old one stop updating (404)."""
-    if not may_manage(actor):
+    if not may_manage(actor, schedule):
         raise PermissionDenied("Only a schedule admin gives a schedule a new calendar link.")
     schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
     schedule.ical_token = Schedule._meta.get_field("ical_token").get_default()

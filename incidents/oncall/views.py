@@ -71,7 +71,7 @@ def _timeline(plan: SchedulePlan, now) -> timeline.Timeline:
 def _schedule_page(request, schedule: Schedule, override_form=None, swap_form=None, status: int = 200):
     now = timezone.now()
     plan = _plan(schedule, now)
-    may_manage = services.may_manage(Actor.from_request(request))
+    may_manage = services.may_manage(Actor.from_request(request), schedule)
     mine = shifts_of(request.user, [plan], now, now + timedelta(days=PAGE_DAYS))
     if override_form is None:
         override_form = OverrideForm(schedule=schedule, user=request.user, may_manage=may_manage)
@@ -124,7 +124,8 @@ def _form_failed(form, exc: ValidationError) -> None:
 def add_override(request, pk: int):
     schedule = get_object_or_404(Schedule, pk=pk)
     actor = Actor.from_request(request)
-    form = OverrideForm(request.POST, schedule=schedule, user=request.user, may_manage=services.may_manage(actor))
+    manager = services.may_manage(actor, schedule)
+    form = OverrideForm(request.POST, schedule=schedule, user=request.user, may_manage=manager)
     if form.is_valid():
         try:
             services.do_add_override(actor, schedule, **form.cleaned_data)
@@ -220,7 +221,7 @@ def user_feed(request, token: str):
 
 
 @require_POST
-@permission_required("incidents.change_schedule")
+@permission_required("incidents.change_schedule", owned="incidents.Schedule")
 def rotate_schedule_feed(request, pk: int):
     schedule = get_object_or_404(Schedule, pk=pk)
     services.do_rotate_schedule_feed(Actor.from_request(request), schedule)
@@ -272,7 +273,7 @@ def schedule_new(request):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("incidents.change_schedule")
+@permission_required("incidents.change_schedule", owned="incidents.Schedule")
 def schedule_edit(request, pk: int):
     schedule = get_object_or_404(Schedule, pk=pk)
     # The form works on a copy: a refused change must not show on the page as if stored.
@@ -296,7 +297,7 @@ def _confirm_delete(request, target, back: str, consequences: str):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("incidents.delete_schedule")
+@permission_required("incidents.delete_schedule", owned="incidents.Schedule")
 def schedule_delete(request, pk: int):
     schedule = get_object_or_404(Schedule, pk=pk)
     if request.method == "GET":
@@ -351,20 +352,20 @@ def _rotation_page(request, schedule: Schedule, rotation: Rotation | None):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("incidents.add_rotation")
+@permission_required("incidents.add_rotation", owned="incidents.Schedule")
 def rotation_new(request, pk: int):
     return _rotation_page(request, get_object_or_404(Schedule, pk=pk), None)
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("incidents.change_rotation")
+@permission_required("incidents.change_rotation", owned="incidents.Rotation")
 def rotation_edit(request, pk: int):
     rotation = get_object_or_404(Rotation.objects.select_related("schedule"), pk=pk)
     return _rotation_page(request, rotation.schedule, rotation)
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("incidents.delete_rotation")
+@permission_required("incidents.delete_rotation", owned="incidents.Rotation")
 def rotation_delete(request, pk: int):
     rotation = get_object_or_404(Rotation.objects.select_related("schedule"), pk=pk)
     schedule = rotation.schedule
@@ -377,7 +378,7 @@ def rotation_delete(request, pk: int):
 
 
 @require_POST
-@permission_required("incidents.change_rotation")
+@permission_required("incidents.change_rotation", owned="incidents.Rotation")
 def rotation_move(request, pk: int):
     rotation = get_object_or_404(Rotation.objects.select_related("schedule"), pk=pk)
     direction = request.POST.get("direction")

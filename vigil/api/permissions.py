@@ -1,11 +1,36 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from rest_framework import permissions
+from rest_framework.exceptions import PermissionDenied
+
+from vigil import ownership
+
+
+def _team_allows(request, obj, perms) -> bool:
+    """Writes to a team-owned object need its team (vigil.ownership), and may not hand it to a team not
+    the caller's; reads need only the role."""
+    if request.method in permissions.SAFE_METHODS:
+        return True
+    try:
+        for perm in perms or [None]:
+            ownership.check_change(request.user, obj, perm)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    _check_target(request, type(obj), perms)
+    return True
+
+
+def _check_target(request, model, perms) -> None:
+    for perm in perms or [None]:
+        if why := ownership.target_refusal(request.user, model, request.data, perm):
+            raise PermissionDenied(why)
 
 
 class RoleModelPermissions(permissions.DjangoModelPermissions):
-    """Django model permissions, with reads needing the view permission too.
+    """Django model permissions, with reads needing the view permission too, and team ownership on writes.
 
     The roles (vigil.roles) are groups of these permissions, so one check serves
-    the dashboard and the API alike.
+    the dashboard and the API alike; vigil.ownership narrows writes to the object's team, and a
+    creation to the caller's teams (the new object's `team`, or its parent's).
     """
 
     perms_map = {
@@ -15,13 +40,35 @@ class RoleModelPermissions(permissions.DjangoModelPermissions):
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def _perms(self, request, view):
+        model = self._queryset(view).model
+        return model, self.get_required_permissions(request.method, model)
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method == "POST" and view.kwargs.get(getattr(view, "lookup_url_kwarg", None) or "pk") is None:
+            model, perms = self._perms(request, view)
+            _check_target(request, model, perms)
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        _, perms = self._perms(request, view)
+        return _team_allows(request, obj, perms)
+
 
 def action_permission(perm: str):
-    """A permission class requiring PERM (e.g. 'incidents.change_incident') for an action."""
+    """A permission class requiring PERM (e.g. 'incidents.change_incident') for an action, on an object
+    the caller's teams may change (vigil.ownership). An action needing only a view permission is one
+    its own rule decides for a person (a plan's approver, a reviewer), so teams do not narrow it."""
+    team_scoped = ".view_" not in perm
 
     class HasPermission(permissions.IsAuthenticated):
         def has_permission(self, request, view):
             return super().has_permission(request, view) and request.user.has_perm(perm)
+
+        def has_object_permission(self, request, view, obj):
+            return not team_scoped or _team_allows(request, obj, [perm])
 
     HasPermission.__name__ = f"Has_{perm.replace('.', '_')}"
     return HasPermission

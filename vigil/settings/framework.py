@@ -120,6 +120,8 @@ AUTHENTICATION_BACKENDS = [
     # OpenID Connect (accounts.oidc): answers only the /oidc/callback/ view.
     "accounts.oidc.OIDCBackend",
     "accounts.saml.SamlBackend",  # SAML 2.0 single sign-on: only answers djangosaml2's assertion consumer
+    # Team permissions (vigil.ownership): what a responder manages for their own teams' objects only.
+    "vigil.ownership.TeamPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
