@@ -70,5 +70,6 @@ def action_permission(perm: str):
         def has_object_permission(self, request, view, obj):
             return not team_scoped or _team_allows(request, obj, [perm])
 
+    HasPermission.team_scoped = team_scoped
     HasPermission.__name__ = f"Has_{perm.replace('.', '_')}"
     return HasPermission
