@@ -10,7 +10,7 @@ class PlanForm(forms.ModelForm):
     class Meta:
         model = DRPlan
         fields = [
-            "name", "description", "components", "owner", "approver", "rto_minutes", "rpo_minutes",
+            "name", "description", "team", "components", "owner", "approver", "rto_minutes", "rpo_minutes",
             "review_every_days", "vendors",
         ]  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from vigil import live
+from vigil import live, ownership
 from vigil.access import permission_required
 from vigil.audit import Actor, client_ip
 
@@ -413,8 +413,9 @@ def acknowledge_from_link(request, token: str):
 @permission_required("incidents.view_component")
 def component_list(request):
     # Monitoring (which depends on incidents, not the reverse) adds the redundancy figure to the query.
-    components = providers.annotate_component_monitors(Component.objects.select_related("group"))
-    return render(request, "incidents/components.html", {"components": components})
+    components, team_scope = ownership.list_scope(request, Component.objects.select_related("group", "owner_team"))
+    context = {"components": providers.annotate_component_monitors(components), "team_scope": team_scope}
+    return render(request, "incidents/components.html", context)
 
 
 # --- Saying who an update reaches ------------------------------------------------------------------

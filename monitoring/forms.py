@@ -43,8 +43,8 @@ CHECKS = (
 )
 ALERTING = ("When it is down", ["severity", "escalation_policy"])
 RELATIONS = (
-    "Component, replicas and dependencies",
-    ["component", "redundancy_group", "new_redundancy_group", "parents"],
+    "Team, component, replicas and dependencies",
+    ["team", "component", "redundancy_group", "new_redundancy_group", "parents"],
 )
 SECTIONS = {
     Kind.HTTP: [

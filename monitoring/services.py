@@ -31,7 +31,7 @@ State = Monitor.State
 
 # The settings a person edits; everything else on a Monitor is state, kept by monitoring.recording.
 SETTINGS_FIELDS = [
-    "name", "kind", "target", "component", "redundancy_group", "interval_seconds", "retry_interval_seconds",
+    "name", "kind", "target", "team", "component", "redundancy_group", "interval_seconds", "retry_interval_seconds",
     "failure_threshold", "recovery_threshold", "timeout_seconds", "severity", "escalation_policy",
     "method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_after_ms",
     "follow_redirects", "verify_tls", "port", "warn_days", "fail_days", "check_hostname",

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from vigil import live, privacy
+from vigil import live, ownership, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -70,7 +70,8 @@ def monitor_list(request):
     filters = MonitorFilterForm(request.GET)
     # Searching targets one sees masked would spell them out letter by letter (vigil.privacy).
     by_target = privacy.may_see(request.user, privacy.rule_for("monitoring.Monitor.target"))
-    monitors = filters.filter(Monitor.objects.select_related("component"), search_targets=by_target)
+    scoped, team_scope = ownership.list_scope(request, Monitor.objects.select_related("component", "team"))
+    monitors = filters.filter(scoped, search_targets=by_target)
     page = Paginator(monitors, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = [monitor.pk for monitor in page]
     results = services.latest_results(ids, SPARKLINE_POINTS)
@@ -83,6 +84,7 @@ def monitor_list(request):
         "filters": filters,
         "state_counts": [(state, label, counts[state]) for state, label in Monitor.State.choices if state in counts],
         "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
+        "team_scope": team_scope,
     }
     template = "monitoring/_rows.html" if request.GET.get("partial") else "monitoring/list.html"
     return render(request, template, context)

@@ -202,11 +202,11 @@ def mine(queryset: models.QuerySet, user) -> models.QuerySet:
     return queryset.filter(theirs | models.Q(**{f"{spec.path}__isnull": True}))
 
 
-def list_scope(request, queryset: models.QuerySet) -> tuple[models.QuerySet, str]:
-    """A dashboard list's rows and scope: `mine` by default for a member of any team, `all` one click away.
-
-    The scope is the `teams` query parameter (`mine` or `all`); someone in no team sees all.
-    """
-    asked = request.GET.get("teams", "")
-    scope = asked if asked in ("mine", "all") else ("mine" if team_ids(request.user) else "all")
+def list_scope(request, queryset: models.QuerySet) -> tuple[models.QuerySet, str | None]:
+    """A dashboard list's rows and scope: `mine` (their teams' and shared objects) by default for a member
+    of any team, `all` one click away (the `teams` query parameter). Someone in no team sees all, and
+    no choice (scope None); templates/_team_scope.html shows the choice."""
+    if not team_ids(request.user):
+        return queryset, None
+    scope = "all" if request.GET.get("teams") == "all" else "mine"
     return (mine(queryset, request.user) if scope == "mine" else queryset), scope

@@ -11,7 +11,7 @@ from vigil.privacy import SensitiveFieldsMixin
 class StakeholderGroupSerializer(serializers.ModelSerializer):
     class Meta:
         model = StakeholderGroup
-        fields = ["id", "name", "description"]
+        fields = ["id", "name", "description", "team"]
 
 
 class StakeholderSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):

@@ -21,7 +21,7 @@ class DRPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = DRPlan
         fields = [
-            "id", "name", "description", "components", "owner", "approver", "rto_minutes", "rpo_minutes",
+            "id", "name", "description", "team", "components", "owner", "approver", "rto_minutes", "rpo_minutes",
             "review_every_days", "vendors", "status", "latest_version", "last_reviewed_at", "review_due_at",
             "needs_review", "created_at", "updated_at",
         ]  # fmt: skip

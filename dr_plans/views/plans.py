@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents import providers
-from vigil import privacy
+from vigil import ownership, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -40,8 +40,9 @@ def backup_flags(backups, now) -> list[dict]:
 def plan_list(request):
     """The DR dashboard: every plan with its review state, then what needs attention."""
     now = timezone.now()
+    scoped, team_scope = ownership.list_scope(request, DRPlan.objects.all())
     plans = list(
-        DRPlan.objects.select_related("owner")
+        scoped.select_related("owner")
         .annotate(open_review_requests=Count("review_requests", filter=Q(review_requests__closed_at__isnull=True)))
         # Meta.ordering is not applied to a query with an aggregate.
         .order_by("name")
@@ -50,6 +51,7 @@ def plan_list(request):
         plan.review = plan.review_state(now, review_remind_days())
     flags = backup_flags(Backup.objects.prefetch_related("plans"), now)
     context = {
+        "team_scope": team_scope,
         "plans": plans,
         "overdue": [p for p in plans if p.review == DRPlan.ReviewState.OVERDUE],
         "flagged": [p for p in plans if p.open_review_requests],

@@ -8,7 +8,7 @@ class IntegrationForm(forms.ModelForm):
 
     class Meta:
         model = Integration
-        fields = ["name", "kind", "severity", "components", "escalation_policy", "auto_resolve"]
+        fields = ["name", "kind", "team", "severity", "components", "escalation_policy", "auto_resolve"]
         labels = {"severity": "Default severity", "auto_resolve": "Resolve the incident when its last alert resolves"}
         widgets = {"name": forms.TextInput(attrs={"autofocus": True, "placeholder": "e.g. Prometheus production"})}
 

@@ -90,10 +90,12 @@ def do_create_integration(
     escalation_policy: EscalationPolicy | None = None,
     auto_resolve: bool = True,
     enabled: bool = True,
+    team=None,
 ) -> Integration:
     integration = Integration(
         name=name,
         kind=kind,
+        team=team,
         escalation_policy=escalation_policy,
         auto_resolve=auto_resolve,
         enabled=enabled,
@@ -107,7 +109,7 @@ def do_create_integration(
     return integration
 
 
-EDITABLE = {"name", "severity", "components", "escalation_policy", "auto_resolve", "enabled"}
+EDITABLE = {"name", "team", "severity", "components", "escalation_policy", "auto_resolve", "enabled"}
 
 
 @transaction.atomic

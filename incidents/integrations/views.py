@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from incidents.models import Integration
+from vigil import ownership
 from vigil.access import permission_required
 from vigil.audit import Actor
 
@@ -90,7 +91,9 @@ def _refuse_payload(kind: str, token: str, exc: Exception) -> JsonResponse:
 
 @permission_required("incidents.view_integration")
 def integration_list(request):
-    return render(request, "incidents/integrations/list.html", {"integrations": reads.integrations()})
+    integrations, team_scope = ownership.list_scope(request, reads.integrations())
+    context = {"integrations": integrations, "team_scope": team_scope}
+    return render(request, "incidents/integrations/list.html", context)
 
 
 @permission_required("incidents.add_integration")

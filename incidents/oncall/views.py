@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.models import Override, Rotation, Schedule, SwapRequest
+from vigil import ownership
 from vigil.access import permission_required
 from vigil.audit import Actor
 from vigil.people import display_name
@@ -46,8 +47,12 @@ def index(request):
     now = timezone.now()
     schedules = list(Schedule.objects.select_related("team"))
     plans = load_plans(schedules, now, now + OUTLOOK_HORIZONS[-1])
+    # The outlooks follow the team choice; the viewer's own shifts come from every schedule.
+    shown, team_scope = ownership.list_scope(request, Schedule.objects.all())
+    shown = set(shown.values_list("pk", flat=True))
     context = {
-        "outlooks": [outlook(plans[s.pk], now) for s in schedules],
+        "team_scope": team_scope,
+        "outlooks": [outlook(plans[s.pk], now) for s in schedules if s.pk in shown],
         "my_shifts": shifts_of(request.user, plans.values(), now, now + timedelta(days=PAGE_DAYS))[:10],
         "incoming": _pending_swaps(covering_user=request.user),
         "outgoing": _pending_swaps(requester=request.user),

@@ -15,7 +15,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Integration
         fields = [
-            "id", "name", "kind", "enabled", "severity", "components", "escalation_policy", "auto_resolve",
+            "id", "name", "kind", "team", "enabled", "severity", "components", "escalation_policy", "auto_resolve",
             "ingest_url", "token", "firing_alerts", "created_at", "last_received_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "last_received_at"]
