@@ -23,7 +23,8 @@ from .models import (
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["name"]
-    filter_horizontal = ["members"]
+    search_fields = ["name"]
+    filter_horizontal = ["members", "admins"]
 
 
 @admin.register(ComponentGroup)

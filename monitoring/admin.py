@@ -30,7 +30,7 @@ class MonitorAdminForm(forms.ModelForm):
 class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     form = MonitorAdminForm
     masked_fields = ("ping_token",)  # the monitor's page shows the ping URL, and rotates it
-    list_display = ["name", "kind", "target", "state", "component", "interval_seconds", "last_checked_at"]
+    list_display = ["name", "kind", "target", "state", "team", "component", "interval_seconds", "last_checked_at"]
     list_filter = ["kind", "state", "component", "redundancy_group"]
     list_select_related = ["component"]
     search_fields = ["name", "target"]
