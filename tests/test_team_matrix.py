@@ -332,3 +332,49 @@ def test_the_refusal_says_whose_object_it_is(teams, owned):
     response = api_client_for(teams["bob"]).post(f"/api/v1/monitors/{monitor.pk}/pause/")
     assert response.status_code == 403
     assert "belongs to team Payments" in response.json()["errors"][0]["detail"]
+
+
+# --- My teams, one click from all --------------------------------------------------------------------
+
+
+def test_lists_show_my_teams_and_shared_objects_by_default_and_all_one_click_away(teams, owned):
+    Monitor.objects.create(name="Search API", kind="heartbeat", team=teams["search"], interval_seconds=60)
+    Monitor.objects.create(name="Status page", kind="heartbeat", interval_seconds=60)  # shared
+    client = _web_client(teams["ada"])
+
+    mine = client.get(reverse("monitoring:list")).content.decode()
+    everything = client.get(reverse("monitoring:list") + "?teams=all").content.decode()
+
+    assert "Checkout API" in mine and "Status page" in mine and "Search API" not in mine
+    assert "show all" in mine
+    assert "Search API" in everything and "only my teams" in everything
+
+
+def test_someone_in_no_team_sees_everything_and_no_choice(teams, owned, viewer):
+    page = _web_client(viewer).get(reverse("oncall:index")).content.decode()
+    assert "Payments primary" in page
+    assert 'data-testid="team-scope"' not in page
+
+
+@pytest.mark.parametrize(
+    ("url_name", "mine", "theirs"),
+    [
+        ("oncall:index", "Payments primary", "Search primary"),
+        ("dr_plans:list", "Payments DB lost", "Search index lost"),
+        ("integrations:list", "Payments alerts", "Search alerts"),
+        ("incidents:components", "Checkout", "Search box"),
+    ],
+)
+def test_each_team_scoped_list_narrows_to_my_teams(teams, owned, admin_user, url_name, mine, theirs):
+    search = teams["search"]
+    Schedule.objects.create(name="Search primary", team=search)
+    make_plan(Actor(user=admin_user), name="Search index lost", approve=False, team=search)
+    Integration.objects.create(name="Search alerts", kind="generic", team=search)
+    Component.objects.create(name="Search box", owner_team=search)
+    client = _web_client(teams["ada"])
+
+    page = client.get(reverse(url_name)).content.decode()
+    everything = client.get(reverse(url_name) + "?teams=all").content.decode()
+
+    assert mine in page and theirs not in page
+    assert theirs in everything
