@@ -63,7 +63,9 @@ def vonage_event(client, fake, status: str, **headers):
     [call] = fake.calls()
     [url] = call.json["event_url"]
     shape = EVENTS.get(status) or {**EVENTS["busy"], "status": status, "detail": "cannot_route"}
-    uuid = DeliveryAttempt.objects.get(provider="vonage").provider_id  # the call's uuid, as Vonage answered it
+    # The call's uuid, as Vonage answered it: its attempt's (a failover row), else the row's (Vonage alone).
+    attempt = DeliveryAttempt.objects.filter(provider="vonage").first()
+    uuid = attempt.provider_id if attempt else Notification.objects.get().provider_id
     text = json.dumps(shape).replace("{uuid}", uuid).replace("{to}", RITA.lstrip("+"))
     return client.post(urlsplit(url).path, text, content_type="application/json", **headers)
 
@@ -255,3 +257,15 @@ def test_a_no_answer_after_the_window_fails_the_row_without_failover(voice, page
     send_calls()
     row.refresh_from_db()
     assert row.state == State.FAILED and row.error == "Twilio: no-answer" and vonage.calls() == []
+
+
+@pytest.mark.parametrize(("status", "state"), [("completed", State.DELIVERED), ("unanswered", State.FAILED)])
+def test_vonage_alone_records_what_became_of_its_call(fake_vonage, page, client, settings, status, state):
+    settings.VIGIL_VOICE_PROVIDERS = ["vonage"]
+    assert channel_for("voice") == "vonage_voice"
+    row = Notification.objects.get(page=page())
+    outbox.send_due("vonage_voice")
+    assert vonage_event(client, fake_vonage, status).status_code == 204
+    row.refresh_from_db()
+    assert row.state == state and len(fake_vonage.calls()) == 1
+    assert DeliveryAttempt.objects.filter(notification=row).count() == 0, "no failover row, no attempt rows"
