@@ -1,4 +1,5 @@
-"""What became of a message after the provider took it: Twilio's status callbacks and SendGrid's event webhook.
+"""What became of a message after the provider took it: Twilio's status callbacks, Vonage's delivery receipts
+and call events, and SendGrid's event webhook.
 
 A provider's report moves outbox rows forward only, by STATE_TRANSITIONS: a late or repeated
 "sent" never undoes "delivered", and a bounce or a failure is final. A report may reach a row
@@ -38,7 +39,8 @@ class Report:
 
 
 # Twilio's MessageStatus (SMS) and CallStatus (voice call) values. Others ("receiving",
-# "ringing", "in-progress") say nothing about delivery and are ignored.
+# "ringing", "in-progress") say nothing about delivery and are ignored: a call answered ends "completed".
+# A call's busy, no-answer, failed or canceled may send it on to the next voice provider (comms.failover).
 TWILIO_STATES = {
     "accepted": State.SENT,
     "queued": State.SENT,
@@ -71,6 +73,20 @@ VONAGE_STATES = {
     "expired": State.BOUNCED,  # the carrier gave up within the message's lifetime
     "failed": State.FAILED,
     "rejected": State.FAILED,
+}
+
+# The status of a Vonage Voice API call event (the event_url each call names). A call answered (by the
+# person or their voicemail) is delivered; one that never was is failed, and may go to the next voice provider
+# (comms.failover.take_report). "started", "ringing", "machine" and the rest say nothing about delivery.
+VONAGE_CALL_STATES = {
+    "answered": State.DELIVERED,
+    "completed": State.DELIVERED,
+    "unanswered": State.FAILED,
+    "busy": State.FAILED,
+    "failed": State.FAILED,
+    "rejected": State.FAILED,
+    "timeout": State.FAILED,
+    "cancelled": State.FAILED,
 }
 
 # Reports of one batch are applied in this order, so the batch ends where its furthest report says
@@ -107,6 +123,20 @@ def vonage_report(fields: Mapping[str, str]) -> tuple[int, str, Report] | None:
     msisdn = str(fields.get("msisdn") or "")
     number = f"+{msisdn}" if msisdn and not msisdn.startswith("+") else msisdn
     return row_id, number, Report(state, str(fields.get("messageId") or "")[:100], error)
+
+
+def vonage_call_report(fields: Mapping) -> Report | None:
+    """The report in a Vonage call event (JSON), or None when it says nothing about delivery. The row is
+    named by the event URL's signed token (comms.channels.vonage_voice.event_url), not by the event."""
+    status = str(fields.get("status") or "")
+    state = VONAGE_CALL_STATES.get(status)
+    if state is None:
+        return None
+    error = ""
+    if state == State.FAILED:
+        detail = str(fields.get("detail") or "")
+        error = f"Vonage: call {status}" + (f" ({detail[:100]})" if detail else "")
+    return Report(state, str(fields.get("uuid") or "")[:100], error)
 
 
 def sendgrid_reports(events: Iterable) -> list[tuple[int, str, Report]]:

@@ -7,8 +7,10 @@ VIGIL_VOICE_PROVIDERS that is not spent for it. A provider is spent for a row af
 - a timeout or a lost connection (nothing heard: it may have the message): the next one at once;
 - VIGIL_FAILOVER_AFTER_ATTEMPTS refusals that may pass (5xx, 429, a throttled status), each retried
   by the outbox with its back-off until then: the next one at once after the last;
-- a failed or undelivered report within VIGIL_FAILOVER_CALLBACK_SECONDS of its send (take_report):
-  the row is queued again for the next provider, once; a later or repeated report changes nothing.
+- a failed or undelivered report within VIGIL_FAILOVER_CALLBACK_SECONDS of its send (take_report): an
+  SMS's receipt, or a call's status (Twilio's no-answer, busy, failed, canceled; Vonage's unanswered, busy,
+  failed, rejected, timeout, cancelled): the row is queued again for the next provider, once, unless its
+  page was answered meanwhile; a later or repeated report changes nothing. A call answered never fails over.
 When every provider is spent the row fails, its error listing each attempt.
 A provider that refuses everything is passed over: each provider has a circuit breaker (the comms one,
 VIGIL_COMMS_BREAKER_FAILURES answers in a row that may pass, or no answer, open it for
@@ -48,6 +50,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import delivery
 from .channels import CHANNELS, base
 from .channels.base import Channel, ConcurrentChannel, DeliveryError, Message, RateLimiter
 from .channels.providers import FAILOVER_KINDS, PROVIDERS, order
@@ -243,40 +246,61 @@ def summary(row_id: int) -> str:
 
 
 def take_report(row_id: int, provider: str, state: str, provider_id: str = "", error: str = "", now=None) -> bool:
-    """A provider's report on a failover row. True when it was handled here (comms.delivery must not apply it).
+    """A provider's report on a failover row, an SMS's receipt or a call's status alike. True when it was
+    handled here (comms.delivery must not apply it).
 
     A report about an attempt that is not the row's live one (a provider failed over from) is dropped.
-    A failed or undelivered report within VIGIL_FAILOVER_CALLBACK_SECONDS of its send, with a provider
-    left, marks the attempt undelivered and queues the row again: once, since only an `accepted` or
-    `started` attempt moves. Any other report is the outbox's (False).
+    A failed or undelivered report (an SMS undelivered; a call unanswered, busy, failed) within
+    VIGIL_FAILOVER_CALLBACK_SECONDS of its send marks the attempt undelivered and, with a provider left,
+    queues the row again for it: once, since only an `accepted` or `started` attempt moves. With none left,
+    or once the page is answered (incidents Page.answered: acknowledged by any way, or its incident moved
+    on), the row takes the reported state with an error saying why nothing more was tried (_give_up).
+    Any other report, a late one, or one about a row already delivered, cancelled or failed is the
+    outbox's (False).
     """
-    row = Notification.objects.filter(pk=row_id).values("channel", "medium").first()
-    if row is None or row["channel"] not in FAILOVER_KINDS.values():
+    row = Notification.objects.filter(pk=row_id).select_related("page__incident").first()
+    if row is None or row.channel not in FAILOVER_KINDS.values():
         return False
     live = DeliveryAttempt.objects.filter(notification_id=row_id).order_by("-started_at", "-id").first()
     if live is None or live.provider != provider or (provider_id and live.provider_id not in ("", provider_id)):
         logger.info("Ignored a %s report from %s for notification %s: not its live attempt", state, provider, row_id)
         return True
-    if state not in (State.FAILED, State.BOUNCED):
-        return False
+    if state not in (State.FAILED, State.BOUNCED) or row.state not in (State.QUEUED, *REQUEUE_FROM):
+        return False  # a call answered (delivered) stays so; a stray failure after it is the outbox's rule
     now = now or timezone.now()
-    window = timedelta(seconds=settings.VIGIL_FAILOVER_CALLBACK_SECONDS)
-    left = [name for name in order(row["medium"]) if name != provider and not spent(row_id, name)]
-    if now - live.started_at > window or not left:
+    if now - live.started_at > timedelta(seconds=settings.VIGIL_FAILOVER_CALLBACK_SECONDS):
         return False
+    error = error or f"{provider}: {state}"
+    left = [name for name in order(row.medium) if name != provider and not spent(row_id, name)]
+    if not left or (row.page_id and row.page.answered):
+        return _give_up(row_id, live, state, error, left)
     with transaction.atomic():
-        moved = DeliveryAttempt.objects.filter(pk=live.pk, outcome__in=(Outcome.STARTED, Outcome.ACCEPTED)).update(
-            outcome=Outcome.UNDELIVERED, error=error[:1000]
-        )
-        if moved:
+        if _undelivered(live, error):
             Notification.objects.filter(pk=row_id, state__in=REQUEUE_FROM).update(
                 state=State.QUEUED,
                 claim=None,
                 next_attempt_at=now,
                 sent_at=None,
                 provider_id="",
-                error=f"{error or provider + ': ' + state}; trying {left[0]}"[:1000],
+                error=f"{error}; trying {left[0]}"[:1000],
             )
+    return True
+
+
+def _undelivered(live: DeliveryAttempt, error: str) -> int:
+    """Mark the live attempt undelivered: only from `started` or `accepted`, so a repeated report moves nothing."""
+    return DeliveryAttempt.objects.filter(pk=live.pk, outcome__in=(Outcome.STARTED, Outcome.ACCEPTED)).update(
+        outcome=Outcome.UNDELIVERED, error=error[:1000]
+    )
+
+
+def _give_up(row_id: int, live: DeliveryAttempt, state: str, error: str, left: list[str]) -> bool:
+    """No next provider for the row: none is left, or the page was answered. It takes the reported state (by
+    comms.delivery's transitions), its error listing each attempt or naming the acknowledgement."""
+    with transaction.atomic():
+        if _undelivered(live, error):
+            why = f"{error}; not sent on to {left[0]}: the page was answered." if left else summary(row_id)
+            delivery.apply([(row_id, "", delivery.Report(state, live.provider_id, why))])
     return True
 
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from chat.slack import pages as slack_pages
 from incidents import paging
-from incidents.models import Page, Status
+from incidents.models import Page
 from vigil import claims
 
 from . import audience, messages, rules_for, urgency
@@ -292,11 +292,7 @@ def _rest(outcomes, stop: BaseException):
 
 def _drop_answered_pages(rows: list[Notification]) -> list[Notification]:
     """A page row waiting on its delay is not sent once the page is acknowledged or the incident moved on."""
-    answered = [
-        row
-        for row in rows
-        if row.page_id and (row.page.status == Page.Status.ACKNOWLEDGED or row.page.incident.status != Status.TRIGGERED)
-    ]
+    answered = [row for row in rows if row.page_id and row.page.answered]
     if answered:
         Notification.objects.filter(pk__in=[r.pk for r in answered], state=State.SENDING).update(
             state=State.CANCELLED, claim=None, error="The page was answered before this was due."

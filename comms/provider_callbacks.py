@@ -1,6 +1,7 @@
 """The webhooks providers call: Twilio's status callbacks and inbound SMS, SendGrid's event webhook,
-Vonage's SMS delivery receipts (a secret token in the URL: comms.channels.vonage.dlr_token) and the key
-pressed during a Vonage call (the page's signed token in the URL, and Vonage's JWT when configured).
+Vonage's SMS delivery receipts (a secret token in the URL: comms.channels.vonage.dlr_token), a Vonage call's
+events (the row's signed id in the URL) and the key pressed during a Vonage call (the page's signed token in
+the URL); both Vonage voice hooks also require Vonage's JWT when VONAGE_SIGNATURE_SECRET is set.
 
 No login and no CSRF token: the signature is the credential. Twilio signs with the account's
 auth token (X-Twilio-Signature, checked against VIGIL_BASE_URL + the path); SendGrid signs
@@ -33,7 +34,7 @@ from incidents.services import ActionError as IncidentActionError
 
 from . import delivery, failover, services
 from .acknowledge import acknowledge_by_token
-from .channels import vonage
+from .channels import vonage, vonage_voice
 from .views import twilio_signature_ok
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,16 @@ def twilio_status(request, pk: int):
     if not twilio_signature_ok(request):
         return HttpResponseForbidden("Bad Twilio signature.")
     report = delivery.twilio_report(request.POST)
-    # A failover row's failure report may send it on to the next provider instead (comms.failover).
-    if report is not None and not failover.take_report(pk, "twilio", report.state, report.provider_id, report.error):
-        delivery.apply([(pk, request.POST.get("To", ""), report)])
+    if report is not None:
+        _take(pk, "twilio", request.POST.get("To", ""), report)
     return HttpResponse(status=204)
+
+
+def _take(pk: int, provider: str, number: str, report: delivery.Report) -> None:
+    """PROVIDER's REPORT on row PK. A failover row's failure may send it on to the next provider instead
+    (comms.failover.take_report: SMS and calls alike); anything else moves the row (comms.delivery)."""
+    if not failover.take_report(pk, provider, report.state, report.provider_id, report.error):
+        delivery.apply([(pk, number, report)])
 
 
 @csrf_exempt
@@ -75,9 +82,33 @@ def vonage_dlr(request, token: str):
     found = delivery.vonage_report(fields) if isinstance(fields, dict) else None
     if found is not None:
         pk, number, report = found
-        if not failover.take_report(pk, "vonage", report.state, report.provider_id, report.error):
-            delivery.apply([(pk, number, report)])
+        _take(pk, "vonage", number, report)
     return HttpResponse(status=204)  # Vonage retries a receipt until it gets a 2xx
+
+
+@csrf_exempt
+@require_POST
+def vonage_voice_event(request, token: str):
+    """Vonage's event webhook for a call Vigil made (each call's event_url, comms.channels.vonage_voice): answered
+    or completed is delivered; unanswered, busy, failed, rejected, timeout or cancelled is failed, and a failover
+    row may then go to the next voice provider (_take), as with Twilio's status callback.
+
+    The token in the URL signs the row's id (vonage_voice.event_token): a forged or altered one names no row and
+    gets 403, changing nothing. With VONAGE_SIGNATURE_SECRET set, Vonage's signed-webhook JWT over the body is
+    required too, as for the key pressed (vonage_voice_ack)."""
+    if settings.VONAGE_SIGNATURE_SECRET and not vonage_signature_ok(request):
+        return HttpResponseForbidden("Bad Vonage signature.")
+    pk = vonage_voice.event_row(token)
+    if pk is None:
+        return HttpResponseForbidden("Bad token.")
+    try:
+        fields = json.loads(request.body)
+    except ValueError:
+        return HttpResponseBadRequest("Not JSON.")
+    report = delivery.vonage_call_report(fields) if isinstance(fields, dict) else None
+    if report is not None:
+        _take(pk, "vonage", "", report)  # the signed token names the row: no number to check it by
+    return HttpResponse(status=204)
 
 
 @csrf_exempt

@@ -28,6 +28,7 @@ urlpatterns = [
     path("hooks/twilio/sms/", provider_callbacks.twilio_sms, name="twilio_sms"),
     path("hooks/vonage/dlr/<str:token>/", provider_callbacks.vonage_dlr, name="vonage_dlr"),
     path("hooks/vonage/voice/<str:token>/", provider_callbacks.vonage_voice_ack, name="vonage_voice_ack"),
+    path("hooks/vonage/call-event/<str:token>/", provider_callbacks.vonage_voice_event, name="vonage_voice_event"),
     path("hooks/sendgrid/events/", provider_callbacks.sendgrid_events, name="sendgrid_events"),
     path("templates/", views.template_list, name="templates"),
     path("templates/<slug:event>/", views.template_edit, name="template_edit"),

@@ -2,7 +2,10 @@
 
 A call carries its NCCO inline: it reads the message and, for a page, asks to press 1, with an input
 action whose event URL is Vigil's comms.provider_callbacks.vonage_voice_ack carrying the page's signed
-acknowledge token (as Twilio's call carries comms.views.voice_ack). The Voice API authenticates with a
+acknowledge token (as Twilio's call carries comms.views.voice_ack). Each call also names its event_url,
+comms.provider_callbacks.vonage_voice_event, with a token signing its outbox row's id (event_token): Vonage
+posts there whether the call was answered, and an unanswered, busy or failed call may go on to the next
+voice provider (comms.failover.take_report), as Twilio's status callback does. The Voice API authenticates with a
 JWT the client signs with the application's private key (VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY); the
 client is pointed at another host with its documented option (HttpClientOptions.api_host:
 VIGIL_VONAGE_API_HOST, a proxy or the tests' fake) and always speaks HTTPS.
@@ -11,6 +14,7 @@ VIGIL_VONAGE_API_HOST, a proxy or the tests' fake) and always speaks HTTPS.
 import threading
 
 from django.conf import settings
+from django.core import signing
 from django.urls import reverse
 from pydantic import ValidationError
 from vonage import Auth, Vonage
@@ -35,6 +39,28 @@ def ready() -> bool:
 def ack_url(token: str) -> str:
     """Where Vonage posts the key pressed during a page's call (comms.provider_callbacks.vonage_voice_ack)."""
     return settings.VIGIL_BASE_URL + reverse("comms:vonage_voice_ack", args=[token])
+
+
+# The signing salt of the event URL's token: a token made for another purpose (a page's ack link) names no row here.
+EVENT_SALT = "comms.vonage_voice.event"
+
+
+def event_token(row_id: int) -> str:
+    return signing.dumps(row_id, salt=EVENT_SALT)
+
+
+def event_row(token: str) -> int | None:
+    """The outbox row an event URL's TOKEN names, or None when it is not one Vigil signed."""
+    try:
+        row_id = signing.loads(token, salt=EVENT_SALT)
+    except signing.BadSignature:
+        return None
+    return row_id if isinstance(row_id, int) and row_id > 0 else None
+
+
+def event_url(row_id: int) -> str:
+    """Where Vonage posts the call's progress (comms.provider_callbacks.vonage_voice_event)."""
+    return settings.VIGIL_BASE_URL + reverse("comms:vonage_voice_event", args=[event_token(row_id)])
 
 
 def ncco(message: Message) -> list:
@@ -76,6 +102,8 @@ class VonageVoiceChannel(Channel):
                 to=[ToPhone(number=number(message.destination))],
                 from_=Phone(number=number(settings.VONAGE_FROM)),
                 ncco=ncco(message),
+                event_url=[event_url(message.id)],
+                event_method="POST",
             )
         except (ValidationError, VoiceError) as exc:  # a number Vonage would refuse, checked before the call
             raise DeliveryError(f"Vonage: {exc}"[:1000], permanent=True) from exc

@@ -5,6 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from .incidents import Status as IncidentStatus
+
 
 class EscalationPolicy(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -71,3 +73,9 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"Page {self.user} about {self.incident}"
+
+    @property
+    def answered(self) -> bool:
+        """Acknowledged, or its incident moved on: nothing more goes out for it (comms.outbox drops its
+        rows not yet sent, comms.failover tries no next provider for it)."""
+        return self.status == self.Status.ACKNOWLEDGED or self.incident.status != IncidentStatus.TRIGGERED
