@@ -128,7 +128,8 @@ def test_the_sign_up_action_refuses_it_too(actor, db):
         services.do_subscribe(actor, "apprise", "json://hooks.example/x", [])
 
 
-def test_the_url_never_reaches_the_logs(web_clients, api_component, actor, incident, receiver, caplog, fast_retries):
+def test_the_url_never_reaches_the_logs(web_clients, api_component, actor, incident, receiver, caplog):
+    # The normal back-off: one send_due makes exactly one attempt, however slow the machine.
     caplog.set_level(logging.DEBUG)
     add_by_admin(web_clients["admin"], apprise_url(receiver), api_component)
     add_by_admin(web_clients["admin"], apprise_url(receiver), api_component)  # refused: subscribed already
