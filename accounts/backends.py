@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from vigil.people import is_service_account
+
 
 def may_use_password(username: str | None) -> bool:
     """With VIGIL_LOCAL_PASSWORDS=break-glass, only VIGIL_BREAK_GLASS_USERS sign in with a password
@@ -21,3 +23,8 @@ class LocalPasswordBackend(ModelBackend):
         if not may_use_password(username):
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def user_can_authenticate(self, user) -> bool:
+        # A service key's account has no password; should someone give it one (Django's admin), it still
+        # cannot sign in: it acts only through its key.
+        return super().user_can_authenticate(user) and not is_service_account(user)
