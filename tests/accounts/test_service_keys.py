@@ -223,3 +223,54 @@ def test_a_write_key_gets_no_permission_a_kind_outside_the_list_would_give(admin
     key, _ = make_key(admin_user, payments, "write", ["monitoring.monitor"])
     admin_only = Permission.objects.filter(codename__in=["delete_monitor", "change_apikey", "change_team"])
     assert not any(key.user.has_perm(f"{p.content_type.app_label}.{p.codename}") for p in admin_only)
+
+
+# --- The dashboard page ---------------------------------------------------------------------------
+
+
+def test_a_team_admin_makes_a_key_on_the_page_and_sees_it_once(client, responder, payments, search):
+    client.force_login(responder)
+    page = client.get("/account/service-keys/")
+    assert page.status_code == 200
+    assert list(page.context["form"].fields["team"].queryset) == [payments]
+    data = {"name": "Terraform", "team": payments.pk, "scope": "write", "kinds": ["monitoring.monitor"], "days": 30}
+    response = client.post("/account/service-keys/", data)
+    raw = response.context["new_key"]
+    key = ServiceKey.objects.get()
+    assert raw.startswith("vgs_") and key.hashed_key == ServiceKey.hash(raw)
+    assert (key.team, key.scope, key.kinds, key.created_by) == (payments, "write", ["monitoring.monitor"], responder)
+    assert timedelta(days=29) < key.expires_at - timezone.now() <= timedelta(days=30)
+    again = client.get("/account/service-keys/").content.decode()
+    assert key.prefix in again and raw not in again and "monitoring.monitor" in again
+    assert AuditEntry.objects.get(action="service_key.create").via == "web"
+
+
+def test_the_page_refuses_a_team_another_admin_runs_and_keys_too_long(client, responder, payments, search, settings):
+    client.force_login(responder)
+    other = client.post("/account/service-keys/", {"name": "x", "team": search.pk, "scope": "read", "days": 30})
+    assert "team" in other.context["form"].errors
+    settings.VIGIL_SERVICE_KEY_MAX_DAYS = 10
+    long = client.post("/account/service-keys/", {"name": "x", "team": payments.pk, "scope": "read", "days": 11})
+    assert "days" in long.context["form"].errors
+    no_kinds = {"name": "x", "team": payments.pk, "scope": "write", "days": 5}
+    assert "at least one kind" in client.post("/account/service-keys/", no_kinds).content.decode()
+    assert not ServiceKey.objects.exists()
+
+
+def test_revoking_on_the_page_is_for_the_keys_team_admins(web_clients, admin_user, responder, payments, search):
+    mine, _ = make_key(admin_user, payments)
+    theirs, _ = make_key(admin_user, search)
+    assert web_clients["responder"].post(f"/account/service-keys/{theirs.pk}/revoke/").status_code == 403
+    assert web_clients["responder"].post(f"/account/service-keys/{mine.pk}/revoke/").status_code == 302
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.revoked_at is not None and theirs.revoked_at is None
+    assert web_clients["admin"].post(f"/account/service-keys/{theirs.pk}/revoke/").status_code == 302
+
+
+def test_the_page_is_403_for_who_administers_no_team_and_the_menu_hides_it(web_clients, search):
+    assert web_clients["viewer"].get("/account/service-keys/").status_code == 403
+    assert web_clients["responder"].get("/account/service-keys/").status_code == 403
+    assert "/account/service-keys/" not in web_clients["responder"].get("/account/api-keys/").content.decode()
+    assert "/account/service-keys/" in web_clients["admin"].get("/account/api-keys/").content.decode()
+    assert "/login/" in web_clients["anonymous"].get("/account/service-keys/")["Location"]
