@@ -274,3 +274,40 @@ def test_the_page_is_403_for_who_administers_no_team_and_the_menu_hides_it(web_c
     assert "/account/service-keys/" not in web_clients["responder"].get("/account/api-keys/").content.decode()
     assert "/account/service-keys/" in web_clients["admin"].get("/account/api-keys/").content.decode()
     assert "/login/" in web_clients["anonymous"].get("/account/service-keys/")["Location"]
+
+
+# --- SCIM: the identity provider sees people only --------------------------------------------------
+
+
+def test_scim_neither_lists_nor_finds_nor_groups_a_service_keys_account(admin_user, responder, payments, settings):
+    import json
+
+    from django.test import Client
+
+    settings.VIGIL_SCIM_TOKEN = token = "scim-test-token-0123456789abcdef"
+    key, _ = make_key(admin_user, payments)
+    account = key.user.username
+
+    def scim(method, path, body=None):
+        data = json.dumps(body) if body is not None else None
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        return getattr(Client(), method)(f"/scim/v2/{path}", data=data, content_type="application/scim+json", **auth)
+
+    listed = scim("get", "Users?count=100").json()
+    assert responder.username in str(listed) and account not in str(listed)
+    assert scim("get", f"Users?filter=userName%20eq%20%22{account}%22").json()["totalResults"] == 0
+    assert scim("get", f"Users/{key.user.pk}").status_code == 404
+    assert (
+        scim(
+            "patch", f"Users/{key.user.pk}", {"Operations": [{"op": "replace", "value": {"active": False}}]}
+        ).status_code
+        == 404
+    )
+    group = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "ops",
+        "members": [{"value": str(key.user.pk)}],
+    }
+    assert scim("post", "Groups", group).status_code == 400
+    key.user.refresh_from_db()
+    assert key.user.is_active

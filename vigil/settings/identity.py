@@ -102,6 +102,7 @@ SCIM_SERVICE_PROVIDER = {
     "SERVICE_PROVIDER_CONFIG_MODEL": "accounts.scim.ServiceProviderConfig",
     "BASE_LOCATION_GETTER": "accounts.scim.base_location",
     "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "accounts.scim.extra_filter_kwargs_getter",
+    "GET_EXTRA_MODEL_EXCLUDE_KWARGS_GETTER": "accounts.scim.extra_exclude_kwargs_getter",
     "AUTHENTICATION_SCHEMES": [
         {
             "type": "oauthbearertoken",
