@@ -18,7 +18,7 @@ from incidents import providers
 from incidents.models import Team
 from incidents.oncall.services import MANAGE, Departure, do_remove_from_oncall
 from vigil.audit import Actor, record
-from vigil.people import display_name, is_service_account
+from vigil.people import display_name, is_service_account, people
 from vigil.roles import Role, assign_role, role_of
 
 from .mapping import do_apply_grant, grant_for
@@ -64,7 +64,7 @@ def do_reactivate_user(actor: Actor, user) -> None:
 
 def schedule_owners(schedule, leaving) -> list:
     """Who hears that a schedule lost someone: the members of its team who may manage it, else every admin."""
-    users = get_user_model().objects.filter(is_active=True).exclude(pk=leaving.pk)
+    users = people().exclude(pk=leaving.pk)
     if schedule.team_id is not None:
         managers = [u for u in users.filter(teams=schedule.team_id) if u.has_perm(MANAGE)]
         if managers:
@@ -129,6 +129,7 @@ def do_create_service_key(
     if actor.user is not None and not may_manage_service_keys(actor.user, team):
         raise NotAllowed(f"Only a Vigil admin or an admin of the team {team} may make its service keys.")
     kinds = _checked_scope(scope, kinds or [])
+    _check_no_more_than_maker(actor.user, kinds)
     expires_at = _checked_expiry(expires_at)
     account = _make_account(team, name, kinds)
     raw = ServiceKey.generate()
@@ -172,6 +173,17 @@ def _checked_scope(scope: str, kinds: list[str]) -> list[str]:
     if scope == ServiceKey.Scope.WRITE and not kinds:
         raise Invalid("A write key needs at least one kind it may write.")
     return kinds
+
+
+def _check_no_more_than_maker(maker, kinds: list[str]) -> None:
+    """A key never writes what its maker may not: a team admin with the viewer role makes read keys only,
+    a responder gives write to what responders write. Vigil admins (and makers without a person, such
+    as a management command) may give any kind of the list."""
+    if maker is None or role_of(maker) == Role.ADMIN:
+        return
+    for perm in write_permissions(kinds).select_related("content_type"):
+        if not maker.has_perm(f"{perm.content_type.app_label}.{perm.codename}"):
+            raise NotAllowed(f"You may not give a key what your role does not allow you: {perm.name.lower()}.")
 
 
 def _checked_expiry(expires_at: datetime | None) -> datetime:

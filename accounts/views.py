@@ -44,7 +44,7 @@ def _create(request, form) -> str | None:
             kinds=data["kinds"],
             expires_at=timezone.now() + timedelta(days=data["days"]),
         )
-    except services.Invalid as exc:
+    except (services.Invalid, services.NotAllowed) as exc:
         form.add_error(None, str(exc))
         return None
     messages.success(request, f"Created service key “{key.name}”. Copy it now: it will not be shown again.")

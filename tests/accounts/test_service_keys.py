@@ -233,15 +233,15 @@ def test_a_team_admin_makes_a_key_on_the_page_and_sees_it_once(client, responder
     page = client.get("/account/service-keys/")
     assert page.status_code == 200
     assert list(page.context["form"].fields["team"].queryset) == [payments]
-    data = {"name": "Terraform", "team": payments.pk, "scope": "write", "kinds": ["monitoring.monitor"], "days": 30}
+    data = {"name": "Terraform", "team": payments.pk, "scope": "write", "kinds": ["incidents.incident"], "days": 30}
     response = client.post("/account/service-keys/", data)
     raw = response.context["new_key"]
     key = ServiceKey.objects.get()
     assert raw.startswith("vgs_") and key.hashed_key == ServiceKey.hash(raw)
-    assert (key.team, key.scope, key.kinds, key.created_by) == (payments, "write", ["monitoring.monitor"], responder)
+    assert (key.team, key.scope, key.kinds, key.created_by) == (payments, "write", ["incidents.incident"], responder)
     assert timedelta(days=29) < key.expires_at - timezone.now() <= timedelta(days=30)
     again = client.get("/account/service-keys/").content.decode()
-    assert key.prefix in again and raw not in again and "monitoring.monitor" in again
+    assert key.prefix in again and raw not in again and "incidents.incident" in again
     assert AuditEntry.objects.get(action="service_key.create").via == "web"
 
 
@@ -311,3 +311,37 @@ def test_scim_neither_lists_nor_finds_nor_groups_a_service_keys_account(admin_us
     assert scim("post", "Groups", group).status_code == 400
     key.user.refresh_from_db()
     assert key.user.is_active
+
+
+def test_a_team_admin_gives_a_key_no_write_their_role_lacks(api_clients, client, responder, viewer, payments):
+    # Responders change monitors but may not add them; a viewer writes nothing.
+    payments.admins.add(viewer)
+    refused = api_clients["responder"].post(
+        "/api/v1/service-keys/",
+        {"name": "x", "team": "Payments", "scope": "write", "kinds": ["monitoring.monitor"]},
+        format="json",
+    )
+    assert refused.status_code == 403 and "add monitor" in str(refused.json())
+    client.force_login(viewer)
+    data = {"name": "x", "team": payments.pk, "scope": "write", "kinds": ["incidents.incident"], "days": 5}
+    assert "add incident" in client.post("/account/service-keys/", data).content.decode()
+    assert not ServiceKey.objects.exists()
+    allowed = api_clients["responder"].post(
+        "/api/v1/service-keys/",
+        {"name": "x", "team": "Payments", "scope": "write", "kinds": ["incidents.incident"]},
+        format="json",
+    )
+    assert allowed.status_code == 201
+    read = api_clients["viewer"].post("/api/v1/service-keys/", {"name": "y", "team": "Payments"}, format="json")
+    assert read.status_code == 201
+
+
+def test_a_key_outlives_its_maker_leaving(admin_user, responder, payments):
+    from accounts.services import do_deactivate_user
+
+    key, raw = do_create_service_key(Actor(user=responder), payments, "ci", "write", ["incidents.incident"])
+    do_deactivate_user(Actor(user=admin_user), responder)
+    payments.admins.remove(responder)
+    assert bearer(raw).get("/api/v1/incidents/").status_code == 200
+    key.refresh_from_db()
+    assert key.created_by == responder and key.is_active
