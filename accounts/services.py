@@ -110,6 +110,14 @@ def managed_teams(user):
     return Team.objects.filter(admins=user)
 
 
+def manages_service_keys(user) -> bool:
+    """Whether USER may open the service keys' page and API at all: a Vigil admin (even before any team
+    exists), or the admin of some team."""
+    if user is None or not user.is_authenticated or is_service_account(user):
+        return False
+    return role_of(user) == Role.ADMIN or managed_teams(user).exists()
+
+
 def may_manage_service_keys(user, team) -> bool:
     return team is not None and managed_teams(user).filter(pk=team.pk).exists()
 

@@ -19,9 +19,9 @@ from .models import ServiceKey
 
 @login_required
 def service_keys(request):
-    teams = services.managed_teams(request.user)
-    if not teams.exists():
+    if not services.manages_service_keys(request.user):
         raise PermissionDenied("Only Vigil admins and teams' admins manage service keys.")
+    teams = services.managed_teams(request.user)
     form = ServiceKeyForm(request.POST or None, teams=teams)
     new_key = None
     if request.method == "POST" and form.is_valid():

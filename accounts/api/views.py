@@ -17,7 +17,7 @@ class ManagesServiceKeys(permissions.IsAuthenticated):
     message = "Only Vigil admins and teams' admins manage service keys."
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and services.managed_teams(request.user).exists()
+        return super().has_permission(request, view) and services.manages_service_keys(request.user)
 
 
 class ServiceKeyViewSet(

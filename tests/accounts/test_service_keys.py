@@ -345,3 +345,8 @@ def test_a_key_outlives_its_maker_leaving(admin_user, responder, payments):
     assert bearer(raw).get("/api/v1/incidents/").status_code == 200
     key.refresh_from_db()
     assert key.created_by == responder and key.is_active
+
+
+def test_a_vigil_admin_opens_the_page_and_api_before_any_team_exists(api_clients, web_clients):
+    assert api_clients["admin"].get("/api/v1/service-keys/").json()["results"] == []
+    assert web_clients["admin"].get("/account/service-keys/").status_code == 200
