@@ -22,9 +22,8 @@ class LocalPasswordBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if not may_use_password(username):
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
-
-    def user_can_authenticate(self, user) -> bool:
+        user = super().authenticate(request, username=username, password=password, **kwargs)
         # A service key's account has no password; should someone give it one (Django's admin), it still
-        # cannot sign in: it acts only through its key.
-        return super().user_can_authenticate(user) and not is_service_account(user)
+        # cannot sign in: it acts only through its key. (Checked here, at sign-in, not in
+        # user_can_authenticate, which every request of every session would pay a query for.)
+        return None if is_service_account(user) else user
