@@ -5,10 +5,18 @@ from accounts.scopes import WRITABLE_KINDS
 from incidents.models import Team
 
 
+class KindsField(serializers.MultipleChoiceField):
+    """A set of kinds, shown sorted. (Not a ListField of choices: its errors name `kinds.0`, which the
+    schema's error shapes cannot describe.)"""
+
+    def to_representation(self, value):
+        return sorted(super().to_representation(value))
+
+
 class ServiceKeySerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="name", queryset=Team.objects.all())
-    kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(WRITABLE_KINDS)),
+    kinds = KindsField(
+        choices=list(WRITABLE_KINDS),
         required=False,
         help_text="What a write key may add and change (model labels such as monitoring.monitor); empty for read.",
     )
