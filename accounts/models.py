@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .scopes import WRITABLE_KINDS
+
 
 def new_scim_id() -> str:
     return uuid.uuid4().hex
@@ -112,3 +114,8 @@ class ServiceKey(models.Model):
     @property
     def is_active(self) -> bool:
         return not self.refusal()
+
+    @property
+    def kind_labels(self) -> list[str]:
+        """What the key may write, as people read it ("Monitors")."""
+        return [WRITABLE_KINDS.get(kind, kind) for kind in self.kinds]

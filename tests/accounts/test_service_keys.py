@@ -241,7 +241,7 @@ def test_a_team_admin_makes_a_key_on_the_page_and_sees_it_once(client, responder
     assert (key.team, key.scope, key.kinds, key.created_by) == (payments, "write", ["incidents.incident"], responder)
     assert timedelta(days=29) < key.expires_at - timezone.now() <= timedelta(days=30)
     again = client.get("/account/service-keys/").content.decode()
-    assert key.prefix in again and raw not in again and "incidents.incident" in again
+    assert key.prefix in again and raw not in again and "write: Incidents" in again
     assert AuditEntry.objects.get(action="service_key.create").via == "web"
 
 
