@@ -350,3 +350,14 @@ def test_a_key_outlives_its_maker_leaving(admin_user, responder, payments):
 def test_a_vigil_admin_opens_the_page_and_api_before_any_team_exists(api_clients, web_clients):
     assert api_clients["admin"].get("/api/v1/service-keys/").json()["results"] == []
     assert web_clients["admin"].get("/account/service-keys/").status_code == 200
+
+
+def test_djangos_admin_shows_keys_without_their_hash_and_edits_nothing(web_clients, admin_user, payments):
+    key, raw = make_key(admin_user, payments)
+    listed = web_clients["admin"].get("/admin/accounts/servicekey/")
+    assert listed.status_code == 200 and key.prefix in listed.content.decode()
+    page = web_clients["admin"].get(f"/admin/accounts/servicekey/{key.pk}/change/").content.decode()
+    assert key.name in page and key.hashed_key not in page and raw not in page
+    web_clients["admin"].post(f"/admin/accounts/servicekey/{key.pk}/change/", {"scope": "write", "kinds": "[]"})
+    key.refresh_from_db()
+    assert key.scope == "read"
