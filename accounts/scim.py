@@ -27,6 +27,7 @@ from django_scim.middleware import SCIMAuthCheckMiddleware
 from django_scim.models import SCIMServiceProviderConfig
 
 from vigil.audit import Actor, client_ip, record
+from vigil.people import SERVICE_KEY_RELATION
 
 from . import services
 from .models import ScimAccount
@@ -298,7 +299,9 @@ def _ids(members) -> list[str]:
 def _users(ids) -> list[int]:
     """The primary keys of the users IDS name; an id that is no user is refused (400), as Okta expects."""
     pks = {int(i) for i in ids if str(i).isdigit()}
-    found = set(get_user_model().objects.filter(pk__in=pks).values_list("pk", flat=True))
+    # A service key's account is nobody a group may hold: a group's role would go beyond the key's scope.
+    users = get_user_model().objects.filter(pk__in=pks, **{f"{SERVICE_KEY_RELATION}__isnull": True})
+    found = set(users.values_list("pk", flat=True))
     if len(found) != len(set(ids)):
         raise exceptions.BadRequestError("A member is not a user Vigil knows.")
     return sorted(found)
@@ -311,11 +314,25 @@ def _sync(actor: Actor, pks) -> None:
 
 def extra_filter_kwargs_getter(model):
     """django-scim2's GET_EXTRA_MODEL_FILTER_KWARGS_GETTER: a user's SCIM id is their number, so an id
-    that is not one names nobody (404), instead of failing the lookup (500)."""
+    that is not one names nobody (404), instead of failing the lookup (500); nor does a service key's."""
 
     def extra_filter_kwargs(request, uuid=None, *args, **kwargs):
-        if uuid is not None and model is get_user_model() and not str(uuid).isdigit():
+        if uuid is None or model is not get_user_model():
+            return {}
+        if not str(uuid).isdigit():
             raise exceptions.NotFoundError(uuid)
-        return {}
+        # One person by id (GET, PUT, PATCH, DELETE): a service key's account is not the provider's.
+        return {f"{SERVICE_KEY_RELATION}__isnull": True}
 
     return extra_filter_kwargs
+
+
+def extra_exclude_kwargs_getter(model):
+    """django-scim2's GET_EXTRA_MODEL_EXCLUDE_KWARGS_GETTER: the list of users leaves out service keys'
+    accounts (accounts.models.ServiceKey), which no identity provider made or may change. (A filtered
+    search is a raw query this cannot exclude from: accounts.scim_filters.UserFilter drops them.)"""
+
+    def extra_exclude_kwargs(request, *args, **kwargs):
+        return {f"{SERVICE_KEY_RELATION}__isnull": False} if model is get_user_model() else {}
+
+    return extra_exclude_kwargs

@@ -3,7 +3,7 @@ scim2-filter-parser. Apart from accounts.scim, which django-scim2's adapters imp
 
 from django_scim.filters import FilterQuery
 
-from .models import ScimGroup
+from .models import ScimGroup, ServiceKey
 
 
 def _user_model():
@@ -26,6 +26,14 @@ class UserFilter(FilterQuery):
         ("name", "familyName", None): "auth_user.last_name",
         ("active", None, None): "auth_user.is_active",
     }
+
+    @classmethod
+    def search(cls, filter_query, request=None):
+        """The people FILTER_QUERY finds, without service keys' accounts (not the provider's to see). A
+        list: the raw query's WHERE cannot take one more condition safely (it ends in ORs)."""
+        found = super().search(filter_query, request)
+        services = set(ServiceKey.objects.values_list("user_id", flat=True))
+        return [user for user in found if user.pk not in services]
 
 
 class GroupFilter(FilterQuery):

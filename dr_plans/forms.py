@@ -1,7 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
 
 from incidents import providers
+from vigil.people import people
 
 from .models import Backup, CallTreeLevel, Drill, DRPlan, Step, Vendor
 
@@ -17,9 +17,8 @@ class PlanForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        people = get_user_model().objects.filter(is_active=True)
-        self.fields["owner"].queryset = people
-        self.fields["approver"].queryset = people
+        self.fields["owner"].queryset = people()
+        self.fields["approver"].queryset = people()
 
 
 class StepForm(forms.ModelForm):
@@ -83,7 +82,7 @@ class DrillForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["participants"].queryset = people()
 
 
 class StepFinishForm(forms.Form):
@@ -117,7 +116,7 @@ class FindingForm(forms.Form):
     details = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
     kind = forms.ChoiceField()
     priority = forms.ChoiceField()
-    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+    owner = forms.ModelChoiceField(queryset=people(), required=False)
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updates_plan = forms.BooleanField(required=False, label="Changes the plan (flags it for review)")
 

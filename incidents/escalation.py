@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from vigil.audit import SYSTEM, Actor
+from vigil.people import people
 from vigil.queue import enqueue
 
 from . import paging
@@ -81,7 +81,7 @@ def queue_step(incident: Incident, escalation_id: uuid.UUID, step: int, countdow
 
 def targets(level: dict, at) -> list:
     """Who a level pages at AT: its users, and whoever is on call on its schedules."""
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=level["users"], is_active=True)}
+    users = {u.pk: u for u in people().filter(pk__in=level["users"])}
     if not level["schedules"]:
         return list(users.values())
     from .oncall.schedule import on_call_users

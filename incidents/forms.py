@@ -6,8 +6,8 @@ same name (the update's public status, the incident's own status) never share an
 """
 
 from django import forms
-from django.contrib.auth import get_user_model
 
+from vigil.people import people
 from vigil.text import LineField, TextField
 
 from .models import Component, ComponentStatus, EscalationPolicy, Incident, PublicStatus, Severity, Status
@@ -140,7 +140,7 @@ class RoleForm(IncidentForm):
     id_prefix = "role"
 
     role = forms.ChoiceField(choices=[(k, v.capitalize()) for k, v in ROLES.items()])
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+    user = forms.ModelChoiceField(queryset=people(), required=False)
 
 
 class WarRoomForm(IncidentForm):

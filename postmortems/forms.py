@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from incidents import links
+from vigil.people import people
 
 from .models import ActionItem, PostMortem, PostMortemTimelineEntry
 
@@ -24,7 +25,7 @@ class ActionItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = people()
         self.fields["target"].choices = [("", "—"), *links.targets.options()]
         item = self.instance
         if item.pk is None:
@@ -89,7 +90,7 @@ class ReviewersForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewers"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["reviewers"].queryset = people().order_by("username")
 
 
 class PublishForm(forms.Form):

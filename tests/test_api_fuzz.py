@@ -160,6 +160,11 @@ def fuzz_seed(transactional_db, admin_user):
         )
     policy = EscalationPolicy.objects.create(name="Platform")
     EscalationLevel.objects.create(policy=policy, timeout_minutes=5).schedules.add(schedule)
+    # A team with a service key, so the service keys' create finds a team and revoke finds a key.
+    from accounts.services import do_create_service_key
+    from incidents.models import Team
+
+    do_create_service_key(actor, Team.objects.create(name="Platform"), "terraform", "write", ["monitoring.monitor"])
 
 
 @pytest.fixture

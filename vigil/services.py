@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .audit import Actor, record
 from .models import ApiKey, WorkerHeartbeat
+from .people import is_service_account
 
 
 class PermissionDenied(Exception):
@@ -20,6 +21,9 @@ def do_create_api_key(actor: Actor, user, name: str) -> tuple[ApiKey, str]:
     """Create a key for USER. Returns the row and the raw key, which is never stored."""
     if actor.user is not None and actor.user != user and not actor.user.has_perm("vigil.change_apikey"):
         raise PermissionDenied("Only an admin may create keys for someone else.")
+    if is_service_account(user):
+        # Its key would outlive the service key's expiry and revocation.
+        raise PermissionDenied("A service key's account cannot hold personal API keys.")
     raw = ApiKey.generate()
     key = ApiKey.objects.create(user=user, name=name, prefix=raw[: len(ApiKey.PREFIX) + 6], hashed_key=ApiKey.hash(raw))
     record(actor, "api_key.create", key, owner=user.get_username())

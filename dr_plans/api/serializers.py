@@ -1,9 +1,9 @@
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
 from dr_plans.models import Backup, CallTreeLevel, Drill, DrillStep, DRPlan, PlanVersion, Step, Vendor
 from dr_plans.services.common import restore_max_age_days
+from vigil.people import people
 from vigil.privacy import SensitiveFieldsMixin
 
 # A call tree's people and the vendors are comms stakeholders (dr_plans.models.contacts): the model is
@@ -101,9 +101,7 @@ class DrillStepSerializer(serializers.ModelSerializer):
 
 
 class DrillSerializer(serializers.ModelSerializer):
-    participants = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=get_user_model().objects.filter(is_active=True)
-    )
+    participants = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=people())
     steps = DrillStepSerializer(many=True, read_only=True)
     recovery_minutes = serializers.FloatField(read_only=True, allow_null=True)
     rto_met = serializers.BooleanField(read_only=True, allow_null=True)

@@ -18,6 +18,7 @@ from incidents.models import (
     Status,
 )
 from incidents.services import ROLES
+from vigil.people import people
 from vigil.text import LineSerializerField, TextSerializerField
 
 User = get_user_model()
@@ -192,9 +193,7 @@ class ComponentsSerializer(serializers.Serializer):
 
 class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=list(ROLES))
-    user = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), allow_null=True
-    )
+    user = serializers.SlugRelatedField(slug_field="username", queryset=people(), allow_null=True)
 
 
 class MergeSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from incidents.models import Rotation, Schedule
 from incidents.models.oncall import ALL_DAYS, WEEKDAYS, days_mask, known_time_zones, mask_days
-from vigil.people import display_name
+from vigil.people import display_name, people
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -32,7 +32,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 def _people(schedule, exclude=None):
     """Active users, the schedule's rotation members first."""
     members = schedule.rotations.values("members__user")
-    users = get_user_model().objects.filter(is_active=True)
+    users = people()
     if exclude is not None:
         users = users.exclude(pk=exclude.pk)
     first = Case(When(pk__in=members, then=Value(0)), default=Value(1), output_field=IntegerField())
@@ -262,7 +262,7 @@ MemberFormSet = forms.formset_factory(
 def people_for(rotation: Rotation | None):
     """Who can be picked: active people, and the layer's current members even if they left (so the
     form shows them, and saving says they must go rather than dropping them unseen)."""
-    users = get_user_model().objects.filter(is_active=True)
+    users = people()
     if rotation is not None and rotation.pk:
         users = users | get_user_model().objects.filter(pk__in=rotation.members.values("user"))
     return users.distinct()

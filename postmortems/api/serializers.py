@@ -1,9 +1,9 @@
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
 from incidents import links
 from postmortems.models import ActionItem, PostMortem, PostMortemReview, PostMortemTimelineEntry
+from vigil.people import people
 
 # Ids beyond a signed 64-bit integer are no row in any database Vigil runs on.
 MAX_ID = 2**63 - 1
@@ -107,9 +107,7 @@ class PostMortemSerializer(serializers.ModelSerializer):
 
 
 class ReviewersSerializer(serializers.Serializer):
-    reviewers = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=get_user_model().objects.filter(is_active=True), help_text="Every named reviewer."
-    )
+    reviewers = serializers.PrimaryKeyRelatedField(many=True, queryset=people(), help_text="Every named reviewer.")
 
 
 class PublishSerializer(serializers.Serializer):
@@ -132,9 +130,7 @@ class LinkKindField(serializers.ChoiceField):
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
-    )
+    owner = serializers.PrimaryKeyRelatedField(queryset=people(), required=False, allow_null=True)
     source_type = LinkKindField(
         "source", required=False, allow_null=True, help_text="What raised the item, e.g. dr_plans.drill. Set once."
     )

@@ -12,24 +12,38 @@ from vigil.models import ApiKey
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiKeyAuthentication(authentication.BaseAuthentication):
-    keywords = ("bearer", "token")
+KEYWORDS = ("bearer", "token")
 
+
+def bearer_key(request) -> str | None:
+    """The key of `Authorization: Bearer <key>` (or `Token <key>`); None without such a header.
+    Shared by every kind of key (personal here, teams' service keys in accounts.authentication)."""
+    header = authentication.get_authorization_header(request).split()
+    if not header or header[0].decode(errors="replace").lower() not in KEYWORDS:
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <key>'.")
+    return header[1].decode(errors="replace")
+
+
+def touch_last_used(model, key) -> None:
+    """Record KEY's use, at most once per LAST_USED_RESOLUTION."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        model.objects.filter(pk=key.pk).update(last_used_at=now)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].decode(errors="replace").lower() not in self.keywords:
+        raw = bearer_key(request)
+        if raw is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <key>'.")
-        raw = header[1].decode(errors="replace")
         key = ApiKey.objects.select_related("user").filter(hashed_key=ApiKey.hash(raw)).first()
         if key is None or not key.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         if not key.user.is_active:
             raise exceptions.AuthenticationFailed("The key's user is inactive.")
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        touch_last_used(ApiKey, key)
         return key.user, key
 
     def authenticate_header(self, request):

@@ -47,9 +47,12 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def create(self, request, *args, **kwargs):
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, raw = services.do_create_api_key(
-            Actor.from_request(request), request.user, serializer.validated_data["name"]
-        )
+        try:
+            key, raw = services.do_create_api_key(
+                Actor.from_request(request), request.user, serializer.validated_data["name"]
+            )
+        except services.PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
         key.key = raw
         return Response(NewApiKeySerializer(key).data, status=status.HTTP_201_CREATED)
 

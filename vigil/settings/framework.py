@@ -138,6 +138,8 @@ OTP_TOTP_ISSUER = f"Vigil {urlsplit(VIGIL_BASE_URL).hostname or ''}".strip()
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Teams' service keys (vgs_..., accounts.authentication), then personal keys (vgl_...).
+        "accounts.authentication.ServiceKeyAuthentication",
         "vigil.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -28,6 +28,14 @@ if VIGIL_LOCAL_PASSWORDS not in ("on", "break-glass"):
     raise ImproperlyConfigured("VIGIL_LOCAL_PASSWORDS: on or break-glass.")
 VIGIL_BREAK_GLASS_USERS = env.list("VIGIL_BREAK_GLASS_USERS", default=["admin"])
 
+# --- Service keys (accounts.service_keys) --------------------------------------------------------
+# A team's keys for automation (vgs_...) always expire: this many days from creation unless the creator
+# chooses otherwise, and never more than VIGIL_SERVICE_KEY_MAX_DAYS.
+VIGIL_SERVICE_KEY_DEFAULT_DAYS = env.int("VIGIL_SERVICE_KEY_DEFAULT_DAYS", default=90)
+VIGIL_SERVICE_KEY_MAX_DAYS = env.int("VIGIL_SERVICE_KEY_MAX_DAYS", default=365)
+if not 1 <= VIGIL_SERVICE_KEY_DEFAULT_DAYS <= VIGIL_SERVICE_KEY_MAX_DAYS:
+    raise ImproperlyConfigured("VIGIL_SERVICE_KEY_DEFAULT_DAYS: from 1 to VIGIL_SERVICE_KEY_MAX_DAYS.")
+
 # --- OpenID Connect (accounts.oidc) --------------------------------------------------------------
 # The provider's `.well-known/openid-configuration`; empty: no OpenID Connect sign-in. Read at the first
 # sign-in (then cached for an hour), never at start-up: the endpoints below come from it.
@@ -94,6 +102,7 @@ SCIM_SERVICE_PROVIDER = {
     "SERVICE_PROVIDER_CONFIG_MODEL": "accounts.scim.ServiceProviderConfig",
     "BASE_LOCATION_GETTER": "accounts.scim.base_location",
     "GET_EXTRA_MODEL_FILTER_KWARGS_GETTER": "accounts.scim.extra_filter_kwargs_getter",
+    "GET_EXTRA_MODEL_EXCLUDE_KWARGS_GETTER": "accounts.scim.extra_exclude_kwargs_getter",
     "AUTHENTICATION_SCHEMES": [
         {
             "type": "oauthbearertoken",

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from incidents.models import Override, Rotation, Schedule, SwapRequest, Team
 from incidents.models.oncall import ALL_DAYS, EARLIEST, LATEST, WEEKDAYS, days_mask, mask_days
-from vigil.people import display_name
+from vigil.people import display_name, people
 from vigil.privacy import SensitiveFieldsMixin
 
 from .. import ical
@@ -24,7 +24,7 @@ LONGEST_WINDOW = timedelta(days=92)
 
 
 def _active_users():
-    return User.objects.filter(is_active=True)
+    return people()
 
 
 def check_moment(value):
