@@ -378,3 +378,28 @@ def test_each_team_scoped_list_narrows_to_my_teams(teams, owned, admin_user, url
 
     assert mine in page and theirs not in page
     assert theirs in everything
+
+
+# --- Service keys act for their team alone ---------------------------------------------------------
+
+
+def test_a_service_key_changes_its_teams_objects_only_and_what_it_creates_is_its_teams(teams, owned, admin_user):
+    from accounts.services import do_create_service_key
+    from tests.accounts.test_service_keys import bearer
+
+    _, raw = do_create_service_key(
+        Actor(user=admin_user), teams["payments"], "ci", scope="write", kinds=["monitoring.monitor"]
+    )
+    key = bearer(raw)
+    shared = Monitor.objects.create(name="Shared", kind="heartbeat", interval_seconds=60)
+    theirs = Monitor.objects.create(name="Search API", kind="heartbeat", team=teams["search"], interval_seconds=60)
+
+    assert key.patch(f"/api/v1/monitors/{owned['monitoring.monitor'].pk}/", {"name": "Renamed"}).status_code == 200
+    assert key.patch(f"/api/v1/monitors/{shared.pk}/", {"name": "Taken"}).status_code == 403
+    assert key.patch(f"/api/v1/monitors/{theirs.pk}/", {"name": "Taken"}).status_code == 403
+    created = key.post("/api/v1/monitors/", {"name": "Deploys", "kind": "heartbeat"}, format="json")
+    assert created.status_code == 201, created.content
+    assert Monitor.objects.get(name="Deploys").team == teams["payments"]
+    other = key.post("/api/v1/monitors/", {"name": "X", "kind": "heartbeat", "team": teams["search"].pk})
+    assert other.status_code == 403
+    assert set(Monitor.objects.values_list("name", flat=True)) == {"Renamed", "Shared", "Search API", "Deploys"}

@@ -29,6 +29,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
+from .people import is_service_account
 from .roles import Role, role_of, team_permissions
 
 
@@ -54,6 +55,14 @@ def registered() -> dict[type, Owned]:
 
 def owned_spec(model) -> Owned | None:
     return _registry.get(model if isinstance(model, type) else type(model))
+
+
+def direct_team_field(model) -> str | None:
+    """The field of MODEL that names its team (`team`, `owner_team`), when it has one of its own."""
+    spec = owned_spec(model)
+    if spec is None or spec.path is None or "__" in spec.path:
+        return None
+    return spec.path
 
 
 def team_ids(user) -> frozenset[int]:
@@ -99,7 +108,8 @@ def may_change_owned_by(user, owner_id: int | None, perm: str | None = None) -> 
     if _is_admin(user):
         return True
     if owner_id is None:
-        return by_role(user, perm)
+        # A service key acts for its team alone (accounts.ServiceKey): a shared object is no team's.
+        return by_role(user, perm) and not is_service_account(user)
     return owner_id in team_ids(user)
 
 

@@ -3,6 +3,7 @@ from rest_framework import permissions
 from rest_framework.exceptions import PermissionDenied
 
 from vigil import ownership
+from vigil.people import is_service_account
 
 
 def _team_allows(request, obj, perms) -> bool:
@@ -23,6 +24,20 @@ def _check_target(request, model, perms) -> None:
     for perm in perms or [None]:
         if why := ownership.target_refusal(request.user, model, request.data, perm):
             raise PermissionDenied(why)
+
+
+def _give_the_keys_team(request, model) -> None:
+    """What a service key creates without naming a team is its team's (a service key acts for its team
+    alone: vigil.ownership), so the key may go on changing it."""
+    field = ownership.direct_team_field(model)
+    teams = ownership.team_ids(request.user)
+    if field is None or len(teams) != 1 or not is_service_account(request.user):
+        return
+    data = request.data
+    if hasattr(data, "get") and data.get(field) in (None, ""):
+        if hasattr(data, "_mutable"):
+            data._mutable = True
+        data[field] = next(iter(teams))
 
 
 class RoleModelPermissions(permissions.DjangoModelPermissions):
@@ -49,6 +64,7 @@ class RoleModelPermissions(permissions.DjangoModelPermissions):
             return False
         if request.method == "POST" and view.kwargs.get(getattr(view, "lookup_url_kwarg", None) or "pk") is None:
             model, perms = self._perms(request, view)
+            _give_the_keys_team(request, model)
             _check_target(request, model, perms)
         return True
 
