@@ -174,3 +174,24 @@ def test_help_lists_every_command(slack, slack_sender, rita):
     text = slack_sender.command("help").json()["text"]
     for name in ("declare", "ack", "status", "update", "note", "role", "page", "resolve", "oncall", "help"):
         assert f"/vigil {name}" in text
+
+
+def test_another_teams_incident_is_refused_by_command_and_by_button_saying_whose(slack, slack_sender, rita):
+    """Slack asks vigil.ownership as the dashboard does: Search's responder cannot work Payments' incident."""
+    from incidents.models import Component, Team
+
+    payments, search = Team.objects.create(name="Payments"), Team.objects.create(name="Search")
+    search.members.add(rita)
+    found = incident(components=[Component.objects.create(name="Checkout", owner_team=payments)])
+
+    slack_sender.command(f"ack #{found.pk}")
+    reply = last_reply(slack)
+    assert "cannot act on" in reply["text"] and "team Payments" not in reply["text"]
+    assert "Only the teams this incident concerns" in reply["text"]
+    slack_sender.button(f"resolve:{found.pk}", str(found.pk), channel=channel_for(found))
+    assert "cannot act on" in last_reply(slack, 2)["text"]
+    assert Incident.objects.get(pk=found.pk).status == Status.TRIGGERED
+
+    payments.members.add(rita)
+    slack_sender.command(f"ack #{found.pk}")
+    assert Incident.objects.get(pk=found.pk).status == Status.ACKNOWLEDGED
