@@ -29,6 +29,7 @@ The last line printed is JSON.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -79,8 +80,6 @@ def parse_args():
 
 
 def setup(args, fakes, var_dir: Path) -> dict:
-    import os
-
     env = server_environment(recreate_database(args.postgres, args.database), args.redis, 8000, str(var_dir))
     (var_dir / "bench_fanout_settings.py").write_text(
         SETTINGS.format(
@@ -143,6 +142,17 @@ def wait_sent(update, timeout: float, started: float) -> dict:
     fanout = type(update.fanout).objects.get(pk=update.fanout.pk)
     planned_s = (fanout.planned_at - update.created_at).total_seconds() if fanout.planned_at else None
     return {"done": done, "failed": failed, "rows": rows.count(), "planned_s": planned_s}
+
+
+def wait_ready(worker, hostname: str, timeout: float = 120) -> None:
+    """Until the worker answers a ping: on a loaded machine it takes longer to start than any fixed
+    wait, and planning_s would then count its start (the task waits in the broker meanwhile)."""
+    from vigil.celery import app
+
+    deadline = time.monotonic() + timeout
+    while not app.control.ping(destination=[hostname], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the comms worker did not start")
 
 
 def naive_loop(fake, n: int) -> float:
@@ -232,11 +242,13 @@ def main():
         component = make_audience(args.recipients)
         log = open(var_dir / "worker.log", "w")  # noqa: SIM115 - closed with the worker
         queues = "default,comms"
+        hostname = f"bench-fanout-{os.getpid()}@localhost"
         command = [str(CELERY), "-A", "vigil", "worker", "-Q", queues, "-P", "threads", "-c", str(args.workers)]
+        command += ["--hostname", hostname, "--without-gossip", "--without-mingle"]
         worker = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         memory = PeakMemory([worker.pid])
         memory.start()
-        time.sleep(4)  # the worker connects and is ready
+        wait_ready(worker, hostname)
 
         from incidents.services import do_declare, do_post_update
         from vigil.audit import SYSTEM
