@@ -21,8 +21,8 @@ import random
 import secrets
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -36,11 +36,12 @@ from chat.slack import pages as slack_pages
 from incidents import paging
 from incidents.models import Page, Status
 from vigil import claims
+from vigil.db import bulk_insert
 
 from . import audience, messages, rules_for, urgency
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .channels.base import NotAttempted
-from .models import Contact, Endpoint, Fanout, Medium, Notification, PageMedium, State
+from .models import Contact, Endpoint, Fanout, Medium, Notification, PageMedium, Stakeholder, State
 from .push import planning as push_planning
 from .status.subscribers import services as subscriptions
 
@@ -71,49 +72,58 @@ def plan_update(update_id: int) -> list[str]:
         fanout = Fanout.objects.select_for_update().select_related("update__incident").get(update_id=update_id)
         if fanout.planned_at is not None:
             return []
-        rows = _update_rows(fanout.update)
-        Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        planned = _write_update_rows(fanout.update)
         fanout.planned_at = timezone.now()
-        fanout.recipients = len(rows)
+        fanout.recipients = sum(planned.values())
         fanout.save(update_fields=["planned_at", "recipients"])
-    return sorted({row.channel for row in rows})
+    return sorted(planned)
 
 
-def _update_rows(update) -> list[Notification]:
+# What an update's stakeholder rows hold besides the update and defaults (vigil.db.bulk_insert).
+STAKEHOLDER_COLUMNS = ("stakeholder_id", "medium", "channel", "destination", "subject", "body")
+
+
+def _write_update_rows(update) -> Counter:
+    """Write UPDATE's rows: its audience's, streamed in chunks (never the whole audience in memory),
+    then its endpoints' and its subscribers'. Returns the rows made by channel (some may have been there)."""
     texts = messages.update_texts(update)
-    kinds = {medium: channel_for(medium) for medium in ("email", "sms", "voice")}
-    rows = []
-    people = audience.select(update.incident).only("pk", "email", "phone", "channels", "opted_out")
-    for person in people.iterator(chunk_size=2000):
-        for medium in person.reachable_by():
-            rows.append(
-                Notification(
-                    update=update,
-                    stakeholder_id=person.pk,
-                    medium=medium,
-                    channel=kinds[medium],
-                    destination=person.address(medium),
-                    subject=texts.subject if medium == "email" else "",
-                    body=texts.bodies[medium],
-                )
-            )
-    for endpoint in Endpoint.objects.filter(enabled=True):
-        rows.append(
-            Notification(
-                update=update,
-                endpoint=endpoint,
-                medium=endpoint.kind,
-                channel=channel_for(endpoint.kind),
-                destination=endpoint.url,
-                subject=texts.subject if endpoint.kind == Endpoint.Kind.APPRISE else "",  # Apprise's title
-                body=texts.bodies[messages.body_part(endpoint.kind)],
-            )
-        )
-    # The status page's subscribers to an affected component (or to all), each with their manage link.
-    heard = {(row.medium, row.destination) for row in rows if row.stakeholder_id}
+    planned = Counter()
     subscribers = subscriptions.interested(audience.affected_component_ids(update.incident))
+    # A subscriber a stakeholder reaches at the same address by the same medium hears once (HEARD).
+    addresses, heard = set(subscribers.values_list("kind", "address")), set()
+    rows = _stakeholder_rows(update, texts, planned, addresses, heard)
+    bulk_insert(Notification, STAKEHOLDER_COLUMNS, rows, {"update_id": update.pk}, ignore_conflicts=True)
+    rows = [
+        Notification(
+            update=update,
+            endpoint=endpoint,
+            medium=endpoint.kind,
+            channel=channel_for(endpoint.kind),
+            destination=endpoint.url,
+            subject=texts.subject if endpoint.kind == Endpoint.Kind.APPRISE else "",  # Apprise's title
+            body=texts.bodies[messages.body_part(endpoint.kind)],
+        )
+        for endpoint in Endpoint.objects.filter(enabled=True)
+    ]
+    # The status page's subscribers to an affected component (or to all), each with their manage link.
     rows += subscriptions.rows_for(subscribers, texts.subject, texts.bodies, heard, update=update)
-    return rows
+    Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    planned.update(row.channel for row in rows)
+    return planned
+
+
+def _stakeholder_rows(update, texts, planned: Counter, addresses: set, heard: set) -> Iterator[tuple]:
+    """The audience's rows as STAKEHOLDER_COLUMNS values, one per person and medium they can be reached by,
+    counted in PLANNED by channel; the (medium, address) pairs found in ADDRESSES are added to HEARD."""
+    kinds = {medium: channel_for(medium) for medium in ("email", "sms", "voice")}
+    people = audience.select(update.incident).values_list("pk", "email", "phone", "channels", "opted_out")
+    for pk, email, phone, channels, opted_out in people.iterator(chunk_size=2000):
+        for medium, address in Stakeholder.reach(channels, opted_out, email, phone):
+            planned[kinds[medium]] += 1
+            if (medium, address) in addresses:
+                heard.add((medium, address))
+            subject = texts.subject if medium == "email" else ""
+            yield pk, medium, kinds[medium], address, subject, texts.bodies[medium]
 
 
 def plan_page(page: Page) -> list[str]:
