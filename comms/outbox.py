@@ -1,19 +1,18 @@
 """The outbox: plan rows, claim them, send them, record what the provider said.
 
-Every message is a Notification row before it is a network call (DESIGN.md). A send
-claims due queued rows (vigil.claims: SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite
-the IMMEDIATE transaction already holds the one write lock), marks them `sending` with a
-claim token and one more attempt, and commits before calling the provider. Outcomes
-are written as they arrive, in small groups, so a worker killed mid-send leaves only
-the rows it was holding in `sending`; requeue_stalled() hands those back after the
-lease. Only a row whose provider answered "accepted" is `sent`, and a sent row is
-never claimed again.
+Every message is a Notification row before it is a network call (DESIGN.md). A send claims due queued
+rows (vigil.claims: SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the IMMEDIATE transaction
+already holds the one write lock), marks them `sending` with a claim token and one more attempt, and
+commits before calling the provider. Outcomes are written as they arrive, in small groups, so a worker
+killed mid-send leaves only the rows it was holding in `sending`; requeue_stalled() hands those back
+after the lease. Only a row whose provider answered "accepted" is `sent`, and a sent row is never
+claimed again.
 
-Two lanes: a row that delivers a page (page_id set) is in the page lane, every other row
-(public updates, subscribers, notices, digests, reminders) in the bulk lane. Each lane is
-claimed and sent by its own task on its own queue (comms.tasks.send_pages on `pages`,
-comms.tasks.send on `comms`), so however much bulk work waits, or however slow its
-receivers are, a page never waits behind it. A claim takes rows of one lane only.
+Two lanes: a row that delivers a page (page_id set) is in the page lane, every other row (public
+updates, subscribers, notices, digests, reminders) in the bulk lane. Each lane is claimed and sent by
+its own task on its own queue (comms.tasks.send_pages on `pages`, comms.tasks.send on `comms`), so
+however much bulk work waits, or however slow its receivers are, a page never waits behind it. A claim
+takes rows of one lane only.
 """
 
 import logging
@@ -41,15 +40,17 @@ from vigil.db import bulk_insert
 from . import audience, messages, rules_for, urgency
 from .channels import DeliveryError, Message, channel_for, get_channel
 from .channels.base import NotAttempted
-from .models import Contact, Endpoint, Fanout, Medium, Notification, PageMedium, Stakeholder, State
+from .models import Contact, Endpoint, Fanout, Medium, Notification, PageMedium, State
 from .push import planning as push_planning
 from .status.subscribers import services as subscriptions
 
 logger = logging.getLogger(__name__)
 
-# Outcomes are written when this many have arrived, or this many seconds have passed.
+# Outcomes are written when this many have arrived or this many seconds have passed, and the waiting rows' lease
+# renewed at most every RENEW_SECONDS (4 times a lease): 1,000 outcomes come at once from SendGrid (issue #23).
 FLUSH_EVERY = 100
 FLUSH_SECONDS = 0.5
+RENEW_SECONDS = 5.0
 
 # The lanes (module docstring). A row's lane follows from what it is, so no writer can put it in
 # the wrong one; the partial index notification_page_due_idx serves the page lane's claims.
@@ -113,17 +114,14 @@ def _write_update_rows(update) -> Counter:
 
 
 def _stakeholder_rows(update, texts, planned: Counter, addresses: set, heard: set) -> Iterator[tuple]:
-    """The audience's rows as STAKEHOLDER_COLUMNS values, one per person and medium they can be reached by,
-    counted in PLANNED by channel; the (medium, address) pairs found in ADDRESSES are added to HEARD."""
+    """The audience's rows as STAKEHOLDER_COLUMNS values, counted in PLANNED by channel; the (medium,
+    address) pairs found in ADDRESSES are added to HEARD."""
     kinds = {medium: channel_for(medium) for medium in ("email", "sms", "voice")}
-    people = audience.select(update.incident).values_list("pk", "email", "phone", "channels", "opted_out")
-    for pk, email, phone, channels, opted_out in people.iterator(chunk_size=2000):
-        for medium, address in Stakeholder.reach(channels, opted_out, email, phone):
-            planned[kinds[medium]] += 1
-            if (medium, address) in addresses:
-                heard.add((medium, address))
-            subject = texts.subject if medium == "email" else ""
-            yield pk, medium, kinds[medium], address, subject, texts.bodies[medium]
+    for pk, medium, address in audience.addressed(update.incident):
+        planned[kinds[medium]] += 1
+        if (medium, address) in addresses:
+            heard.add((medium, address))
+        yield pk, medium, kinds[medium], address, texts.subject if medium == "email" else "", texts.bodies[medium]
 
 
 def plan_page(page: Page) -> list[str]:
@@ -360,15 +358,16 @@ def retry_delay(attempts: int, retry_after: float | None) -> float:
 class Recorder:
     """Collects outcomes and writes them in groups: a kill loses at most one group's acceptances.
 
-    Each write also renews the lease of the batch's rows still waiting for an answer, so
+    Writes also renew the lease of the batch's rows still waiting for an answer (RENEW_SECONDS), so
     requeue_stalled() takes back only rows whose worker has gone quiet, however long a
     rate-limited batch takes; never rows a live worker is still sending.
     """
 
     def __init__(self, rows: Iterable[Notification] = ()):
         self.pending: list[tuple[Notification, str | DeliveryError]] = []
-        self.last_flush = time.monotonic()
+        self.last_flush, self.last_renew = time.monotonic(), float("-inf")  # renewed at the first write
         self.waiting = {row.pk: row.claim for row in rows}
+        self.renew_every = min(RENEW_SECONDS, settings.VIGIL_COMMS_SENDING_LEASE / 4)
 
     def add(self, row: Notification, outcome: str | DeliveryError) -> None:
         self.pending.append((row, outcome))
@@ -379,7 +378,8 @@ class Recorder:
     def flush(self) -> None:
         if self.pending:
             record(self.pending)
-            self.renew()
+            if time.monotonic() - self.last_renew >= self.renew_every:
+                self.renew()
         self.pending = []
         self.last_flush = time.monotonic()
 
@@ -390,6 +390,7 @@ class Recorder:
         self.flush()
 
     def renew(self) -> None:
+        self.last_renew = time.monotonic()
         if self.waiting:
             Notification.objects.filter(
                 pk__in=list(self.waiting), claim__in=set(self.waiting.values()), state=State.SENDING
