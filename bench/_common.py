@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_REDIS",
     "VigilMonitoring",
     "add_arguments",
+    "cpu_seconds",
     "free_port",
     "percentile",
     "start_target",
@@ -115,6 +116,25 @@ def process_tree(root: int) -> list[int]:
         tree.append(pid)
         todo.extend(children.get(pid, []))
     return tree
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the process trees of ROOTS, from /proc.
+
+    Each process counts its own time and that of its children it has reaped (cutime, cstime),
+    so a worker child that exits between two readings moves to its parent, not out of the sum.
+    """
+    total = 0
+    for pid in (pid for root in roots for pid in process_tree(root)):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime (fields 14-17)
+    return total / CLOCK_TICKS
 
 
 def rss_bytes(pid: int) -> int:

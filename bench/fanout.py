@@ -14,11 +14,22 @@ Also: requests made to each fake, peak_mb (largest sum of the worker processes' 
 sets), and the naive loop: the same client sending one email per request in sequence, for
 --naive recipients, as naive_emails_per_s; ratio_vs_naive compares emails per second.
 --sendgrid-latency-ms makes the fake SendGrid answer as slowly as a real API, for both.
+
+Beside them, in the same run, the floors (issue #23): the cheapest way to do the same work.
+  db_floor_s        the same rows (read back from the fan-out's own) written into the same outbox
+                    table with one raw multi-row INSERT (psycopg2 execute_values), then one UPDATE
+                    of them all to sent: no audience, no rendering, no claims;
+  provider_floor_s  the same SendGrid requests (the bodies the fake recorded), through the same
+                    official client to the same fake, as many in flight as Vigil's send tasks
+                    (--workers) and nothing else.
+  email_floor_ratio = email wall time / (db_floor_s + provider_floor_s)   goal under 3
+  plan_floor_ratio  = planning time / db_floor_s                          goal under 2
 The last line printed is JSON.
 """
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -69,8 +80,6 @@ def parse_args():
 
 
 def setup(args, fakes, var_dir: Path) -> dict:
-    import os
-
     env = server_environment(recreate_database(args.postgres, args.database), args.redis, 8000, str(var_dir))
     (var_dir / "bench_fanout_settings.py").write_text(
         SETTINGS.format(
@@ -135,6 +144,17 @@ def wait_sent(update, timeout: float, started: float) -> dict:
     return {"done": done, "failed": failed, "rows": rows.count(), "planned_s": planned_s}
 
 
+def wait_ready(worker, hostname: str, timeout: float = 120) -> None:
+    """Until the worker answers a ping: on a loaded machine it takes longer to start than any fixed
+    wait, and planning_s would then count its start (the task waits in the broker meanwhile)."""
+    from vigil.celery import app
+
+    deadline = time.monotonic() + timeout
+    while not app.control.ping(destination=[hostname], timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the comms worker did not start")
+
+
 def naive_loop(fake, n: int) -> float:
     """One request per recipient, in sequence: what a plain loop over the official client does."""
     from sendgrid import SendGridAPIClient
@@ -153,6 +173,59 @@ def naive_loop(fake, n: int) -> float:
     return n / (time.monotonic() - started)
 
 
+def db_floor(update) -> float:
+    """Seconds to INSERT the rows UPDATE's fan-out wrote, as one raw bulk statement, and mark them all sent
+    with one UPDATE: the database work no fan-out can avoid. The copy goes under a second update (made
+    with the ORM, so no fan-out is planned for it) and is deleted afterwards, untimed."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from psycopg2.extras import execute_values
+
+    from comms.models import Notification
+    from incidents.models import IncidentUpdate
+
+    columns = ("stakeholder_id", "endpoint_id", "subscriber_id", "medium", "channel", "destination", "subject", "body")
+    rows = list(Notification.objects.filter(update=update).values_list(*columns))
+    twin = IncidentUpdate.objects.create(incident=update.incident, status=update.status, message=update.message)
+    table = Notification._meta.db_table
+    fixed = ("state", "attempts", "next_attempt_at", "provider_id", "ack_code", "error", "note")
+    fixed += ("created_at", "updated_at")
+    insert = f"INSERT INTO {table} (update_id, {', '.join(columns + fixed)}) VALUES %s"
+    mark_sent = f"UPDATE {table} SET state = 'sent', sent_at = now(), updated_at = now() WHERE update_id = %s"
+    started = time.monotonic()
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        values = [(twin.pk, *row, "queued", 0, now, "", "", "", "", now, now) for row in rows]
+        execute_values(cursor.cursor, insert, values, page_size=1000)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(mark_sent, [twin.pk])
+    elapsed = time.monotonic() - started
+    Notification.objects.filter(update=twin).delete()
+    twin.delete()
+    return elapsed
+
+
+def provider_floor(fake, bodies: list[bytes], concurrency: int) -> float:
+    """Seconds to make the requests BODIES again to FAKE with the official client, CONCURRENCY at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sendgrid import SendGridAPIClient
+
+    mails = [json.loads(body) for body in bodies]
+
+    def post(mail):
+        SendGridAPIClient("SG.bench", host=fake.url).client.mail.send.post(request_body=mail)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(mails)))) as pool:
+        list(pool.map(post, mails))
+    return time.monotonic() - started
+
+
+def floor_ratio(measured: float | None, floor: float) -> float:
+    return round(measured / floor, 2) if measured and floor else float("nan")
+
+
 def main():
     from tests.comms.fakes import FakeSendGrid, FakeTwilio
 
@@ -169,11 +242,13 @@ def main():
         component = make_audience(args.recipients)
         log = open(var_dir / "worker.log", "w")  # noqa: SIM115 - closed with the worker
         queues = "default,comms"
+        hostname = f"bench-fanout-{os.getpid()}@localhost"
         command = [str(CELERY), "-A", "vigil", "worker", "-Q", queues, "-P", "threads", "-c", str(args.workers)]
+        command += ["--hostname", hostname, "--without-gossip", "--without-mingle"]
         worker = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         memory = PeakMemory([worker.pid])
         memory.start()
-        time.sleep(4)  # the worker connects and is ready
+        wait_ready(worker, hostname)
 
         from incidents.services import do_declare, do_post_update
         from vigil.audit import SYSTEM
@@ -186,6 +261,9 @@ def main():
         scale = 10000 / args.recipients
         emails_s = outcome["done"].get("sendgrid", float("nan"))
         sms_s = outcome["done"].get("twilio_sms", float("nan"))
+        vigil_mails = [r.body for r in fakes["sendgrid"].requests]
+        db_floor_s = db_floor(update)
+        provider_floor_s = provider_floor(fakes["sendgrid"], vigil_mails, args.workers)
         naive = naive_loop(fakes["sendgrid"], args.naive)
         result = {
             "recipients": args.recipients,
@@ -194,13 +272,17 @@ def main():
             "failed": outcome["failed"],
             "emails_10k_s": round(emails_s * scale, 2),
             "sms_10k_s": round(sms_s * scale, 2),
-            "sendgrid_requests": len(fakes["sendgrid"].requests) - args.naive,
+            "sendgrid_requests": len(vigil_mails),
             "twilio_requests": len(fakes["twilio"].requests),
             "peak_mb": round(memory.peak / 2**20, 1),
             "naive_emails_per_s": round(naive, 1),
             "emails_per_s": round(args.recipients / emails_s, 1),
             "ratio_vs_naive": round(args.recipients / emails_s / naive, 1),
             "sendgrid_latency_ms": args.sendgrid_latency_ms,
+            "db_floor_s": round(db_floor_s, 3),
+            "provider_floor_s": round(provider_floor_s, 3),
+            "email_floor_ratio": floor_ratio(emails_s, db_floor_s + provider_floor_s),
+            "plan_floor_ratio": floor_ratio(outcome["planned_s"], db_floor_s),
         }
         print(json.dumps(result))
     finally:

@@ -20,8 +20,14 @@ all as beat's task does (feeds.poll_due: claim, fetch and parse in a pool of
 VIGIL_REPUTATION_POLL_CONCURRENCY threads, store each feed in its own transaction): first
 every feed is new (200, parsed, its mentions imported), then every feed is unchanged (304).
 
+Right after the polls, the floor of the importing poll (issue #23): the same documents parsed one
+after another with the same parser (feedparser.parse, as reputation.feeds.parse calls it), nothing
+fetched, converted or stored: parse_alone_500_s.
+
 The last line printed is JSON: mentions_per_s (vigil's), the baselines, feeds_500_s (the first,
-importing poll) and feeds_500_not_modified_s.
+importing poll), feeds_500_not_modified_s, parse_alone_500_s and the goals, each a ratio measured
+in this run: share_of_scoring_alone at least GOAL_SHARE_OF_SCORING, feeds_vs_parse_alone (feeds_500_s
+over parse_alone_500_s) at most GOAL_FEEDS_VS_PARSE.
 """
 
 import argparse
@@ -46,6 +52,8 @@ from bench.alerts import drop_database, free_port, recreate_database  # noqa: E4
 
 GOAL_MENTIONS_PER_S = 2000
 GOAL_FEEDS_S = 60
+GOAL_SHARE_OF_SCORING = 0.5  # stored mentions per second, over scored alone
+GOAL_FEEDS_VS_PARSE = 2.0  # 500 feeds polled, over the same 500 documents parsed alone
 BATCH = 500
 
 SUBJECTS = [
@@ -256,6 +264,21 @@ def mention_rounds(args) -> dict:
     return {name: statistics.median(values) for name, values in figures.items()} | {"linked": linked}
 
 
+def parse_alone(args) -> float:
+    """Seconds to parse the documents the server serves (made by the same function), with the arguments
+    reputation.feeds.parse gives feedparser, one after another: the floor of an importing poll."""
+    import feedparser
+
+    published = datetime.now(UTC)
+    bodies = [feed_body(n, args.entries, published) for n in range(args.feeds)]
+    headers = {"content-type": "application/rss+xml; charset=utf-8"}
+    started = time.perf_counter()
+    for n, body in enumerate(bodies):
+        parsed = feedparser.parse(body, response_headers={**headers, "content-location": f"/feeds/{n}.rss"})
+        assert len(parsed.entries) == args.entries, len(parsed.entries)
+    return time.perf_counter() - started
+
+
 def feed_polls(args, port: int) -> dict:
     from django.utils import timezone
 
@@ -275,9 +298,10 @@ def feed_polls(args, port: int) -> dict:
     MentionSource.objects.update(next_poll_at=now)
     second = feeds.poll_due(now, limit=args.feeds)
     assert second.not_modified == args.feeds, (second.not_modified, second.failed)
+    parsed_s = parse_alone(args)
     print(
         f"{args.feeds} feeds: first poll {first.seconds:.1f} s ({imported} mentions imported), "
-        f"unchanged {second.seconds:.1f} s, {feeds.concurrency()} threads",
+        f"unchanged {second.seconds:.1f} s, {feeds.concurrency()} threads; parsed alone {parsed_s:.1f} s",
         flush=True,
     )
     return {
@@ -286,6 +310,9 @@ def feed_polls(args, port: int) -> dict:
         "feeds_500_s": round(first.seconds * 500 / args.feeds, 2),
         "feeds_500_not_modified_s": round(second.seconds * 500 / args.feeds, 2),
         "feeds_measured_s": round(first.seconds, 2),
+        "parse_alone_500_s": round(parsed_s * 500 / args.feeds, 2),
+        "feeds_vs_parse_alone": round(first.seconds / parsed_s, 2),
+        "goal_feeds_vs_parse_alone": GOAL_FEEDS_VS_PARSE,
         "feed_mentions_imported": imported,
         "poll_threads": feeds.concurrency(),
     }
@@ -322,6 +349,7 @@ def main():
         "scoring_alone_per_s": round(rates["scoring_alone"]),
         "ratio_vs_one_insert": round(rates["vigil"] / rates["baseline_one_insert"], 1),
         "share_of_scoring_alone": round(rates["vigil"] / rates["scoring_alone"], 2),
+        "goal_share_of_scoring_alone": GOAL_SHARE_OF_SCORING,
         "goal_mentions_per_s": GOAL_MENTIONS_PER_S,
         "mentions_linked_to_incident": rates["linked"],
         **polls,

@@ -27,6 +27,10 @@ every second. Then:
      probe fails, so a probe counts only when its body says `probe_success 1`;
    - sequential: `requests.get` in a loop, a new connection each (at most --sequential-seconds).
 
+Each round also reads the CPU time (user + system, /proc) of Vigil's probe worker processes
+around its burst and of the exporter's process around its own: cpu_s_per_check and
+blackbox_cpu_s_per_check (neither counts the database, the dispatcher or the aiohttp client).
+
 The last line printed is JSON: checks_per_s, blackbox_checks_per_s, ratio_vs_blackbox,
 sequential_checks_per_s, p95_lag_s (schedule phase), peak_mb (largest sum of the probe worker
 processes' resident sets over the whole run) and more.
@@ -47,7 +51,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import VigilMonitoring, add_arguments, free_port, percentile, start_target, stop_process
+from bench._common import (
+    VigilMonitoring,
+    add_arguments,
+    cpu_seconds,
+    free_port,
+    percentile,
+    start_target,
+    stop_process,
+)
 from bench.probe_engine_quick import _pool, _uvloop_run
 
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
@@ -294,7 +306,7 @@ def main() -> int:
                 f"missed {schedule['missed']}",
                 flush=True,
             )
-            rates, failed = compare(vigil, args, url, blackbox_port)
+            rates, failed = compare(vigil, args, url, (blackbox.pid, blackbox_port))
             peak_mb = vigil.peak_mb
     finally:
         if blackbox is not None:
@@ -304,20 +316,29 @@ def main() -> int:
     return report(args, schedule, rates, failed, peak_mb)
 
 
-def compare(vigil: VigilMonitoring, args, url: str, blackbox_port: int) -> tuple[dict, dict]:
-    """Rounds of N checks by Vigil, by the blackbox exporter and sequentially: (rates, failures)."""
-    rates = {"vigil": [], "blackbox": [], "sequential": []}
+def compare(vigil: VigilMonitoring, args, url: str, blackbox: tuple[int, int]) -> tuple[dict, dict]:
+    """Rounds of N checks by Vigil, by the blackbox exporter (PID, PORT) and sequentially: (rates, failures).
+    RATES also holds each round's CPU seconds per check of Vigil's probe workers and of the exporter."""
+    blackbox_pid, blackbox_port = blackbox
+    workers = [worker.pid for worker in vigil.workers]
+    rates = {"vigil": [], "blackbox": [], "sequential": [], "vigil_cpu": [], "blackbox_cpu": []}
     failed = {"blackbox": 0, "sequential": 0}
     for round_number in range(1, args.rounds + 1):
+        cpu = cpu_seconds(workers)
         rates["vigil"].append(burst(vigil, args.monitors))
+        rates["vigil_cpu"].append((cpu_seconds(workers) - cpu) / args.monitors)
+        cpu = cpu_seconds([blackbox_pid])
         rate, bad = blackbox_burst(blackbox_port, url, args.monitors, args.blackbox_concurrency)
+        rates["blackbox_cpu"].append((cpu_seconds([blackbox_pid]) - cpu) / args.monitors)
         rates["blackbox"].append(rate)
         failed["blackbox"] += bad
         rate, bad = sequential(url, args.monitors, args.sequential_seconds)
         rates["sequential"].append(rate)
         failed["sequential"] += bad
-        figures = ", ".join(f"{name} {values[-1]:.0f} checks/s" for name, values in rates.items())
-        print(f"round {round_number}: {figures}", flush=True)
+        figures = ", ".join(f"{name} {rates[name][-1]:.0f} checks/s" for name in ("vigil", "blackbox", "sequential"))
+        vigil_ms, blackbox_ms = rates["vigil_cpu"][-1] * 1000, rates["blackbox_cpu"][-1] * 1000
+        cpu = f"CPU per check: Vigil's workers {vigil_ms:.2f} ms, exporter {blackbox_ms:.2f} ms"
+        print(f"round {round_number}: {figures}; {cpu}", flush=True)
     failed["vigil"] = vigil_failures()
     return rates, failed
 
@@ -337,6 +358,10 @@ def report(args, schedule: dict, rates: dict, failed: dict, peak_mb: float) -> i
         f"blackbox exporter {medians['blackbox']:.0f}, sequential requests {medians['sequential']:.0f}"
     )
     print(f"ratios: vs blackbox exporter {ratio_blackbox:.2f}, vs sequential {ratio_sequential:.1f}")
+    print(
+        f"CPU per check: Vigil's probe workers {medians['vigil_cpu'] * 1000:.3f} ms, "
+        f"blackbox exporter {medians['blackbox_cpu'] * 1000:.3f} ms"
+    )
     print(f"peak memory of the probe workers (sum of RSS): {peak_mb:.0f} MB; failed checks: {failed}")
     goals = {
         "ratio_vs_blackbox >= 1": ratio_blackbox >= 1,
@@ -350,6 +375,8 @@ def report(args, schedule: dict, rates: dict, failed: dict, peak_mb: float) -> i
         "blackbox_checks_per_s": round(medians["blackbox"], 1),
         "ratio_vs_blackbox": round(ratio_blackbox, 3),
         "sequential_checks_per_s": round(medians["sequential"], 1),
+        "cpu_s_per_check": round(medians["vigil_cpu"], 6),
+        "blackbox_cpu_s_per_check": round(medians["blackbox_cpu"], 6),
         "ratio_vs_sequential": round(ratio_sequential, 2),
         "p95_lag_s": round(schedule["p95_lag_s"], 3),
         "p50_lag_s": round(schedule["p50_lag_s"], 3),

@@ -12,6 +12,7 @@ comms.outbox._update_rows would write, counted with grouped COUNT queries instea
 """
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
@@ -28,6 +29,15 @@ def chosen_groups(incident) -> QuerySet:
 
 def affected_component_ids(incident) -> list[int]:
     return list(IncidentComponent.objects.filter(incident=incident).values_list("component_id", flat=True))
+
+
+def addressed(incident) -> Iterator[tuple[int, str, str]]:
+    """(stakeholder pk, medium, address) for each medium each stakeholder who hears INCIDENT can be reached
+    by (Stakeholder.reach), read as plain values in chunks: planning streams them (comms.outbox)."""
+    people = select(incident).values_list("pk", "email", "phone", "channels", "opted_out")
+    for pk, email, phone, channels, opted_out in people.iterator(chunk_size=2000):
+        for medium, address in Stakeholder.reach(channels, opted_out, email, phone):
+            yield pk, medium, address
 
 
 def select(incident, component_ids: list[int] | None = None) -> QuerySet:

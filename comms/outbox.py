@@ -1,28 +1,26 @@
 """The outbox: plan rows, claim them, send them, record what the provider said.
 
-Every message is a Notification row before it is a network call (DESIGN.md). A send
-claims due queued rows (vigil.claims: SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite
-the IMMEDIATE transaction already holds the one write lock), marks them `sending` with a
-claim token and one more attempt, and commits before calling the provider. Outcomes
-are written as they arrive, in small groups, so a worker killed mid-send leaves only
-the rows it was holding in `sending`; requeue_stalled() hands those back after the
-lease. Only a row whose provider answered "accepted" is `sent`, and a sent row is
-never claimed again.
+Every message is a Notification row before it is a network call (DESIGN.md). A send claims due queued
+rows (vigil.claims: SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the IMMEDIATE transaction
+already holds the one write lock), marks them `sending` with a claim token and one more attempt, and
+commits before calling the provider. Outcomes are written as they arrive, in small groups
+(comms.recording), so a worker killed mid-send leaves only the rows it was holding in `sending`;
+requeue_stalled() hands those back after the lease. Only a row whose provider answered "accepted" is
+`sent`, and a sent row is never claimed again.
 
-Two lanes: a row that delivers a page (page_id set) is in the page lane, every other row
-(public updates, subscribers, notices, digests, reminders) in the bulk lane. Each lane is
-claimed and sent by its own task on its own queue (comms.tasks.send_pages on `pages`,
-comms.tasks.send on `comms`), so however much bulk work waits, or however slow its
-receivers are, a page never waits behind it. A claim takes rows of one lane only.
+Two lanes: a row that delivers a page (page_id set) is in the page lane, every other row (public
+updates, subscribers, notices, digests, reminders) in the bulk lane. Each lane is claimed and sent by
+its own task on its own queue (comms.tasks.send_pages on `pages`, comms.tasks.send on `comms`), so
+however much bulk work waits, or however slow its receivers are, a page never waits behind it. A claim
+takes rows of one lane only.
 """
 
 import logging
-import random
 import secrets
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -36,19 +34,16 @@ from chat.slack import pages as slack_pages
 from incidents import paging
 from incidents.models import Page
 from vigil import claims
+from vigil.db import bulk_insert
 
 from . import audience, messages, rules_for, urgency
-from .channels import DeliveryError, Message, channel_for, get_channel
-from .channels.base import NotAttempted
+from .channels import Message, channel_for, get_channel
 from .models import Contact, Endpoint, Fanout, Medium, Notification, PageMedium, State
 from .push import planning as push_planning
+from .recording import Recorder, record, retry_delay  # noqa: F401 - record and retry_delay: as before the split
 from .status.subscribers import services as subscriptions
 
 logger = logging.getLogger(__name__)
-
-# Outcomes are written when this many have arrived, or this many seconds have passed.
-FLUSH_EVERY = 100
-FLUSH_SECONDS = 0.5
 
 # The lanes (module docstring). A row's lane follows from what it is, so no writer can put it in
 # the wrong one; the partial index notification_page_due_idx serves the page lane's claims.
@@ -71,49 +66,55 @@ def plan_update(update_id: int) -> list[str]:
         fanout = Fanout.objects.select_for_update().select_related("update__incident").get(update_id=update_id)
         if fanout.planned_at is not None:
             return []
-        rows = _update_rows(fanout.update)
-        Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        planned = _write_update_rows(fanout.update)
         fanout.planned_at = timezone.now()
-        fanout.recipients = len(rows)
+        fanout.recipients = sum(planned.values())
         fanout.save(update_fields=["planned_at", "recipients"])
-    return sorted({row.channel for row in rows})
+    return sorted(planned)
 
 
-def _update_rows(update) -> list[Notification]:
+# What an update's stakeholder rows hold besides the update and defaults (vigil.db.bulk_insert).
+STAKEHOLDER_COLUMNS = ("stakeholder_id", "medium", "channel", "destination", "subject", "body")
+
+
+def _write_update_rows(update) -> Counter:
+    """Write UPDATE's rows: its audience's, streamed in chunks (never the whole audience in memory),
+    then its endpoints' and its subscribers'. Returns the rows made by channel (some may have been there)."""
     texts = messages.update_texts(update)
-    kinds = {medium: channel_for(medium) for medium in ("email", "sms", "voice")}
-    rows = []
-    people = audience.select(update.incident).only("pk", "email", "phone", "channels", "opted_out")
-    for person in people.iterator(chunk_size=2000):
-        for medium in person.reachable_by():
-            rows.append(
-                Notification(
-                    update=update,
-                    stakeholder_id=person.pk,
-                    medium=medium,
-                    channel=kinds[medium],
-                    destination=person.address(medium),
-                    subject=texts.subject if medium == "email" else "",
-                    body=texts.bodies[medium],
-                )
-            )
-    for endpoint in Endpoint.objects.filter(enabled=True):
-        rows.append(
-            Notification(
-                update=update,
-                endpoint=endpoint,
-                medium=endpoint.kind,
-                channel=channel_for(endpoint.kind),
-                destination=endpoint.url,
-                subject=texts.subject if endpoint.kind == Endpoint.Kind.APPRISE else "",  # Apprise's title
-                body=texts.bodies[messages.body_part(endpoint.kind)],
-            )
-        )
-    # The status page's subscribers to an affected component (or to all), each with their manage link.
-    heard = {(row.medium, row.destination) for row in rows if row.stakeholder_id}
+    planned = Counter()
     subscribers = subscriptions.interested(audience.affected_component_ids(update.incident))
+    # A subscriber a stakeholder reaches at the same address by the same medium hears once (HEARD).
+    addresses, heard = set(subscribers.values_list("kind", "address")), set()
+    rows = _stakeholder_rows(update, texts, planned, addresses, heard)
+    bulk_insert(Notification, STAKEHOLDER_COLUMNS, rows, {"update_id": update.pk}, ignore_conflicts=True)
+    rows = [
+        Notification(
+            update=update,
+            endpoint=endpoint,
+            medium=endpoint.kind,
+            channel=channel_for(endpoint.kind),
+            destination=endpoint.url,
+            subject=texts.subject if endpoint.kind == Endpoint.Kind.APPRISE else "",  # Apprise's title
+            body=texts.bodies[messages.body_part(endpoint.kind)],
+        )
+        for endpoint in Endpoint.objects.filter(enabled=True)
+    ]
+    # The status page's subscribers to an affected component (or to all), each with their manage link.
     rows += subscriptions.rows_for(subscribers, texts.subject, texts.bodies, heard, update=update)
-    return rows
+    Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    planned.update(row.channel for row in rows)
+    return planned
+
+
+def _stakeholder_rows(update, texts, planned: Counter, addresses: set, heard: set) -> Iterator[tuple]:
+    """The audience's rows as STAKEHOLDER_COLUMNS values, counted in PLANNED by channel; the (medium,
+    address) pairs found in ADDRESSES are added to HEARD."""
+    kinds = {medium: channel_for(medium) for medium in ("email", "sms", "voice")}
+    for pk, medium, address in audience.addressed(update.incident):
+        planned[kinds[medium]] += 1
+        if (medium, address) in addresses:
+            heard.add((medium, address))
+        yield pk, medium, kinds[medium], address, texts.subject if medium == "email" else "", texts.bodies[medium]
 
 
 def plan_page(page: Page) -> list[str]:
@@ -333,128 +334,6 @@ def _message(row: Notification) -> Message:
         personal=personal if personal and personal in body else "",
         page_id=row.page_id,
     )
-
-
-def retry_delay(attempts: int, retry_after: float | None) -> float:
-    """Exponential back-off with jitter, never sooner than the provider's Retry-After."""
-    base = settings.VIGIL_COMMS_RETRY_BASE
-    cap = settings.VIGIL_COMMS_RETRY_CAP
-    backoff = min(cap, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
-    return max(backoff, retry_after or 0.0)
-
-
-class Recorder:
-    """Collects outcomes and writes them in groups: a kill loses at most one group's acceptances.
-
-    Each write also renews the lease of the batch's rows still waiting for an answer, so
-    requeue_stalled() takes back only rows whose worker has gone quiet, however long a
-    rate-limited batch takes; never rows a live worker is still sending.
-    """
-
-    def __init__(self, rows: Iterable[Notification] = ()):
-        self.pending: list[tuple[Notification, str | DeliveryError]] = []
-        self.last_flush = time.monotonic()
-        self.waiting = {row.pk: row.claim for row in rows}
-
-    def add(self, row: Notification, outcome: str | DeliveryError) -> None:
-        self.pending.append((row, outcome))
-        self.waiting.pop(row.pk, None)
-        if len(self.pending) >= FLUSH_EVERY or time.monotonic() - self.last_flush > FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            record(self.pending)
-            self.renew()
-        self.pending = []
-        self.last_flush = time.monotonic()
-
-    def give_back(self, by_id: dict[int, Notification], reason: str) -> None:
-        """Write the outcomes heard, and record every row still waiting as a transient failure (REASON)."""
-        self.pending += [(by_id[pk], DeliveryError(reason)) for pk in self.waiting if pk in by_id]
-        self.waiting = {}
-        self.flush()
-
-    def renew(self) -> None:
-        if self.waiting:
-            Notification.objects.filter(
-                pk__in=list(self.waiting), claim__in=set(self.waiting.values()), state=State.SENDING
-            ).update(claimed_at=timezone.now())
-
-
-@transaction.atomic
-def record(outcomes: Iterable[tuple[Notification, str | DeliveryError]], now=None) -> None:
-    """Write outcomes in a few statements: one UPDATE per shared value, a bulk one for per-row values."""
-    now = now or timezone.now()
-    outcomes = list(outcomes)
-    held = set(
-        Notification.objects.filter(
-            pk__in=[row.pk for row, _ in outcomes], claim__in={row.claim for row, _ in outcomes}, state=State.SENDING
-        ).values_list("pk", flat=True)
-    )
-    outcomes = [(row, outcome) for row, outcome in outcomes if row.pk in held]
-    accepted = [(row, outcome) for row, outcome in outcomes if not isinstance(outcome, DeliveryError)]
-    refused = [(row, outcome) for row, outcome in outcomes if isinstance(outcome, DeliveryError)]
-    _record_accepted(accepted, now)
-    _record_refused(refused, now)
-
-
-def _record_accepted(accepted: list[tuple[Notification, str]], now) -> None:
-    if not accepted:
-        return
-    ids = [row.pk for row, _ in accepted]
-    ids_by_provider_id = defaultdict(list)
-    for row, provider_id in accepted:
-        ids_by_provider_id[provider_id[:100]].append(row.pk)
-    shared = {pid: pks for pid, pks in ids_by_provider_id.items() if len(pks) > 1}
-    for provider_id, pks in shared.items():  # SendGrid: one id for a whole request
-        Notification.objects.filter(pk__in=pks).update(provider_id=provider_id)
-    own = [Notification(pk=pks[0], provider_id=pid) for pid, pks in ids_by_provider_id.items() if len(pks) == 1]
-    Notification.objects.bulk_update(own, ["provider_id"], batch_size=500)
-    # state=SENDING again: a provider's report (comms.delivery) may have moved the row since it was read.
-    Notification.objects.filter(pk__in=ids, state=State.SENDING).update(
-        state=State.SENT, sent_at=now, error="", claim=None
-    )
-    pages = {row.page_id for row, _ in accepted if row.page_id}
-    if pages:
-        Page.objects.filter(pk__in=pages, status=Page.Status.PENDING).update(status=Page.Status.SENT)
-
-
-def _record_refused(refused: list[tuple[Notification, DeliveryError]], now) -> None:
-    _record_not_attempted([(row, error) for row, error in refused if isinstance(error, NotAttempted)])
-    refused = [(row, error) for row, error in refused if not isinstance(error, NotAttempted)]
-    max_attempts = settings.VIGIL_COMMS_MAX_ATTEMPTS
-    failed, retried = defaultdict(list), defaultdict(list)
-    for row, error in refused:
-        final = error.permanent or row.attempts >= max_attempts
-        (failed if final else retried)[error.reason[:1000]].append(row)
-    for reason, rows in failed.items():
-        Notification.objects.filter(pk__in=[r.pk for r in rows], state=State.SENDING).update(
-            state=State.FAILED, error=reason, claim=None
-        )
-    for reason, rows in retried.items():
-        Notification.objects.filter(pk__in=[r.pk for r in rows], state=State.SENDING).update(
-            state=State.QUEUED, error=reason, claim=None
-        )
-    # Each row its own jittered moment, so a throttled batch does not come back all at once.
-    later = [
-        Notification(pk=row.pk, next_attempt_at=now + timedelta(seconds=retry_delay(row.attempts, error.retry_after)))
-        for row, error in refused
-        if not (error.permanent or row.attempts >= max_attempts)
-    ]
-    Notification.objects.bulk_update(later, ["next_attempt_at"], batch_size=500)
-
-
-def _record_not_attempted(skipped: list[tuple[Notification, NotAttempted]]) -> None:
-    """Rows a channel did not try (an open circuit breaker): queued again for when it may try, the
-    reason shown on the Outbox page, and the attempt their claim counted given back."""
-    groups = defaultdict(list)  # one statement per destination: its rows share the reason and the time
-    for row, error in skipped:
-        groups[(error.reason[:1000], error.until)].append(row.pk)
-    for (reason, until), pks in groups.items():
-        Notification.objects.filter(pk__in=pks, state=State.SENDING).update(
-            state=State.QUEUED, claim=None, error=reason, next_attempt_at=until, attempts=F("attempts") - 1
-        )
 
 
 # --- Recovery -----------------------------------------------------------------------

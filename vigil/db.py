@@ -1,9 +1,12 @@
 """Database helpers shared by the apps."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.constants import OnConflict
+from django.utils import timezone
 
 # Rows one bulk_set statement saves, and its parameters at most (SQLite takes up to 32,766).
 BULK_SET_ROWS = 1000
@@ -40,3 +43,56 @@ def bulk_set(objects: Sequence[Model], fields: Sequence[str]) -> None:
         sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v WHERE {same_row}"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+def bulk_insert(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    shared: Mapping[str, object] | None = None,
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
+    """INSERT ROWS into MODEL's table, in multi-row statements of up to BULK_SET_ROWS rows. Returns the rows
+    written (on a conflict ignored, fewer than given).
+
+    Each row holds the values of COLUMNS (attnames: `stakeholder_id`, not `stakeholder`), as the
+    database takes them (str, int, None): they are not prepared field by field. Every other field
+    takes its value in SHARED or else its default, prepared once for all rows (auto_now fields: now).
+    What bulk_create does for rows that differ in a few columns, at a fraction of its cost: it
+    builds a model instance per row and prepares each field of each (measured on an update's
+    4,000 outbox rows: 60% of planning). ROWS may be a generator; it is read chunk by chunk.
+    """
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    shared = shared or {}
+    constant = [
+        field
+        for field in meta.concrete_fields
+        if field not in fields and not (field.primary_key and field.name not in shared and field.attname not in shared)
+    ]
+    values = {}
+    for field in constant:
+        if field.attname in shared or field.name in shared:
+            values[field] = shared.get(field.attname, shared.get(field.name))
+        elif not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)):
+            values[field] = field.get_default()
+    now = timezone.now()  # after the defaults, as save() stamps auto_now after the instance was made
+    constant_values = [field.get_db_prep_save(values.get(field, now), connection) for field in constant]
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    all_fields = fields + constant
+    quote = connection.ops.quote_name
+    head = f"{connection.ops.insert_statement(on_conflict=on_conflict)} {quote(meta.db_table)}"
+    names = ", ".join(quote(field.column) for field in all_fields)
+    suffix = connection.ops.on_conflict_suffix_sql(all_fields, on_conflict, None, None)
+    placeholders = "(" + ", ".join(["%s"] * len(all_fields)) + ")"
+    size = min(BULK_SET_ROWS, BULK_SET_PARAMETERS // len(all_fields))
+    written, rows = 0, iter(rows)
+    while chunk := list(islice(rows, size)):
+        params = [value for row in chunk for value in (*row, *constant_values)]
+        # Only quoted names and placeholders go into the text; every value is a parameter.
+        sql = f"{head} ({names}) VALUES {', '.join([placeholders] * len(chunk))} {suffix}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            written += max(cursor.rowcount, 0)
+    return written

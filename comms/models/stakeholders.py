@@ -91,7 +91,17 @@ class Stakeholder(models.Model):
 
     def reachable_by(self) -> list[str]:
         """The preferred media this person has an address for and has not opted out of."""
-        return [m for m in self.channels if m not in self.opted_out and self.address(m)]
+        return [medium for medium, _ in self.reach(self.channels, self.opted_out, self.email, self.phone)]
+
+    @staticmethod
+    def reach(channels, opted_out, email: str, phone: str) -> list[tuple[str, str]]:
+        """(medium, address) for each medium reachable_by() gives, from the columns it reads: planning an
+        update reads them as plain values (comms.outbox), not as thousands of model instances."""
+        return [
+            (medium, address)
+            for medium in channels or []
+            if medium not in (opted_out or []) and (address := email if medium == Medium.EMAIL else phone)
+        ]
 
 
 class IncidentAudience(models.Model):

@@ -69,6 +69,25 @@ def test_planning_twice_writes_each_row_once(actor, incident, api_component):
     assert Notification.objects.filter(update=update).count() == 1
 
 
+def test_an_audience_row_is_written_queued_and_due_with_the_defaults_of_a_row_made_one_by_one(
+    actor, incident, api_component
+):
+    person = Stakeholder.objects.create(name="Ada", email="ada@example.com", phone="+14155552671", channels=["sms"])
+    person.components.add(api_component)
+    update = post(actor, incident)
+    Fanout.objects.create(update=update)
+    before = timezone.now()
+    [kind] = outbox.plan_update(update.pk)
+    row = Notification.objects.get(update=update)
+    made = Notification(update=update, stakeholder=person, medium="sms", channel=kind, body=row.body)
+    for field in ("state", "attempts", "claim", "claimed_at", "provider_id", "ack_code", "error", "note", "sent_at"):
+        assert getattr(row, field) == getattr(made, field), field
+    assert (row.stakeholder, row.destination, row.subject) == (person, "+14155552671", "")
+    assert "We are looking into errors on the API." in row.body
+    assert before <= row.next_attempt_at <= timezone.now() and before <= row.created_at <= row.updated_at
+    assert outbox.claim(kind, 10) == [row], "due at once"
+
+
 def test_the_sandbox_sends_until_provider_keys_are_set(actor, incident, api_component, settings):
     settings.SENDGRID_API_KEY = ""
     settings.TWILIO_ACCOUNT_SID = ""

@@ -180,3 +180,24 @@ def test_a_live_workers_long_batch_is_not_taken_back_however_long_it_takes(plann
     settings.VIGIL_COMMS_SENDING_LEASE = 60
     assert outbox.requeue_stalled() == 0
     assert sorted(Notification.objects.values_list("state", flat=True)) == [State.SENDING, State.SENDING, State.SENT]
+
+
+def test_a_burst_of_outcomes_renews_the_lease_of_the_rows_still_waiting_once_not_after_every_group(
+    planned, fake_twilio, settings
+):
+    settings.VIGIL_COMMS_SENDING_LEASE = 0.4  # renewed at most every 0.1 s
+    planned(phones=[*PHONES, "+14155552674"])
+    held = outbox.claim("twilio_sms", 10)
+    recorder = outbox.Recorder(held)
+    long_ago = timezone.now() - timedelta(hours=1)
+
+    def write(row, provider_id):
+        Notification.objects.filter(state=State.SENDING).update(claimed_at=long_ago)
+        recorder.add(row, provider_id)
+        recorder.flush()
+        return Notification.objects.get(pk=held[-1].pk).claimed_at > long_ago
+
+    assert write(held[0], "SM1"), "renewed at the first write"
+    assert not write(held[1], "SM2"), "not again at the next, a moment later"
+    time.sleep(0.15)
+    assert write(held[2], "SM3"), "renewed once a quarter of the lease has passed"
