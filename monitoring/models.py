@@ -1,7 +1,7 @@
 """What Vigil watches: monitors, their check results, state history, rollups and maintenance windows.
 
 A Monitor holds its probe's settings in typed columns; `probe()` turns them into one of the probe
-engine's frozen configs (monitoring.probes), whose checks are also the model's validation, so a
+engine's frozen configs (vigil_probes), whose checks are also the model's validation, so a
 bad value gets the same message in the admin, the dashboard form and the API.
 """
 
@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Severity
-
-from .probes import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
+from vigil_probes import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
 
 MIN_INTERVAL_SECONDS = 10
 # How many recent outcomes a monitor remembers to judge flapping (one character each).

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from vigil import ratelimit
 from vigil.audit import Actor, record
+from vigil_probes import ProbeConfigError, ProbeResult, run_probes_sync
 
 from . import heartbeat_schedule
 from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
-from .probes import ProbeConfigError, ProbeResult, run_probes_sync
 from .redundancy import refresh_groups_after_commit
 
 State = Monitor.State
