@@ -92,14 +92,15 @@ def run_probes_sync(
     """run_probes for synchronous callers (Celery tasks): a new event loop, uvloop when installed."""
     if policy is None:
         policy = default_policy()  # read here, outside the loop's thread pool
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         # Host lookups run in the loop's thread pool; the default six threads would queue them.
         resolvers = concurrent.futures.ThreadPoolExecutor(max_workers=min(64, max(4, concurrency)))
         runner.get_loop().set_default_executor(resolvers)
         return runner.run(run_probes(probes, concurrency, policy=policy))
 
 
-def _loop_factory():
+def loop_factory():
+    """uvloop's loop factory when it is installed, else None (asyncio's own); the agent uses it too."""
     try:
         import uvloop
     except ImportError:
