@@ -1,10 +1,13 @@
 """The probe engine (vigil_probes) runs without Django and without the rest of Vigil (issue #21):
 a probe agent ships it as is, so Vigil's worker and the agent run the same code."""
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +53,25 @@ def test_the_engine_probes_a_local_server_in_a_process_where_django_cannot_be_im
 def test_without_a_rule_from_its_caller_the_engine_reaches_public_addresses_only(servers):
     found = run_standalone(servers.url("/ok"), str(servers.http_port))
     assert "loopback" in found["refused"]
+
+
+def imported_top_level_names(*globs: str) -> set[str]:
+    names = set()
+    for pattern in globs:
+        for path in ROOT.glob(pattern):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    names.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_agent_package_declares_every_library_the_engine_and_the_agent_import():
+    pyproject = tomllib.loads((ROOT / "agent" / "pyproject.toml").read_text())
+    declared = {re.split(r"[<>=!;\s\[]", dependency)[0].lower() for dependency in pyproject["project"]["dependencies"]}
+    imported = imported_top_level_names("vigil_probes/*.py", "agent/vigil_agent/*.py")
+    third_party = imported - set(sys.stdlib_module_names) - {"vigil_probes", "vigil_agent"}
+    distributions = {"dns": "dnspython"}  # import name -> distribution name, where they differ
+    assert {distributions.get(name, name) for name in third_party} <= declared
+    assert pyproject["tool"]["setuptools"]["package-dir"]["vigil_probes"] == "../vigil_probes"
