@@ -5,7 +5,8 @@ later step of #21), one location's outcomes move a monitor's state machine, so t
 rules stay exactly those of monitoring.state:
 
 - the central install, when the monitor runs there (no locations chosen, or central among them);
-- else the one agent, when exactly one agent location is chosen.
+- else the one agent, when exactly one agent location is chosen (check_locations refuses several
+  agents without central, which would leave the state to no one).
 
 Every other agent result is stored (CheckResult.location) but moves no state. The dispatcher
 (monitoring.dispatch.claim_due) leaves out the monitors that do not run centrally.
@@ -15,6 +16,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -52,9 +54,21 @@ def do_revoke_location(actor: Actor, location: Location) -> Location:
     return location
 
 
+def check_locations(locations: list[Location]) -> None:
+    """ValidationError unless one location will drive the state (module docstring): central among
+    LOCATIONS, or a single agent. Several agents alone would need confirmation across locations."""
+    agents = [location for location in locations if not location.is_central]
+    if len(agents) > 1 and len(agents) == len(locations):
+        raise ValidationError(
+            "Choose one agent location, or add central: a monitor checked by several agents only "
+            "needs confirmation across locations, which comes in a later version."
+        )
+
+
 @transaction.atomic
 def do_set_locations(actor: Actor, monitor: Monitor, locations: list[Location]) -> Monitor:
-    """Where MONITOR runs from; an empty list means every location."""
+    """Where MONITOR runs from; an empty list means every location (check_locations says what may be)."""
+    check_locations(locations)
     monitor.locations.set(locations)
     record(actor, "monitor.set_locations", monitor, locations=sorted(location.name for location in locations))
     return monitor

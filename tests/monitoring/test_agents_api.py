@@ -174,3 +174,13 @@ def test_the_central_dispatcher_leaves_out_monitors_that_run_on_agents_only(acto
     locations.do_set_locations(actor, both, [paris[0], locations.central_location()])
     claimed = {pk for pk, _, _ in claim_due(timezone.now() + timedelta(minutes=5), limit=10)}
     assert claimed == {central.pk, both.pk}
+
+
+def test_a_monitor_may_not_run_from_several_agents_without_central_until_confirmation_lands(actor, paris, tokyo):
+    from django.core.exceptions import ValidationError
+
+    monitor = make_monitor(actor)
+    with pytest.raises(ValidationError, match="add central"):
+        locations.do_set_locations(actor, monitor, [paris[0], tokyo[0]])
+    locations.do_set_locations(actor, monitor, [paris[0], tokyo[0], locations.central_location()])
+    assert monitor.locations.count() == 3
