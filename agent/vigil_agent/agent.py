@@ -113,6 +113,8 @@ class Agent:
         while True:
             now = time.monotonic()
             due = [m for pk, m in self.monitors.items() if self.next_due[pk] <= now and pk not in self.running]
+            # At most `concurrency` probes in flight across batches; the rest stay due for the next tick.
+            due = sorted(due, key=lambda m: self.next_due[m.id])[: max(0, self.config.concurrency - len(self.running))]
             if due:
                 for monitor in due:
                     self.next_due[monitor.id] = now + monitor.interval

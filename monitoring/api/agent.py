@@ -7,13 +7,15 @@ An agent authenticates with its location's token (`Authorization: Bearer vga_...
 person's API key; a revoked token gets a 401 saying it was revoked, so the agent can tell its
 operator instead of retrying forever. The rules live in monitoring.locations and
 monitoring.agent_results; these views check the request's shape and call them.
+
+Kept out of the public OpenAPI document (/api/v1/schema/): that document is for people's API keys,
+which cannot call these; the agent protocol is versioned with vigil_agent in this repository.
 """
 
 from dataclasses import dataclass
 
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, exceptions, serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -65,14 +67,6 @@ class AgentTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="agent"'
 
 
-class AgentTokenScheme(OpenApiAuthenticationExtension):
-    target_class = AgentTokenAuthentication
-    name = "agentToken"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "A location's agent token (vga_...)."}
-
-
 class IsAgent(BasePermission):
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, Location)
@@ -112,10 +106,7 @@ class BatchSerializer(serializers.Serializer):
 
 
 class AssignmentsView(AgentView):
-    @extend_schema(
-        operation_id="agent_assignments",
-        responses={200: inline_serializer("AgentAssignments", {"monitors": serializers.ListField()}), 304: None},
-    )
+    @extend_schema(exclude=True)
     def get(self, request):
         """The monitors this agent runs, with an ETag; If-None-Match with it gets a bodyless 304."""
         Location.objects.filter(pk=request.auth.pk).update(last_seen_at=timezone.now())
@@ -126,11 +117,7 @@ class AssignmentsView(AgentView):
 
 
 class ResultsView(AgentView):
-    @extend_schema(
-        operation_id="agent_results",
-        request=BatchSerializer,
-        responses={200: inline_serializer("AgentResultsStored", {"accepted": serializers.IntegerField()})},
-    )
+    @extend_schema(exclude=True)
     def post(self, request):
         """Store a batch; a result for a monitor this agent does not run is refused, by position."""
         batch = BatchSerializer(data=request.data)

@@ -184,3 +184,9 @@ def test_a_monitor_may_not_run_from_several_agents_without_central_until_confirm
         locations.do_set_locations(actor, monitor, [paris[0], tokyo[0]])
     locations.do_set_locations(actor, monitor, [paris[0], tokyo[0], locations.central_location()])
     assert monitor.locations.count() == 3
+
+
+def test_the_agent_protocol_stays_out_of_the_public_api_document(api_clients):
+    document = api_clients["admin"].get("/api/schema/")
+    assert document.status_code == 200
+    assert b"/api/v1/monitors/" in document.content and b"/api/v1/agent/" not in document.content
