@@ -85,6 +85,13 @@ def agent_only_ids() -> QuerySet:
     return chosen.exclude(locations__is_central=True).values("pk")
 
 
+def deciding_results() -> Q:
+    """CheckResult rows from the location that drives their monitor's state (module docstring):
+    central ones, and all of an agent-only monitor's. For readers that reason about the confirmed
+    run, such as when an outage was first seen (monitoring.receivers.first_failing_check)."""
+    return Q(location__isnull=True) | Q(monitor__in=agent_only_ids())
+
+
 def assigned_monitors(location: Location) -> QuerySet:
     """The probe monitors LOCATION's agent runs: those with no locations chosen, or with it among them."""
     probes = Monitor.objects.exclude(kind=Monitor.Kind.HEARTBEAT).exclude(state=Monitor.State.PAUSED)

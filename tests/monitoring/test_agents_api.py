@@ -190,3 +190,23 @@ def test_the_agent_protocol_stays_out_of_the_public_api_document(api_clients):
     document = api_clients["admin"].get("/api/schema/")
     assert document.status_code == 200
     assert b"/api/v1/monitors/" in document.content and b"/api/v1/agent/" not in document.content
+
+
+def test_an_agent_s_passing_check_does_not_move_when_a_central_outage_was_first_seen(actor, paris):
+    from django.test import TestCase
+
+    from monitoring.receivers import first_failing_check
+    from monitoring.recording import Observation, record_observations
+
+    monitor = make_monitor(actor, failure_threshold=3)  # run centrally, and by paris too
+    start = timezone.now() - timedelta(minutes=10)
+    for minute in (0, 1, 2):
+        at = start + timedelta(minutes=minute)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            record_observations([Observation(monitor.pk, "down", at, reason="HTTP 503")], now=at)
+    monitor.refresh_from_db()
+    assert monitor.state == Monitor.State.DOWN and monitor.incident is not None
+    # paris saw it answer between the central failures: stored, but not part of the confirmed run.
+    paris[1].post(RESULTS, {"results": [result(monitor, start + timedelta(seconds=90))]}, format="json")
+    assert monitor.results.filter(location=paris[0]).count() == 1
+    assert first_failing_check(monitor.incident) == (start, "Shop")
