@@ -24,6 +24,7 @@ from vigil.audit import Actor, record
 from vigil_probes import ProbeConfigError, ProbeResult, run_probes_sync
 
 from . import heartbeat_schedule
+from .locations import agent_only_ids, deciding_results
 from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
 from .redundancy import refresh_groups_after_commit
 
@@ -323,9 +324,15 @@ def latest_results(monitor_ids: Sequence[int], per_monitor: int) -> dict[int, li
     table = connection.ops.quote_name(CheckResult._meta.db_table)
     member = (
         "SELECT * FROM (SELECT monitor_id, checked_at, outcome, latency_ms FROM {table}"
-        " WHERE monitor_id = %s ORDER BY checked_at DESC LIMIT %s) AS r{n}"
+        " WHERE monitor_id = %s{central} ORDER BY checked_at DESC LIMIT %s) AS r{n}"
     )
-    sql = " UNION ALL ".join(member.format(table=table, n=n) for n in range(len(monitor_ids)))
+    # The deciding location's checks only (monitoring.locations.deciding_results): central ones,
+    # unless the monitor runs on one agent only.
+    agent_only = set(Monitor.objects.filter(pk__in=agent_only_ids(), id__in=monitor_ids).values_list("pk", flat=True))
+    sql = " UNION ALL ".join(
+        member.format(table=table, n=n, central="" if pk in agent_only else " AND location_id IS NULL")
+        for n, pk in enumerate(monitor_ids)
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [value for pk in monitor_ids for value in (pk, per_monitor)])
         rows = cursor.fetchall()
@@ -358,7 +365,7 @@ def response_times(monitor: Monitor, since: datetime, until: datetime, slices: i
     """
     width = (until - since) / slices
     rows = (
-        CheckResult.objects.filter(monitor=monitor, checked_at__gte=since, checked_at__lt=until)
+        CheckResult.objects.filter(deciding_results(), monitor=monitor, checked_at__gte=since, checked_at__lt=until)
         .order_by()
         .values_list("checked_at", "outcome", "latency_ms")
     )

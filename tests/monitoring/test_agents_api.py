@@ -210,3 +210,26 @@ def test_an_agent_s_passing_check_does_not_move_when_a_central_outage_was_first_
     paris[1].post(RESULTS, {"results": [result(monitor, start + timedelta(seconds=90))]}, format="json")
     assert monitor.results.filter(location=paris[0]).count() == 1
     assert first_failing_check(monitor.incident) == (start, "Shop")
+
+
+def test_a_centrally_run_monitor_s_figures_read_its_central_checks_and_an_agent_only_one_s_its_agent_s(actor, paris):
+    from monitoring import rollups
+    from monitoring.models import Rollup
+
+    central = make_monitor(actor, "Central")
+    agent_only = make_monitor(actor, "Agent only")
+    locations.do_set_locations(actor, agent_only, [paris[0]])
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    CheckResult.objects.create(monitor=central, checked_at=hour, outcome=CheckResult.Outcome.UP, latency_ms=20)
+    batch = [result(central, hour + timedelta(minutes=1), "down"), result(agent_only, hour, "down")]
+    paris[1].post(RESULTS, {"results": batch}, format="json")
+    assert CheckResult.objects.filter(location=paris[0]).count() == 2
+
+    sparklines = services.latest_results([central.pk, agent_only.pk], per_monitor=30)
+    assert [check.outcome for check in sparklines[central.pk]] == [CheckResult.Outcome.UP]
+    assert [check.outcome for check in sparklines[agent_only.pk]] == [CheckResult.Outcome.DOWN]
+    buckets = services.response_times(central, hour, hour + timedelta(hours=1), slices=1)
+    assert (buckets[0].checks, buckets[0].failures) == (1, 0)
+    rollups.roll_hour(hour, timezone.now())
+    hourly = {r.monitor_id: (r.checks, r.failures) for r in Rollup.objects.filter(period=Rollup.Period.HOUR)}
+    assert hourly[central.pk] == (1, 0) and hourly[agent_only.pk] == (1, 1)
