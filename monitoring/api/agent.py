@@ -13,7 +13,9 @@ which cannot call these; the agent protocol is versioned with vigil_agent in thi
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, exceptions, serializers, status
@@ -30,6 +32,7 @@ from ..models import Location
 from ..models_agents import TOKEN_PREFIX
 
 MAX_BATCH = 1000
+SEEN_RESOLUTION = timedelta(seconds=15)
 REVOKED = "This agent's token was revoked: ask a Vigil admin for a new location token."
 
 
@@ -95,7 +98,7 @@ class ResultSerializer(serializers.Serializer):
 
     def validate_checked_at(self, value):
         # A clock far ahead would put results (and a state change) in the future.
-        if value > timezone.now() + timezone.timedelta(minutes=5):
+        if value > timezone.now() + timedelta(minutes=5):
             raise serializers.ValidationError("is more than 5 minutes in the future; check the agent's clock.")
         return value
 
@@ -109,7 +112,10 @@ class AssignmentsView(AgentView):
     @extend_schema(exclude=True)
     def get(self, request):
         """The monitors this agent runs, with an ETag; If-None-Match with it gets a bodyless 304."""
-        Location.objects.filter(pk=request.auth.pk).update(last_seen_at=timezone.now())
+        now = timezone.now()
+        # Polls come every few seconds: note the visit at most every SEEN_RESOLUTION, so reads stay reads.
+        stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - SEEN_RESOLUTION)
+        Location.objects.filter(stale, pk=request.auth.pk).update(last_seen_at=now)
         monitors, etag = assignment(request.auth)
         if request.headers.get("If-None-Match") == etag:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})

@@ -96,6 +96,15 @@ def test_an_unchanged_assignment_costs_a_304_and_a_change_gives_a_new_etag(actor
     changed = client.get(ASSIGNMENTS, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert changed.json()["monitors"][0]["interval_seconds"] == 120
+    paris[0].refresh_from_db()
+    assert paris[0].last_seen_at is not None  # polling is a sign of life
+
+
+def test_a_result_from_a_clock_far_ahead_is_refused_with_a_hint(actor, paris):
+    monitor = make_monitor(actor)
+    late = timezone.now() + timedelta(hours=1)
+    response = paris[1].post(RESULTS, {"results": [result(monitor, late)]}, format="json")
+    assert response.status_code == 400 and "agent's clock" in response.json()["errors"][0]["detail"]
 
 
 def test_a_batch_is_stored_with_its_original_times_and_the_agent_s_location(actor, paris):
