@@ -104,7 +104,8 @@ class Agent:
             try:
                 await self.refresh()
             except Unreachable as exc:
-                logger.warning("cannot reach Vigil for the assignment (%s); probing with the last one", exc)
+                if self.vigil_reachable:  # said once an outage (push says when Vigil is back)
+                    logger.warning("cannot reach Vigil for the assignment (%s); probing with the last one", exc)
             await asyncio.sleep(self.config.poll_seconds)
 
     # --- probing ----------------------------------------------------------------------
@@ -117,7 +118,9 @@ class Agent:
             due = sorted(due, key=lambda m: self.next_due[m.id])[: max(0, self.config.concurrency - len(self.running))]
             if due:
                 for monitor in due:
-                    self.next_due[monitor.id] = now + monitor.interval
+                    # The cadence runs from when a check was due, not when it started, as in Vigil.
+                    following = self.next_due[monitor.id] + monitor.interval
+                    self.next_due[monitor.id] = following if following > now else now + monitor.interval
                     self.running.add(monitor.id)
                 task = asyncio.create_task(self._run(due))
                 self.probes.add(task)
