@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitoring.probes import HttpProbe, run_probes, run_probes_sync  # noqa: E402
 from vigil.net import policy  # noqa: E402
+from vigil_probes import HttpProbe, run_probes, run_probes_sync  # noqa: E402
 
 # The local target listens on loopback, which probes reach only when allowed (vigil.net).
 LOOPBACK = policy(("127.0.0.0/8", "::1/128"))

@@ -1,12 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 
 from vigil.audit import Actor
 from vigil.privacy import SensitiveAdminMixin
 
-from . import redundancy, services
-from .models import MaintenanceWindow, Monitor, RedundancyGroup
+from . import locations, redundancy, services
+from .models import Location, MaintenanceWindow, Monitor, RedundancyGroup
 
 STATE_FIELDS = [
     "state", "state_changed_at", "state_reason", "flapping", "consecutive_failures", "consecutive_successes",
@@ -18,7 +18,12 @@ STATE_FIELDS = [
 class MonitorAdminForm(forms.ModelForm):
     class Meta:
         model = Monitor
-        fields = [*services.SETTINGS_FIELDS, "parents"]
+        fields = [*services.SETTINGS_FIELDS, "parents", "locations"]
+
+    def clean_locations(self):
+        chosen = self.cleaned_data["locations"]
+        locations.check_locations(list(chosen))
+        return chosen
 
     def clean_parents(self):
         parents = self.cleaned_data["parents"]
@@ -35,10 +40,11 @@ class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
     list_select_related = ["component"]
     search_fields = ["name", "target"]
     autocomplete_fields = ["parents"]
+    filter_horizontal = ["locations"]
     readonly_fields = STATE_FIELDS
     show_full_result_count = False  # no second COUNT(*) over thousands of monitors
     fieldsets = [
-        (None, {"fields": ["name", "kind", "target", "component", "redundancy_group", "parents"]}),
+        (None, {"fields": ["name", "kind", "target", "component", "redundancy_group", "parents", "locations"]}),
         (
             "Schedule and alerting",
             {
@@ -132,3 +138,29 @@ class RedundancyGroupAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         redundancy.do_delete_redundancy_group(Actor.from_request(request, via="admin"), obj)
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    """Adding a location makes its agent token and shows it once, in the page's message."""
+
+    list_display = ["name", "region", "is_central", "token_prefix", "last_seen_at", "version", "revoked_at"]
+    fields = ["name", "region", "is_central", "token_prefix", "last_seen_at", "version", "revoked_at", "created_at"]
+    readonly_fields = ["is_central", "token_prefix", "last_seen_at", "version", "revoked_at", "created_at"]
+    search_fields = ["name", "region"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        actor = Actor.from_request(request, via="admin")
+        created, token = locations.do_create_location(actor, obj.name, obj.region)
+        obj.pk = created.pk
+        messages.warning(request, f"The agent token for {created.name}, shown only now: {token}")
+
+    @admin.action(description="Revoke the agent tokens of the selected locations")
+    def revoke(self, request, queryset):
+        actor = Actor.from_request(request, via="admin")
+        for location in queryset.filter(is_central=False):
+            locations.do_revoke_location(actor, location)

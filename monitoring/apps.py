@@ -23,6 +23,7 @@ class MonitoringConfig(AppConfig):
         from .metrics import MonitoringCollector
 
         register(MonitoringCollector())
+        _plug_in_the_probe_address_rule()
 
         # What the apps beside monitoring ask for through incidents, which they import instead (issue #16).
         from incidents import providers, signals
@@ -39,3 +40,14 @@ class MonitoringConfig(AppConfig):
         from .demo import seed
 
         seed()
+
+
+def _plug_in_the_probe_address_rule() -> None:
+    """The engine (vigil_probes) reads no settings: give it the install's allow-list, read afresh
+    at each batch so a changed setting (or a test's override) applies at once."""
+    from django.conf import settings
+
+    from vigil import net
+    from vigil_probes import safety
+
+    safety.use_default_policy(lambda: net.policy(tuple(settings.VIGIL_PROBE_ALLOWED_NETWORKS)))

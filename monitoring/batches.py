@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
+from vigil_probes import ProbeConfigError, run_probes_sync
+
 from .dispatch import LEASE
 from .models import Monitor
-from .probes import ProbeConfigError, run_probes_sync
 from .recording import Observation, record_observations
 
 logger = logging.getLogger(__name__)

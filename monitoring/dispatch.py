@@ -23,6 +23,7 @@ from django.utils import timezone
 from vigil.claims import claim
 from vigil.queue import enqueue
 
+from .locations import agent_only_ids
 from .models import Monitor
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ LEASE = timedelta(seconds=120)
 def claim_due(now: datetime, limit: int) -> list[tuple[int, str, datetime]]:
     """Claim up to LIMIT due monitors: [(id, kind, due_at)], most overdue first (vigil.claims)."""
     due = Monitor.objects.filter(next_check_at__lte=now).exclude(state=Monitor.State.PAUSED)
+    due = due.exclude(pk__in=agent_only_ids())  # probed by agents only (monitoring.locations)
     return claim(due.order_by("next_check_at"), limit, ("kind", "next_check_at"), next_check_at=now + LEASE)
 
 

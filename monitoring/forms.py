@@ -19,10 +19,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from incidents.models import Component
+from vigil_probes import ProbeConfigError
+from vigil_probes.config import _normalize_headers as check_header_pairs  # the probe engine's own header rule
 
 from .models import Monitor, RedundancyGroup
-from .probes import ProbeConfigError
-from .probes.config import _normalize_headers as check_header_pairs  # the probe engine's own header rule
 from .services import SETTINGS_FIELDS
 
 Kind = Monitor.Kind

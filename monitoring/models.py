@@ -1,7 +1,7 @@
 """What Vigil watches: monitors, their check results, state history, rollups and maintenance windows.
 
 A Monitor holds its probe's settings in typed columns; `probe()` turns them into one of the probe
-engine's frozen configs (monitoring.probes), whose checks are also the model's validation, so a
+engine's frozen configs (vigil_probes), whose checks are also the model's validation, so a
 bad value gets the same message in the admin, the dashboard form and the API.
 """
 
@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Severity
+from vigil_probes import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
 
-from .probes import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
+from .models_agents import Location
 
 MIN_INTERVAL_SECONDS = 10
 # How many recent outcomes a monitor remembers to judge flapping (one character each).
@@ -101,6 +102,12 @@ class Monitor(models.Model):
         related_name="monitors",
         help_text="Replicas this monitor stands in for. While some are up, a member down is only "
         '"redundancy lost"; all down is an outage. Without a group, the monitor is on its own.',
+    )
+    locations = models.ManyToManyField(
+        Location,
+        blank=True,
+        related_name="monitors",
+        help_text="Where the monitor is checked from; none chosen means every location.",
     )
     parents = models.ManyToManyField(
         "self",
@@ -335,6 +342,9 @@ class CheckResult(models.Model):
     latency_ms = models.FloatField(null=True)
     status_code = models.PositiveSmallIntegerField(null=True)
     reason = models.CharField(max_length=300, blank=True)
+    # Empty for the central install's own checks. No index yet: results are read per monitor; the
+    # per-location figures of issue #21 will add (monitor, location, checked_at).
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
         ordering = ["-checked_at"]

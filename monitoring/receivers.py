@@ -15,6 +15,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from incidents.models import Incident, Source
 from incidents.signals import Detection
 
+from .locations import deciding_results
 from .models import CheckResult, Monitor, StateChange
 
 # The dedup keys monitoring.alerting gives the incidents it opens (monitor_key, group_key).
@@ -80,14 +81,15 @@ def first_failing_check(incident: Incident) -> tuple[datetime, str] | None:
     between it and the start: older failures belong to an earlier outage. One query.
     """
     down = CheckResult.Outcome.DOWN
+    deciding = CheckResult.objects.filter(deciding_results())  # another location's passes prove nothing here
     last_pass = (
-        CheckResult.objects.filter(monitor=OuterRef("monitor"), checked_at__lte=incident.started_at)
+        deciding.filter(monitor=OuterRef("monitor"), checked_at__lte=incident.started_at)
         .exclude(outcome=down)
         .order_by("-checked_at")
         .values("checked_at")[:1]
     )
     return (
-        CheckResult.objects.filter(
+        deciding.filter(
             monitor__in=_opening_monitors(incident).values("pk"), outcome=down, checked_at__lte=incident.started_at
         )
         .alias(last_pass=Subquery(last_pass))

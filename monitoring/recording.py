@@ -50,6 +50,7 @@ class Observation:
     status_code: int | None = None
     reason: str = ""
     due_at: datetime | None = None  # when the check was due, for the cadence and the lag
+    location_id: int | None = None  # the agent's location (monitoring.agent_results); None: central
 
 
 def in_maintenance(monitors: Sequence[Monitor], now: datetime) -> set[int]:
@@ -108,6 +109,7 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
                     latency_ms=observation.latency_ms,
                     status_code=observation.status_code,
                     reason=observation.reason[:300],
+                    location_id=observation.location_id,
                 )
             )
             transition = state.apply(

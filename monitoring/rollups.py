@@ -35,6 +35,7 @@ from django.db.models import Count, F, Max, Q, Value
 from django.db.models.functions import Ceil, Greatest, Least, Ln
 from django.utils import timezone
 
+from .locations import deciding_results
 from .models import CheckResult, Rollup
 from .uptime import DAY, HOUR, floor_day, floor_hour, measure
 
@@ -145,7 +146,7 @@ def roll_hour(start: datetime, now: datetime) -> int:
 def _check_counts(start: datetime, end: datetime) -> dict[int, tuple]:
     """{monitor: (checks, failures, degraded, max latency)} of the results in [start, end)."""
     rows = (
-        CheckResult.objects.filter(checked_at__gte=start, checked_at__lt=end)
+        CheckResult.objects.filter(deciding_results(), checked_at__gte=start, checked_at__lt=end)
         .order_by()
         .values("monitor_id")
         .annotate(
@@ -162,7 +163,7 @@ def _check_counts(start: datetime, end: datetime) -> dict[int, tuple]:
 def _histograms(start: datetime, end: datetime) -> dict[int, dict[int, int]]:
     """{monitor: {bucket: count}} of the answered results' latencies in [start, end)."""
     rows = (
-        CheckResult.objects.filter(ANSWERED, checked_at__gte=start, checked_at__lt=end)
+        CheckResult.objects.filter(ANSWERED, deciding_results(), checked_at__gte=start, checked_at__lt=end)
         .order_by()
         .values("monitor_id", bucket=_bucket_expression())
         .annotate(count=Count("id"))

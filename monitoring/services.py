@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from vigil import ratelimit
 from vigil.audit import Actor, record
+from vigil_probes import ProbeConfigError, ProbeResult, run_probes_sync
 
 from . import heartbeat_schedule
-from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
-from .probes import ProbeConfigError, ProbeResult, run_probes_sync
+from .locations import deciding_results
+from .models import CheckResult, Location, MaintenanceWindow, Monitor, StateChange
 from .redundancy import refresh_groups_after_commit
 
 State = Monitor.State
@@ -320,14 +321,26 @@ def latest_results(monitor_ids: Sequence[int], per_monitor: int) -> dict[int, li
     """
     if not monitor_ids:
         return {}
-    table = connection.ops.quote_name(CheckResult._meta.db_table)
+    quote = connection.ops.quote_name
+    names = {
+        "table": quote(CheckResult._meta.db_table),
+        "chosen": quote(Monitor.locations.through._meta.db_table),
+        "location": quote(Location._meta.db_table),
+    }
+    # The deciding location's checks only (monitoring.locations.deciding_results): central ones,
+    # unless the monitor runs on agents only. The EXISTS tests name no column of the row, so the
+    # database answers them once per monitor, not once per row.
     member = (
         "SELECT * FROM (SELECT monitor_id, checked_at, outcome, latency_ms FROM {table}"
-        " WHERE monitor_id = %s ORDER BY checked_at DESC LIMIT %s) AS r{n}"
+        " WHERE monitor_id = %s AND (location_id IS NULL OR ("
+        "EXISTS (SELECT 1 FROM {chosen} WHERE monitor_id = %s) AND NOT EXISTS (SELECT 1 FROM {chosen} c"
+        " JOIN {location} l ON l.id = c.location_id WHERE c.monitor_id = %s AND l.is_central = %s)))"
+        " ORDER BY checked_at DESC LIMIT %s) AS r{n}"
     )
-    sql = " UNION ALL ".join(member.format(table=table, n=n) for n in range(len(monitor_ids)))
+    sql = " UNION ALL ".join(member.format(**names, n=n) for n in range(len(monitor_ids)))
+    params = [value for pk in monitor_ids for value in (pk, pk, pk, True, per_monitor)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for pk in monitor_ids for value in (pk, per_monitor)])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     # checked_at is only a sort key: a datetime on PostgreSQL, on SQLite the stored text, whose
     # fixed layout sorts in time order. Raw rows, not models: a page draws 3,000 of them.
@@ -358,7 +371,7 @@ def response_times(monitor: Monitor, since: datetime, until: datetime, slices: i
     """
     width = (until - since) / slices
     rows = (
-        CheckResult.objects.filter(monitor=monitor, checked_at__gte=since, checked_at__lt=until)
+        CheckResult.objects.filter(deciding_results(), monitor=monitor, checked_at__gte=since, checked_at__lt=until)
         .order_by()
         .values_list("checked_at", "outcome", "latency_ms")
     )

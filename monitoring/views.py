@@ -23,12 +23,12 @@ from django.views.decorators.http import require_POST
 from vigil import live, ownership, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
+from vigil_probes import ProbeResult
+from vigil_probes import State as ProbeState
 
 from . import redundancy, services, svg
 from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
 from .models import CheckResult, MaintenanceWindow, Monitor
-from .probes import ProbeResult
-from .probes import State as ProbeState
 from .uptime import uptime_for, uptime_windows
 
 VIEW = "monitoring.view_monitor"

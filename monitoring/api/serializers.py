@@ -4,10 +4,10 @@ from rest_framework import serializers
 
 from incidents.models import Component
 from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
-from monitoring.probes import State as ProbeState
 from monitoring.redundancy import redundancy_of
 from monitoring.services import SETTINGS_FIELDS
 from vigil.privacy import SensitiveFieldsMixin
+from vigil_probes import State as ProbeState
 
 PROBE_STATES = [state.value for state in ProbeState]
 OUTCOMES = {value: label.lower() for value, label in CheckResult.Outcome.choices}

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from monitoring.probes import run_probes_sync
+from vigil_probes import run_probes_sync
 
 from .servers import Servers
 

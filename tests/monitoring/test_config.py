@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from monitoring.probes import DnsProbe, HttpProbe, ProbeConfigError, TcpProbe, TlsProbe
-from monitoring.probes.config import parse_status_ranges
+from vigil_probes import DnsProbe, HttpProbe, ProbeConfigError, TcpProbe, TlsProbe
+from vigil_probes.config import parse_status_ranges
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitoring.probes import DnsProbe, State, run_probes_sync
+from vigil_probes import DnsProbe, State, run_probes_sync
 
 from .conftest import probe
 from .servers import closed_port

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from monitoring.probes import HttpProbe, State, run_probes_sync
+from vigil_probes import HttpProbe, State, run_probes_sync
 
 from .conftest import probe
 from .servers import closed_port

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from monitoring.probes import HttpProbe, State, TcpProbe, run_probes, run_probes_sync
-from monitoring.probes import runner as runner_module
+from vigil_probes import HttpProbe, State, TcpProbe, run_probes, run_probes_sync
+from vigil_probes import runner as runner_module
 
 from .conftest import Stopwatch
 

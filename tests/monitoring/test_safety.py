@@ -12,8 +12,8 @@ import pytest
 
 from monitoring import services
 from monitoring.models import CheckResult
-from monitoring.probes import DnsProbe, HttpProbe, State, TcpProbe, TlsProbe, run_probes, run_probes_sync, safety
 from vigil.audit import Actor
+from vigil_probes import DnsProbe, HttpProbe, State, TcpProbe, TlsProbe, run_probes, run_probes_sync, safety
 
 from .conftest import probe
 
@@ -82,7 +82,7 @@ def test_which_addresses_are_forbidden(address, forbidden):
 
 def test_the_default_allows_public_addresses_only(settings):
     settings.VIGIL_PROBE_ALLOWED_NETWORKS = []
-    default = safety.setting_policy()
+    default = safety.default_policy()
     assert default.allowed == () and default.refusal("127.0.0.1") and not default.refusal("8.8.8.8")
 
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from incidents.models import Component
 from monitoring import heartbeat_schedule, redundancy, services
 from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
-from monitoring.probes import State as ProbeState
 from vigil.audit import Actor
 from vigil.models import AuditEntry
+from vigil_probes import State as ProbeState
 
 from .servers import closed_port
 

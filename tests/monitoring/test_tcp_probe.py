@@ -2,7 +2,7 @@
 
 import time
 
-from monitoring.probes import State, TcpProbe, run_probes_sync
+from vigil_probes import State, TcpProbe, run_probes_sync
 
 from .conftest import probe
 from .servers import closed_port

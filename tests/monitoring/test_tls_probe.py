@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitoring.probes import HttpProbe, State, TlsProbe
+from vigil_probes import HttpProbe, State, TlsProbe
 
 from .conftest import probe
 from .servers import closed_port

@@ -13,9 +13,8 @@ import ssl
 import aiohttp
 from yarl import URL
 
-from vigil.net import AddressPolicy
-
 from .config import HttpProbe, is_ip_address
+from .net import AddressPolicy
 from .result import ProbeFailure, ProbeResult, Progress, State, format_size
 from .safety import ForbiddenAddress, GuardedResolver, check_address
 from .tcp import describe_os_error
@@ -28,7 +27,7 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"
 
 
 def make_session(policy: AddressPolicy) -> aiohttp.ClientSession:
-    """One session for a batch; every name it resolves passes POLICY (vigil.net) first."""
+    """One session for a batch; every name it resolves passes POLICY (vigil_probes.net) first."""
     connector = aiohttp.TCPConnector(
         force_close=True,  # a new connection per probe: what a new visitor sees
         limit=0,  # the runner bounds concurrency

@@ -1,7 +1,7 @@
-"""The probe engine's guard: vigil.net's address rule, applied where probes resolve and connect.
+"""The probe engine's guard: the address rule (vigil_probes.net), applied where probes resolve and connect.
 
 A probe may reach public addresses and the networks of VIGIL_PROBE_ALLOWED_NETWORKS, never a
-link-local or cloud metadata address (vigil.net). Otherwise a responder could aim a monitor, or
+link-local or cloud metadata address (vigil_probes.net). Otherwise a responder could aim a monitor, or
 *Test now*, at an internal service and read it through the keyword check, or port-scan with TCP
 monitors. The check runs on the addresses a name resolves to, and a probe connects only to
 addresses that passed it (aiohttp connects to what GuardedResolver returned; TCP and TLS probes to
@@ -11,24 +11,32 @@ what resolve() returned), so neither a name pointing at 127.0.0.1 nor a redirect
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
-from django.conf import settings
 
-from vigil import net
-
+from . import net
 from .result import ProbeFailure
 
 SETTING = "VIGIL_PROBE_ALLOWED_NETWORKS"
 HINT = f"probes reach only public addresses and the networks in {SETTING}"
 
+# Where the rule comes from when a caller gives none. The engine knows no settings module: Vigil
+# plugs in one reading VIGIL_PROBE_ALLOWED_NETWORKS (monitoring.apps), the agent passes its own
+# policy; anything else (scripts, benches) gets public addresses only.
+_default_policy: Callable[[], net.AddressPolicy] = net.AddressPolicy
 
-def setting_policy() -> net.AddressPolicy:
-    """The install's rule; public addresses only when Django is not configured (scripts, benches)."""
-    if not settings.configured:
-        return net.AddressPolicy()
-    return net.policy(tuple(settings.VIGIL_PROBE_ALLOWED_NETWORKS))
+
+def use_default_policy(factory: Callable[[], net.AddressPolicy]) -> None:
+    """Make FACTORY the source of the rule for run_probes calls that pass no policy."""
+    global _default_policy
+    _default_policy = factory
+
+
+def default_policy() -> net.AddressPolicy:
+    """The rule for a batch that names none (see use_default_policy)."""
+    return _default_policy()
 
 
 class ForbiddenAddress(OSError):
@@ -47,7 +55,7 @@ def check_address(address: str, policy: net.AddressPolicy) -> None:
 
 
 def check_all(addresses: list[str], policy: net.AddressPolicy) -> list[str]:
-    """ADDRESSES if every one may be reached (vigil.net.AddressPolicy.check_all); else ForbiddenAddress."""
+    """ADDRESSES if every one may be reached (net.AddressPolicy.check_all); else ForbiddenAddress."""
     try:
         return policy.check_all(addresses)
     except net.ForbiddenAddress as exc:

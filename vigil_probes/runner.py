@@ -14,13 +14,12 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import aiohttp
 
-from vigil.net import AddressPolicy
-
 from .config import DnsProbe, HttpProbe, Probe, TcpProbe, TlsProbe
 from .dns import check_dns
 from .http import check_http, make_session
+from .net import AddressPolicy
 from .result import ProbeFailure, ProbeResult, Progress, format_seconds
-from .safety import setting_policy
+from .safety import default_policy
 from .tcp import check_tcp
 from .tls import check_tls
 
@@ -62,8 +61,8 @@ async def run_probe(probe: Probe, context: ProbeContext) -> ProbeResult:
 async def run_probes(
     probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, policy: AddressPolicy | None = None
 ) -> list[ProbeResult]:
-    """Runs PROBES, at most CONCURRENCY at a time; the address rule defaults to the install's
-    (VIGIL_PROBE_ALLOWED_NETWORKS, monitoring.probes.safety)."""
+    """Runs PROBES, at most CONCURRENCY at a time; the address rule defaults to the one plugged in
+    with safety.use_default_policy (in Vigil, VIGIL_PROBE_ALLOWED_NETWORKS)."""
     probes = list(probes)
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -71,7 +70,7 @@ async def run_probes(
         if type(probe) not in CHECKS:
             raise TypeError(f"not a probe: {probe!r}")
     if policy is None:
-        policy = setting_policy()
+        policy = default_policy()
     results: list[ProbeResult | None] = [None] * len(probes)
     queue = iter(enumerate(probes))  # shared by the workers; next() never yields to the loop
 
@@ -92,15 +91,16 @@ def run_probes_sync(
 ) -> list[ProbeResult]:
     """run_probes for synchronous callers (Celery tasks): a new event loop, uvloop when installed."""
     if policy is None:
-        policy = setting_policy()  # read here, outside the loop's thread pool
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        policy = default_policy()  # read here, outside the loop's thread pool
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         # Host lookups run in the loop's thread pool; the default six threads would queue them.
         resolvers = concurrent.futures.ThreadPoolExecutor(max_workers=min(64, max(4, concurrency)))
         runner.get_loop().set_default_executor(resolvers)
         return runner.run(run_probes(probes, concurrency, policy=policy))
 
 
-def _loop_factory():
+def loop_factory():
+    """uvloop's loop factory when it is installed, else None (asyncio's own); the agent uses it too."""
     try:
         import uvloop
     except ImportError:
