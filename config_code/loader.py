@@ -1,0 +1,166 @@
+"""Reading configuration files: YAML (or JSON) into definitions, every error with its place.
+
+Each file is composed into YAML nodes first, so every value's line is known; a pydantic error's
+location (("monitors", 3, "interval_seconds")) becomes `file:line: monitors[3].interval_seconds`.
+All errors of all files are collected, so one run shows everything to fix. Secrets are never in
+the file: a string `${env:NAME}` is replaced by that environment variable's value when read.
+"""
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .schema import ConfigFile, Definition
+
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+def path_text(loc: Iterable[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@dataclass
+class Source:
+    """One file read: its name and the line of every value, by location."""
+
+    name: str
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line(self, loc: Loc) -> int | None:
+        """The line of LOC, or of its nearest enclosing value (a missing field: its object's line)."""
+        while loc not in self.lines and loc:
+            loc = loc[:-1]
+        return self.lines.get(loc)
+
+    def error(self, loc: Loc, message: str) -> ConfigError:
+        return ConfigError(self.name, self.line(loc), path_text(loc), message)
+
+
+@dataclass
+class Entry:
+    """One object's definition and where it was written (`kind[index]` of SOURCE)."""
+
+    kind: str
+    index: int
+    definition: Definition
+    source: Source
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+    def error(self, field_name: str | None, message: str) -> ConfigError:
+        loc: Loc = (self.kind, self.index, field_name) if field_name else (self.kind, self.index)
+        return self.source.error(loc, message)
+
+
+@dataclass
+class Loaded:
+    entries: dict[str, dict[str, Entry]] = field(default_factory=dict)  # kind -> key -> entry
+    errors: list[ConfigError] = field(default_factory=list)
+
+
+def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Source, errors: list) -> None:
+    source.lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in seen:  # YAML would keep the last silently: an author's slip, shown
+                errors.append(
+                    ConfigError(source.name, key_node.start_mark.line + 1, path_text((*loc, key)), "Written twice.")
+                )
+            seen.add(key)
+            _walk(loader, value_node, (*loc, key), source, errors)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(loader, item, (*loc, index), source, errors)
+
+
+def _substitute(value, loc: Loc, source: Source, errors: list, environ: Mapping[str, str]):
+    if isinstance(value, dict):
+        return {k: _substitute(v, (*loc, k), source, errors, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, (*loc, i), source, errors, environ) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${env:" in value:
+
+        def replace(match: re.Match) -> str:
+            if match.group(1) not in environ:
+                errors.append(source.error(loc, f"The environment variable {match.group(1)} is not set."))
+                return ""
+            return environ[match.group(1)]
+
+        return ENV_REFERENCE.sub(replace, value)
+    return value
+
+
+def parse(name: str, text: str, errors: list, environ: Mapping[str, str]) -> tuple[dict | None, Source]:
+    """The document of one file with its lines, or None (and the reason in ERRORS)."""
+    source = Source(name)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+        if node is not None:
+            _walk(loader, node, (), source, errors)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        errors.append(ConfigError(name, mark.line + 1 if mark else None, "", f"Not valid YAML: {exc}"))
+        return None, source
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        errors.append(ConfigError(name, 1, "", "A configuration file is a mapping of sections (teams, monitors...)."))
+        return None, source
+    return _substitute(data, (), source, errors, environ), source
+
+
+def _validate(data: dict, source: Source, errors: list) -> BaseModel | None:
+    try:
+        return ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            errors.append(source.error(tuple(error["loc"]), error["msg"]))
+        return None
+
+
+def load(files: Iterable[tuple[str, str]], environ: Mapping[str, str] | None = None) -> Loaded:
+    """Read FILES ((name, text) pairs) as one configuration: every key once per kind."""
+    environ = os.environ if environ is None else environ
+    loaded = Loaded()
+    for name, text in files:
+        data, source = parse(name, text, loaded.errors, environ)
+        parsed = _validate(data, source, loaded.errors) if data is not None else None
+        if parsed is None:
+            continue
+        for kind in ConfigFile.model_fields:
+            for index, definition in enumerate(getattr(parsed, kind) if kind != "version" else ()):
+                entry = Entry(kind, index, definition, source)
+                known = loaded.entries.setdefault(kind, {})
+                if definition.key in known:
+                    first = known[definition.key]
+                    where = f"{first.source.name}:{first.source.line((kind, first.index))}"
+                    loaded.errors.append(entry.error("key", f"The key {definition.key!r} is already used at {where}."))
+                    continue
+                known[definition.key] = entry
+    return loaded

@@ -1,0 +1,142 @@
+"""The plan: what applying the files would create, update (field by field) and delete.
+
+Reading what exists costs a fixed number of queries whatever the number of objects: all of
+ManagedObject at once, then each kind's objects in one `in_bulk` (tests/config_code checks the
+count does not grow). Only objects that change are checked by their model (full_clean), since an
+object that does not change is already as its model accepted it.
+"""
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Model
+
+from .kinds import KINDS, Kind
+from .loader import ConfigError, Entry, Loaded
+from .models import ManagedObject
+
+CREATE, UPDATE, DELETE, RELEASE = "create", "update", "delete", "release"
+
+
+@dataclass
+class Change:
+    action: str
+    kind: Kind
+    key: str
+    diffs: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field, before, after)
+    entry: Entry | None = None
+    obj: Model | None = None
+    managed: ManagedObject | None = None
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    errors: list[ConfigError] = field(default_factory=list)
+    unchanged: int = 0
+    kept: list[tuple[str, str]] = field(default_factory=list)  # managed, not in the files, no --prune
+    objects: dict[str, dict[str, Model]] = field(default_factory=dict)  # kind -> key -> existing object
+
+    def count(self, action: str) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+
+def source_hash(definition) -> str:
+    text = json.dumps(definition.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_references(loaded: Loaded) -> list[ConfigError]:
+    """A key named in a reference must be defined in the files; a unique name used once."""
+    errors = []
+    for kind in KINDS:
+        entries = loaded.entries.get(kind.name, {}).values()
+        for entry in entries:
+            for name, other in kind.refs.items():
+                key = getattr(entry.definition, name)
+                if key is not None and key not in loaded.entries.get(other, {}):
+                    errors.append(entry.error(name, f"There is no {other} with the key {key!r} in the files."))
+        for name, model_field in kind.fields.items():
+            if name in kind.refs or not kind.model._meta.get_field(model_field).unique:
+                continue
+            seen: dict[Any, Entry] = {}
+            for entry in entries:
+                value = getattr(entry.definition, name)
+                if value in seen:
+                    message = f"{value!r} is already the {name} of {kind.name} {seen[value].key!r}; it must be unique."
+                    errors.append(entry.error(name, message))
+                seen.setdefault(value, entry)
+    return errors
+
+
+def _existing() -> tuple[dict[str, dict[str, ManagedObject]], dict[str, dict[str, Model]]]:
+    """Managed rows and their objects, by kind and key: one query for the rows, one per kind."""
+    rows: dict[str, dict[str, ManagedObject]] = {kind.name: {} for kind in KINDS}
+    for row in ManagedObject.objects.all():
+        rows.setdefault(row.kind, {})[row.key] = row
+    objects: dict[str, dict[str, Model]] = {}
+    for kind in KINDS:
+        by_pk = kind.model.objects.in_bulk([int(row.object_id) for row in rows[kind.name].values()])
+        objects[kind.name] = {
+            key: by_pk[int(row.object_id)] for key, row in rows[kind.name].items() if int(row.object_id) in by_pk
+        }
+    return rows, objects
+
+
+def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[ConfigError]:
+    """The model's own checks (full_clean) on the object as it would be saved."""
+    instance = copy.copy(obj) if obj is not None else kind.model()
+    for name, _, after in diffs:
+        if name not in kind.refs:
+            setattr(instance, kind.fields[name], after)
+    references = [kind.fields[name] for name in kind.refs]
+    try:
+        instance.full_clean(exclude=references)
+    except ValidationError as exc:
+        to_definition = {model_field: name for name, model_field in kind.fields.items()}
+        return [
+            entry.error(None if field_name == NON_FIELD_ERRORS else to_definition.get(field_name), message)
+            for field_name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return []
+
+
+def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, Any]]:
+    wanted = entry.definition.model_dump()
+    if now is None:  # a creation: what the file sets
+        return [(name, None, wanted[name]) for name in kind.fields]
+    return [(name, now[name], wanted[name]) for name in kind.fields if now[name] != wanted[name]]
+
+
+def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
+    """The changes that would make Vigil what LOADED says; errors (with places) instead if any."""
+    plan = Plan(errors=[*loaded.errors, *check_references(loaded)])
+    rows, plan.objects = _existing()
+    key_of = {name: {obj.pk: key for key, obj in objects.items()} for name, objects in plan.objects.items()}
+    for kind in KINDS:
+        for key, entry in loaded.entries.get(kind.name, {}).items():
+            obj = plan.objects[kind.name].get(key)
+            diffs = _diffs(kind, entry, kind.current(obj, key_of) if obj is not None else None)
+            if obj is not None and not diffs:
+                plan.unchanged += 1
+                continue
+            plan.errors += model_errors(kind, entry, obj, diffs)
+            action = UPDATE if obj is not None else CREATE
+            plan.changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
+    for kind in reversed(KINDS):
+        for key, row in rows[kind.name].items():
+            if key in loaded.entries.get(kind.name, {}):
+                continue
+            obj = plan.objects[kind.name].get(key)
+            if not prune:
+                plan.kept.append((kind.name, key))
+            elif row.origin == ManagedObject.Origin.CREATED and obj is not None:
+                plan.changes.append(Change(DELETE, kind, key, obj=obj, managed=row))
+            else:  # adopted by vigil_export (a person made it: config lets it go, never deletes it), or gone
+                plan.changes.append(Change(RELEASE, kind, key, obj=obj, managed=row))
+    return plan
