@@ -10,11 +10,13 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from .schema import ConfigFile, Definition
+from .schema import SECTIONS, Definition, Layout
+
 
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 Loc = tuple[str | int, ...]
@@ -78,6 +80,12 @@ class Entry:
 class Loaded:
     entries: dict[str, dict[str, Entry]] = field(default_factory=dict)  # kind -> key -> entry
     errors: list[ConfigError] = field(default_factory=list)
+    invalid_keys: dict[str, set] = field(default_factory=dict)  # kind -> keys of objects refused
+
+    def flawed(self, entry: Entry) -> bool:
+        """ENTRY has an error already (a secret not set...): its model's checks would only repeat it."""
+        prefix = f"{entry.kind}[{entry.index}]"
+        return any(e.file == entry.source.name and e.path.startswith(prefix) for e in self.errors)
 
 
 def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Source, errors: list) -> None:
@@ -135,13 +143,27 @@ def parse(name: str, text: str, errors: list, environ: Mapping[str, str]) -> tup
     return _substitute(data, (), source, errors, environ), source
 
 
-def _validate(data: dict, source: Source, errors: list) -> BaseModel | None:
+def _validate(data: dict, source: Source, errors: list) -> dict[str, list[tuple[int, Definition | None, Any]]]:
+    """Each section's items, validated one by one so that one bad object does not hide the others'
+    mistakes: (index, definition or None when invalid, the key as written)."""
+    sections = {name: data.get(name, []) for name in SECTIONS}
     try:
-        return ConfigFile.model_validate(data)
+        Layout.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            errors.append(source.error(tuple(error["loc"]), error["msg"]))
-        return None
+        errors += [source.error(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+        sections = {name: items if isinstance(items, list) else [] for name, items in sections.items()}
+    read: dict[str, list] = {}
+    for name, items in sections.items():
+        definition_type = SECTIONS[name]
+        for index, item in enumerate(items):
+            written_key = item.get("key") if isinstance(item, dict) else None
+            try:
+                definition = definition_type.model_validate(item)
+            except ValidationError as exc:
+                errors += [source.error((name, index, *e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+                definition = None
+            read.setdefault(name, []).append((index, definition, written_key))
+    return read
 
 
 def load(files: Iterable[tuple[str, str]], environ: Mapping[str, str] | None = None) -> Loaded:
@@ -150,11 +172,13 @@ def load(files: Iterable[tuple[str, str]], environ: Mapping[str, str] | None = N
     loaded = Loaded()
     for name, text in files:
         data, source = parse(name, text, loaded.errors, environ)
-        parsed = _validate(data, source, loaded.errors) if data is not None else None
-        if parsed is None:
+        if data is None:
             continue
-        for kind in ConfigFile.model_fields:
-            for index, definition in enumerate(getattr(parsed, kind) if kind != "version" else ()):
+        for kind, items in _validate(data, source, loaded.errors).items():
+            for index, definition, written_key in items:
+                if definition is None:  # reported; a reference to its key is not a second mistake
+                    loaded.invalid_keys.setdefault(kind, set()).add(written_key)
+                    continue
                 entry = Entry(kind, index, definition, source)
                 known = loaded.entries.setdefault(kind, {})
                 if definition.key in known:

@@ -58,7 +58,8 @@ def check_references(loaded: Loaded) -> list[ConfigError]:
         for entry in entries:
             for name, other in kind.refs.items():
                 key = getattr(entry.definition, name)
-                if key is not None and key not in loaded.entries.get(other, {}):
+                known = loaded.entries.get(other, {}).keys() | loaded.invalid_keys.get(other, set())
+                if key is not None and key not in known:
                     errors.append(entry.error(name, f"There is no {other} with the key {key!r} in the files."))
         for name, model_field in kind.fields.items():
             if name in kind.refs or not kind.model._meta.get_field(model_field).unique:
@@ -125,7 +126,8 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
             if obj is not None and not diffs:
                 plan.unchanged += 1
                 continue
-            plan.errors += model_errors(kind, entry, obj, diffs)
+            if not loaded.flawed(entry):
+                plan.errors += model_errors(kind, entry, obj, diffs)
             action = UPDATE if obj is not None else CREATE
             plan.changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
     for kind in reversed(KINDS):

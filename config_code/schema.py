@@ -124,14 +124,26 @@ MonitorDefinition = from_model(
 )
 
 
-class ConfigFile(Definition):
-    """One configuration file. Several files are read as one: each key once across all of them."""
+# The file's sections, in the order objects are made (each after the kinds it names).
+SECTIONS: dict[str, type[Definition]] = {
+    "teams": TeamDefinition,
+    "component_groups": ComponentGroupDefinition,
+    "components": ComponentDefinition,
+    "monitors": MonitorDefinition,
+}
+VERSION = (Literal[1], Field(default=1, description="The format's version."))
 
-    version: Literal[1] = Field(default=1, description="The format's version.")
-    teams: list[TeamDefinition] = Field(default_factory=list)  # type: ignore[valid-type]
-    component_groups: list[ComponentGroupDefinition] = Field(default_factory=list)  # type: ignore[valid-type]
-    components: list[ComponentDefinition] = Field(default_factory=list)  # type: ignore[valid-type]
-    monitors: list[MonitorDefinition] = Field(default_factory=list)  # type: ignore[valid-type]
+
+def _file_model(name: str, item: Any, doc: str) -> type[Definition]:
+    sections = {section: (list[item or model], Field(default_factory=list)) for section, model in SECTIONS.items()}
+    return create_model(name, __base__=Definition, __doc__=doc, version=VERSION, **sections)
+
+
+ConfigFile = _file_model(
+    "ConfigFile", None, "One configuration file. Several files are read as one: each key once across all of them."
+)
+# The outline alone (known sections, each a list), so each object can then be checked on its own.
+Layout = _file_model("Layout", Any, "")
 
 
 def json_schema() -> dict:
