@@ -17,7 +17,6 @@ from pydantic import ValidationError
 
 from .schema import SECTIONS, Definition, Layout
 
-
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 Loc = tuple[str | int, ...]
 
