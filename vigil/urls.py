@@ -28,6 +28,7 @@ api_v1 = [
     path("", include("comms.api.urls")),
     path("", include("postmortems.api.urls")),
     path("", include("dr_plans.api.urls")),
+    path("", include("config_code.api.urls")),
 ]
 
 # Opsgenie's Alert API v2 (incidents/integrations/opsgenie_urls.py), mounted twice below.

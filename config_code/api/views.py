@@ -1,0 +1,83 @@
+"""The API's door to configuration as code: the schema, a plan, an apply.
+
+Plan and apply are Vigil admins' for now: they change every team's objects. Service keys scoped
+to this (issue #22 asks for CI to apply with one) are being built separately; when they land,
+IsVigilAdmin is where a key with the config scope is let in. The body is one configuration file,
+YAML or JSON (JSON is YAML), read as the command line reads a file.
+"""
+
+from dataclasses import replace
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vigil.audit import Actor
+from vigil.roles import Role, role_of
+
+from ..apply import ConfigInvalid, apply_loaded
+from ..loader import load
+from ..plan import make_plan
+from ..schema import json_schema_text
+from ..text import as_json
+
+
+class IsVigilAdmin(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return role_of(request.user) == Role.ADMIN
+
+
+class RawText(BaseParser):
+    """Hands the view the body as text, whatever the type: the loader reads YAML and JSON alike."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> str:
+        return stream.read().decode("utf-8", errors="replace") if stream else ""
+
+
+PRUNE = OpenApiParameter("prune", bool, description="Delete objects config created that the body no longer has.")
+
+
+class ConfigView(APIView):
+    permission_classes = [IsVigilAdmin]
+    parser_classes = [RawText]
+
+    def files(self, request) -> list[tuple[str, str]]:
+        return [("request", request.data if isinstance(request.data, str) else "")]
+
+    def prune(self, request) -> bool:
+        return request.query_params.get("prune", "").lower() in ("1", "true", "yes")
+
+
+class PlanView(ConfigView):
+    @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.OBJECT, parameters=[PRUNE])
+    def post(self, request):
+        plan = make_plan(load(self.files(request)), prune=self.prune(request))
+        return Response(as_json(plan), status=400 if plan.errors else 200)
+
+
+class ApplyView(ConfigView):
+    @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.OBJECT, parameters=[PRUNE])
+    def post(self, request):
+        actor = replace(Actor.from_request(request), via="config")  # the door is config, by key or session
+        try:
+            plan = apply_loaded(load(self.files(request)), actor, prune=self.prune(request))
+        except ConfigInvalid as exc:
+            return Response(as_json(exc.plan), status=400)
+        return Response(as_json(plan))
+
+
+class SchemaView(APIView):
+    """The configuration files' JSON Schema, for editors: the format only, no data, so no sign-in."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return HttpResponse(json_schema_text(), content_type="application/schema+json")

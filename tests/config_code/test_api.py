@@ -1,0 +1,62 @@
+"""POST /api/v1/config/plan and /apply (admins, for now), and the schema for editors."""
+
+import json
+
+import pytest
+
+from config_code.schema import json_schema_text
+from incidents.models import Team
+from vigil.models import AuditEntry
+
+TEAMS_YAML = "teams:\n  - key: payments\n    name: Payments\n"
+ROLES = ["admin", "responder", "viewer", "anonymous"]
+
+
+def post(client, path: str, body: str, content_type: str = "application/yaml"):
+    return client.post(path, data=body, content_type=content_type)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ["plan", "apply"])
+def test_only_admins_plan_and_apply(api_clients, role, action):
+    response = post(api_clients[role], f"/api/v1/config/{action}", TEAMS_YAML)
+    assert response.status_code == (200 if role == "admin" else 401 if role == "anonymous" else 403)
+    assert Team.objects.filter(name="Payments").exists() == (role == "admin" and action == "apply")
+
+
+def test_a_plan_lists_the_changes_and_an_apply_makes_them_as_the_admin_via_config(api_clients, admin_user):
+    admin = api_clients["admin"]
+    plan = post(admin, "/api/v1/config/plan", TEAMS_YAML).json()
+    assert plan["changes"] == [
+        {
+            "action": "create",
+            "kind": "teams",
+            "key": "payments",
+            "fields": {"name": {"before": None, "after": "Payments"}},
+        }
+    ]
+    applied = post(
+        admin,
+        "/api/v1/config/apply",
+        json.dumps({"teams": [{"key": "payments", "name": "Payments"}]}),
+        "application/json",
+    )
+    assert applied.status_code == 200 and applied.json()["summary"].startswith("Plan: 1 to create")
+    entry = AuditEntry.objects.get(action="team.create")
+    assert (entry.actor, entry.via) == (admin_user, "config")
+    assert post(admin, "/api/v1/config/plan", TEAMS_YAML).json()["changes"] == []
+
+
+def test_an_invalid_body_is_a_400_with_each_error_placed_and_nothing_applied(api_clients):
+    response = post(api_clients["admin"], "/api/v1/config/apply", TEAMS_YAML + "    colour: blue\n")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"file": "request", "line": 4, "path": "teams[0].colour", "message": "Extra inputs are not permitted"}
+    ]
+    assert not Team.objects.exists()
+
+
+def test_the_schema_is_served_to_anyone_as_committed(client):
+    response = client.get("/api/v1/config/schema.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/schema+json"
+    assert response.content.decode() == json_schema_text()
