@@ -87,28 +87,42 @@ class Loaded:
         return any(e.file == entry.source.name and e.path.startswith(prefix) for e in self.errors)
 
 
-def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Source, errors: list) -> None:
+def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, source: Source, errors: list, done: set) -> None:
+    """Note the line of every value. A node reached again through an alias (`*defaults`) is walked
+    once: its values keep their first place, and a node containing itself cannot loop."""
     source.lines[loc] = node.start_mark.line + 1
+    if id(node) in done:
+        return
+    done.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen = set()
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: its values are placed where written
+                continue
             key = loader.construct_object(key_node, deep=True)
             if key in seen:  # YAML would keep the last silently: an author's slip, shown
                 errors.append(
                     ConfigError(source.name, key_node.start_mark.line + 1, path_text((*loc, key)), "Written twice.")
                 )
             seen.add(key)
-            _walk(loader, value_node, (*loc, key), source, errors)
+            _walk(loader, value_node, (*loc, key), source, errors, done)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(loader, item, (*loc, index), source, errors)
+            _walk(loader, item, (*loc, index), source, errors, done)
 
 
-def _substitute(value, loc: Loc, source: Source, errors: list, environ: Mapping[str, str]):
-    if isinstance(value, dict):
-        return {k: _substitute(v, (*loc, k), source, errors, environ) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, (*loc, i), source, errors, environ) for i, v in enumerate(value)]
+def _substitute(value, loc: Loc, source: Source, errors: list, environ: Mapping[str, str], memo: dict):
+    """VALUE with each `${env:NAME}` replaced. A list or mapping shared through aliases is done once
+    (MEMO): nested aliases cannot make the work grow exponentially (the "billion laughs")."""
+    if isinstance(value, dict | list):
+        if id(value) in memo:
+            return memo[id(value)]
+        memo[id(value)] = done = type(value)()  # a value containing itself gets this (pydantic refuses it)
+        if isinstance(value, dict):
+            done.update({k: _substitute(v, (*loc, k), source, errors, environ, memo) for k, v in value.items()})
+        else:
+            done.extend(_substitute(v, (*loc, i), source, errors, environ, memo) for i, v in enumerate(value))
+        return done
     if isinstance(value, str) and "${env:" in value:
 
         def replace(match: re.Match) -> str:
@@ -127,9 +141,9 @@ def parse(name: str, text: str, errors: list, environ: Mapping[str, str]) -> tup
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:  # walked before construction merges `<<: *base` into the mappings
+            _walk(loader, node, (), source, errors, set())
         data = loader.construct_document(node) if node is not None else {}
-        if node is not None:
-            _walk(loader, node, (), source, errors)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         errors.append(ConfigError(name, mark.line + 1 if mark else None, "", f"Not valid YAML: {exc}"))
@@ -139,7 +153,7 @@ def parse(name: str, text: str, errors: list, environ: Mapping[str, str]) -> tup
     if not isinstance(data, dict):
         errors.append(ConfigError(name, 1, "", "A configuration file is a mapping of sections (teams, monitors...)."))
         return None, source
-    return _substitute(data, (), source, errors, environ), source
+    return _substitute(data, (), source, errors, environ, {}), source
 
 
 def _validate(data: dict, source: Source, errors: list) -> dict[str, list[tuple[int, Definition | None, Any]]]:

@@ -1,5 +1,7 @@
 """An invalid file is refused whole: every error with its file, line and path, and nothing applied."""
 
+import time
+
 import pytest
 
 from config_code.apply import ConfigInvalid, apply_loaded
@@ -59,9 +61,7 @@ def test_a_key_twice_across_files_names_both_places(db):
     first = "teams:\n  - key: payments\n    name: Payments\n"
     second = "teams:\n  - key: search\n    name: Search\n  - key: payments\n    name: Payments again\n"
     plan = make_plan(load([("a.yaml", first), ("b.yaml", second)]))
-    assert [str(e) for e in plan.errors] == [
-        "b.yaml:4: teams[1].key: The key 'payments' is already used at a.yaml:2."
-    ]
+    assert [str(e) for e in plan.errors] == ["b.yaml:4: teams[1].key: The key 'payments' is already used at a.yaml:2."]
 
 
 def test_two_keys_with_one_unique_name_are_refused_before_the_database_is_asked(db):
@@ -85,6 +85,23 @@ def test_each_kind_of_mistake_is_placed(db, text, line, path, message):
     plan = make_plan(load(files(text), environ={}))
     assert [(e.file, e.line, e.path) for e in plan.errors] == [("vigil.yaml", line, path)]
     assert message in plan.errors[0].message
+
+
+def test_anchors_and_merge_keys_work_and_nested_aliases_cost_linear_time(db):
+    text = (
+        "monitors:\n"
+        "  - &base {key: a, name: A, target: 'https://a.example', interval_seconds: 30}\n"
+        "  - {<<: *base, key: b, name: B}\n"
+    )
+    plan = make_plan(load(files(text)))
+    assert plan.errors == [] and [c.entry.definition.interval_seconds for c in plan.changes] == [30, 30]
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + n)}: &{chr(98 + n)} [{', '.join([f'*{chr(97 + n)}'] * 9)}]\n" for n in range(12)
+    )
+    started = time.perf_counter()
+    plan = make_plan(load(files(laughs)))  # 9**13 strings if expanded
+    assert time.perf_counter() - started < 2
+    assert len(plan.errors) == 13 and all(e.message == "Extra inputs are not permitted" for e in plan.errors)
 
 
 def test_secrets_come_from_the_environment(db):
