@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from vigil.audit import Actor
 
+from .kinds import ACTION_ERRORS
 from .loader import ConfigError, Loaded, load
 from .models import ApplyLock, ManagedObject
 from .plan import CREATE, DELETE, RELEASE, UPDATE, Change, Plan, make_plan, source_hash
@@ -61,7 +62,7 @@ class _Run:
             row.save()
         elif change.action == UPDATE:
             values = kind.model_values(entry.definition, self.resolve)
-            changed = {kind.fields[name]: values[kind.fields[name]] for name, _, _ in change.diffs}
+            changed = {kind.argument(name): values[kind.argument(name)] for name, _, _ in change.diffs}
             self.objects[kind.name][change.key] = kind.update(self.actor, change.obj, changed)
             ManagedObject.objects.filter(pk=change.managed.pk).update(
                 source_hash=source_hash(entry.definition), applied_at=timezone.now()
@@ -74,9 +75,10 @@ class _Run:
 
 
 def _order(plan: Plan) -> list[Change]:
-    """Deletions first (dependents before what they name), then creations and updates in kind order."""
+    """Creations and updates in kind order (what is named before what names it), then deletions,
+    dependents first: by then nothing config keeps names what goes (a schedule a policy pages)."""
     going = [c for c in plan.changes if c.action in (DELETE, RELEASE)]
-    return going + [c for c in plan.changes if c.action in (CREATE, UPDATE)]
+    return [c for c in plan.changes if c.action in (CREATE, UPDATE)] + going
 
 
 def apply_loaded(loaded: Loaded, actor: Actor = CONFIG_ACTOR, prune: bool = False) -> Plan:
@@ -90,7 +92,7 @@ def apply_loaded(loaded: Loaded, actor: Actor = CONFIG_ACTOR, prune: bool = Fals
         for change in _order(plan):
             try:
                 run.apply(change)
-            except ValidationError as exc:  # what the plan's checks could not see; rolls back all
+            except (ValidationError, *ACTION_ERRORS) as exc:  # what the plan's checks could not see; rolls back all
                 plan.errors += _placed(change, exc)
                 raise ConfigInvalid(plan) from exc
     return plan
@@ -100,8 +102,10 @@ def apply_files(files: Iterable[tuple[str, str]], actor: Actor = CONFIG_ACTOR, p
     return apply_loaded(load(files), actor, prune)
 
 
-def _placed(change: Change, exc: ValidationError) -> list[ConfigError]:
-    to_definition = {model_field: name for name, model_field in change.kind.fields.items()}
+def _placed(change: Change, exc: Exception) -> list[ConfigError]:
+    to_definition = {change.kind.argument(name): name for name in [*change.kind.fields, *change.kind.nested]}
+    if not isinstance(exc, ValidationError):
+        exc = ValidationError(str(exc))
     messages = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
     where = change.entry.error if change.entry else (lambda _, message: ConfigError("", None, change.key, message))
     return [where(to_definition.get(name), message) for name, texts in messages.items() for message in texts]

@@ -61,7 +61,7 @@ def export() -> dict[str, list[dict]]:
         keys = key_of[kind.name] = dict(rows[kind.name])
         taken = set(keys.values())
         content_type = ContentType.objects.get_for_model(kind.model)
-        objects = list(kind.model.objects.order_by("pk"))
+        objects = list(kind.objects().order_by("pk"))
         for obj in objects:
             if obj.pk not in keys:
                 keys[obj.pk] = key = new_key(kind, obj, taken)

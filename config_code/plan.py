@@ -12,8 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
+from django.db.models.functions import Lower
 
 from .kinds import KINDS, Kind
 from .loader import ConfigError, Entry, Loaded
@@ -50,17 +52,52 @@ def source_hash(definition) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def check_references(loaded: Loaded) -> list[ConfigError]:
-    """A key named in a reference must be defined in the files; a unique name used once."""
+def _names(kind: Kind, entry: Entry) -> list[tuple[tuple, str, str]]:
+    """(location under the entry, kind, key) of every object ENTRY names, nested ones included."""
+    plain = [((name,), other, getattr(entry.definition, name)) for name, other in kind.refs.items()]
+    nested = [
+        ((name, *loc), other, key)
+        for name, field in kind.nested.items()
+        for loc, other, key in field.names(getattr(entry.definition, name))
+    ]
+    return [(loc, other, key) for loc, other, key in plain + nested if key is not None]
+
+
+def people(loaded: Loaded) -> dict[str, Model]:
+    """The active accounts the files name ("users", by email), in one query."""
+    emails = {
+        key
+        for kind in KINDS
+        for entry in loaded.entries.get(kind.name, {}).values()
+        for _, other, key in _names(kind, entry)
+        if other == "users"
+    }
+    if not emails:
+        return {}
+    users = get_user_model().objects.annotate(address=Lower("email")).filter(address__in=emails, is_active=True)
+    return {user.address: user for user in users}
+
+
+def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigError]:
+    """A key named in a reference must be defined in the files, a person must have an active
+    account, and a unique name must be used once."""
     errors = []
     for kind in KINDS:
         entries = loaded.entries.get(kind.name, {}).values()
         for entry in entries:
-            for name, other in kind.refs.items():
-                key = getattr(entry.definition, name)
+            for loc, other, key in _names(kind, entry):
+                if other == "users":
+                    if key not in users:
+                        errors.append(
+                            entry.source.error(
+                                (kind.name, entry.index, *loc), f"No active account has the email {key!r}."
+                            )
+                        )
+                    continue
                 known = loaded.entries.get(other, {}).keys() | loaded.invalid_keys.get(other, set())
-                if key is not None and key not in known:
-                    errors.append(entry.error(name, f"There is no {other} with the key {key!r} in the files."))
+                if key not in known:
+                    message = f"There is no {other} with the key {key!r} in the files."
+                    errors.append(entry.source.error((kind.name, entry.index, *loc), message))
         for name, model_field in kind.fields.items():
             if name in kind.refs or not kind.model._meta.get_field(model_field).unique:
                 continue
@@ -81,7 +118,7 @@ def _existing() -> tuple[dict[str, dict[str, ManagedObject]], dict[str, dict[str
         rows.setdefault(row.kind, {})[row.key] = row
     objects: dict[str, dict[str, Model]] = {}
     for kind in KINDS:
-        by_pk = kind.model.objects.in_bulk([int(row.object_id) for row in rows[kind.name].values()])
+        by_pk = kind.objects().in_bulk([int(row.object_id) for row in rows[kind.name].values()])
         objects[kind.name] = {
             key: by_pk[int(row.object_id)] for key, row in rows[kind.name].items() if int(row.object_id) in by_pk
         }
@@ -92,7 +129,7 @@ def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[Con
     """The model's own checks (full_clean) on the object as it would be saved."""
     instance = copy.copy(obj) if obj is not None else kind.model()
     for name, _, after in diffs:
-        if name not in kind.refs:
+        if name in kind.fields and name not in kind.refs:
             setattr(instance, kind.fields[name], after)
     references = [kind.fields[name] for name in kind.refs]
     try:
@@ -109,15 +146,17 @@ def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[Con
 
 def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, Any]]:
     wanted = entry.definition.model_dump()
+    names = [*kind.fields, *kind.nested]
     if now is None:  # a creation: what the file sets
-        return [(name, None, wanted[name]) for name in kind.fields]
-    return [(name, now[name], wanted[name]) for name in kind.fields if now[name] != wanted[name]]
+        return [(name, None, wanted[name]) for name in names]
+    return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name]]
 
 
 def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
     """The changes that would make Vigil what LOADED says; errors (with places) instead if any."""
-    plan = Plan(errors=[*loaded.errors, *check_references(loaded)])
-    rows, plan.objects = _existing()
+    rows, plan_objects = _existing()
+    plan_objects["users"] = people(loaded)
+    plan = Plan(errors=[*loaded.errors, *check_references(loaded, plan_objects["users"])], objects=plan_objects)
     key_of = {name: {obj.pk: key for key, obj in objects.items()} for name, objects in plan.objects.items()}
     for kind in KINDS:
         for key, entry in loaded.entries.get(kind.name, {}).items():

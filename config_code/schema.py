@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
-from incidents.models import Component, ComponentGroup, Team
+from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Schedule, Team
 from monitoring.models import Monitor
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -98,6 +98,46 @@ def from_model(name: str, model: type[models.Model], fields: list[str], **extra)
 
 
 TeamDefinition = from_model("Team", Team, ["name"])
+# A schedule's own settings; its rotations are still edited in the dashboard (a later slice).
+ScheduleDefinition = from_model(
+    "Schedule",
+    Schedule,
+    ["name", "description", "time_zone"],
+    team=reference("teams", "The team that owns the schedule"),
+)
+
+
+class LevelDefinition(Definition):
+    """One level of an escalation policy: who is paged, and how long before the next level."""
+
+    timeout_minutes: Annotated[int, Field(ge=1)] = Field(
+        default=EscalationLevel._meta.get_field("timeout_minutes").default,
+        description="Minutes before the next level is paged if nobody acknowledges.",
+    )
+    users: list[str] = Field(
+        default_factory=list, description="People paged, by email (they come from SCIM or an import)."
+    )
+    schedules: list[Key] = Field(default_factory=list, description="Whoever is on call on these `schedules` (keys).")
+
+    # A level pages a set of people and schedules: the order written is not a change.
+    @field_validator("users")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        return sorted({email.strip().lower() for email in value})
+
+    @field_validator("schedules")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+EscalationPolicyDefinition = from_model(
+    "EscalationPolicy",
+    EscalationPolicy,
+    ["name", "description", "repeat"],
+    team=reference("teams", "The team that owns the policy"),
+    levels=(list[LevelDefinition], Field(min_length=1, description="Paged in order, the first at once.")),
+)
 ComponentGroupDefinition = from_model("ComponentGroup", ComponentGroup, ["name", "description", "position"])
 ComponentDefinition = from_model(
     "Component",
@@ -105,9 +145,10 @@ ComponentDefinition = from_model(
     ["name", "description", "public", "position", "slo"],
     group=reference("component_groups", "The group the component is shown in"),
     team=reference("teams", "The team that owns the component"),
+    escalation_policy=reference("escalation_policies", "Paged for an incident naming the component"),
 )
-# Every setting a person edits (monitoring.services.SETTINGS_FIELDS) except the links config does
-# not manage yet (redundancy groups, escalation policies: later kinds).
+# Every setting a person edits (monitoring.services.SETTINGS_FIELDS) except redundancy groups and
+# parents (later).
 MONITOR_FIELDS = [
     "name", "kind", "target", "interval_seconds", "retry_interval_seconds", "failure_threshold",
     "recovery_threshold", "timeout_seconds", "severity", "method", "headers", "body", "expected_status",
@@ -121,12 +162,15 @@ MonitorDefinition = from_model(
     MONITOR_FIELDS,
     team=reference("teams", "The team that owns the monitor"),
     component=reference("components", "The component whose status the monitor drives"),
+    escalation_policy=reference("escalation_policies", "Paged when the monitor opens an incident"),
 )
 
 
 # The file's sections, in the order objects are made (each after the kinds it names).
 SECTIONS: dict[str, type[Definition]] = {
     "teams": TeamDefinition,
+    "schedules": ScheduleDefinition,
+    "escalation_policies": EscalationPolicyDefinition,
     "component_groups": ComponentGroupDefinition,
     "components": ComponentDefinition,
     "monitors": MonitorDefinition,

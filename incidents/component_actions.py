@@ -11,7 +11,7 @@ from vigil.audit import Actor, record
 
 from .models import Component, ComponentGroup, Team
 
-COMPONENT_FIELDS = {"name", "description", "group", "public", "position", "owner_team", "slo"}
+COMPONENT_FIELDS = {"name", "description", "group", "public", "position", "owner_team", "slo", "escalation_policy"}
 GROUP_FIELDS = {"name", "description", "position"}
 
 
