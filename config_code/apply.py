@@ -7,7 +7,7 @@ rolls everything back: the files are applied whole or not at all.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -46,6 +46,7 @@ def take_apply_lock(actor: Actor) -> None:
 class _Run:
     actor: Actor
     objects: dict[str, dict[str, Model]]
+    new_rows: list[ManagedObject] = field(default_factory=list)  # inserted together at the end
 
     def resolve(self, kind: str, key: str | None) -> Model | None:
         return None if key is None else self.objects[kind][key]
@@ -59,7 +60,10 @@ class _Run:
             row.content_type = ContentType.objects.get_for_model(obj)
             row.object_id, row.origin = str(obj.pk), ManagedObject.Origin.CREATED
             row.source_hash, row.applied_at = source_hash(entry.definition), timezone.now()
-            row.save()
+            if row.pk:  # made again after a deletion in the dashboard
+                row.save()
+            else:
+                self.new_rows.append(row)
         elif change.action == UPDATE:
             values = kind.model_values(entry.definition, self.resolve)
             changed = {kind.argument(name): values[kind.argument(name)] for name, _, _ in change.diffs}
@@ -95,6 +99,7 @@ def apply_loaded(loaded: Loaded, actor: Actor = CONFIG_ACTOR, prune: bool = Fals
             except (ValidationError, *ACTION_ERRORS) as exc:  # what the plan's checks could not see; rolls back all
                 plan.errors += _placed(change, exc)
                 raise ConfigInvalid(plan) from exc
+        ManagedObject.objects.bulk_create(run.new_rows, batch_size=1000)
     return plan
 
 
