@@ -126,14 +126,16 @@ def _existing() -> tuple[dict[str, dict[str, ManagedObject]], dict[str, dict[str
 
 
 def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[ConfigError]:
-    """The model's own checks (full_clean) on the object as it would be saved."""
+    """The model's own checks (full_clean) on the object as it would be saved, without a query:
+    references are checked against the files (check_references), and unique values against the
+    files there and against the database by `taken`, one query a kind."""
     instance = copy.copy(obj) if obj is not None else kind.model()
     for name, _, after in diffs:
         if name in kind.fields and name not in kind.refs:
             setattr(instance, kind.fields[name], after)
     references = [kind.fields[name] for name in kind.refs]
     try:
-        instance.full_clean(exclude=references)
+        instance.full_clean(exclude=references, validate_unique=False)
     except ValidationError as exc:
         to_definition = {model_field: name for name, model_field in kind.fields.items()}
         return [
@@ -142,6 +144,24 @@ def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[Con
             for message in messages
         ]
     return []
+
+
+def taken(kind: Kind, changes: list[Change]) -> list[ConfigError]:
+    """Unique values (names) the CHANGES set that another object has already, one query a field."""
+    errors = []
+    for name, model_field in kind.fields.items():
+        field = kind.model._meta.get_field(model_field)
+        if name in kind.refs or not field.unique:
+            continue
+        wanted = {after: change for change in changes for n, _, after in change.diffs if n == name}
+        if not wanted:
+            continue
+        for pk, value in kind.model.objects.filter(**{f"{model_field}__in": wanted}).values_list("pk", model_field):
+            change = wanted[value]
+            if change.obj is None or change.obj.pk != pk:
+                message = kind.model().unique_error_message(kind.model, (model_field,)).messages[0]
+                errors.append(change.entry.error(name, f"{message} (not one the files manage under this key)"))
+    return errors
 
 
 def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, Any]]:
@@ -169,6 +189,7 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
                 plan.errors += model_errors(kind, entry, obj, diffs)
             action = UPDATE if obj is not None else CREATE
             plan.changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
+        plan.errors += taken(kind, [c for c in plan.changes if c.kind is kind and not loaded.flawed(c.entry)])
     for kind in reversed(KINDS):
         for key, row in rows[kind.name].items():
             if key in loaded.entries.get(kind.name, {}):

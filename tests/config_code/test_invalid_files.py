@@ -108,3 +108,12 @@ def test_secrets_come_from_the_environment(db):
     text = "monitors:\n  - key: m\n    name: M\n    target: https://x.example\n    headers: {X-Token: '${env:TOKEN}'}\n"
     plan = make_plan(load(files(text), environ={"TOKEN": "abc"}))
     assert plan.errors == [] and plan.changes[0].entry.definition.headers == {"X-Token": "abc"}
+
+
+def test_a_name_another_object_has_is_refused_at_its_line(db):
+    from incidents.models import Component as Existing
+
+    Existing.objects.create(name="Checkout API")
+    plan = make_plan(loaded("components:\n  - key: checkout\n    name: Checkout API\n"))
+    assert [(e.line, e.path) for e in plan.errors] == [(3, "components[0].name")]
+    assert plan.errors[0].message.startswith("Component with this Name already exists.")
