@@ -60,3 +60,14 @@ def test_the_schema_is_served_to_anyone_as_committed(client):
     response = client.get("/api/v1/config/schema.json")
     assert response.status_code == 200 and response["Content-Type"] == "application/schema+json"
     assert response.content.decode() == json_schema_text()
+
+
+def test_admins_see_what_config_manages_in_the_django_admin(web_clients):
+    from config_code.apply import apply_loaded
+
+    from .conftest import loaded
+
+    apply_loaded(loaded(TEAMS_YAML))
+    page = web_clients["admin"].get("/admin/config_code/managedobject/")
+    assert page.status_code == 200 and "payments" in page.content.decode()
+    assert web_clients["viewer"].get("/admin/config_code/managedobject/").status_code in (302, 403)
