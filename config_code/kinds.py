@@ -121,6 +121,11 @@ def _level_names(levels: list) -> list[tuple[tuple, str, str]]:
 
 
 LEVELS = Nested(read=_read_levels, write=_write_levels, names=_level_names)
+PARENTS = Nested(
+    read=lambda monitor, key_of: sorted(key_of["monitors"].get(p.pk) or Unmanaged(p.pk) for p in monitor.parents.all()),
+    write=lambda keys, resolve: [resolve("monitors", key) for key in keys],
+    names=lambda keys: [((n,), "monitors", key) for n, key in enumerate(keys)],
+)
 
 
 def _fields(names: list[str], **refs: str) -> dict[str, str]:
@@ -196,6 +201,8 @@ KINDS: list[Kind] = [
         create=lambda actor, values: monitoring.do_create_monitor(actor, **values),
         update=lambda actor, monitor, changes: monitoring.do_update_monitor(actor, monitor, **changes),
         delete=monitoring.do_delete,
+        nested={"parents": PARENTS},
+        queryset=lambda: Monitor.objects.prefetch_related("parents"),
     ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}

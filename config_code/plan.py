@@ -111,6 +111,70 @@ def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigErro
     return errors
 
 
+def _self_references(kind: Kind, entry: Entry) -> list[tuple[str, str]]:
+    """(field, key) of each object of ENTRY's own kind that it names (a monitor's parents)."""
+    return [(loc[0], key) for loc, other, key in _names(kind, entry) if other == kind.name]
+
+
+def _find_cycle(graph: dict[str, list[str]], start: str, done: set[str]) -> list[str] | None:
+    """A cycle through objects reachable from START not yet DONE, as the keys on it, or None.
+    Iterative: a chain of thousands of monitors must not reach Python's recursion limit."""
+    path, stack = [start], [iter(graph[start])]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            done.add(path.pop())
+            stack.pop()
+        elif child in path:
+            return path[path.index(child) :]
+        elif child in graph and child not in done:
+            path.append(child)
+            stack.append(iter(graph[child]))
+    return None
+
+
+def check_cycles(loaded: Loaded) -> list[ConfigError]:
+    """An object may not depend on itself through objects of its kind (monitors' parents): one error
+    a cycle, at the object of the cycle written first."""
+    errors = []
+    for kind in KINDS:
+        entries = loaded.entries.get(kind.name, {})
+        links = {key: _self_references(kind, entry) for key, entry in entries.items()}
+        graph = {key: [other for _, other in refs] for key, refs in links.items() if refs}
+        graph = {key: [k for k in others if k in graph] for key, others in graph.items()}
+        done: set[str] = set()
+        for start in graph:
+            cycle = _find_cycle(graph, start, done) if start not in done else None
+            if cycle is None:
+                continue
+            done.update(cycle)
+            at = cycle.index(min(cycle, key=lambda k: entries[k].index))
+            loop = " -> ".join([*cycle[at:], *cycle[:at], cycle[at]])
+            errors.append(entries[cycle[at]].error(links[cycle[at]][0][0], f"It depends on itself: {loop}."))
+    return errors
+
+
+def dependency_order(kind: Kind, changes: list[Change]) -> list[Change]:
+    """CHANGES with what an object names of its own kind first (a parent before its children), so
+    that each is there when named; the order of the files otherwise. The files have no cycle."""
+    by_key = {change.key: change for change in changes}
+    ordered: list[Change] = []
+    placed: set[str] = set()
+
+    def place(change: Change) -> None:
+        if change.key in placed:
+            return
+        placed.add(change.key)
+        for _, key in _self_references(kind, change.entry):
+            if key in by_key:
+                place(by_key[key])
+        ordered.append(change)
+
+    for change in changes:
+        place(change)
+    return ordered
+
+
 def _existing() -> tuple[dict[str, dict[str, ManagedObject]], dict[str, dict[str, Model]]]:
     """Managed rows and their objects, by kind and key: one query for the rows, one per kind."""
     rows: dict[str, dict[str, ManagedObject]] = {kind.name: {} for kind in KINDS}
@@ -176,9 +240,11 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
     """The changes that would make Vigil what LOADED says; errors (with places) instead if any."""
     rows, plan_objects = _existing()
     plan_objects["users"] = people(loaded)
-    plan = Plan(errors=[*loaded.errors, *check_references(loaded, plan_objects["users"])], objects=plan_objects)
+    errors = [*loaded.errors, *check_references(loaded, plan_objects["users"]), *check_cycles(loaded)]
+    plan = Plan(errors=errors, objects=plan_objects)
     key_of = {name: {obj.pk: key for key, obj in objects.items()} for name, objects in plan.objects.items()}
     for kind in KINDS:
+        changes = []
         for key, entry in loaded.entries.get(kind.name, {}).items():
             obj = plan.objects[kind.name].get(key)
             diffs = _diffs(kind, entry, kind.current(obj, key_of) if obj is not None else None)
@@ -188,8 +254,9 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
             if not loaded.flawed(entry):
                 plan.errors += model_errors(kind, entry, obj, diffs)
             action = UPDATE if obj is not None else CREATE
-            plan.changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
-        plan.errors += taken(kind, [c for c in plan.changes if c.kind is kind and not loaded.flawed(c.entry)])
+            changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
+        plan.errors += taken(kind, [c for c in changes if not loaded.flawed(c.entry)])
+        plan.changes += dependency_order(kind, changes) if not plan.errors else changes
     for kind in reversed(KINDS):
         for key, row in rows[kind.name].items():
             if key in loaded.entries.get(kind.name, {}):

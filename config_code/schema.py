@@ -15,13 +15,15 @@ from typing import Annotated, Any, Literal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Schedule, Team
 from monitoring.models import Monitor
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=100)]
+# Keys of a set of objects (a monitor's parents): the order written is not a change.
+KeySet = Annotated[list[Key], AfterValidator(lambda keys: sorted(set(keys)))]
 KEY_HELP = "A stable id chosen by the author (lowercase letters, digits, - and _): renaming keeps the object."
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "config.schema.json"
 
@@ -163,6 +165,14 @@ MonitorDefinition = from_model(
     team=reference("teams", "The team that owns the monitor"),
     component=reference("components", "The component whose status the monitor drives"),
     escalation_policy=reference("escalation_policies", "Paged when the monitor opens an incident"),
+    parents=(
+        KeySet,
+        Field(
+            default_factory=list,
+            description="Monitors (keys) this one depends on: while a parent is down, this one's failures "
+            "join the parent's incident. A monitor cannot depend on itself, directly or not.",
+        ),
+    ),
 )
 
 
