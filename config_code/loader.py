@@ -100,11 +100,13 @@ class Loaded:
     entries: dict[str, dict[str, Entry]] = field(default_factory=dict)  # kind -> key -> entry
     errors: list[ConfigError] = field(default_factory=list)
     invalid_keys: dict[str, set] = field(default_factory=dict)  # kind -> keys of objects refused
+    _flawed: tuple[int, set] = field(default=(-1, set()), repr=False)  # (errors seen, {(file, "monitors[3]")})
 
     def flawed(self, entry: Entry) -> bool:
         """ENTRY has an error already (a secret not set...): its model's checks would only repeat it."""
-        prefix = f"{entry.kind}[{entry.index}]"
-        return any(e.file == entry.source.name and e.path.startswith(prefix) for e in self.errors)
+        if self._flawed[0] != len(self.errors):  # errors are only ever added: rebuilt when they grew
+            self._flawed = (len(self.errors), {(e.file, e.path.split(".", 1)[0]) for e in self.errors})
+        return (entry.source.name, f"{entry.kind}[{entry.index}]") in self._flawed[1]
 
 
 def _walk(loader: YamlLoader, node: yaml.Node, loc: Loc, source: Source, errors: list, done: set) -> None:

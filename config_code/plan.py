@@ -48,7 +48,11 @@ class Plan:
 
 
 def source_hash(definition) -> str:
-    text = json.dumps(definition.model_dump(mode="json"), sort_keys=True)
+    """What was applied, as a digest; header values (credentials) are left out of it."""
+    data = definition.model_dump(mode="json")
+    if isinstance(data.get("headers"), dict):
+        data["headers"] = sorted(data["headers"])
+    text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -156,22 +160,25 @@ def check_cycles(loaded: Loaded) -> list[ConfigError]:
 
 def dependency_order(kind: Kind, changes: list[Change]) -> list[Change]:
     """CHANGES with what an object names of its own kind first (a parent before its children), so
-    that each is there when named; the order of the files otherwise. The files have no cycle."""
+    that each is there when named; the files' order otherwise. Iterative, for long chains; a cycle
+    (refused by check_cycles anyway) cannot loop, each change is placed once."""
     by_key = {change.key: change for change in changes}
     ordered: list[Change] = []
-    placed: set[str] = set()
-
-    def place(change: Change) -> None:
-        if change.key in placed:
-            return
-        placed.add(change.key)
-        for _, key in _self_references(kind, change.entry):
-            if key in by_key:
-                place(by_key[key])
-        ordered.append(change)
-
-    for change in changes:
-        place(change)
+    seen: set[str] = set()
+    for first in changes:
+        if first.key in seen:
+            continue
+        seen.add(first.key)
+        stack = [(first, iter(_self_references(kind, first.entry)))]
+        while stack:
+            change, named = stack[-1]
+            key = next((k for _, k in named if k in by_key and k not in seen), None)
+            if key is None:
+                ordered.append(change)
+                stack.pop()
+            else:
+                seen.add(key)
+                stack.append((by_key[key], iter(_self_references(kind, by_key[key].entry))))
     return ordered
 
 
@@ -256,7 +263,7 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
             action = UPDATE if obj is not None else CREATE
             changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
         plan.errors += taken(kind, [c for c in changes if not loaded.flawed(c.entry)])
-        plan.changes += dependency_order(kind, changes) if not plan.errors else changes
+        plan.changes += dependency_order(kind, changes)
     for kind in reversed(KINDS):
         for key, row in rows[kind.name].items():
             if key in loaded.entries.get(kind.name, {}):
