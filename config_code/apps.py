@@ -10,3 +10,10 @@ class ConfigCodeConfig(AppConfig):
 
     name = "config_code"
     verbose_name = "Configuration as code"
+
+    def ready(self) -> None:
+        from incidents import providers
+
+        from . import marking
+
+        providers.managed_by_config.register(marking.managed_label)
