@@ -145,6 +145,9 @@ def _substitute(value, loc: Loc, source: Source, errors: list, environ: Mapping[
         else:
             done.extend(_substitute(v, (*loc, i), source, errors, environ, memo) for i, v in enumerate(value))
         return done
+    if isinstance(value, str) and "\x00" in value:  # no database column keeps one (PostgreSQL refuses it)
+        errors.append(source.error(loc, "Contains a NUL character (\\0)."))
+        return value.replace("\x00", "")
     if isinstance(value, str) and "${env:" in value:
 
         def replace(match: re.Match) -> str:

@@ -79,6 +79,7 @@ def test_two_keys_with_one_unique_name_are_refused_before_the_database_is_asked(
         ("- just a list\n", 1, "", "a mapping of sections"),
         ("teams: [\n", 2, "", "Not valid YAML"),
         ("version: 2\n", 1, "version", "Input should be 1"),
+        ('teams: [{key: a, name: "A\\0"}]\n', 1, "teams[0].name", "NUL character"),
     ],
 )
 def test_each_kind_of_mistake_is_placed(db, text, line, path, message):
