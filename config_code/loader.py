@@ -152,12 +152,26 @@ def _substitute(value, loc: Loc, source: Source, errors: list, environ: Mapping[
 
         def replace(match: re.Match) -> str:
             if match.group(1) not in environ:
-                errors.append(source.error(loc, f"The environment variable {match.group(1)} is not set."))
+                message = f"The environment variable {match.group(1)} is not set"
+                if isinstance(environ, ServerSecrets) and not match.group(1).startswith(ServerSecrets.PREFIX):
+                    message += f" (over the API, only Vigil's own {ServerSecrets.PREFIX}* variables are read)"
+                errors.append(source.error(loc, message + "."))
                 return ""
             return environ[match.group(1)]
 
         return ENV_REFERENCE.sub(replace, value)
     return value
+
+
+class ServerSecrets(dict):
+    """What `${env:NAME}` may read in a file sent over the API: only Vigil's own environment
+    variables named VIGIL_CONFIG_*. Never the rest (SECRET_KEY, DATABASE_URL...): an admin could
+    otherwise put them in a monitor's header and read them at a server of theirs."""
+
+    PREFIX = "VIGIL_CONFIG_"
+
+    def __init__(self, environ: Mapping[str, str] = os.environ):
+        super().__init__({name: value for name, value in environ.items() if name.startswith(self.PREFIX)})
 
 
 def parse(name: str, text: str, errors: list, environ: Mapping[str, str]) -> tuple[dict | None, Source]:

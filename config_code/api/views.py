@@ -3,7 +3,9 @@
 Plan and apply are Vigil admins' for now: they change every team's objects. Service keys scoped
 to this (issue #22 asks for CI to apply with one) are being built separately; when they land,
 IsVigilAdmin is where a key with the config scope is let in. The body is one configuration file,
-YAML or JSON (JSON is YAML), read as the command line reads a file.
+YAML or JSON (JSON is YAML), read as the command line reads a file; or several files as a
+multipart form, read as one configuration as the command line reads several. `${env:NAME}` reads
+Vigil's own environment, VIGIL_CONFIG_* variables only (loader.ServerSecrets).
 """
 
 from dataclasses import replace
@@ -11,7 +13,7 @@ from dataclasses import replace
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +22,7 @@ from vigil.audit import Actor
 from vigil.roles import Role, role_of
 
 from ..apply import ConfigInvalid, apply_loaded
-from ..loader import load
+from ..loader import ServerSecrets, load
 from ..plan import make_plan
 from ..schema import json_schema_text
 from ..text import as_json
@@ -45,9 +47,14 @@ PRUNE = OpenApiParameter("prune", bool, description="Delete objects config creat
 
 class ConfigView(APIView):
     permission_classes = [IsVigilAdmin]
-    parser_classes = [RawText]
+    parser_classes = [MultiPartParser, RawText]
 
     def files(self, request) -> list[tuple[str, str]]:
+        """Several files as a multipart form (`curl -F file=@teams.yaml -F file=@monitors.yaml`),
+        each under its own name in the errors; else the body is the one file, named "request"."""
+        uploads = request.FILES.getlist("file")
+        if uploads:
+            return [(upload.name, upload.read().decode("utf-8", errors="replace")) for upload in uploads]
         return [("request", request.data if isinstance(request.data, str) else "")]
 
     def prune(self, request) -> bool:
@@ -57,7 +64,7 @@ class ConfigView(APIView):
 class PlanView(ConfigView):
     @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.OBJECT, parameters=[PRUNE])
     def post(self, request):
-        plan = make_plan(load(self.files(request)), prune=self.prune(request))
+        plan = make_plan(load(self.files(request), ServerSecrets()), prune=self.prune(request))
         return Response(as_json(plan), status=400 if plan.errors else 200)
 
 
@@ -66,7 +73,7 @@ class ApplyView(ConfigView):
     def post(self, request):
         actor = replace(Actor.from_request(request), via="config")  # the door is config, by key or session
         try:
-            plan = apply_loaded(load(self.files(request)), actor, prune=self.prune(request))
+            plan = apply_loaded(load(self.files(request), ServerSecrets()), actor, prune=self.prune(request))
         except ConfigInvalid as exc:
             return Response(as_json(exc.plan), status=400)
         return Response(as_json(plan))

@@ -6,6 +6,7 @@ import pytest
 
 from config_code.schema import json_schema_text
 from incidents.models import Team
+from monitoring.models import Monitor
 from vigil.models import AuditEntry
 
 TEAMS_YAML = "teams:\n  - key: payments\n    name: Payments\n"
@@ -71,3 +72,29 @@ def test_admins_see_what_config_manages_in_the_django_admin(web_clients):
     page = web_clients["admin"].get("/admin/config_code/managedobject/")
     assert page.status_code == 200 and "payments" in page.content.decode()
     assert web_clients["viewer"].get("/admin/config_code/managedobject/").status_code in (302, 403)
+
+
+def test_several_files_in_a_multipart_form_are_read_as_one_configuration_with_their_names(api_clients):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    teams = SimpleUploadedFile("teams.yaml", TEAMS_YAML.encode())
+    components = SimpleUploadedFile("components.yaml", b"components:\n  - key: api\n    name: API\n    team: nobody\n")
+    response = api_clients["admin"].post("/api/v1/config/plan", {"file": [teams, components]}, format="multipart")
+    assert response.status_code == 400
+    assert [(e["file"], e["line"], e["path"]) for e in response.json()["errors"]] == [
+        ("components.yaml", 4, "components[0].team")
+    ]
+
+
+def test_over_the_api_a_file_reads_only_vigils_own_config_variables(api_clients, monkeypatch):
+    monkeypatch.setenv("VIGIL_CONFIG_CHECKOUT_TOKEN", "s3cret")
+    monkeypatch.setenv("SECRET_KEY", "never-readable")
+    monitor = "monitors:\n  - key: m\n    name: M\n    target: https://m.example\n    headers: {{X: '${{env:{}}}'}}\n"
+    refused = post(api_clients["admin"], "/api/v1/config/plan", monitor.format("SECRET_KEY")).json()
+    assert refused["errors"][0]["message"] == (
+        "The environment variable SECRET_KEY is not set "
+        "(over the API, only Vigil's own VIGIL_CONFIG_* variables are read)."
+    )
+    applied = post(api_clients["admin"], "/api/v1/config/apply", monitor.format("VIGIL_CONFIG_CHECKOUT_TOKEN"))
+    assert applied.status_code == 200
+    assert Monitor.objects.get().headers == {"X": "s3cret"}
