@@ -266,8 +266,8 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
         plan.changes += dependency_order(kind, changes)
     for kind in reversed(KINDS):
         for key, row in rows[kind.name].items():
-            if key in loaded.entries.get(kind.name, {}):
-                continue
+            if key in loaded.entries.get(kind.name, {}) or key in loaded.invalid_keys.get(kind.name, ()):
+                continue  # still in the files (one refused is an error, never a deletion)
             obj = plan.objects[kind.name].get(key)
             if not prune:
                 plan.kept.append((kind.name, key))

@@ -67,9 +67,9 @@ def as_json(plan: Plan) -> dict:
                     for name, a, b in (_set_fields(change) if change.action == CREATE else change.diffs)
                 },
             }
-            for change in plan.changes
+            for change in ([] if plan.errors else plan.changes)  # with errors, no plan is one to trust
         ],
         "unchanged": plan.unchanged,
         "kept": [f"{kind}.{key}" for kind, key in plan.kept],
-        "summary": summary(plan),
+        "summary": f"{len(plan.errors)} error(s): nothing applied." if plan.errors else summary(plan),
     }

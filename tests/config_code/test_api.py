@@ -4,10 +4,13 @@ import json
 
 import pytest
 
+from config_code.plan import make_plan
 from config_code.schema import json_schema_text
 from incidents.models import Team
 from monitoring.models import Monitor
 from vigil.models import AuditEntry
+
+from .conftest import loaded
 
 TEAMS_YAML = "teams:\n  - key: payments\n    name: Payments\n"
 ROLES = ["admin", "responder", "viewer", "anonymous"]
@@ -54,7 +57,17 @@ def test_an_invalid_body_is_a_400_with_each_error_placed_and_nothing_applied(api
     assert response.json()["errors"] == [
         {"file": "request", "line": 4, "path": "teams[0].colour", "message": "Extra inputs are not permitted"}
     ]
+    assert response.json()["changes"] == [] and response.json()["summary"] == "1 error(s): nothing applied."
     assert not Team.objects.exists()
+
+
+def test_an_object_made_invalid_is_an_error_and_never_planned_for_deletion(api_clients):
+    admin = api_clients["admin"]
+    post(admin, "/api/v1/config/apply", TEAMS_YAML)
+    response = post(admin, "/api/v1/config/apply?prune=1", TEAMS_YAML + "    colour: blue\n")
+    assert response.status_code == 400 and Team.objects.filter(name="Payments").exists()
+    plan = make_plan(loaded(TEAMS_YAML + "    colour: blue\n"), prune=True)
+    assert plan.changes == [] and len(plan.errors) == 1
 
 
 def test_the_schema_is_served_to_anyone_as_committed(client):
@@ -65,8 +78,6 @@ def test_the_schema_is_served_to_anyone_as_committed(client):
 
 def test_admins_see_what_config_manages_in_the_django_admin(web_clients):
     from config_code.apply import apply_loaded
-
-    from .conftest import loaded
 
     apply_loaded(loaded(TEAMS_YAML))
     page = web_clients["admin"].get("/admin/config_code/managedobject/")
