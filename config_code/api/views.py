@@ -13,6 +13,7 @@ from dataclasses import replace
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -42,6 +43,31 @@ class RawText(BaseParser):
         return stream.read().decode("utf-8", errors="replace") if stream else ""
 
 
+class PlacedErrorSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    path = serializers.CharField(help_text="Where in the file, e.g. monitors[3].interval_seconds.")
+    message = serializers.CharField()
+
+
+class ChangeSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["create", "update", "delete", "release"])
+    kind = serializers.CharField()
+    key = serializers.CharField()
+    fields = serializers.DictField(child=serializers.DictField(), help_text="{field: {before, after}}")
+
+
+class PlanSerializer(serializers.Serializer):
+    """What config_code.text.as_json answers: the plan, or with errors, the errors and no changes."""
+
+    errors = PlacedErrorSerializer(many=True)
+    changes = ChangeSerializer(many=True)
+    unchanged = serializers.IntegerField()
+    kept = serializers.ListField(child=serializers.CharField())
+    summary = serializers.CharField()
+
+
+PLAN_RESPONSES = {200: PlanSerializer, 400: PlanSerializer}
 PRUNE = OpenApiParameter("prune", bool, description="Delete objects config created that the body no longer has.")
 
 
@@ -62,14 +88,14 @@ class ConfigView(APIView):
 
 
 class PlanView(ConfigView):
-    @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.OBJECT, parameters=[PRUNE])
+    @extend_schema(request=OpenApiTypes.STR, responses=PLAN_RESPONSES, parameters=[PRUNE])
     def post(self, request):
         plan = make_plan(load(self.files(request), ServerSecrets()), prune=self.prune(request))
         return Response(as_json(plan), status=400 if plan.errors else 200)
 
 
 class ApplyView(ConfigView):
-    @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.OBJECT, parameters=[PRUNE])
+    @extend_schema(request=OpenApiTypes.STR, responses=PLAN_RESPONSES, parameters=[PRUNE])
     def post(self, request):
         actor = replace(Actor.from_request(request), via="config")  # the door is config, by key or session
         try:
@@ -85,6 +111,6 @@ class SchemaView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={(200, "application/schema+json"): OpenApiTypes.OBJECT})
     def get(self, request):
         return HttpResponse(json_schema_text(), content_type="application/schema+json")
