@@ -50,6 +50,8 @@ class ConfigError:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if not where:  # about the files as a whole
+            return self.message
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 

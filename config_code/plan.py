@@ -121,6 +121,10 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
             changes.append(Change(action, kind, key, diffs, entry, obj, rows[kind.name].get(key)))
         plan.errors += taken(kind, [c for c in changes if not loaded.flawed(c.entry)])
         plan.changes += dependency_order(kind, changes)
+    if prune and not any(loaded.entries.values()) and not loaded.errors and any(rows.values()):
+        # An empty body or a glob that matched nothing, far likelier than a wish to delete it all.
+        message = "The files define nothing: --prune would delete everything config manages. Refused."
+        plan.errors.append(ConfigError("", None, "", message))
     for kind in reversed(KINDS):
         for key, row in rows[kind.name].items():
             if key in loaded.entries.get(kind.name, {}) or key in loaded.invalid_keys.get(kind.name, ()):

@@ -88,3 +88,12 @@ def test_objects_dropped_from_the_files_are_kept_without_prune_and_only_created_
     assert not Monitor.objects.exists()
     assert set(Component.objects.values_list("name", flat=True)) == {"Checkout API", "Made by hand"}
     assert make_plan(loaded(without_monitors), prune=True).changes == []
+
+
+def test_prune_with_files_that_define_nothing_is_refused_rather_than_deleting_everything(db):
+    apply_loaded(loaded())
+    plan = make_plan(loaded("# nothing yet\n"), prune=True)
+    assert [e.message for e in plan.errors] == [
+        "The files define nothing: --prune would delete everything config manages. Refused."
+    ]
+    assert str(plan.errors[0]).startswith("The files define nothing") and Monitor.objects.count() == 2
