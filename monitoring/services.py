@@ -104,7 +104,8 @@ def do_create_monitor(actor: Actor, *, parents: Iterable[Monitor] = (), **settin
     monitor.full_clean()
     monitor.next_check_at = first_check_at(monitor, timezone.now())
     monitor.save()
-    monitor.parents.set(parents)
+    if parents:  # a new monitor has none to take out: no query when it gets none
+        monitor.parents.set(parents)
     record(actor, "monitor.create", monitor, kind=monitor.kind)
     refresh_groups_after_commit(monitor.redundancy_group_id)
     return monitor

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents import providers
 from vigil import live, ownership, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
@@ -203,6 +204,7 @@ def _monitor_page(request, pk: int):
         return render(request, "monitoring/_detail_live.html", _detail_context(request, monitor))
     waiting = request.session.pop(TEST_RESULT_KEY % monitor.pk, None)
     extra = {"test_result": _result_from(waiting)} if waiting else {}
+    extra["managed_by_config"] = providers.managed_by_config(monitor)
     return render(request, "monitoring/detail.html", _detail_context(request, monitor, **extra))
 
 
@@ -223,6 +225,7 @@ def _form_page(request, form: MonitorForm, status: int = 200, **extra):
         "kind_label": Monitor.Kind(form.kind).label,
         "kind_help": KIND_HELP[form.kind],
         "kinds": Monitor.Kind.choices,
+        "managed_by_config": providers.managed_by_config(monitor) if monitor else None,
         "test_url": reverse("monitoring:test_edit", args=[monitor.pk])
         if monitor
         else reverse("monitoring:test_new", args=[form.kind]),

@@ -3,7 +3,8 @@
     monitoring, reputation  →  incidents  ←  comms, postmortems, dr_plans
 
 and every app may use vigil/, which uses none. importers (issue #17) is a leaf outside the star: it
-writes to several apps through their actions, so it may use every app, and no app may use it. An
+writes to several apps through their actions, so it may use every app, and no app may use it;
+config_code (issue #22) is the same kind of leaf. An
 app needing what another beside it owns asks through incidents (incidents.providers,
 incidents.signals). Every module of every app is parsed (function-level imports and relative ones
 included, migrations too) and each import of another app must be an edge listed here; a task
@@ -19,7 +20,17 @@ from django.core.exceptions import ImproperlyConfigured
 from incidents import providers
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans", "importers"]
+APPS = [
+    "vigil",
+    "incidents",
+    "monitoring",
+    "reputation",
+    "comms",
+    "postmortems",
+    "dr_plans",
+    "importers",
+    "config_code",
+]
 ALLOWED = {
     "vigil": set(),
     "incidents": {"vigil"},
@@ -29,6 +40,7 @@ ALLOWED = {
     "postmortems": {"incidents", "vigil"},
     "dr_plans": {"incidents", "vigil"},
     "importers": {"vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans"},
+    "config_code": {"vigil", "incidents", "monitoring", "reputation", "comms", "postmortems", "dr_plans"},
 }
 
 

@@ -29,6 +29,7 @@ api_v1 = [
     path("", include("postmortems.api.urls")),
     path("", include("dr_plans.api.urls")),
     path("", include("accounts.api.urls")),  # teams' service keys
+    path("", include("config_code.api.urls")),
 ]
 
 # Opsgenie's Alert API v2 (incidents/integrations/opsgenie_urls.py), mounted twice below.

@@ -1,4 +1,5 @@
-"""Actions the importers need that the dashboard does not have yet: a person, an escalation policy.
+"""Actions the importers and config as code need that the dashboard does not have yet: a person,
+an escalation policy (created, updated with its levels, deleted).
 
 The dashboard edits escalation policies through Django's admin and people are made with
 `ensure_admin` or the admin; an importer must not write rows itself (DESIGN: every door calls
@@ -57,11 +58,48 @@ def do_create_escalation_policy(
     if not levels:
         raise ValidationError({"levels": "A policy needs at least one level."})
     policy.save()
+    _set_levels(policy, levels)
+    record(actor, "escalation_policy.create", policy, levels=len(levels), team=team.pk if team else None)
+    return policy
+
+
+def _set_levels(policy: EscalationPolicy, levels: Sequence[Level]) -> None:
     for position, level in enumerate(levels):
         row = EscalationLevel(policy=policy, position=position, timeout_minutes=level.timeout_minutes)
         row.full_clean(exclude=["policy"])
         row.save()
         row.users.set(level.users)
         row.schedules.set(level.schedules)
-    record(actor, "escalation_policy.create", policy, levels=len(levels), team=team.pk if team else None)
+
+
+POLICY_FIELDS = {"name", "description", "repeat", "team"}
+
+
+@transaction.atomic
+def do_update_escalation_policy(
+    actor: Actor, policy: EscalationPolicy, *, levels: Sequence[Level] | None = None, **changes
+) -> EscalationPolicy:
+    """Change POLICY's fields and, given LEVELS, replace its levels with them. An incident already
+    escalating keeps the chain it snapshotted when it started (incidents.escalation)."""
+    unknown = set(changes) - POLICY_FIELDS
+    if unknown:
+        raise TypeError(f"not policy settings: {', '.join(sorted(unknown))}")
+    policy = EscalationPolicy.objects.select_for_update().get(pk=policy.pk)
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    policy.full_clean()
+    policy.save()
+    if levels is not None:
+        if not levels:
+            raise ValidationError({"levels": "A policy needs at least one level."})
+        policy.levels.all().delete()
+        _set_levels(policy, levels)
+    record(actor, "escalation_policy.update", policy, fields=sorted([*changes, *(["levels"] if levels else [])]))
     return policy
+
+
+@transaction.atomic
+def do_delete_escalation_policy(actor: Actor, policy: EscalationPolicy) -> None:
+    """Delete POLICY. What named it (components, monitors, integrations) falls back to the defaults."""
+    record(actor, "escalation_policy.delete", policy, name=policy.name)
+    policy.delete()

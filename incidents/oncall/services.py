@@ -97,6 +97,26 @@ def do_create_team(actor: Actor, *, name: str, members: Sequence = ()) -> Team:
     return team
 
 
+@transaction.atomic
+def do_rename_team(actor: Actor, team: Team, *, name: str) -> Team:
+    """Give TEAM a new NAME (unique); members, admins and what the team owns stay."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    before, team.name = team.name, (name or "").strip()
+    if team.name == before:
+        return team
+    team.full_clean()
+    team.save(update_fields=["name"])
+    record(actor, "team.rename", team, before=before)
+    return team
+
+
+@transaction.atomic
+def do_delete_team(actor: Actor, team: Team) -> None:
+    """Delete TEAM. What it owned stays, owned by no team (every team foreign key is SET_NULL)."""
+    record(actor, "team.delete", team, name=team.name)
+    team.delete()
+
+
 # --- Schedules and rotations (admins) -------------------------------------------------
 
 

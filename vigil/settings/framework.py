@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "postmortems",
     "dr_plans",
     "importers",  # a leaf: may use every app above, none uses it
+    "config_code",  # configuration as code (issue #22): a leaf like importers
     "accounts",  # company sign-in: a leaf that uses vigil and incidents (teams)
 ]
 

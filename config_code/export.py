@@ -1,0 +1,86 @@
+"""`vigil_export`: today's configuration as files in the plan's own format, so an install moves to
+configuration as code in one step.
+
+Each object gets a key derived from its name (slugified; "-2", "-3" when names collide), and is
+recorded as managed under that key with origin ADOPTED, so that a plan of the exported files on
+this install shows no change, and exporting again writes the same keys. Adopted objects are never
+deleted by --prune (a person made them): dropped from the files, config only lets them go.
+Fields left at the model's default are not written, so a file says what is particular.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.text import slugify
+
+from .kinds import KINDS, Kind
+from .models import ManagedObject
+
+MAX_KEY = 100
+
+
+def new_key(kind: Kind, obj, taken: set[str]) -> str:
+    base = slugify(str(getattr(obj, "name", "")))[: MAX_KEY - 6].strip("-_") or f"{kind.name.rstrip('s')}-{obj.pk}"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+def _plain(value: Any) -> Any:
+    """A value YAML writes as the file's author would: SLO 99.9 as a number."""
+    if isinstance(value, Decimal):
+        return float(value) if Decimal(str(float(value))) == value else str(value)
+    return value
+
+
+def _written(kind: Kind, key: str, values: dict) -> dict:
+    fields = kind.definition.model_fields
+    data: dict[str, Any] = {"key": key}
+    for name, value in values.items():
+        info = fields[name]
+        if info.is_required() or value != info.get_default(call_default_factory=True):
+            data[name] = _plain(value)
+    return data
+
+
+@transaction.atomic
+def export() -> dict[str, list[dict]]:
+    """Every object of every kind config manages, by section, adopting those it did not manage yet."""
+    rows = {kind.name: {} for kind in KINDS}
+    for row in ManagedObject.objects.filter(kind__in=rows):
+        rows[row.kind][int(row.object_id)] = row.key
+    key_of: dict[str, dict[int, str]] = {}
+    sections: dict[str, list[dict]] = {}
+    adopted = []
+    for kind in KINDS:
+        keys = key_of[kind.name] = dict(rows[kind.name])
+        taken = set(keys.values())
+        content_type = ContentType.objects.get_for_model(kind.model)
+        objects = list(kind.objects().order_by("pk"))
+        for obj in objects:
+            if obj.pk not in keys:
+                keys[obj.pk] = key = new_key(kind, obj, taken)
+                taken.add(key)
+                adopted.append(
+                    ManagedObject(
+                        kind=kind.name,
+                        key=key,
+                        content_type=content_type,
+                        object_id=str(obj.pk),
+                        origin=ManagedObject.Origin.ADOPTED,
+                    )
+                )
+        sections[kind.name] = [_written(kind, keys[obj.pk], kind.current(obj, key_of)) for obj in objects]
+    ManagedObject.objects.bulk_create(adopted)
+    return sections
+
+
+def as_yaml(sections: dict[str, list[dict]]) -> str:
+    return yaml.safe_dump(
+        {name: items for name, items in sections.items() if items}, sort_keys=False, allow_unicode=True, width=120
+    )

@@ -1,0 +1,210 @@
+"""What config manages, kind by kind, and the actions each kind is written through.
+
+A Kind names its section of the file, its Django model, its Definition (config_code.schema), how
+definition fields map to model fields (a reference field maps to the foreign key), and the apps'
+own do_* actions that create, update and delete it. Adding a kind (escalation policies,
+schedules...) is one more Kind in KINDS, after the kinds it references: planning, applying,
+pruning, exporting and the schema follow from it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from incidents import component_actions
+from incidents.models import Component, ComponentGroup, EscalationPolicy, Schedule, Team
+from incidents.oncall import import_actions as policies
+from incidents.oncall import services as oncall
+from monitoring import services as monitoring
+from monitoring.models import Monitor
+from vigil.audit import Actor
+
+from . import schema
+
+
+class Unmanaged(str):
+    """The current value of a reference to an object config does not manage: never equal to a key."""
+
+    __slots__ = ()
+
+    def __new__(cls, pk) -> "Unmanaged":
+        return super().__new__(cls, f"(an object config does not manage, id {pk})")
+
+
+Resolve = Callable[[str, str | None], Model | None]  # (kind, key) -> the object; "users" by email
+KeyOf = dict[str, dict[int, str]]  # kind -> object id -> key
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A field that is not a column (an escalation policy's levels): READ gives its value as the
+    file writes it, WRITE what the actions take, NAMES the (kind, key) pairs it refers to, with
+    their place under the field, so the plan checks them as it checks plain references."""
+
+    read: Callable[[Model, KeyOf], Any]
+    write: Callable[[Any, Resolve], Any]
+    names: Callable[[Any], list[tuple[tuple, str, str]]]  # value -> [(location, kind, key)]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # the file's section
+    model: type[Model]
+    definition: type[schema.Definition]
+    fields: dict[str, str]  # definition field -> model field
+    refs: dict[str, str]  # reference field -> the kind it names
+    create: Callable[[Actor, dict], Model]
+    update: Callable[[Actor, Model, dict], Model]
+    delete: Callable[[Actor, Model], None]
+    nested: dict[str, Nested] = field(default_factory=dict)  # given to the actions by its own name
+    queryset: Callable[[], QuerySet] | None = None  # with what `nested` reads prefetched
+
+    def objects(self) -> QuerySet:
+        return self.queryset() if self.queryset else self.model.objects.all()
+
+    def argument(self, name: str) -> str:
+        """The actions' keyword for definition field NAME."""
+        return self.fields.get(name, name)
+
+    def model_values(self, definition: schema.Definition, resolve: Resolve) -> dict:
+        """DEFINITION as the actions' keywords, references resolved to objects by RESOLVE(kind, key)."""
+        data = definition.model_dump()
+        values = {
+            model_field: resolve(self.refs[name], data[name]) if name in self.refs else data[name]
+            for name, model_field in self.fields.items()
+        }
+        return values | {name: nested.write(data[name], resolve) for name, nested in self.nested.items()}
+
+    def current(self, obj: Model, key_of: KeyOf) -> dict[str, Any]:
+        """OBJ as its definition's fields now (references as keys), read without a query."""
+        values = {}
+        for name, model_field in self.fields.items():
+            if name in self.refs:
+                pk = getattr(obj, obj._meta.get_field(model_field).attname)
+                values[name] = None if pk is None else key_of[self.refs[name]].get(pk) or Unmanaged(pk)
+            else:
+                values[name] = getattr(obj, model_field)
+        return values | {name: nested.read(obj, key_of) for name, nested in self.nested.items()}
+
+
+def _read_levels(policy: EscalationPolicy, key_of: KeyOf) -> list[dict]:
+    return [
+        {
+            "timeout_minutes": level.timeout_minutes,
+            "users": sorted(user.email.lower() for user in level.users.all()),
+            "schedules": sorted(key_of["schedules"].get(s.pk) or Unmanaged(s.pk) for s in level.schedules.all()),
+        }
+        for level in policy.levels.all()
+    ]
+
+
+def _write_levels(levels: list[dict], resolve: Resolve) -> list[policies.Level]:
+    return [
+        policies.Level(
+            timeout_minutes=level["timeout_minutes"],
+            users=[resolve("users", email) for email in level["users"]],
+            schedules=[resolve("schedules", key) for key in level["schedules"]],
+        )
+        for level in levels
+    ]
+
+
+def _level_names(levels: list) -> list[tuple[tuple, str, str]]:
+    return [
+        ((n, field_name, i), kind, key)
+        for n, level in enumerate(levels)
+        for field_name, kind in (("users", "users"), ("schedules", "schedules"))
+        for i, key in enumerate(getattr(level, field_name))
+    ]
+
+
+LEVELS = Nested(read=_read_levels, write=_write_levels, names=_level_names)
+PARENTS = Nested(
+    read=lambda monitor, key_of: sorted(key_of["monitors"].get(p.pk) or Unmanaged(p.pk) for p in monitor.parents.all()),
+    write=lambda keys, resolve: [resolve("monitors", key) for key in keys],
+    names=lambda keys: [((n,), "monitors", key) for n, key in enumerate(keys)],
+)
+
+
+def _fields(names: list[str], **refs: str) -> dict[str, str]:
+    return {name: name for name in names} | refs
+
+
+KINDS: list[Kind] = [
+    Kind(
+        name="teams",
+        model=Team,
+        definition=schema.TeamDefinition,
+        fields=_fields(["name"]),
+        refs={},
+        create=lambda actor, values: oncall.do_create_team(actor, **values),
+        update=lambda actor, team, changes: oncall.do_rename_team(actor, team, **changes),
+        delete=oncall.do_delete_team,
+    ),
+    Kind(
+        name="schedules",
+        model=Schedule,
+        definition=schema.ScheduleDefinition,
+        fields=_fields(["name", "description", "time_zone"], team="team"),
+        refs={"team": "teams"},
+        create=lambda actor, values: oncall.do_create_schedule(actor, **values),
+        update=lambda actor, schedule, changes: oncall.do_update_schedule(actor, schedule, **changes),
+        delete=oncall.do_delete_schedule,
+    ),
+    Kind(
+        name="escalation_policies",
+        model=EscalationPolicy,
+        definition=schema.EscalationPolicyDefinition,
+        fields=_fields(["name", "description", "repeat"], team="team"),
+        refs={"team": "teams"},
+        create=lambda actor, values: policies.do_create_escalation_policy(actor, **values),
+        update=lambda actor, policy, changes: policies.do_update_escalation_policy(actor, policy, **changes),
+        delete=policies.do_delete_escalation_policy,
+        nested={"levels": LEVELS},
+        queryset=lambda: EscalationPolicy.objects.prefetch_related("levels__users", "levels__schedules"),
+    ),
+    Kind(
+        name="component_groups",
+        model=ComponentGroup,
+        definition=schema.ComponentGroupDefinition,
+        fields=_fields(["name", "description", "position"]),
+        refs={},
+        create=lambda actor, values: component_actions.do_create_component_group(actor, **values),
+        update=lambda actor, group, changes: component_actions.do_update_component_group(actor, group, **changes),
+        delete=component_actions.do_delete_component_group,
+    ),
+    Kind(
+        name="components",
+        model=Component,
+        definition=schema.ComponentDefinition,
+        fields=_fields(
+            ["name", "description", "public", "position", "slo"],
+            group="group",
+            team="owner_team",
+            escalation_policy="escalation_policy",
+        ),
+        refs={"group": "component_groups", "team": "teams", "escalation_policy": "escalation_policies"},
+        create=lambda actor, values: component_actions.do_create_component(actor, **values),
+        update=lambda actor, component, changes: component_actions.do_update_component(actor, component, **changes),
+        delete=component_actions.do_delete_component,
+    ),
+    Kind(
+        name="monitors",
+        model=Monitor,
+        definition=schema.MonitorDefinition,
+        fields=_fields(
+            schema.MONITOR_FIELDS, team="team", component="component", escalation_policy="escalation_policy"
+        ),
+        refs={"team": "teams", "component": "components", "escalation_policy": "escalation_policies"},
+        create=lambda actor, values: monitoring.do_create_monitor(actor, **values),
+        update=lambda actor, monitor, changes: monitoring.do_update_monitor(actor, monitor, **changes),
+        delete=monitoring.do_delete,
+        nested={"parents": PARENTS},
+        queryset=lambda: Monitor.objects.prefetch_related("parents"),
+    ),
+]
+BY_NAME = {kind.name: kind for kind in KINDS}
+# What an action refuses in the present state (a schedule a policy still pages): reported, not raised.
+ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError)
