@@ -392,3 +392,19 @@ def test_a_service_key_changes_its_teams_objects_only_and_what_it_creates_is_its
     other = key.post("/api/v1/monitors/", {"name": "X", "kind": "heartbeat", "team": teams["search"].pk})
     assert other.status_code == 403
     assert set(Monitor.objects.values_list("name", flat=True)) == {"Renamed", "Shared", "Search API", "Deploys"}
+
+
+def test_only_an_admin_makes_a_teams_object_shared(teams, owned, admin_user):
+    schedule = owned["incidents.schedule"]
+
+    refused = api_client_for(teams["ada"]).patch(f"/api/v1/schedules/{schedule.pk}/", {"team": None}, format="json")
+    web = _web_client(teams["ada"]).post(
+        reverse("oncall:schedule_edit", kwargs={"pk": schedule.pk}), {"name": schedule.name, "team": ""}
+    )
+
+    assert refused.status_code == 403 and "shared" in refused.json()["errors"][0]["detail"]
+    assert web.status_code == 403
+    schedule.refresh_from_db()
+    assert schedule.team == teams["payments"]
+    done = api_client_for(admin_user).patch(f"/api/v1/schedules/{schedule.pk}/", {"team": None}, format="json")
+    assert done.status_code == 200

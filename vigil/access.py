@@ -41,9 +41,10 @@ def permission_required(perm: str, owned: str | None = None, kwarg: str = "pk"):
 def _check_owned(request, model, pk, perm: str) -> None:
     """The object PK (if the URL names one) must be the user's teams'; and what they post may not hand
     it, or the object they create, to a team not theirs."""
-    if pk is not None and (obj := model._default_manager.filter(pk=pk).first()) is not None:
+    obj = model._default_manager.filter(pk=pk).first() if pk is not None else None
+    if obj is not None:
         ownership.check_change(request.user, obj, perm)
-    if request.method == "POST" and (why := ownership.target_refusal(request.user, model, request.POST, perm)):
+    if request.method == "POST" and (why := ownership.target_refusal(request.user, model, request.POST, perm, obj)):
         raise PermissionDenied(why)
 
 

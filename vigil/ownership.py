@@ -149,16 +149,21 @@ def check_change(user, obj, perm: str | None = None) -> None:
         raise PermissionDenied(refusal(obj))
 
 
-def target_refusal(user, model, data, perm: str | None = None) -> str | None:
-    """Why USER may not give a MODEL object the owner named in DATA (a form's or a request's fields),
-    or None. The owner is the `team` field itself, or the parent (a rotation's `schedule`) whose team
-    decides; a field DATA does not name changes nothing here, and a missing parent is the form's error."""
+def target_refusal(user, model, data, perm: str | None = None, obj=None) -> str | None:
+    """Why USER may not give a MODEL object (OBJ, when it exists already) the owner named in DATA (a
+    form's or a request's fields), or None. The owner is the `team` field itself, or the parent (a
+    rotation's `schedule`) whose team decides; a field DATA does not name changes nothing here, a
+    missing parent is the form's error, and making a team's object shared is an admin's decision."""
     spec = owned_spec(model)
     if spec is None or spec.path is None or _is_admin(user) or not hasattr(data, "get"):
         return None
     field, _, rest = spec.path.partition("__")
+    if field not in data:
+        return None
     value = data.get(field)
     if value in (None, ""):
+        if not rest and obj is not None and owner_team_id(obj) is not None:
+            return "Only an admin makes a team's object shared (no team)."
         return None
     try:
         pk = int(getattr(value, "pk", value))

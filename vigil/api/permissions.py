@@ -16,13 +16,13 @@ def _team_allows(request, obj, perms) -> bool:
             ownership.check_change(request.user, obj, perm)
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc)) from exc
-    _check_target(request, type(obj), perms)
+    _check_target(request, type(obj), perms, obj)
     return True
 
 
-def _check_target(request, model, perms) -> None:
+def _check_target(request, model, perms, obj=None) -> None:
     for perm in perms or [None]:
-        if why := ownership.target_refusal(request.user, model, request.data, perm):
+        if why := ownership.target_refusal(request.user, model, request.data, perm, obj):
             raise PermissionDenied(why)
 
 
