@@ -107,12 +107,18 @@ class ConfigView(APIView):
 
 
 class PlanView(ConfigView):
-    @extend_schema(request=OpenApiTypes.STR, responses=PLAN_RESPONSES, parameters=[PRUNE])
+    @extend_schema(request=OpenApiTypes.STR, responses={**PLAN_RESPONSES, 403: PlanSerializer}, parameters=[PRUNE])
     def post(self, request):
         key = self.key(request)
         loaded = load(self.files(request), ServerSecrets())
         plan = make_plan(loaded, prune=self.prune(request), default_team_id=key.team_id if key else None)
-        return Response(as_json(plan), status=400 if plan.errors else 200)
+        if plan.errors:
+            return Response(as_json(plan), status=400)
+        if key is not None and key.scope == "write" and (refusals := key_refusals(request.user, key.kinds, plan)):
+            # What the apply would refuse, told at plan time (a pull request's check, not the merge's).
+            plan.errors += refusals
+            return Response(as_json(plan), status=403)
+        return Response(as_json(plan))
 
 
 class ApplyView(ConfigView):

@@ -104,8 +104,11 @@ def test_a_write_key_for_monitors_is_refused_an_apply_touching_what_it_may_not_a
 ):
     body, message = REFUSED[case]
     _, client = key_client(admin_user, teams["payments"])
+    planned = post(client, "plan", body)  # told on the pull request, before the merge applies
+    assert planned.status_code == 403 and planned.json()["changes"] == []
     refused = post(client, "apply", body)
     assert refused.status_code == 403, refused.content
+    assert refused.json()["errors"] == planned.json()["errors"]
     assert any(message in error["message"] for error in refused.json()["errors"]), refused.json()
     assert not Monitor.objects.exists()
     assert not ComponentGroup.objects.exists()
