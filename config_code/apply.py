@@ -6,7 +6,7 @@ what it wrote: applying the same files twice, even at once, makes the changes on
 rolls everything back: the files are applied whole or not at all.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -33,6 +33,11 @@ class ConfigInvalid(Exception):
         self.plan = plan
 
 
+class ConfigRefused(ConfigInvalid):
+    """The files are valid, but the one applying may not make some of their changes (a service key:
+    config_code.service_keys). Nothing was written."""
+
+
 def take_apply_lock(actor: Actor) -> None:
     """Hold the apply lock until the transaction ends. The UPDATE locks the row on PostgreSQL and
     takes the database's write lock on SQLite: either way the next apply waits here."""
@@ -46,6 +51,7 @@ def take_apply_lock(actor: Actor) -> None:
 class _Run:
     actor: Actor
     objects: dict[str, dict[str, Model]]
+    default_team: Model | None = None  # what a creation naming no team gets (a service key's team)
     new_rows: list[ManagedObject] = field(default_factory=list)  # inserted together at the end
 
     def resolve(self, kind: str, key: str | None) -> Model | None:
@@ -54,7 +60,10 @@ class _Run:
     def apply(self, change: Change) -> None:
         kind, entry = change.kind, change.entry
         if change.action == CREATE:
-            obj = kind.create(self.actor, kind.model_values(entry.definition, self.resolve))
+            values = kind.model_values(entry.definition, self.resolve)
+            if "team" in kind.fields and values[kind.argument("team")] is None:
+                values[kind.argument("team")] = self.default_team
+            obj = kind.create(self.actor, values)
             self.objects[kind.name][change.key] = obj
             row = change.managed or ManagedObject(kind=kind.name, key=change.key)
             row.content_type = ContentType.objects.get_for_model(obj)
@@ -85,14 +94,25 @@ def _order(plan: Plan) -> list[Change]:
     return [c for c in plan.changes if c.action in (CREATE, UPDATE)] + going
 
 
-def apply_loaded(loaded: Loaded, actor: Actor = CONFIG_ACTOR, prune: bool = False) -> Plan:
-    """Apply LOADED and return the plan that was applied; ConfigInvalid (nothing written) if it cannot be."""
+def apply_loaded(
+    loaded: Loaded,
+    actor: Actor = CONFIG_ACTOR,
+    prune: bool = False,
+    refuse: Callable[[Plan], list[ConfigError]] | None = None,
+    default_team: Model | None = None,
+) -> Plan:
+    """Apply LOADED and return the plan that was applied; ConfigInvalid (nothing written) if it cannot be.
+    REFUSE lists the plan's changes the one applying may not make (ConfigRefused if any); DEFAULT_TEAM
+    is what an object naming no team is created with (both for a service key: config_code.service_keys)."""
     with transaction.atomic():
         take_apply_lock(actor)
-        plan = make_plan(loaded, prune=prune)
+        plan = make_plan(loaded, prune=prune, default_team_id=getattr(default_team, "pk", None))
         if plan.errors:
             raise ConfigInvalid(plan)
-        run = _Run(actor, {name: dict(objects) for name, objects in plan.objects.items()})
+        if refuse is not None and (refusals := refuse(plan)):
+            plan.errors += refusals
+            raise ConfigRefused(plan)
+        run = _Run(actor, {name: dict(objects) for name, objects in plan.objects.items()}, default_team)
         for change in _order(plan):
             try:
                 run.apply(change)

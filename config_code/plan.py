@@ -100,8 +100,24 @@ def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, A
     return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name]]
 
 
-def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
-    """The changes that would make Vigil what LOADED says; errors (with places) instead if any."""
+def _now(kind: Kind, entry: Entry, obj: Model, key_of: dict, default_team_id: int | None) -> dict:
+    """OBJ as its definition's fields; an entry naming no team matches DEFAULT_TEAM_ID's object, as a
+    service key's files mean its own team when they name none (config_code.service_keys)."""
+    now = kind.current(obj, key_of)
+    team_field = kind.fields.get("team")
+    if (
+        default_team_id is not None
+        and team_field
+        and entry.definition.team is None
+        and getattr(obj, f"{team_field}_id") == default_team_id
+    ):
+        now["team"] = None
+    return now
+
+
+def make_plan(loaded: Loaded, prune: bool = False, default_team_id: int | None = None) -> Plan:
+    """The changes that would make Vigil what LOADED says; errors (with places) instead if any.
+    DEFAULT_TEAM_ID: the team an entry naming none stands for (a service key's)."""
     rows, plan_objects = _existing()
     plan_objects["users"] = people(loaded)
     errors = [*loaded.errors, *check_references(loaded, plan_objects["users"]), *check_cycles(loaded)]
@@ -111,7 +127,8 @@ def make_plan(loaded: Loaded, prune: bool = False) -> Plan:
         changes = []
         for key, entry in loaded.entries.get(kind.name, {}).items():
             obj = plan.objects[kind.name].get(key)
-            diffs = _diffs(kind, entry, kind.current(obj, key_of) if obj is not None else None)
+            now = _now(kind, entry, obj, key_of, default_team_id) if obj is not None else None
+            diffs = _diffs(kind, entry, now)
             if obj is not None and not diffs:
                 plan.unchanged += 1
                 continue

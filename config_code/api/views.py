@@ -1,8 +1,9 @@
 """The API's door to configuration as code: the schema, a plan, an apply.
 
-Plan and apply are Vigil admins' for now: they change every team's objects. Service keys scoped
-to this (issue #22 asks for CI to apply with one) are being built separately; when they land,
-IsVigilAdmin is where a key with the config scope is let in. The body is one configuration file,
+Plan and apply are Vigil admins', who may change every team's objects, and teams' service keys'
+(issue #22: CI applies with one): any key may plan; a write key applies only changes it could make
+by the API, checked over the whole plan first (config_code.service_keys), else a 403 listing each
+and nothing applied. The body is one configuration file,
 YAML or JSON (JSON is YAML), read as the command line reads a file; or several files as a
 multipart form, read as one configuration as the command line reads several. `${env:NAME}` reads
 Vigil's own environment, VIGIL_CONFIG_* variables only (loader.ServerSecrets).
@@ -20,18 +21,31 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vigil.audit import Actor
+from vigil.people import is_service_account
 from vigil.roles import Role, role_of
 
-from ..apply import ConfigInvalid, apply_loaded
+from ..apply import ConfigInvalid, ConfigRefused, apply_loaded
 from ..loader import ServerSecrets, load
 from ..plan import make_plan
 from ..schema import json_schema_text
+from ..service_keys import key_refusals
 from ..text import as_json
 
 
-class IsVigilAdmin(BasePermission):
+class AdminOrServiceKey(BasePermission):
+    """Vigil admins, and service keys: any key plans; only a write key may try to apply."""
+
+    message = "Only Vigil admins and teams' service keys may use configuration as code."
+
     def has_permission(self, request, view) -> bool:
-        return role_of(request.user) == Role.ADMIN
+        if role_of(request.user) == Role.ADMIN:
+            return True
+        if not is_service_account(request.user):
+            return False
+        if view.writes and request.user.service_key.scope != "write":
+            self.message = "A read-only service key may plan, not apply: apply with a write key."
+            return False
+        return True
 
 
 class RawText(BaseParser):
@@ -72,7 +86,8 @@ PRUNE = OpenApiParameter("prune", bool, description="Delete objects config creat
 
 
 class ConfigView(APIView):
-    permission_classes = [IsVigilAdmin]
+    permission_classes = [AdminOrServiceKey]
+    writes = False
     parser_classes = [MultiPartParser, RawText]
 
     def files(self, request) -> list[tuple[str, str]]:
@@ -86,20 +101,41 @@ class ConfigView(APIView):
     def prune(self, request) -> bool:
         return request.query_params.get("prune", "").lower() in ("1", "true", "yes")
 
+    def key(self, request):
+        """The caller's service key, or None for an admin."""
+        return request.user.service_key if is_service_account(request.user) else None
+
 
 class PlanView(ConfigView):
-    @extend_schema(request=OpenApiTypes.STR, responses=PLAN_RESPONSES, parameters=[PRUNE])
+    @extend_schema(request=OpenApiTypes.STR, responses={**PLAN_RESPONSES, 403: PlanSerializer}, parameters=[PRUNE])
     def post(self, request):
-        plan = make_plan(load(self.files(request), ServerSecrets()), prune=self.prune(request))
-        return Response(as_json(plan), status=400 if plan.errors else 200)
+        key = self.key(request)
+        loaded = load(self.files(request), ServerSecrets())
+        plan = make_plan(loaded, prune=self.prune(request), default_team_id=key.team_id if key else None)
+        if plan.errors:
+            return Response(as_json(plan), status=400)
+        if key is not None and key.scope == "write" and (refusals := key_refusals(request.user, key.kinds, plan)):
+            # What the apply would refuse, told at plan time (a pull request's check, not the merge's).
+            plan.errors += refusals
+            return Response(as_json(plan), status=403)
+        return Response(as_json(plan))
 
 
 class ApplyView(ConfigView):
-    @extend_schema(request=OpenApiTypes.STR, responses=PLAN_RESPONSES, parameters=[PRUNE])
+    writes = True
+
+    @extend_schema(request=OpenApiTypes.STR, responses={**PLAN_RESPONSES, 403: PlanSerializer}, parameters=[PRUNE])
     def post(self, request):
         actor = replace(Actor.from_request(request), via="config")  # the door is config, by key or session
+        key, user = self.key(request), request.user
+        refuse = (lambda plan: key_refusals(user, key.kinds, plan)) if key else None
+        loaded = load(self.files(request), ServerSecrets())
         try:
-            plan = apply_loaded(load(self.files(request), ServerSecrets()), actor, prune=self.prune(request))
+            plan = apply_loaded(
+                loaded, actor, prune=self.prune(request), refuse=refuse, default_team=key.team if key else None
+            )
+        except ConfigRefused as exc:
+            return Response(as_json(exc.plan), status=403)
         except ConfigInvalid as exc:
             return Response(as_json(exc.plan), status=400)
         return Response(as_json(plan))

@@ -1,4 +1,5 @@
-"""POST /api/v1/config/plan and /apply (admins, for now), and the schema for editors."""
+"""POST /api/v1/config/plan and /apply (of people, admins only; service keys: test_service_keys.py).
+And the schema for editors."""
 
 import json
 
