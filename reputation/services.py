@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
 from vigil.audit import Actor, record
+from vigil.db import bulk_insert
 from vigil.text import clean_line, clean_text
 
 from . import scoring
@@ -31,6 +32,15 @@ MAX_URL = Mention._meta.get_field("url").max_length
 MAX_EXTERNAL_ID = Mention._meta.get_field("external_id").max_length
 SOURCE_FIELDS = ["name", "kind", "brand", "url", "enabled", "poll_interval_seconds"]
 BRAND_FIELDS = ["name", "ours", "keywords"]
+
+
+# What ingest writes of each Mention (vigil.db.bulk_insert); the workflow's other fields take their
+# defaults. The datetimes are prepared for the database here, as bulk_insert takes values as they are.
+INGEST_COLUMNS = (
+    "source_id", "brand_id", "platform", "external_id", "url", "author", "text", "published_at", "received_at",
+    "sentiment", "label", "incident_id", "linked_automatically", "state", "state_changed_at",
+)  # fmt: skip
+_DATETIME_COLUMNS = ("published_at", "received_at", "state_changed_at")
 
 
 class ActionError(Exception):
@@ -143,6 +153,17 @@ def _first_of_each(items: Iterable[MentionIn]) -> list[MentionIn]:
     return kept
 
 
+def _values(rows: list[Mention]) -> list[tuple]:
+    """ROWS as INGEST_COLUMNS values: what bulk_create would send, without preparing every field of every row
+    (measured: 39% of ingest). Text, numbers and booleans go as they are; datetimes as the backend takes them."""
+    adapt = connection.ops.adapt_datetimefield_value
+    out = []
+    for row in rows:
+        values = row.__dict__
+        out.append(tuple(adapt(values[name]) if name in _DATETIME_COLUMNS else values[name] for name in INGEST_COLUMNS))
+    return out
+
+
 def _not_stored(source: MentionSource | None, items: list[MentionIn]) -> list[MentionIn]:
     """ITEMS less those already stored: two indexed reads, so `created` counts what is new."""
     urls = {item.url for item in items if item.url}
@@ -172,7 +193,8 @@ def ingest(source: MentionSource | None, items: Sequence[MentionIn], now: dateti
             for start in range(0, len(fresh), BATCH):
                 chunk = _not_stored(source, fresh[start : start + BATCH])
                 rows = [pipeline.build(item, source, now) for item in chunk]
-                Mention.objects.bulk_create(rows, ignore_conflicts=True)
+                # ON CONFLICT DO NOTHING: the unique constraints keep a mention stored once (see ingest's docstring).
+                bulk_insert(Mention, INGEST_COLUMNS, _values(rows), ignore_conflicts=True)
                 result.created += len(rows)
                 result.linked += sum(row.incident_id is not None for row in rows)
                 result.needs_response += sum(row.state == MentionState.NEEDS_RESPONSE for row in rows)
