@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
 from vigil.audit import Actor, record
+from vigil.db import bulk_insert
 from vigil.text import clean_line, clean_text
 
 from . import scoring
@@ -31,6 +32,15 @@ MAX_URL = Mention._meta.get_field("url").max_length
 MAX_EXTERNAL_ID = Mention._meta.get_field("external_id").max_length
 SOURCE_FIELDS = ["name", "kind", "brand", "url", "enabled", "poll_interval_seconds"]
 BRAND_FIELDS = ["name", "ours", "keywords"]
+
+
+# What ingest writes of each Mention (vigil.db.bulk_insert); the workflow's other fields take their
+# defaults. The datetimes are prepared for the database here, as bulk_insert takes values as they are.
+INGEST_COLUMNS = (
+    "source_id", "brand_id", "platform", "external_id", "url", "author", "text", "published_at", "received_at",
+    "sentiment", "label", "incident_id", "linked_automatically", "state", "state_changed_at",
+)  # fmt: skip
+_DATETIME_COLUMNS = ("published_at", "received_at", "state_changed_at")
 
 
 class ActionError(Exception):
@@ -104,6 +114,10 @@ class Pipeline:
         self.linker = IncidentLinker.for_span(start, end)
 
     def build(self, item: MentionIn, source: MentionSource | None, now: datetime) -> Mention:
+        return Mention(**self.values(item, source, now))
+
+    def values(self, item: MentionIn, source: MentionSource | None, now: datetime) -> dict:
+        """ITEM's Mention fields by attname (INGEST_COLUMNS): ingest writes them without making a Mention."""
         compound = scoring.score(item.text)
         label = scoring.label_for(compound)
         source_brand = self.matcher.by_id.get(source.brand_id) if source is not None and source.brand_id else None
@@ -112,23 +126,23 @@ class Pipeline:
         incident_id = self.linker.incident_for(item.text, item.published_at, self.matcher.names_us(item.text))
         incident_id = incident_id if ours else None
         needs_answer = ours and label == Sentiment.NEGATIVE
-        return Mention(
-            source=source,
-            brand=brand,
-            platform=item.platform or (source.name[:50] if source is not None else ""),
-            external_id=item.external_id,
-            url=item.url,
-            author=item.author,
-            text=item.text,
-            published_at=item.published_at,
-            received_at=now,
-            sentiment=compound,
-            label=label,
-            incident_id=incident_id,
-            linked_automatically=incident_id is not None,
-            state=MentionState.NEEDS_RESPONSE if needs_answer else MentionState.NEW,
-            state_changed_at=now if needs_answer else None,
-        )
+        return {
+            "source_id": source.pk if source is not None else None,
+            "brand_id": brand.pk if brand is not None else None,
+            "platform": item.platform or (source.name[:50] if source is not None else ""),
+            "external_id": item.external_id,
+            "url": item.url,
+            "author": item.author,
+            "text": item.text,
+            "published_at": item.published_at,
+            "received_at": now,
+            "sentiment": compound,
+            "label": label,
+            "incident_id": incident_id,
+            "linked_automatically": incident_id is not None,
+            "state": MentionState.NEEDS_RESPONSE if needs_answer else MentionState.NEW,
+            "state_changed_at": now if needs_answer else None,
+        }
 
 
 def _first_of_each(items: Iterable[MentionIn]) -> list[MentionIn]:
@@ -141,6 +155,16 @@ def _first_of_each(items: Iterable[MentionIn]) -> list[MentionIn]:
         ids.add(item.external_id)
         kept.append(item)
     return kept
+
+
+def _values(rows: list[dict]) -> list[tuple]:
+    """ROWS (Pipeline.values) as INGEST_COLUMNS tuples: what bulk_create would send, without a Mention per row
+    or preparing each of its fields (measured: 39% of ingest). Datetimes go as the backend takes them."""
+    adapt = connection.ops.adapt_datetimefield_value
+    out = []
+    for values in rows:
+        out.append(tuple(adapt(values[name]) if name in _DATETIME_COLUMNS else values[name] for name in INGEST_COLUMNS))
+    return out
 
 
 def _not_stored(source: MentionSource | None, items: list[MentionIn]) -> list[MentionIn]:
@@ -171,12 +195,13 @@ def ingest(source: MentionSource | None, items: Sequence[MentionIn], now: dateti
         with transaction.atomic():
             for start in range(0, len(fresh), BATCH):
                 chunk = _not_stored(source, fresh[start : start + BATCH])
-                rows = [pipeline.build(item, source, now) for item in chunk]
-                Mention.objects.bulk_create(rows, ignore_conflicts=True)
+                rows = [pipeline.values(item, source, now) for item in chunk]
+                # ON CONFLICT DO NOTHING: the unique constraints keep a mention stored once (see ingest's docstring).
+                bulk_insert(Mention, INGEST_COLUMNS, _values(rows), ignore_conflicts=True)
                 result.created += len(rows)
-                result.linked += sum(row.incident_id is not None for row in rows)
-                result.needs_response += sum(row.state == MentionState.NEEDS_RESPONSE for row in rows)
-                result.incidents |= {row.incident_id for row in rows if row.incident_id}
+                result.linked += sum(row["incident_id"] is not None for row in rows)
+                result.needs_response += sum(row["state"] == MentionState.NEEDS_RESPONSE for row in rows)
+                result.incidents |= {row["incident_id"] for row in rows if row["incident_id"]}
             if source is not None:
                 MentionSource.objects.filter(pk=source.pk).update(last_received_at=now)
     result.duplicates = result.received - result.created

@@ -152,3 +152,14 @@ def test_manual_entry_is_scored_and_may_be_linked_by_hand(actor, outage):
 def test_a_mention_dated_in_the_future_is_taken_as_posted_now(webhook_source):
     ingest(webhook_source, [MentionIn("from a fast clock", published_at=at(60 * 24))])
     assert Mention.objects.get().published_at <= timezone.now()
+
+
+def test_a_stored_mention_keeps_every_value_ingest_gave_it(webhook_source):
+    # ingest writes plain values (vigil.db.bulk_insert), not through each field: the times must come back as given.
+    now, posted = at(), at(-30)
+    ingest(webhook_source, [MentionIn("Awful outage", published_at=posted, url="https://x/1", author="Ann")], now=now)
+    row = Mention.objects.get()
+    assert (row.source, row.url, row.author, row.text) == (webhook_source, "https://x/1", "Ann", "Awful outage")
+    assert (row.published_at, row.received_at, row.state_changed_at) == (posted, now, now)
+    assert row.sentiment < 0 and row.label == "negative" and row.state == MentionState.NEEDS_RESPONSE
+    assert (row.response, row.responded_by, row.responded_at) == ("", None, None)
