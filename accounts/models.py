@@ -1,13 +1,13 @@
 """What SCIM provisioning keeps (the identity provider's groups, and its id for each person it manages),
 and teams' service keys for automation."""
 
-import hashlib
-import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from vigil.models import HashedKey
 
 from .scopes import WRITABLE_KINDS
 
@@ -49,7 +49,7 @@ class ScimAccount(models.Model):
         return f"SCIM account of {self.user}"
 
 
-class ServiceKey(models.Model):
+class ServiceKey(HashedKey, models.Model):
     """A team's API key for automation (`vgs_...`), acting as a service account of its own (USER).
 
     The account is what the rest of Vigil sees: it is a member of the team, so team ownership checks
@@ -91,14 +91,6 @@ class ServiceKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def hash(raw_key: str) -> str:
-        return hashlib.sha256(raw_key.encode()).hexdigest()
-
-    @classmethod
-    def generate(cls) -> str:
-        return cls.PREFIX + secrets.token_urlsafe(32)
 
     def refusal(self, now=None) -> str:
         """Why the key cannot be used now ("" if it can): the 401's message, so the caller knows which."""

@@ -38,7 +38,22 @@ class ApiKeyQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True)
 
 
-class ApiKey(models.Model):
+class HashedKey:
+    """A key kept as its SHA-256 only, shown once at creation: `PREFIX` + 32 random bytes, so a fast hash
+    is enough (there is nothing to brute-force). Personal API keys and teams' service keys share it."""
+
+    PREFIX = ""
+
+    @staticmethod
+    def hash(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class ApiKey(HashedKey, models.Model):
     """A per-user API key. Only its SHA-256 is stored: the key is shown once, at creation.
 
     The key is 32 random bytes, so a fast hash is enough (there is nothing to brute-force);
@@ -63,14 +78,6 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
-
-    @staticmethod
-    def hash(raw_key: str) -> str:
-        return hashlib.sha256(raw_key.encode()).hexdigest()
-
-    @classmethod
-    def generate(cls) -> str:
-        return cls.PREFIX + secrets.token_urlsafe(32)
 
     @property
     def is_active(self) -> bool:
