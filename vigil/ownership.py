@@ -76,11 +76,6 @@ def team_ids(user) -> frozenset[int]:
     return cached
 
 
-def forget_teams(user) -> None:
-    """Drop the cached team ids after changing USER's membership in the same request."""
-    user.__dict__.pop("_vigil_team_ids", None)
-
-
 def owner_team_id(obj) -> int | None:
     """The id of the team that owns OBJ through its registered path, or None (shared)."""
     spec = owned_spec(obj)
@@ -95,7 +90,13 @@ def owner_team_id(obj) -> int | None:
 
 
 def _is_admin(user) -> bool:
-    return role_of(user) == Role.ADMIN
+    """Read once per user object, like team_ids: one request asks it for every check it makes."""
+    if user is None or not user.is_authenticated:
+        return False
+    cached = user.__dict__.get("_vigil_is_admin")
+    if cached is None:
+        cached = user.__dict__["_vigil_is_admin"] = role_of(user) == Role.ADMIN
+    return cached
 
 
 def by_role(user, perm: str | None) -> bool:

@@ -94,5 +94,5 @@ def assign_role(user, role: Role) -> None:
     user.is_staff = role == Role.ADMIN
     user.save(update_fields=["is_staff"])
     # Django caches permissions on the instance; the new role must apply at once.
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_vigil_is_admin"):
         user.__dict__.pop(cache, None)
