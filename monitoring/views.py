@@ -27,7 +27,7 @@ from vigil.audit import Actor
 from vigil_probes import ProbeResult
 from vigil_probes import State as ProbeState
 
-from . import redundancy, services, svg
+from . import confirmation, redundancy, services, svg
 from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
 from .models import CheckResult, MaintenanceWindow, Monitor
 from .uptime import uptime_for, uptime_windows
@@ -146,7 +146,7 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "now": now,
         "uptime": {UPTIME_LABELS[window]: percent(share) for window, share in uptime.items()},
         "history": monitor.state_changes.all()[:30],
-        "failures": monitor.results.filter(outcome=CheckResult.Outcome.DOWN)[:20],
+        "failures": monitor.results.filter(outcome=CheckResult.Outcome.DOWN).select_related("location")[:20],
         "windows": windows.select_related("component", "created_by")[:20],
         "parents": monitor.parents.all(),
         "children": monitor.children.all(),
@@ -158,9 +158,24 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "summary": settings_summary(shown),
         "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
         **({} if monitor.is_heartbeat else _chart(monitor, now)),
+        **({} if monitor.is_heartbeat else _locations(monitor, now)),
     }
     context.update(extra)
     return context
+
+
+def _locations(monitor: Monitor, now) -> dict:
+    """Each location's view of MONITOR, where it is checked from more than one (monitoring.confirmation)."""
+    rows = confirmation.per_location(monitor, now)
+    if len(rows) < 2:
+        return {}
+    k = monitor.confirm_locations
+    rule = f"{k} of its locations see it down" if k else "a majority of its reporting locations see it down"
+    return {
+        "locations": rows,
+        "confirm_rule": rule,
+        "confirm_window": int(confirmation.window_of(monitor).total_seconds()),
+    }
 
 
 def _monitor_version(request, pk: int) -> tuple | None:
