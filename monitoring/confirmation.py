@@ -26,7 +26,7 @@ an agent buffered during an outage and sends late are judged as of when they wer
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Avg, Count, Q
@@ -53,23 +53,30 @@ class Panel:
     monitor: Monitor
     locations: frozenset  # location ids, CENTRAL for the central install
     names: dict  # location id -> name, for reasons
-    latest: dict  # location id -> Seen
+    latest: dict = field(default_factory=dict)  # location id -> Seen, as of the last result judged
+    stored: list = field(default_factory=list)  # (location id, Seen) already stored, in time order, not folded yet
 
     @property
     def window(self) -> timedelta:
         return window_of(self.monitor)
 
     def judge(self, location_id: int | None, state: str, reason: str, checked_at: datetime) -> tuple[str, str]:
-        """Fold in one location's result and return the monitor's verdict (state, reason) then."""
-        previous = self.latest.get(location_id)
-        if previous is None or previous.checked_at <= checked_at:
-            self.latest[location_id] = Seen(checked_at, state, reason)
+        """Fold in one location's result and return the monitor's verdict (state, reason) then:
+        stored results taken up to CHECKED_AT count, later ones do not (yet)."""
+        while self.stored and self.stored[0][1].checked_at <= checked_at:
+            self._fold(*self.stored.pop(0))
+        self._fold(location_id, Seen(checked_at, state, reason))
         counted = {
             loc: seen
             for loc, seen in self.latest.items()
             if loc in self.locations and checked_at - self.window < seen.checked_at <= checked_at
         }
         return verdict(self.monitor, counted, self.names)
+
+    def _fold(self, location_id: int | None, seen: Seen) -> None:
+        previous = self.latest.get(location_id)
+        if previous is None or previous.checked_at <= seen.checked_at:
+            self.latest[location_id] = seen
 
 
 def window_of(monitor: Monitor) -> timedelta:
@@ -100,8 +107,8 @@ def verdict(monitor: Monitor, counted: dict, names: dict) -> tuple[str, str]:
 
 
 def panels(monitors: Sequence[Monitor], since: datetime) -> dict[int, Panel]:
-    """A Panel for each of MONITORS checked from more than one location, filled with the results
-    from SINCE less its window (three queries, none when no agent location is active)."""
+    """A Panel for each of MONITORS checked from more than one location, with the results stored
+    from SINCE less its window on (three queries; one when no agent location is active)."""
     agents = dict(
         Location.objects.filter(is_central=False, revoked_at__isnull=True).values_list("pk", "name").order_by()
     )
@@ -122,23 +129,29 @@ def panels(monitors: Sequence[Monitor], since: datetime) -> dict[int, Panel]:
             continue
         locations = frozenset(chosen[monitor.pk]) if monitor.pk in chosen else everywhere
         if len(locations) > 1:
-            found[monitor.pk] = Panel(monitor, locations, names, {})
+            found[monitor.pk] = Panel(monitor, locations, names)
     _fill(found, since)
     return found
 
 
 def _fill(found: dict[int, Panel], since: datetime) -> None:
-    """Each panel's latest result per location, from before SINCE back to its window."""
+    """Each panel's stored results from SINCE less its window on, in time order: those up to SINCE
+    folded in, the later ones kept for judge() to fold in when it reaches their time."""
     if not found:
         return
     oldest = since - max(panel.window for panel in found.values())
     rows = (
-        CheckResult.objects.filter(monitor_id__in=list(found), checked_at__gte=oldest, checked_at__lt=since)
+        CheckResult.objects.filter(monitor_id__in=list(found), checked_at__gte=oldest)
         .order_by("checked_at")
         .values_list("monitor_id", "location_id", "checked_at", "outcome", "reason")
     )
     for monitor_id, location_id, checked_at, outcome, reason in rows.iterator(chunk_size=5000):
-        found[monitor_id].latest[location_id] = Seen(checked_at, STATES[outcome], reason)
+        seen = Seen(checked_at, STATES[outcome], reason)
+        panel = found[monitor_id]
+        if checked_at < since:
+            panel.latest[location_id] = seen
+        else:
+            panel.stored.append((location_id, seen))
 
 
 def per_location(monitor: Monitor, now: datetime) -> list[dict]:
