@@ -218,7 +218,7 @@ def test_locations_are_set_through_the_api_by_name(actor, agents, api_clients):
 def test_the_form_asks_where_from_only_once_there_are_agents(actor, client, admin_user):
     client.force_login(admin_user)
     assert "Where it is checked from" not in client.get("/monitors/new/http/").content.decode()
-    paris, _ = locations.do_create_location(actor, "paris")
+    locations.do_create_location(actor, "paris")
     page = client.get("/monitors/new/http/").content.decode()
     assert "Where it is checked from" in page and "paris" in page
 
