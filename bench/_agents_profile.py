@@ -70,3 +70,37 @@ def profile_ingest(agent, local_ids: list[int], results_for) -> None:
             lines = [line for line in out.getvalue().splitlines() if line.strip()]
             print(f"--- {title}, top {TOP} by {order}")
             print("\n".join(lines[lines.index(next(x for x in lines if x.lstrip().startswith("ncalls"))) :]))
+
+
+def profile_transitions(agent, results_for, count: int = 20) -> None:
+    """Profile one push in which COUNT of AGENT's monitors are confirmed down (each opens its
+    incident after commit, in the request), after an unprofiled push of their first failure."""
+    from django.test import Client
+    from vigil_agent import __version__
+
+    from monitoring.models import Monitor
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {agent.token}")
+    ids = list(Monitor.objects.filter(pk__in=agent.monitors, state=Monitor.State.UP).values_list("pk", flat=True))
+    ids = ids[:count]
+    first = datetime.now(UTC)
+    bodies = [
+        json.dumps({"version": __version__, "results": results_for(ids, first + timedelta(milliseconds=n), set(ids))})
+        for n in range(2)
+    ]
+    client.post("/api/v1/agent/results", bodies[0], content_type="application/json")
+    profile, began = cProfile.Profile(), time.perf_counter()
+    profile.enable()
+    response = client.post("/api/v1/agent/results", bodies[1], content_type="application/json")
+    profile.disable()
+    elapsed = time.perf_counter() - began
+    down = Monitor.objects.filter(pk__in=ids, state=Monitor.State.DOWN).count()
+    print(
+        f"profile: one push confirming {down} of {len(ids)} monitors down (status {response.status_code}) "
+        f"took {elapsed:.2f} s in process, {elapsed / max(1, down) * 1000:.0f} ms per monitor down"
+    )
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(r"(monitoring|incidents|comms|vigil)/", TOP)
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    print(f"--- that push, Vigil's own functions, top {TOP} by cumulative")
+    print("\n".join(lines[lines.index(next(x for x in lines if x.lstrip().startswith("ncalls"))) :]))

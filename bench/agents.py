@@ -29,7 +29,8 @@ process that records results as the probe worker does once its probes are done
    split into waiting for the agent's next push and the ingest (push sent -> state visible).
 
 With --profile, the view is profiled between the two phases, in this process (cProfile, Django's
-test client, batches of the agents' results) beside record_observations alone on as many results.
+test client, batches of the agents' results) beside record_observations alone on as many results,
+and after the second, one push that confirms 20 monitors down (their incidents open in the request).
 
 The last line printed is JSON: results_per_s, local_results_per_s, ratio, confirm_p95_s and more.
 """
@@ -56,7 +57,7 @@ from vigil_agent.agent import BATCH, as_json  # noqa: E402
 from vigil_agent.client import VigilClient  # noqa: E402
 from vigil_agent.config import Config  # noqa: E402
 
-from bench._agents_profile import profile_ingest  # noqa: E402
+from bench._agents_profile import profile_ingest, profile_transitions  # noqa: E402
 from bench._common import add_arguments, percentile, process_tree, purge_queues  # noqa: E402
 from bench.alerts import (  # noqa: E402
     _admin_connection,
@@ -167,9 +168,11 @@ async def push(url: str, agent: Agent, results: list[dict], sent_at: dict | None
     try:
         for start in range(0, len(results), BATCH):
             batch = results[start : start + BATCH]
-            if sent_at is not None:
-                sent_at.update((r["monitor"], time.time()) for r in batch)
+            began = time.time()
             accepted += (await client.push(batch))["accepted"]
+            if sent_at is not None:  # the confirmation phase: when each result left, how long pushes took
+                sent_at.update((r["monitor"], began) for r in batch)
+                sent_at.setdefault("took", []).append(time.time() - began)
     finally:
         await client.close()
     return accepted
@@ -374,7 +377,7 @@ def confirmation(args, url: str, agents: list[Agent], remote: list[int]) -> dict
     failing = sample & due.keys()
     watcher = Watcher(failing)
     watcher.start()
-    sent_at: dict[int, float] = {}
+    sent_at: dict = {}
 
     async def everyone():
         await asyncio.gather(
@@ -389,6 +392,7 @@ def confirmation(args, url: str, agents: list[Agent], remote: list[int]) -> dict
     watcher.join()
     confirm = [watcher.seen[pk] - due[pk] for pk in failing if pk in watcher.seen]
     ingest = [watcher.seen[pk] - sent_at[pk] for pk in failing if pk in watcher.seen]
+    took = sent_at.get("took", [])
     waiting = [sent_at[pk] - due[pk] for pk in failing if pk in sent_at]
     return {
         "checks": len(due),
@@ -399,6 +403,8 @@ def confirmation(args, url: str, agents: list[Agent], remote: list[int]) -> dict
         "confirm_max_s": max(confirm, default=0.0),
         "push_wait_p95_s": percentile(waiting, 0.95),
         "ingest_p95_s": percentile(ingest, 0.95),
+        "push_p95_s": percentile(took, 0.95),
+        "push_max_s": max(took, default=0.0),
     }
 
 
@@ -418,7 +424,8 @@ def report(args, speed: dict, confirm: dict) -> dict:
         f"confirmation: {confirm['failing']} monitors failing among {confirm['checks']} checks; check -> confirmed "
         f"p50 {confirm['confirm_p50_s']:.2f} s, p95 {confirm['confirm_p95_s']:.2f} s, "
         f"max {confirm['confirm_max_s']:.2f} s (waiting for the push p95 {confirm['push_wait_p95_s']:.2f} s, "
-        f"push -> visible p95 {confirm['ingest_p95_s']:.2f} s); unconfirmed {confirm['unconfirmed']}"
+        f"push -> visible p95 {confirm['ingest_p95_s']:.2f} s); unconfirmed {confirm['unconfirmed']}; "
+        f"a push took p95 {confirm['push_p95_s']:.2f} s, max {confirm['push_max_s']:.2f} s"
     )
     goals = {
         f"ratio <= {GOAL_RATIO}": speed["ratio"] <= GOAL_RATIO,
@@ -471,6 +478,8 @@ def main() -> int:
         if args.profile:  # before any monitor fails: no incident opened or resolved in the profile
             profile_ingest(agents[0], local_ids, results_for)
         confirm = confirmation(args, url, agents, remote)
+        if args.profile:
+            profile_transitions(agents[0], results_for)
     finally:
         server.terminate()
         server.wait(timeout=10)
