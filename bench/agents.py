@@ -58,7 +58,7 @@ from vigil_agent.client import VigilClient  # noqa: E402
 from vigil_agent.config import Config  # noqa: E402
 
 from bench._agents_profile import profile_ingest, profile_transitions  # noqa: E402
-from bench._common import add_arguments, percentile, process_tree, purge_queues  # noqa: E402
+from bench._common import add_arguments, percentile, process_tree, purge_queues, stop_process  # noqa: E402
 from bench.alerts import (  # noqa: E402
     _admin_connection,
     drop_database,
@@ -481,8 +481,7 @@ def main() -> int:
         if args.profile:
             profile_transitions(agents[0], results_for)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)  # a worker may be busy with a long push: killed after a while
         local.stop()
     result = report(args, speed, confirm)
     from django.db import connections
