@@ -218,3 +218,18 @@ def test_two_agents_confirm_an_outage_together_and_a_killed_one_alerts_on_its_ow
             logs += stop(agent)
         target.stop()
     assert CheckResult.objects.filter(monitor=monitor, location=tokyo[0]).exists(), logs
+
+
+def test_an_agent_pushes_a_changed_outcome_at_once_not_at_its_next_push_period(
+    agent_lib, tmp_path, live_server, actor, paris, shop
+):
+    target = Regional()
+    Monitor.objects.filter(pk=shop.pk).update(target=target.url, keyword="", interval_seconds=1)
+    target.failing.add("paris")
+    agent = start_agent(agent_lib, tmp_path, live_server.url, paris[1], VIGIL_AGENT_PUSH_SECONDS="60")
+    try:
+        first = wait_for(lambda: agent_results(shop), what="the failure, pushed at once")
+    finally:
+        log = stop(agent)
+        target.stop()
+    assert first[0].outcome == CheckResult.Outcome.DOWN, log
