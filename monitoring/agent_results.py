@@ -8,7 +8,7 @@ time is skipped, so a resend never doubles a check.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,11 +43,21 @@ def record_agent_results(location: Location, results: list[AgentResult], version
     accepted = _new_only(location, [r for r, error in zip(results, errors, strict=True) if not error])
     with transaction.atomic():
         record_observations([_observation(location, r) for r in accepted])
-        fields = {"last_seen_at": timezone.now()}
-        if version:
-            fields["version"] = version[:40]
-        Location.objects.filter(pk=location.pk).update(**fields)
+        _seen(location, version[:40])
     return errors
+
+
+SEEN_RESOLUTION = timedelta(seconds=15)
+
+
+def _seen(location: Location, version: str) -> None:
+    """Note the visit, at most every SEEN_RESOLUTION (monitoring.agent_health reads it in minutes):
+    an agent pushing every few seconds does not rewrite its location's row each time."""
+    now = timezone.now()
+    stale = location.last_seen_at is None or location.last_seen_at < now - SEEN_RESOLUTION
+    if stale or (version and version != location.version):
+        fields = {"last_seen_at": now, **({"version": version} if version else {})}
+        Location.objects.filter(pk=location.pk).update(**fields)
 
 
 def _new_only(location: Location, results: list[AgentResult]) -> list[AgentResult]:

@@ -244,3 +244,17 @@ def test_a_centrally_run_monitor_s_figures_read_its_central_checks_and_an_agent_
     rollups.roll_hour(hour, timezone.now())
     hourly = {r.monitor_id: (r.checks, r.failures) for r in Rollup.objects.filter(period=Rollup.Period.HOUR)}
     assert hourly[central.pk] == (1, 0) and hourly[agent_only.pk] == (1, 1)
+
+
+def test_a_result_from_a_clock_far_ahead_or_a_body_that_is_no_json_is_refused_by_name(actor, paris):
+    monitor = make_monitor(actor)
+    ahead = [result(monitor, timezone.now()), result(monitor, timezone.now() + timedelta(minutes=30))]
+    response = paris[1].post(RESULTS, {"results": ahead}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "results.1.checked_at"
+    assert "check the agent's clock" in response.json()["errors"][0]["detail"]
+    garbled = paris[1].post(RESULTS, b"{results: [", content_type="application/json")
+    assert garbled.status_code == 400 and garbled.json()["errors"]
+    too_many = paris[1].post(RESULTS, {"results": [result(monitor, timezone.now())] * 1001}, format="json")
+    assert too_many.status_code == 400 and too_many.json()["errors"][0]["attr"] == "results"
+    assert not CheckResult.objects.exists()
