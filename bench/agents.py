@@ -351,11 +351,15 @@ class Watcher(threading.Thread):
 
 
 async def agent_on_cadence(url: str, agent: Agent, due: dict[int, float], down: set[int], push_s: float, sent_at):
-    """Pushes every PUSH_S seconds, from a random start, the checks of AGENT's monitors now past."""
+    """Pushes every PUSH_S seconds, from a random start, the checks of AGENT's monitors now past; and,
+    as the agent does (vigil_agent.agent.Agent._run), at once after a failed check."""
     plan = sorted((due[pk], pk) for pk in agent.monitors if pk in due)
+    failures = [at for at, pk in plan if pk in down]
     next_push, done = time.time() + random.uniform(0, push_s), 0
     while done < len(plan):
-        await asyncio.sleep(max(0.0, next_push - time.time()))
+        next_failure = min((at for at in failures if at > time.time()), default=next_push)
+        wake = min(next_push, next_failure)
+        await asyncio.sleep(max(0.0, wake - time.time()))
         now, start = time.time(), done
         while done < len(plan) and plan[done][0] <= now:
             done += 1
@@ -365,7 +369,8 @@ async def agent_on_cadence(url: str, agent: Agent, due: dict[int, float], down: 
         ]
         if results:
             await push(url, agent, results, sent_at)
-        next_push += push_s
+        if wake == next_push:
+            next_push += push_s
 
 
 def confirmation(args, url: str, agents: list[Agent], remote: list[int]) -> dict:

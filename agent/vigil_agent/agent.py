@@ -3,8 +3,9 @@
 Three tasks share one event loop: the poller asks Vigil for the assignment (with its ETag, so an
 unchanged one costs a 304), the prober starts every due monitor's probe through the engine
 (vigil_probes.run_probes, under the agent's address rule and concurrency), and the pusher moves
-results to the outbox file and sends it, every push period and at once when a monitor's outcome
-changes (a failure reaches Vigil's confirmation in a round trip, not a push period later). Vigil
+results to the outbox file and sends it, every push period and at once after a failed check or
+any change of outcome (a failure reaches Vigil's confirmation in a round trip, not a push period
+later). Vigil
 being down stops only the pusher's sending and the poller's refreshing: probing goes on with the
 last assignment, which is also kept on disk so an agent restarted during an outage still knows its
 monitors.
@@ -76,7 +77,7 @@ class Agent:
         self.vigil_reachable = True
         self.probes: set[asyncio.Task] = set()
         self.last_state: dict[int, str] = {}  # monitor -> its last outcome here
-        self.changed = asyncio.Event()  # an outcome changed: push now, not at the next period
+        self.changed = asyncio.Event()  # a check failed or an outcome changed: push now, not at the next period
 
     # --- the assignment ---------------------------------------------------------------
 
@@ -138,7 +139,7 @@ class Agent:
             for monitor, result in zip(monitors, results, strict=True):
                 self.fresh.append(as_json(monitor.id, result))
                 state = str(result.state)
-                if self.last_state.get(monitor.id, "up") != state:
+                if state == "down" or self.last_state.get(monitor.id, "up") != state:
                     self.changed.set()  # a failure (or a recovery) is news: Vigil confirms sooner
                 self.last_state[monitor.id] = state
         finally:
@@ -147,7 +148,7 @@ class Agent:
     # --- pushing ----------------------------------------------------------------------
 
     async def push_loop(self) -> None:
-        """Push every push_seconds, and at once when an outcome changed (module docstring)."""
+        """Push every push_seconds, and at once after a failure or a change (module docstring)."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), timeout=self.config.push_seconds)
