@@ -12,8 +12,9 @@ import hashlib
 import json
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from vigil.audit import Actor, record
@@ -89,7 +90,22 @@ def assignment(location: Location) -> tuple[list[dict[str, Any]], str]:
     The ETag is a hash of the very bytes the list serialises to, so it changes exactly when the
     assignment does. A monitor whose settings the engine refuses is left out: the dashboard shows
     that error already, and the agent must not stop on it.
+
+    Agents poll every 30 s and the list rarely changes, so it is kept in the cache under a version
+    of the monitors read in one query: their count and latest updated_at, which every action that
+    changes what an agent runs moves (settings, pause and resume, locations, deletion). An
+    unchanged assignment then costs that query, not a probe config per monitor.
     """
+    version = Monitor.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
+    key = f"agent-assignment:{location.pk}:{version['count']}:{version['latest'] and version['latest'].timestamp()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _assignment(location)
+        cache.set(key, cached, timeout=3600)
+    return cached
+
+
+def _assignment(location: Location) -> tuple[list[dict[str, Any]], str]:
     items = []
     for monitor in assigned_monitors(location):
         try:

@@ -258,3 +258,26 @@ def test_a_result_from_a_clock_far_ahead_or_a_body_that_is_no_json_is_refused_by
     too_many = paris[1].post(RESULTS, {"results": [result(monitor, timezone.now())] * 1001}, format="json")
     assert too_many.status_code == 400 and too_many.json()["errors"][0]["attr"] == "results"
     assert not CheckResult.objects.exists()
+
+
+def test_an_unchanged_assignment_is_served_from_the_cache_and_every_change_shows(actor, paris, tokyo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shop = make_monitor(actor)
+    make_monitor(actor, "Api", target="https://api.example.com/")
+    etag = paris[1].get(ASSIGNMENTS)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        assert paris[1].get(ASSIGNMENTS, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert len(queries) <= 3  # the token, the visit (at most every 15 s), the version: no monitor read
+
+    def ids(client):
+        return sorted(item["id"] for item in client.get(ASSIGNMENTS).json()["monitors"])
+
+    services.do_pause(actor, shop)
+    assert shop.pk not in ids(paris[1])
+    services.do_resume(actor, shop)
+    locations.do_set_locations(actor, shop, [tokyo[0]])
+    assert shop.pk not in ids(paris[1]) and shop.pk in ids(tokyo[1])
+    services.do_delete(actor, shop)
+    assert shop.pk not in ids(tokyo[1])
