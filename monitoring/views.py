@@ -27,9 +27,10 @@ from vigil.audit import Actor
 from vigil_probes import ProbeResult
 from vigil_probes import State as ProbeState
 
-from . import confirmation, redundancy, services, svg
+from . import agent_health, confirmation, redundancy, services, svg
 from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
-from .models import CheckResult, MaintenanceWindow, Monitor
+from .locations import assigned_monitors
+from .models import CheckResult, Location, MaintenanceWindow, Monitor
 from .uptime import uptime_for, uptime_windows
 
 VIEW = "monitoring.view_monitor"
@@ -89,6 +90,18 @@ def monitor_list(request):
     }
     template = "monitoring/_rows.html" if request.GET.get("partial") else "monitoring/list.html"
     return render(request, template, context)
+
+
+@permission_required(VIEW)
+def location_list(request):
+    """Where checks run from: each location, whether its agent is heard, and what it checks."""
+    now = timezone.now()
+    silent = set(Location.objects.filter(agent_health.silent_since(now)).values_list("pk", flat=True))
+    rows = [
+        (location, location.pk in silent and not location.is_central, assigned_monitors(location).count())
+        for location in Location.objects.all()
+    ]
+    return render(request, "monitoring/locations.html", {"rows": rows, "now": now})
 
 
 def _access_monitor(pk: int) -> Monitor:

@@ -79,3 +79,20 @@ def test_the_central_install_is_not_an_agent(actor):
     central = locations.central_location()
     Location.objects.filter(pk=central.pk).update(created_at=timezone.now() - timedelta(days=1))
     assert watch()["silent"] == 0
+
+
+def test_the_locations_page_tells_a_silent_agent_from_a_reporting_one(actor, paris, web_clients):
+    tokyo, _ = locations.do_create_location(actor, "tokyo")
+    heard(paris, timedelta(hours=2))
+    heard(tokyo, timedelta(seconds=10))
+    Location.objects.filter(pk=tokyo.pk).update(version="0.1.0")
+    locations.central_location()
+    page = web_clients["viewer"].get("/monitors/locations/")
+    assert page.status_code == 200
+    rows = {
+        row.split("</th>")[0].rsplit(">", 1)[-1]: row
+        for row in page.content.decode().split('<tr>\n    <th scope="row">')[1:]
+    }
+    assert "silent" in rows["paris"] and "reporting" in rows["tokyo"] and "0.1.0" in rows["tokyo"]
+    assert "this install" in rows["central"]
+    assert web_clients["anonymous"].get("/monitors/locations/").status_code == 302
