@@ -229,3 +229,27 @@ def test_an_agent_s_result_never_moves_the_central_schedule(actor, agents):
     see(monitor, agents["paris"], "up", timezone.now())
     assert monitor.next_check_at == before
     assert CheckResult.objects.get(monitor=monitor).location == agents["paris"]
+
+
+def test_maintenance_and_dependencies_work_on_the_confirmed_state(actor, agents):
+    parent = make_monitor(actor, name="Database", target="https://db.example.com/")
+    child = make_monitor(actor, name="Api", target="https://api.example.com/")
+    services.do_update_monitor(actor, child, parents=[parent])
+    both = [agents["paris"], agents["tokyo"]]
+    for monitor in (parent, child):
+        locations.do_set_locations(actor, monitor, both)
+    now = timezone.now()
+    for monitor in (parent, child):
+        see(monitor, agents["paris"], "down", now - timedelta(seconds=20))
+        see(monitor, agents["tokyo"], "down", now - timedelta(seconds=10))
+    assert parent.state == State.DOWN and child.state == State.DOWN
+    assert Incident.objects.count() == 1  # the child joined its parent's incident
+
+    quiet = make_monitor(actor, name="Cache", target="https://cache.example.com/")
+    locations.do_set_locations(actor, quiet, both)
+    services.do_add_maintenance(
+        actor, monitor=quiet, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    see(quiet, agents["paris"], "down", now - timedelta(seconds=5))
+    see(quiet, agents["tokyo"], "down", now)
+    assert quiet.state == State.MAINTENANCE and Incident.objects.count() == 1
