@@ -2,7 +2,7 @@
 
 Built as plain text (no charting library is among Vigil's dependencies, and a chart of a few
 points does not justify one): the y axis of each panel starts at zero, so a flat line reads as
-flat, and a dashed line marks 1.5x the smallest size's cost, the goal's ceiling.
+flat, and a dashed line marks 1.5x the smallest size's cost, for scale.
 """
 
 import math
@@ -55,7 +55,7 @@ def _panel(path: str, summary: dict, goal: float, x0: int, y0: int) -> list[str]
 def write_svg(target: Path, results: dict, goal: float) -> None:
     """RESULTS: bench/scaling.py's summaries by path (sizes, ms_per_unit, unit, growth_ratio)."""
     rows = math.ceil(len(results) / COLUMNS)
-    width, height = PANEL_W * min(COLUMNS, len(results)), PANEL_H * rows + 20
+    width, height = PANEL_W * min(COLUMNS, len(results)), PANEL_H * rows + 34
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
@@ -64,8 +64,12 @@ def write_svg(target: Path, results: dict, goal: float) -> None:
     for n, (path, summary) in enumerate(results.items()):
         parts += _panel(path, summary, goal, PANEL_W * (n % COLUMNS), PANEL_H * (n // COLUMNS))
     parts.append(
-        f'<text x="6" y="{height - 6}" fill="#555">size (log scale) on x; dashed: {goal:g}x the smallest '
-        "size's cost per unit (the goal's ceiling). bench/scaling.py</text>"
+        f'<text x="6" y="{height - 20}" fill="#555">size (log scale) on x; dashed: {goal:g}x the smallest '
+        "size's cost per unit, for scale</text>"
+    )
+    parts.append(
+        f'<text x="6" y="{height - 6}" fill="#555">growth: the most the cost per unit rose from a size to a '
+        f"larger one (goal &lt;= {goal:g}). bench/scaling.py</text>"
     )
     parts.append("</svg>")
     target.parent.mkdir(parents=True, exist_ok=True)
