@@ -17,9 +17,10 @@ setup code of the path's own bench (bench/_scaling_paths.py says what each measu
   status   the status page snapshot rebuilt with N public components, each with 90 days of uptime
            (bench/status_page.py's build_snapshot)              unit: a component   10, 100, 500
 
---quick uses a tenth or less of each (about two minutes on a busy 2-core machine); --scale F multiplies the
-full sizes by F. For each size it prints time per unit (wall), CPU per unit (of the process doing
-the work) and memory: the growth of that process's peak resident set (the kernel's VmHWM, reset
+--quick uses a tenth or less of each size (6.5 minutes at a load average of 10 on 2 cores, 2 of
+them migrating the template database); --scale F multiplies the full sizes by F (the full run took
+21 minutes). For each size it prints time per unit (wall), CPU per unit (of the process doing the
+work) and memory: the growth of that process's peak resident set (the kernel's VmHWM, reset
 before each pass) over its resident set before the pass, in total and per unit.
 
 Goals: the time per unit does not grow, growth_ratio = the most it rose from a size to any larger
