@@ -223,7 +223,7 @@ class VigilMonitoring:
         return (self.var_dir / "workers.log").read_text()[-3000:]
 
     def _setup_django(self) -> None:
-        database_url = recreate_database(self.args.postgres, self.args.database)
+        database_url = recreate_database(self.args.postgres, self.args.database, getattr(self.args, "template", None))
         self.database_made = True
         self.env = server_environment(
             database_url=database_url, redis_url=self.args.redis, port=8000, var_dir=str(self.var_dir)
