@@ -377,3 +377,24 @@ def test_bulk_set_splits_large_batches(db, monkeypatch):
         monitor.grace_seconds = n
     vigil_db.bulk_set(monitors, ["grace_seconds"])
     assert list(Monitor.objects.order_by("pk").values_list("grace_seconds", flat=True)) == [0, 1, 2, 3, 4]
+
+
+def test_a_ping_is_answered_before_the_session_and_login_middleware_and_as_the_url_conf_would(db, client):
+    from monitoring import services
+    from monitoring.models import Monitor
+    from vigil.audit import Actor
+
+    heartbeat = services.do_create_monitor(
+        Actor(via="cli"), name="Backup", kind=Monitor.Kind.HEARTBEAT, period_seconds=3600
+    )
+    token = str(heartbeat.ping_token)
+    response = client.get(f"/ping/{token}")
+    assert response.status_code == 200 and response.content == b"OK"
+    assert "Vary" not in response and not response.cookies  # no session, no CSRF: the stack below was skipped
+    assert response["X-Frame-Options"] == "DENY" and response["Cache-Control"] == "no-store"
+    assert client.get(f"/ping/{token}/fail/").status_code == 200
+    assert client.put(f"/ping/{token}").status_code == 405
+    assert client.get(f"/ping/{token.upper()}").status_code == 404  # the URL conf's rule: lower-case only
+    assert client.get("/ping/00000000-0000-0000-0000-000000000000").status_code == 404
+    heartbeat.refresh_from_db()
+    assert heartbeat.last_ping_at is not None

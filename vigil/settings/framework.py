@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "vigil.csp.CSPMiddleware",
     # The public status page's snapshot documents, answered before the rest of the stack.
     "comms.status.middleware.StatusSnapshotMiddleware",
+    # Heartbeat pings, answered before the rest of the stack too (the token is the credential).
+    "monitoring.ping_middleware.PingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # djangosaml2's own session cookie (SameSite=None) for the SAML exchange: the IdP posts back cross-site.
     "djangosaml2.middleware.SamlSessionMiddleware",
