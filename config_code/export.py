@@ -8,6 +8,7 @@ deleted by --prune (a person made them): dropped from the files, config only let
 Fields left at the model's default are not written, so a file says what is particular.
 """
 
+import typing
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils.text import slugify
+from pydantic import BaseModel
 
 from .kinds import KINDS, Kind
 from .models import ManagedObject
@@ -38,14 +40,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _written(kind: Kind, key: str, values: dict) -> dict:
-    fields = kind.definition.model_fields
-    data: dict[str, Any] = {"key": key}
+def _particular(definition: type[BaseModel], values: dict) -> dict[str, Any]:
+    """VALUES without those at DEFINITION's default, nested lists of definitions (a schedule's
+    rotations, a policy's levels) likewise."""
+    data: dict[str, Any] = {}
     for name, value in values.items():
-        info = fields[name]
-        if info.is_required() or value != info.get_default(call_default_factory=True):
-            data[name] = _plain(value)
+        info = definition.model_fields[name]
+        if not info.is_required() and value == info.get_default(call_default_factory=True):
+            continue
+        item = typing.get_args(info.annotation)[0] if typing.get_origin(info.annotation) is list else None
+        if isinstance(item, type) and issubclass(item, BaseModel) and isinstance(value, list):
+            value = [_particular(item, element) for element in value]
+        data[name] = _plain(value)
     return data
+
+
+def _written(kind: Kind, key: str, values: dict) -> dict:
+    return {"key": key, **_particular(kind.definition, values)}
 
 
 @transaction.atomic

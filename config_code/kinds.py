@@ -21,7 +21,7 @@ from monitoring import services as monitoring
 from monitoring.models import Monitor
 from vigil.audit import Actor
 
-from . import schema
+from . import rotations, schema
 
 
 class Unmanaged(str):
@@ -120,6 +120,7 @@ def _level_names(levels: list) -> list[tuple[tuple, str, str]]:
     ]
 
 
+ROTATIONS = Nested(read=rotations.read, write=rotations.write, names=rotations.names)
 LEVELS = Nested(read=_read_levels, write=_write_levels, names=_level_names)
 PARENTS = Nested(
     read=lambda monitor, key_of: sorted(key_of["monitors"].get(p.pk) or Unmanaged(p.pk) for p in monitor.parents.all()),
@@ -149,9 +150,11 @@ KINDS: list[Kind] = [
         definition=schema.ScheduleDefinition,
         fields=_fields(["name", "description", "time_zone"], team="team"),
         refs={"team": "teams"},
-        create=lambda actor, values: oncall.do_create_schedule(actor, **values),
-        update=lambda actor, schedule, changes: oncall.do_update_schedule(actor, schedule, **changes),
+        create=rotations.create_schedule,
+        update=rotations.update_schedule,
         delete=oncall.do_delete_schedule,
+        nested={"rotations": ROTATIONS},
+        queryset=lambda: Schedule.objects.prefetch_related("rotations__members__user"),
     ),
     Kind(
         name="escalation_policies",

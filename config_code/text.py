@@ -4,6 +4,7 @@ Header values are never shown: they are where a monitor's credentials go (`${env
 plan is printed in CI logs and pull-request comments. Their names are.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +17,10 @@ HIDDEN = {"headers"}
 def shown(name: str, value: Any) -> Any:
     if name in HIDDEN and isinstance(value, dict):
         return {header: "(hidden)" for header in value}
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | datetime):
         return str(value)
+    if isinstance(value, list):  # nested definitions (a schedule's rotations)
+        return [{k: shown(k, v) for k, v in item.items()} if isinstance(item, dict) else item for item in value]
     return value
 
 
