@@ -116,6 +116,9 @@ def check_cycles(loaded: Loaded) -> list[ConfigError]:
     return errors
 
 
+NAMED = -1  # the id given a reference the files name, for the model's checks: checked by key instead
+
+
 def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[ConfigError]:
     """The model's own checks (full_clean) on the object as it would be saved, without a query:
     references are checked against the files (check_references), and unique values against the
@@ -125,6 +128,10 @@ def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[Con
         if name in kind.fields and name not in kind.refs:
             setattr(instance, kind.fields[name], after)
     references = [kind.fields[name] for name in kind.refs]
+    for name in kind.refs:  # what a clean() asks of a reference is whether there is one (a window's target)
+        attname = kind.model._meta.get_field(kind.fields[name]).attname
+        if getattr(instance, attname) is None and getattr(entry.definition, name) is not None:
+            setattr(instance, attname, NAMED)
     try:
         instance.full_clean(exclude=references, validate_unique=False)
     except ValidationError as exc:

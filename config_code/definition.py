@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=100)]
@@ -34,6 +34,8 @@ def _python_type(field: models.Field) -> Any:
         return float
     if isinstance(field, models.DecimalField):
         return Decimal
+    if isinstance(field, models.DateTimeField):
+        return AwareDatetime  # with its offset (2026-03-01T22:00:00Z): a time without one is ambiguous
     if isinstance(field, models.JSONField):
         return dict[str, str]
     return str

@@ -25,7 +25,8 @@ MAX_KEY = 100
 
 
 def new_key(kind: Kind, obj, taken: set[str]) -> str:
-    base = slugify(str(getattr(obj, "name", "")))[: MAX_KEY - 6].strip("-_") or f"{kind.name.rstrip('s')}-{obj.pk}"
+    label = kind.label(obj) if kind.label else getattr(obj, "name", "")
+    base = slugify(str(label))[: MAX_KEY - 6].strip("-_") or f"{kind.name.rstrip('s')}-{obj.pk}"
     key, n = base, 1
     while key in taken:
         n += 1

@@ -18,7 +18,7 @@ from incidents.models import Component, ComponentGroup, EscalationPolicy, Schedu
 from incidents.oncall import import_actions as policies
 from incidents.oncall import services as oncall
 from monitoring import services as monitoring
-from monitoring.models import Monitor
+from monitoring.models import MaintenanceWindow, Monitor
 from vigil.audit import Actor
 
 from . import rotations, schema
@@ -60,6 +60,7 @@ class Kind:
     delete: Callable[[Actor, Model], None]
     nested: dict[str, Nested] = field(default_factory=dict)  # given to the actions by its own name
     queryset: Callable[[], QuerySet] | None = None  # with what `nested` reads prefetched
+    label: Callable[[Model], str] | None = None  # what vigil_export derives a key from (else the name)
 
     def objects(self) -> QuerySet:
         return self.queryset() if self.queryset else self.model.objects.all()
@@ -206,6 +207,18 @@ KINDS: list[Kind] = [
         delete=monitoring.do_delete,
         nested={"parents": PARENTS},
         queryset=lambda: Monitor.objects.prefetch_related("parents"),
+    ),
+    Kind(
+        name="maintenance_windows",
+        model=MaintenanceWindow,
+        definition=schema.MaintenanceWindowDefinition,
+        fields=_fields(["starts_at", "ends_at", "reason", "monitor", "component"]),
+        refs={"monitor": "monitors", "component": "components"},
+        create=lambda actor, values: monitoring.do_add_maintenance(actor, **values),
+        update=lambda actor, window, changes: monitoring.do_change_maintenance(actor, window, **changes),
+        delete=monitoring.do_delete_maintenance,
+        queryset=lambda: MaintenanceWindow.objects.select_related("monitor", "component"),
+        label=lambda window: f"{window.reason or window.monitor or window.component} {window.starts_at:%Y-%m-%d}",
     ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, create_model, field_validator, model_validator
 
 from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Schedule, Team
-from monitoring.models import Monitor
+from monitoring.models import MaintenanceWindow, Monitor
 
 from . import rotations
 from .definition import Definition, Key, KeySet, from_model, reference
@@ -112,6 +112,13 @@ MonitorDefinition = from_model(
     ),
 )
 
+MaintenanceWindowDefinition = from_model(
+    "MaintenanceWindow",
+    MaintenanceWindow,
+    ["starts_at", "ends_at", "reason"],
+    monitor=reference("monitors", "The monitor checked without alerting"),
+    component=reference("components", "Or every monitor of this component"),
+)
 
 # The file's sections, in the order objects are made (each after the kinds it names).
 SECTIONS: dict[str, type[Definition]] = {
@@ -121,6 +128,7 @@ SECTIONS: dict[str, type[Definition]] = {
     "component_groups": ComponentGroupDefinition,
     "components": ComponentDefinition,
     "monitors": MonitorDefinition,
+    "maintenance_windows": MaintenanceWindowDefinition,
 }
 VERSION = (Literal[1], Field(default=1, description="The format's version."))
 
