@@ -76,9 +76,9 @@ class _Run:
         elif change.action == UPDATE:
             values = kind.model_values(entry.definition, self.resolve)
             changed = {kind.argument(name): values[kind.argument(name)] for name, _, _ in change.diffs}
-            self.objects[kind.name][change.key] = kind.update(self.actor, change.obj, changed)
-            ManagedObject.objects.filter(pk=change.managed.pk).update(
-                source_hash=source_hash(entry.definition), applied_at=timezone.now()
+            obj = self.objects[kind.name][change.key] = kind.update(self.actor, change.obj, changed)
+            ManagedObject.objects.filter(pk=change.managed.pk).update(  # a template moved is another row
+                object_id=str(obj.pk), source_hash=source_hash(entry.definition), applied_at=timezone.now()
             )
         elif change.action == DELETE:
             kind.delete(self.actor, change.obj)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
 from django.db.models.functions import Lower
 
 from .kinds import KINDS, Kind
@@ -70,6 +70,35 @@ def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigErro
                     message = f"{value!r} is already the {name} of {kind.name} {seen[value].key!r}; it must be unique."
                     errors.append(entry.error(name, message))
                 seen.setdefault(value, entry)
+    return errors
+
+
+def _together(kind: Kind) -> list[tuple[str, ...]]:
+    """The definition fields of each unconditional UniqueConstraint over several of KIND's fields
+    (a template's event and part)."""
+    to_definition = {model_field: name for name, model_field in kind.fields.items()}
+    return [
+        tuple(to_definition[f] for f in constraint.fields)
+        for constraint in kind.model._meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and len(constraint.fields) > 1
+        and constraint.condition is None
+        and all(f in to_definition for f in constraint.fields)
+    ]
+
+
+def check_unique_together(loaded: Loaded) -> list[ConfigError]:
+    """Two entries of a kind may not share the values a constraint makes unique together."""
+    errors = []
+    for kind in KINDS:
+        for names_ in _together(kind):
+            seen: dict[tuple, Entry] = {}
+            for entry in loaded.entries.get(kind.name, {}).values():
+                values = tuple(getattr(entry.definition, name) for name in names_)
+                if values in seen:
+                    message = f"{kind.name} {seen[values].key!r} has the same {' and '.join(names_)} already."
+                    errors.append(entry.error(names_[0], message))
+                seen.setdefault(values, entry)
     return errors
 
 

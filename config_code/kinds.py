@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
+from comms import services as comms
+from comms.models import MessageTemplate, StakeholderGroup
 from incidents import component_actions
 from incidents.models import Component, ComponentGroup, EscalationPolicy, Schedule, Team
 from incidents.oncall import import_actions as policies
@@ -130,6 +132,14 @@ PARENTS = Nested(
 )
 
 
+def _update_template(actor: Actor, template: MessageTemplate, changes: dict) -> MessageTemplate:
+    """A template moved to another event or part: the old one is the built-in text again."""
+    wanted = {"event": template.event, "part": template.part, "body": template.body} | changes
+    if (wanted["event"], wanted["part"]) != (template.event, template.part):
+        comms.do_reset_template(actor, template)
+    return comms.do_set_template(actor, **wanted)
+
+
 def _fields(names: list[str], **refs: str) -> dict[str, str]:
     return {name: name for name in names} | refs
 
@@ -220,7 +230,28 @@ KINDS: list[Kind] = [
         queryset=lambda: MaintenanceWindow.objects.select_related("monitor", "component"),
         label=lambda window: f"{window.reason or window.monitor or window.component} {window.starts_at:%Y-%m-%d}",
     ),
+    Kind(
+        name="stakeholder_groups",
+        model=StakeholderGroup,
+        definition=schema.StakeholderGroupDefinition,
+        fields=_fields(["name", "description"], team="team"),
+        refs={"team": "teams"},
+        create=lambda actor, values: comms.do_create_stakeholder_group(actor, **values),
+        update=lambda actor, group, changes: comms.do_update_stakeholder_group(actor, group, **changes),
+        delete=comms.do_delete_stakeholder_group,
+    ),
+    Kind(
+        name="notification_templates",
+        model=MessageTemplate,
+        definition=schema.NotificationTemplateDefinition,
+        fields=_fields(["event", "part", "body"]),
+        refs={},
+        create=lambda actor, values: comms.do_set_template(actor, **values),
+        update=_update_template,
+        delete=comms.do_reset_template,
+        label=lambda template: f"{template.event}-{template.part}",
+    ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}
 # What an action refuses in the present state (a schedule a policy still pages): reported, not raised.
-ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError)
+ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError, comms.ActionError)

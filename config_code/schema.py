@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, create_model, field_validator, model_validator
 
+from comms.models import MessageTemplate, StakeholderGroup
 from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Schedule, Team
 from monitoring.models import MaintenanceWindow, Monitor
 
@@ -119,6 +120,25 @@ MaintenanceWindowDefinition = from_model(
     monitor=reference("monitors", "The monitor checked without alerting"),
     component=reference("components", "Or every monitor of this component"),
 )
+StakeholderGroupDefinition = from_model(
+    "StakeholderGroup",
+    StakeholderGroup,
+    ["name", "description"],
+    team=reference("teams", "The team that owns the group (its members come from an import, SCIM or the dashboard)"),
+)
+
+
+class _TemplateText(Definition):
+    @field_validator("body", check_fields=False)
+    @classmethod
+    def _stored(cls, body: str) -> str:
+        """As comms stores it (a YAML block's last newline is no change)."""
+        return body.replace("\r\n", "\n").strip()
+
+
+NotificationTemplateDefinition = from_model(
+    "NotificationTemplate", MessageTemplate, ["event", "part", "body"], base=_TemplateText
+)
 
 # The file's sections, in the order objects are made (each after the kinds it names).
 SECTIONS: dict[str, type[Definition]] = {
@@ -129,6 +149,8 @@ SECTIONS: dict[str, type[Definition]] = {
     "components": ComponentDefinition,
     "monitors": MonitorDefinition,
     "maintenance_windows": MaintenanceWindowDefinition,
+    "stakeholder_groups": StakeholderGroupDefinition,
+    "notification_templates": NotificationTemplateDefinition,
 }
 VERSION = (Literal[1], Field(default=1, description="The format's version."))
 

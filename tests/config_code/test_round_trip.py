@@ -7,11 +7,10 @@ from django.core.management import call_command
 
 from config_code.apply import apply_loaded
 from config_code.export import as_yaml, export
+from config_code.kinds import KINDS
 from config_code.loader import load
 from config_code.models import ManagedObject
 from config_code.plan import make_plan
-from incidents.models import Component, ComponentGroup, EscalationPolicy, Schedule, Team
-from monitoring.models import Monitor
 
 
 def test_seed_demo_exported_and_applied_to_an_empty_install_exports_the_same(db):
@@ -20,8 +19,9 @@ def test_seed_demo_exported_and_applied_to_an_empty_install_exports_the_same(db)
     for section in ("schedules:", "escalation_policies:", "component_groups:", "components:", "monitors:"):
         assert f"\n{section}\n- key: " in f"\n{before}", section
     assert make_plan(load([("demo.yaml", before)])).changes == []
-    for model in (ManagedObject, Monitor, Component, ComponentGroup, EscalationPolicy, Schedule, Team):
-        model.objects.all().delete()
+    ManagedObject.objects.all().delete()
+    for kind in reversed(KINDS):
+        kind.model.objects.all().delete()
     applied = make_plan(load([("demo.yaml", before)]))
     assert applied.errors == [] and applied.changes
     apply_loaded(load([("demo.yaml", before)]))
