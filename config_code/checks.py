@@ -67,7 +67,8 @@ def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigErro
             for entry in entries:
                 value = getattr(entry.definition, name)
                 if value in seen:
-                    message = f"{value!r} is already the {name} of {kind.name} {seen[value].key!r}; it must be unique."
+                    shown = "(hidden)" if name in kind.secrets else repr(value)
+                    message = f"{shown} is already the {name} of {kind.name} {seen[value].key!r}; it must be unique."
                     errors.append(entry.error(name, message))
                 seen.setdefault(value, entry)
     return errors

@@ -8,6 +8,7 @@ deleted by --prune (a person made them): dropped from the files, config only let
 Fields left at the model's default are not written, so a file says what is particular.
 """
 
+import re
 import typing
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils.text import slugify
 from pydantic import BaseModel
 
 from .kinds import KINDS, Kind
+from .loader import ServerSecrets
 from .models import ManagedObject
 
 MAX_KEY = 100
@@ -56,7 +58,15 @@ def _particular(definition: type[BaseModel], values: dict) -> dict[str, Any]:
     return data
 
 
+def secret_reference(kind: Kind, key: str, name: str) -> str:
+    """Where a secret is read from instead of the file: a variable the API may read too
+    (config_code.loader.ServerSecrets), e.g. VIGIL_CONFIG_INTEGRATIONS_ALERTMANAGER_TOKEN."""
+    variable = re.sub(r"[^A-Z0-9]+", "_", f"{kind.name}_{key}_{name}".upper())
+    return "${env:" + ServerSecrets.PREFIX + variable + "}"
+
+
 def _written(kind: Kind, key: str, values: dict) -> dict:
+    values = values | {name: secret_reference(kind, key, name) for name in kind.secrets}
     return {"key": key, **_particular(kind.definition, values)}
 
 

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 from comms import services as comms
 from comms.models import MessageTemplate, StakeholderGroup
 from incidents import component_actions
-from incidents.models import Component, ComponentGroup, EscalationPolicy, Schedule, Team
+from incidents.integrations import services as integrations
+from incidents.models import Component, ComponentGroup, EscalationPolicy, Integration, Schedule, Team
 from incidents.oncall import import_actions as policies
 from incidents.oncall import services as oncall
 from monitoring import services as monitoring
@@ -63,6 +65,9 @@ class Kind:
     nested: dict[str, Nested] = field(default_factory=dict)  # given to the actions by its own name
     queryset: Callable[[], QuerySet] | None = None  # with what `nested` reads prefetched
     label: Callable[[Model], str] | None = None  # what vigil_export derives a key from (else the name)
+    # Fields holding a secret (an integration's token): never shown, hashed or exported (an
+    # ${env:...} reference is written instead); left out of a file, the current value stays.
+    secrets: tuple[str, ...] = ()
 
     def objects(self) -> QuerySet:
         return self.queryset() if self.queryset else self.model.objects.all()
@@ -125,11 +130,6 @@ def _level_names(levels: list) -> list[tuple[tuple, str, str]]:
 
 ROTATIONS = Nested(read=rotations.read, write=rotations.write, names=rotations.names)
 LEVELS = Nested(read=_read_levels, write=_write_levels, names=_level_names)
-PARENTS = Nested(
-    read=lambda monitor, key_of: sorted(key_of["monitors"].get(p.pk) or Unmanaged(p.pk) for p in monitor.parents.all()),
-    write=lambda keys, resolve: [resolve("monitors", key) for key in keys],
-    names=lambda keys: [((n,), "monitors", key) for n, key in enumerate(keys)],
-)
 
 
 def _update_template(actor: Actor, template: MessageTemplate, changes: dict) -> MessageTemplate:
@@ -138,6 +138,24 @@ def _update_template(actor: Actor, template: MessageTemplate, changes: dict) -> 
     if (wanted["event"], wanted["part"]) != (template.event, template.part):
         comms.do_reset_template(actor, template)
     return comms.do_set_template(actor, **wanted)
+
+
+def _update_integration(actor: Actor, integration: Integration, changes: dict) -> Integration:
+    if "kind" in changes:
+        raise ValidationError({"kind": "An integration's kind cannot change (its senders' format): give it a new key."})
+    token = changes.pop("token", None)
+    if token:
+        integration = integrations.do_set_token(actor, integration, token)
+    return integrations.do_update_integration(actor, integration, **changes) if changes else integration
+
+
+def _key_set(kind: str, related: str) -> Nested:
+    """A many-to-many of objects config names by key (a monitor's parents, an integration's components)."""
+    return Nested(
+        read=lambda obj, key_of: sorted(key_of[kind].get(o.pk) or Unmanaged(o.pk) for o in getattr(obj, related).all()),
+        write=lambda keys, resolve: [resolve(kind, key) for key in keys],
+        names=lambda keys: [((n,), kind, key) for n, key in enumerate(keys)],
+    )
 
 
 def _fields(names: list[str], **refs: str) -> dict[str, str]:
@@ -215,7 +233,7 @@ KINDS: list[Kind] = [
         create=lambda actor, values: monitoring.do_create_monitor(actor, **values),
         update=lambda actor, monitor, changes: monitoring.do_update_monitor(actor, monitor, **changes),
         delete=monitoring.do_delete,
-        nested={"parents": PARENTS},
+        nested={"parents": _key_set("monitors", "parents")},
         queryset=lambda: Monitor.objects.prefetch_related("parents"),
     ),
     Kind(
@@ -250,6 +268,23 @@ KINDS: list[Kind] = [
         update=_update_template,
         delete=comms.do_reset_template,
         label=lambda template: f"{template.event}-{template.part}",
+    ),
+    Kind(
+        name="integrations",
+        model=Integration,
+        definition=schema.IntegrationDefinition,
+        fields=_fields(
+            ["name", "kind", "enabled", "severity", "auto_resolve", "token"],
+            team="team",
+            escalation_policy="escalation_policy",
+        ),
+        refs={"team": "teams", "escalation_policy": "escalation_policies"},
+        create=lambda actor, values: integrations.do_create_integration(actor, **values),
+        update=_update_integration,
+        delete=integrations.do_delete_integration,
+        nested={"components": _key_set("components", "components")},
+        queryset=lambda: Integration.objects.prefetch_related("components"),
+        secrets=("token",),
     ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}

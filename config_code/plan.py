@@ -45,9 +45,9 @@ class Plan:
         return sum(1 for change in self.changes if change.action == action)
 
 
-def source_hash(definition) -> str:
-    """What was applied, as a digest; header values (credentials) are left out of it."""
-    data = definition.model_dump(mode="json")
+def source_hash(definition, secrets: tuple[str, ...] = ()) -> str:
+    """What was applied, as a digest; header values and SECRETS (credentials) are left out of it."""
+    data = definition.model_dump(mode="json", exclude=set(secrets))
     if isinstance(data.get("headers"), dict):
         data["headers"] = sorted(data["headers"])
     text = json.dumps(data, sort_keys=True)
@@ -97,7 +97,8 @@ def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, A
     names = [*kind.fields, *kind.nested]
     if now is None:  # a creation: what the file sets
         return [(name, None, wanted[name]) for name in names]
-    return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name]]
+    kept = {name for name in kind.secrets if wanted[name] is None}  # left out: the secret stays
+    return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name] and name not in kept]
 
 
 def _now(kind: Kind, entry: Entry, obj: Model, key_of: dict, default_team_id: int | None) -> dict:

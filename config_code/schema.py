@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, create_model, field_validator, model_validator
+from pydantic import Field, StringConstraints, create_model, field_validator, model_validator
 
 from comms.models import MessageTemplate, StakeholderGroup
-from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Schedule, Team
+from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Integration, Schedule, Team
 from monitoring.models import MaintenanceWindow, Monitor
 
 from . import rotations
@@ -139,6 +139,22 @@ class _TemplateText(Definition):
 NotificationTemplateDefinition = from_model(
     "NotificationTemplate", MessageTemplate, ["event", "part", "body"], base=_TemplateText
 )
+IntegrationDefinition = from_model(
+    "Integration",
+    Integration,
+    ["name", "kind", "enabled", "severity", "auto_resolve"],
+    team=reference("teams", "The team that owns the integration"),
+    escalation_policy=reference("escalation_policies", "Paged for the incidents its alerts open"),
+    components=(KeySet, Field(default_factory=list, description="Components (keys) its incidents affect.")),
+    token=(
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")] | None,
+        Field(
+            default=None,
+            description="The secret of the sender's URL (or its key), always as ${env:NAME}, never in the file. "
+            "Left out, Vigil makes one and keeps it.",
+        ),
+    ),
+)
 
 # The file's sections, in the order objects are made (each after the kinds it names).
 SECTIONS: dict[str, type[Definition]] = {
@@ -151,6 +167,7 @@ SECTIONS: dict[str, type[Definition]] = {
     "maintenance_windows": MaintenanceWindowDefinition,
     "stakeholder_groups": StakeholderGroupDefinition,
     "notification_templates": NotificationTemplateDefinition,
+    "integrations": IntegrationDefinition,
 }
 VERSION = (Literal[1], Field(default=1, description="The format's version."))
 

@@ -11,12 +11,14 @@ from typing import Any
 from .plan import CREATE, DELETE, RELEASE, UPDATE, Change, Plan
 
 SIGNS = {CREATE: "+", UPDATE: "~", DELETE: "-", RELEASE: "="}
-HIDDEN = {"headers"}
+HIDDEN = {"headers", "token"}  # header values; secrets (config_code.kinds.Kind.secrets)
 
 
 def shown(name: str, value: Any) -> Any:
     if name in HIDDEN and isinstance(value, dict):
         return {header: "(hidden)" for header in value}
+    if name in HIDDEN and isinstance(value, str):
+        return "(hidden)"
     if isinstance(value, Decimal | datetime):
         return str(value)
     if isinstance(value, list):  # nested definitions (a schedule's rotations)
