@@ -51,15 +51,13 @@ def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigErro
                 if other == "users":
                     if key not in users:
                         errors.append(
-                            entry.source.error(
-                                (kind.name, entry.index, *loc), f"No active account has the email {key!r}."
-                            )
+                            entry.source.error((*entry.place, *loc), f"No active account has the email {key!r}.")
                         )
                     continue
                 known = loaded.entries.get(other, {}).keys() | loaded.invalid_keys.get(other, set())
                 if key not in known:
                     message = f"There is no {other} with the key {key!r} in the files."
-                    errors.append(entry.source.error((kind.name, entry.index, *loc), message))
+                    errors.append(entry.source.error((*entry.place, *loc), message))
         for name, model_field in kind.fields.items():
             if name in kind.refs or not kind.model._meta.get_field(model_field).unique:
                 continue
@@ -154,8 +152,9 @@ def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[Con
     references are checked against the files (check_references), and unique values against the
     files there and against the database by `taken`, one query a kind."""
     instance = copy.copy(obj) if obj is not None else kind.model()
+    left_out = {name for name, _, after in diffs if after is None and name in (*kind.secrets, *kind.kept)}
     for name, _, after in diffs:
-        if name in kind.fields and name not in kind.refs:
+        if name in kind.fields and name not in kind.refs and name not in left_out:
             setattr(instance, kind.fields[name], after)
     references = [kind.fields[name] for name in kind.refs]
     for name in kind.refs:  # what a clean() asks of a reference is whether there is one (a window's target)

@@ -80,16 +80,21 @@ def reference(kind: str, description: str) -> tuple[Any, Any]:
 
 
 def from_model(
-    name: str, model: type[models.Model], fields: list[str], base: type[Definition] | None = None, **extra
+    name: str,
+    model: type[models.Model],
+    fields: list[str],
+    base: type[Definition] | None = None,
+    keyed: bool = True,
+    **extra,
 ) -> type[Definition]:
-    """A Definition with `key`, FIELDS as the Django MODEL declares them, and EXTRA (references,
-    nested lists); BASE (a Definition) brings validators across fields."""
+    """A Definition with `key` (unless not KEYED: a singleton's), FIELDS as the Django MODEL declares
+    them, and EXTRA (references, nested lists); BASE (a Definition) brings validators across fields."""
     specs = {field: field_spec(model._meta.get_field(field)) for field in fields}
     return create_model(
         name,
         __base__=base or Definition,
         __doc__=model.__doc__ if model.__doc__ and not model.__doc__.startswith(model.__name__ + "(") else None,
-        key=(Key, Field(description=KEY_HELP)),
+        **({"key": (Key, Field(description=KEY_HELP))} if keyed else {}),
         **specs,
         **extra,
     )

@@ -27,6 +27,8 @@ MAX_KEY = 100
 
 
 def new_key(kind: Kind, obj, taken: set[str]) -> str:
+    if kind.singleton:
+        return kind.name
     label = kind.label(obj) if kind.label else getattr(obj, "name", "")
     base = slugify(str(label))[: MAX_KEY - 6].strip("-_") or f"{kind.name.rstrip('s')}-{obj.pk}"
     key, n = base, 1
@@ -67,11 +69,13 @@ def secret_reference(kind: Kind, key: str, name: str) -> str:
 
 def _written(kind: Kind, key: str, values: dict) -> dict:
     values = values | {name: secret_reference(kind, key, name) for name in kind.secrets}
-    return {"key": key, **_particular(kind.definition, values)}
+    return (
+        _particular(kind.definition, values) if kind.singleton else {"key": key, **_particular(kind.definition, values)}
+    )
 
 
 @transaction.atomic
-def export() -> dict[str, list[dict]]:
+def export() -> dict[str, list[dict] | dict]:
     """Every object of every kind config manages, by section, adopting those it did not manage yet."""
     rows = {kind.name: {} for kind in KINDS}
     for row in ManagedObject.objects.filter(kind__in=rows):
@@ -98,11 +102,13 @@ def export() -> dict[str, list[dict]]:
                     )
                 )
         sections[kind.name] = [_written(kind, keys[obj.pk], kind.current(obj, key_of)) for obj in objects]
+        if kind.singleton:  # written as its one mapping
+            sections[kind.name] = sections[kind.name][0] if objects else {}
     ManagedObject.objects.bulk_create(adopted)
     return sections
 
 
-def as_yaml(sections: dict[str, list[dict]]) -> str:
+def as_yaml(sections: dict[str, list[dict] | dict]) -> str:
     return yaml.safe_dump(
         {name: items for name, items in sections.items() if items}, sort_keys=False, allow_unicode=True, width=120
     )

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 from comms import services as comms
-from comms.models import MessageTemplate, StakeholderGroup
+from comms.models import MessageTemplate, StakeholderGroup, StatusPageBranding
+from comms.status import services as status
 from incidents import component_actions
 from incidents.integrations import services as integrations
 from incidents.models import Component, ComponentGroup, EscalationPolicy, Integration, Schedule, Team
@@ -68,6 +69,8 @@ class Kind:
     # Fields holding a secret (an integration's token): never shown, hashed or exported (an
     # ${env:...} reference is written instead); left out of a file, the current value stays.
     secrets: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # other fields a file may leave out to keep what is there (the page's id)
+    singleton: bool = False  # one object, written as a mapping (config_code.schema.SINGLETONS)
 
     def objects(self) -> QuerySet:
         return self.queryset() if self.queryset else self.model.objects.all()
@@ -156,6 +159,11 @@ def _key_set(kind: str, related: str) -> Nested:
         write=lambda keys, resolve: [resolve(kind, key) for key in keys],
         names=lambda keys: [((n,), kind, key) for n, key in enumerate(keys)],
     )
+
+
+def _given(values: dict, *kept: str) -> dict:
+    """VALUES without the KEPT fields the file left out (None)."""
+    return {name: value for name, value in values.items() if value is not None or name not in kept}
 
 
 def _fields(names: list[str], **refs: str) -> dict[str, str]:
@@ -285,6 +293,18 @@ KINDS: list[Kind] = [
         nested={"components": _key_set("components", "components")},
         queryset=lambda: Integration.objects.prefetch_related("components"),
         secrets=("token",),
+    ),
+    Kind(
+        name="status_page",
+        model=StatusPageBranding,
+        definition=schema.StatusPageDefinition,
+        fields=_fields(["name", "logo_url", "accent_colour", "footer_links", "support_contact", "page_id"]),
+        refs={},
+        create=lambda actor, values: status.do_save_branding(actor, **_given(values, "page_id")),
+        update=lambda actor, branding, changes: status.do_save_branding(actor, **changes),
+        delete=lambda actor, branding: None,  # never: a singleton left out of the files is let go
+        kept=("page_id",),
+        singleton=True,
     ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}

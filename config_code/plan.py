@@ -97,7 +97,7 @@ def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, A
     names = [*kind.fields, *kind.nested]
     if now is None:  # a creation: what the file sets
         return [(name, None, wanted[name]) for name in names]
-    kept = {name for name in kind.secrets if wanted[name] is None}  # left out: the secret stays
+    kept = {name for name in (*kind.secrets, *kind.kept) if wanted[name] is None}  # left out: it stays
     return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name] and name not in kept]
 
 
@@ -151,7 +151,7 @@ def make_plan(loaded: Loaded, prune: bool = False, default_team_id: int | None =
             obj = plan.objects[kind.name].get(key)
             if not prune:
                 plan.kept.append((kind.name, key))
-            elif row.origin == ManagedObject.Origin.CREATED and obj is not None:
+            elif row.origin == ManagedObject.Origin.CREATED and obj is not None and not kind.singleton:
                 plan.changes.append(Change(DELETE, kind, key, obj=obj, managed=row))
             else:  # adopted by vigil_export (a person made it: config lets it go, never deletes it), or gone
                 plan.changes.append(Change(RELEASE, kind, key, obj=obj, managed=row))

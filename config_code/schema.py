@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, create_model, field_validator, model_validator
 
-from comms.models import MessageTemplate, StakeholderGroup
+from comms.models import MessageTemplate, StakeholderGroup, StatusPageBranding
 from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Integration, Schedule, Team
 from monitoring.models import MaintenanceWindow, Monitor
 
@@ -155,6 +155,18 @@ IntegrationDefinition = from_model(
         ),
     ),
 )
+StatusPageDefinition = from_model(
+    "StatusPage",
+    StatusPageBranding,
+    ["name", "logo_url", "accent_colour", "footer_links", "support_contact"],
+    keyed=False,
+    page_id=(
+        str | None,
+        Field(
+            default=None, max_length=32, description="The page's id in the Statuspage-compatible JSON; left out, kept."
+        ),
+    ),
+)
 
 # The file's sections, in the order objects are made (each after the kinds it names).
 SECTIONS: dict[str, type[Definition]] = {
@@ -168,12 +180,21 @@ SECTIONS: dict[str, type[Definition]] = {
     "stakeholder_groups": StakeholderGroupDefinition,
     "notification_templates": NotificationTemplateDefinition,
     "integrations": IntegrationDefinition,
+    "status_page": StatusPageDefinition,
 }
+SINGLETONS = {"status_page"}  # one mapping, not a list: the kind has one object
 VERSION = (Literal[1], Field(default=1, description="The format's version."))
 
 
 def _file_model(name: str, item: Any, doc: str) -> type[Definition]:
-    sections = {section: (list[item or model], Field(default_factory=list)) for section, model in SECTIONS.items()}
+    sections = {
+        section: (item or model) | None if section in SINGLETONS else list[item or model]
+        for section, model in SECTIONS.items()
+    }
+    sections = {
+        section: (kind, Field(default=None) if section in SINGLETONS else Field(default_factory=list))
+        for section, kind in sections.items()
+    }
     return create_model(name, __base__=Definition, __doc__=doc, version=VERSION, **sections)
 
 

@@ -39,4 +39,4 @@ class Command(BaseCommand):
         for name, items in sections.items():
             if items:
                 (folder / f"{name}.yaml").write_text(as_yaml({name: items}), encoding="utf-8")
-                self.stdout.write(f"Wrote {folder / name}.yaml ({len(items)})")
+                self.stdout.write(f"Wrote {folder / name}.yaml ({len(items) if isinstance(items, list) else 1})")
