@@ -17,6 +17,8 @@ from django.db.models import Model, QuerySet
 from comms import services as comms
 from comms.models import MessageTemplate, StakeholderGroup, StatusPageBranding
 from comms.status import services as status
+from dr_plans import services as dr
+from dr_plans.models import DRPlan
 from incidents import component_actions
 from incidents.integrations import services as integrations
 from incidents.models import Component, ComponentGroup, EscalationPolicy, Integration, Schedule, Team
@@ -26,7 +28,7 @@ from monitoring import services as monitoring
 from monitoring.models import MaintenanceWindow, Monitor
 from vigil.audit import Actor
 
-from . import rotations, schema
+from . import rotations, runbooks, schema
 
 
 class Unmanaged(str):
@@ -164,6 +166,15 @@ def _key_set(kind: str, related: str) -> Nested:
 def _given(values: dict, *kept: str) -> dict:
     """VALUES without the KEPT fields the file left out (None)."""
     return {name: value for name, value in values.items() if value is not None or name not in kept}
+
+
+def _person(field_name: str) -> Nested:
+    """One person named by email (a DR plan's owner)."""
+    return Nested(
+        read=runbooks.read_person(field_name),
+        write=lambda email, resolve: resolve("users", email),
+        names=lambda email: [((), "users", email)] if email else [],
+    )
 
 
 def _fields(names: list[str], **refs: str) -> dict[str, str]:
@@ -306,7 +317,24 @@ KINDS: list[Kind] = [
         kept=("page_id",),
         singleton=True,
     ),
+    Kind(
+        name="dr_plans",
+        model=DRPlan,
+        definition=runbooks.DRPlanDefinition,
+        fields=_fields(runbooks.PLAN_FIELDS, team="team"),
+        refs={"team": "teams"},
+        create=runbooks.create_plan,
+        update=runbooks.update_plan,
+        delete=runbooks.retire_plan,
+        nested={
+            "owner": _person("owner"),
+            "approver": _person("approver"),
+            "components": _key_set("components", "components"),
+            "steps": Nested(read=runbooks.read_steps, write=runbooks.write_steps, names=lambda steps: []),
+        },
+        queryset=lambda: DRPlan.objects.select_related("owner", "approver").prefetch_related("components", "steps"),
+    ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}
 # What an action refuses in the present state (a schedule a policy still pages): reported, not raised.
-ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError, comms.ActionError)
+ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError, comms.ActionError, dr.ActionError)

@@ -18,7 +18,7 @@ from comms.models import MessageTemplate, StakeholderGroup, StatusPageBranding
 from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Integration, Schedule, Team
 from monitoring.models import MaintenanceWindow, Monitor
 
-from . import rotations
+from . import rotations, runbooks
 from .definition import Definition, Key, KeySet, from_model, reference
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "config.schema.json"
@@ -181,6 +181,7 @@ SECTIONS: dict[str, type[Definition]] = {
     "notification_templates": NotificationTemplateDefinition,
     "integrations": IntegrationDefinition,
     "status_page": StatusPageDefinition,
+    "dr_plans": runbooks.DRPlanDefinition,
 }
 SINGLETONS = {"status_page"}  # one mapping, not a list: the kind has one object
 VERSION = (Literal[1], Field(default=1, description="The format's version."))
