@@ -45,6 +45,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _item(annotation: Any) -> Any:
+    """X of list[X] or list[X] | None; None for anything else."""
+    lists = [a for a in (annotation, *typing.get_args(annotation)) if typing.get_origin(a) is list]
+    return typing.get_args(lists[0])[0] if lists else None
+
+
 def _particular(definition: type[BaseModel], values: dict) -> dict[str, Any]:
     """VALUES without those at DEFINITION's default, nested lists of definitions (a schedule's
     rotations, a policy's levels) likewise."""
@@ -53,7 +59,7 @@ def _particular(definition: type[BaseModel], values: dict) -> dict[str, Any]:
         info = definition.model_fields[name]
         if not info.is_required() and value == info.get_default(call_default_factory=True):
             continue
-        item = typing.get_args(info.annotation)[0] if typing.get_origin(info.annotation) is list else None
+        item = _item(info.annotation)
         if isinstance(item, type) and issubclass(item, BaseModel) and isinstance(value, list):
             value = [_particular(item, element) for element in value]
         data[name] = _plain(value)

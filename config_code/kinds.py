@@ -71,7 +71,8 @@ class Kind:
     # Fields holding a secret (an integration's token): never shown, hashed or exported (an
     # ${env:...} reference is written instead); left out of a file, the current value stays.
     secrets: tuple[str, ...] = ()
-    kept: tuple[str, ...] = ()  # other fields a file may leave out to keep what is there (the page's id)
+    # Other fields a file may leave out to keep what is there (the page's id, a schedule's rotations).
+    kept: tuple[str, ...] = ()
     singleton: bool = False  # one object, written as a mapping (config_code.schema.SINGLETONS)
 
     def objects(self) -> QuerySet:
@@ -202,6 +203,7 @@ KINDS: list[Kind] = [
         update=rotations.update_schedule,
         delete=oncall.do_delete_schedule,
         nested={"rotations": ROTATIONS},
+        kept=("rotations",),
         queryset=lambda: Schedule.objects.prefetch_related("rotations__members__user"),
     ),
     Kind(
@@ -333,6 +335,7 @@ KINDS: list[Kind] = [
             "steps": Nested(read=runbooks.read_steps, write=runbooks.write_steps, names=lambda steps: []),
         },
         queryset=lambda: DRPlan.objects.select_related("owner", "approver").prefetch_related("components", "steps"),
+        kept=("steps",),
     ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}

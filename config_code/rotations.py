@@ -95,14 +95,14 @@ class RotationDefinition(Definition):
         return self
 
 
-def localize(rotations: list[RotationDefinition], time_zone: str) -> None:
+def localize(rotations: list[RotationDefinition] | None, time_zone: str) -> None:
     """Give the starts written without an offset the schedule's zone (an unknown zone is the
     schedule's own error, reported by its model's check)."""
     try:
         zone = zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return
-    for rotation in rotations:
+    for rotation in rotations or []:
         if rotation.starts_at.tzinfo is None:
             rotation.starts_at = rotation.starts_at.replace(tzinfo=zone)
 
@@ -137,9 +137,11 @@ def read(schedule: Schedule, key_of) -> list[dict]:
     ]
 
 
-def write(rotations: list[dict], resolve) -> list[dict]:
+def write(rotations: list[dict] | None, resolve) -> list[dict] | None:
     """What the on-call actions take for each layer, top first: columns (with the priority the
-    position gives) and members as accounts."""
+    position gives) and members as accounts. None (left out): the rotations are the dashboard's."""
+    if rotations is None:
+        return None
     return [
         _columns(rotation)
         | {"priority": len(rotations) - 1 - n, "members": [resolve("users", e) for e in rotation["members"]]}
@@ -147,8 +149,9 @@ def write(rotations: list[dict], resolve) -> list[dict]:
     ]
 
 
-def names(rotations: list) -> list[tuple[tuple, str, str]]:
-    return [((n, "members", i), "users", email) for n, r in enumerate(rotations) for i, email in enumerate(r.members)]
+def names(rotations: list | None) -> list[tuple[tuple, str, str]]:
+    layers = enumerate(rotations or [])
+    return [((n, "members", i), "users", email) for n, r in layers for i, email in enumerate(r.members)]
 
 
 def _changes(rotation: Rotation, wanted: dict) -> dict:
@@ -174,7 +177,8 @@ def set_rotations(actor: Actor, schedule: Schedule, rotations: list[dict]) -> No
 def create_schedule(actor: Actor, values: dict) -> Model:
     rotations = values.pop("rotations")
     schedule = oncall.do_create_schedule(actor, **values)
-    set_rotations(actor, schedule, rotations)
+    if rotations is not None:
+        set_rotations(actor, schedule, rotations)
     return schedule
 
 

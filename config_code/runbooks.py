@@ -60,7 +60,10 @@ DRPlanDefinition = from_model(
     owner=_person("Who keeps the plan current"),
     approver=_person("Who may approve it besides admins"),
     components=(KeySet, Field(default_factory=list, description="Components (keys) the plan recovers.")),
-    steps=(list[StepDefinition], Field(default_factory=list, description="The runbook, in order.")),
+    steps=(
+        list[StepDefinition] | None,
+        Field(default=None, description="The runbook, in order. Left out, the steps are left as they are."),
+    ),
 )
 
 
@@ -68,8 +71,8 @@ def read_steps(plan: DRPlan, key_of) -> list[dict]:
     return [{name: getattr(step, name) for name in STEP_FIELDS} for step in plan.steps.all()]
 
 
-def write_steps(steps: list[dict], resolve) -> list[dict]:
-    return [dict(step, position=n) for n, step in enumerate(steps)]
+def write_steps(steps: list[dict] | None, resolve) -> list[dict] | None:
+    return None if steps is None else [dict(step, position=n) for n, step in enumerate(steps)]
 
 
 def read_person(field_name: str):
@@ -96,7 +99,8 @@ def set_steps(actor: Actor, plan: DRPlan, steps: list[dict]) -> None:
 def create_plan(actor: Actor, values: dict) -> Model:
     steps = values.pop("steps")
     plan = dr.do_create_plan(actor, **values)
-    set_steps(actor, plan, steps)
+    if steps is not None:
+        set_steps(actor, plan, steps)
     return plan
 
 

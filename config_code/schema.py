@@ -41,8 +41,12 @@ ScheduleDefinition = from_model(
     base=_ScheduleChecks,
     team=reference("teams", "The team that owns the schedule"),
     rotations=(
-        list[rotations.RotationDefinition],
-        Field(default_factory=list, description="Its layers, top first: the first wins where two cover a moment."),
+        list[rotations.RotationDefinition] | None,
+        Field(
+            default=None,
+            description="Its layers, top first: the first wins where two cover a moment. Left out, the "
+            "schedule's rotations are left as they are (edited in the dashboard).",
+        ),
     ),
 )
 

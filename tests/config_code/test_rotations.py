@@ -77,6 +77,18 @@ def test_a_changed_layer_is_updated_in_place_and_a_dropped_one_deleted(people):
     assert make_plan(loaded(edited)).changes == []
 
 
+def test_rotations_left_out_are_the_dashboards_and_an_empty_list_removes_them(people):
+    apply_loaded(loaded(SCHEDULES))
+    settings_only = SCHEDULES[: SCHEDULES.index("    rotations:")]
+    assert make_plan(loaded(settings_only)).changes == []
+    apply_loaded(loaded(settings_only))
+    assert Rotation.objects.count() == 2
+    [change] = make_plan(loaded(settings_only + "    rotations: []\n")).changes
+    assert [d[0] for d in change.diffs] == ["rotations"]
+    apply_loaded(loaded(settings_only + "    rotations: []\n"))
+    assert not Rotation.objects.exists()
+
+
 def test_rotations_export_in_the_schedules_zone_and_plan_back_to_no_change(people):
     apply_loaded(loaded(SCHEDULES))
     text = as_yaml(export())
