@@ -213,6 +213,59 @@ def do_save_templates(actor: Actor, event: str, texts: dict[str, str]) -> list[s
     return changed
 
 
+def do_set_template(actor: Actor, *, event: str, part: str, body: str) -> MessageTemplate:
+    """Customise one part of EVENT's messages (do_save_templates' checks) and return its row; a
+    text equal to the built-in default stores nothing, so it is refused rather than lost."""
+    if (event, part) not in templating.DEFAULTS:
+        raise ValidationError({"part": f"{event} messages have no {part} part."})
+    if body.replace("\r\n", "\n").strip() == templating.DEFAULTS[(event, part)].strip():
+        raise ValidationError({"body": "This is the built-in text: leave the template out to use it."})
+    try:
+        do_save_templates(actor, event, {part: body})
+    except ActionError as exc:
+        raise ValidationError({"body": str(exc).removeprefix(f"{part}: ")}) from None
+    return MessageTemplate.objects.get(event=event, part=part)
+
+
+def do_reset_template(actor: Actor, template: MessageTemplate) -> None:
+    """Back to the built-in text."""
+    do_save_templates(actor, template.event, {template.part: ""})
+
+
+# --- Stakeholder groups: their settings (members come from an import, SCIM or the dashboard) ---
+GROUP_FIELDS = {"name", "description", "team"}
+
+
+@transaction.atomic
+def do_create_stakeholder_group(actor: Actor, **fields) -> StakeholderGroup:
+    group = StakeholderGroup(**fields)
+    group.full_clean()
+    group.save()
+    record(actor, "comms.group.create", group, name=group.name)
+    return group
+
+
+@transaction.atomic
+def do_update_stakeholder_group(actor: Actor, group: StakeholderGroup, **changes) -> StakeholderGroup:
+    unknown = set(changes) - GROUP_FIELDS
+    if unknown:
+        raise TypeError(f"not stakeholder group settings: {', '.join(sorted(unknown))}")
+    group = StakeholderGroup.objects.select_for_update().get(pk=group.pk)
+    for name, value in changes.items():
+        setattr(group, name, value)
+    group.full_clean()
+    group.save()
+    record(actor, "comms.group.update", group, fields=sorted(changes))
+    return group
+
+
+@transaction.atomic
+def do_delete_stakeholder_group(actor: Actor, group: StakeholderGroup) -> None:
+    """Its members stay (in their other groups, or none); incidents that told it stop telling it."""
+    record(actor, "comms.group.delete", group, name=group.name)
+    group.delete()
+
+
 # --- Stakeholders added and edited in the dashboard (issue #15) ------------------------------------
 STAKEHOLDER_FIELDS = {"name", "organisation", "kind", "email", "phone", "channels", "opted_out", "time_zone"}
 

@@ -68,7 +68,7 @@ class _Run:
             row = change.managed or ManagedObject(kind=kind.name, key=change.key)
             row.content_type = ContentType.objects.get_for_model(obj)
             row.object_id, row.origin = str(obj.pk), ManagedObject.Origin.CREATED
-            row.source_hash, row.applied_at = source_hash(entry.definition), timezone.now()
+            row.source_hash, row.applied_at = source_hash(entry.definition, kind.secrets), timezone.now()
             if row.pk:  # made again after a deletion in the dashboard
                 row.save()
             else:
@@ -76,9 +76,10 @@ class _Run:
         elif change.action == UPDATE:
             values = kind.model_values(entry.definition, self.resolve)
             changed = {kind.argument(name): values[kind.argument(name)] for name, _, _ in change.diffs}
-            self.objects[kind.name][change.key] = kind.update(self.actor, change.obj, changed)
-            ManagedObject.objects.filter(pk=change.managed.pk).update(
-                source_hash=source_hash(entry.definition), applied_at=timezone.now()
+            obj = self.objects[kind.name][change.key] = kind.update(self.actor, change.obj, changed)
+            digest = source_hash(entry.definition, kind.secrets)
+            ManagedObject.objects.filter(pk=change.managed.pk).update(  # a template moved is another row
+                object_id=str(obj.pk), source_hash=digest, applied_at=timezone.now()
             )
         elif change.action == DELETE:
             kind.delete(self.actor, change.obj)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
 from django.db.models.functions import Lower
 
 from .kinds import KINDS, Kind
@@ -51,15 +51,13 @@ def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigErro
                 if other == "users":
                     if key not in users:
                         errors.append(
-                            entry.source.error(
-                                (kind.name, entry.index, *loc), f"No active account has the email {key!r}."
-                            )
+                            entry.source.error((*entry.place, *loc), f"No active account has the email {key!r}.")
                         )
                     continue
                 known = loaded.entries.get(other, {}).keys() | loaded.invalid_keys.get(other, set())
                 if key not in known:
                     message = f"There is no {other} with the key {key!r} in the files."
-                    errors.append(entry.source.error((kind.name, entry.index, *loc), message))
+                    errors.append(entry.source.error((*entry.place, *loc), message))
         for name, model_field in kind.fields.items():
             if name in kind.refs or not kind.model._meta.get_field(model_field).unique:
                 continue
@@ -67,9 +65,39 @@ def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigErro
             for entry in entries:
                 value = getattr(entry.definition, name)
                 if value in seen:
-                    message = f"{value!r} is already the {name} of {kind.name} {seen[value].key!r}; it must be unique."
+                    shown = "(hidden)" if name in kind.secrets else repr(value)
+                    message = f"{shown} is already the {name} of {kind.name} {seen[value].key!r}; it must be unique."
                     errors.append(entry.error(name, message))
                 seen.setdefault(value, entry)
+    return errors
+
+
+def _together(kind: Kind) -> list[tuple[str, ...]]:
+    """The definition fields of each unconditional UniqueConstraint over several of KIND's fields
+    (a template's event and part)."""
+    to_definition = {model_field: name for name, model_field in kind.fields.items()}
+    return [
+        tuple(to_definition[f] for f in constraint.fields)
+        for constraint in kind.model._meta.constraints
+        if isinstance(constraint, UniqueConstraint)
+        and len(constraint.fields) > 1
+        and constraint.condition is None
+        and all(f in to_definition for f in constraint.fields)
+    ]
+
+
+def check_unique_together(loaded: Loaded) -> list[ConfigError]:
+    """Two entries of a kind may not share the values a constraint makes unique together."""
+    errors = []
+    for kind in KINDS:
+        for names_ in _together(kind):
+            seen: dict[tuple, Entry] = {}
+            for entry in loaded.entries.get(kind.name, {}).values():
+                values = tuple(getattr(entry.definition, name) for name in names_)
+                if values in seen:
+                    message = f"{kind.name} {seen[values].key!r} has the same {' and '.join(names_)} already."
+                    errors.append(entry.error(names_[0], message))
+                seen.setdefault(values, entry)
     return errors
 
 
@@ -116,15 +144,23 @@ def check_cycles(loaded: Loaded) -> list[ConfigError]:
     return errors
 
 
+NAMED = -1  # the id given a reference the files name, for the model's checks: checked by key instead
+
+
 def model_errors(kind: Kind, entry: Entry, obj: Model | None, diffs) -> list[ConfigError]:
     """The model's own checks (full_clean) on the object as it would be saved, without a query:
     references are checked against the files (check_references), and unique values against the
     files there and against the database by `taken`, one query a kind."""
     instance = copy.copy(obj) if obj is not None else kind.model()
+    left_out = {name for name, _, after in diffs if after is None and name in (*kind.secrets, *kind.kept)}
     for name, _, after in diffs:
-        if name in kind.fields and name not in kind.refs:
+        if name in kind.fields and name not in kind.refs and name not in left_out:
             setattr(instance, kind.fields[name], after)
     references = [kind.fields[name] for name in kind.refs]
+    for name in kind.refs:  # what a clean() asks of a reference is whether there is one (a window's target)
+        attname = kind.model._meta.get_field(kind.fields[name]).attname
+        if getattr(instance, attname) is None and getattr(entry.definition, name) is not None:
+            setattr(instance, attname, NAMED)
     try:
         instance.full_clean(exclude=references, validate_unique=False)
     except ValidationError as exc:

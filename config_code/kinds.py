@@ -11,17 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
+from comms import services as comms
+from comms.models import MessageTemplate, StakeholderGroup, StatusPageBranding
+from comms.status import services as status
+from dr_plans import services as dr
+from dr_plans.models import DRPlan
 from incidents import component_actions
-from incidents.models import Component, ComponentGroup, EscalationPolicy, Schedule, Team
+from incidents.integrations import services as integrations
+from incidents.models import Component, ComponentGroup, EscalationPolicy, Integration, Schedule, Team
 from incidents.oncall import import_actions as policies
 from incidents.oncall import services as oncall
 from monitoring import services as monitoring
-from monitoring.models import Monitor
+from monitoring.models import MaintenanceWindow, Monitor
 from vigil.audit import Actor
 
-from . import schema
+from . import rotations, runbooks, schema
 
 
 class Unmanaged(str):
@@ -60,6 +67,13 @@ class Kind:
     delete: Callable[[Actor, Model], None]
     nested: dict[str, Nested] = field(default_factory=dict)  # given to the actions by its own name
     queryset: Callable[[], QuerySet] | None = None  # with what `nested` reads prefetched
+    label: Callable[[Model], str] | None = None  # what vigil_export derives a key from (else the name)
+    # Fields holding a secret (an integration's token): never shown, hashed or exported (an
+    # ${env:...} reference is written instead); left out of a file, the current value stays.
+    secrets: tuple[str, ...] = ()
+    # Other fields a file may leave out to keep what is there (the page's id, a schedule's rotations).
+    kept: tuple[str, ...] = ()
+    singleton: bool = False  # one object, written as a mapping (config_code.schema.SINGLETONS)
 
     def objects(self) -> QuerySet:
         return self.queryset() if self.queryset else self.model.objects.all()
@@ -120,12 +134,48 @@ def _level_names(levels: list) -> list[tuple[tuple, str, str]]:
     ]
 
 
+ROTATIONS = Nested(read=rotations.read, write=rotations.write, names=rotations.names)
 LEVELS = Nested(read=_read_levels, write=_write_levels, names=_level_names)
-PARENTS = Nested(
-    read=lambda monitor, key_of: sorted(key_of["monitors"].get(p.pk) or Unmanaged(p.pk) for p in monitor.parents.all()),
-    write=lambda keys, resolve: [resolve("monitors", key) for key in keys],
-    names=lambda keys: [((n,), "monitors", key) for n, key in enumerate(keys)],
-)
+
+
+def _update_template(actor: Actor, template: MessageTemplate, changes: dict) -> MessageTemplate:
+    """A template moved to another event or part: the old one is the built-in text again."""
+    wanted = {"event": template.event, "part": template.part, "body": template.body} | changes
+    if (wanted["event"], wanted["part"]) != (template.event, template.part):
+        comms.do_reset_template(actor, template)
+    return comms.do_set_template(actor, **wanted)
+
+
+def _update_integration(actor: Actor, integration: Integration, changes: dict) -> Integration:
+    if "kind" in changes:
+        raise ValidationError({"kind": "An integration's kind cannot change (its senders' format): give it a new key."})
+    token = changes.pop("token", None)
+    if token:
+        integration = integrations.do_set_token(actor, integration, token)
+    return integrations.do_update_integration(actor, integration, **changes) if changes else integration
+
+
+def _key_set(kind: str, related: str) -> Nested:
+    """A many-to-many of objects config names by key (a monitor's parents, an integration's components)."""
+    return Nested(
+        read=lambda obj, key_of: sorted(key_of[kind].get(o.pk) or Unmanaged(o.pk) for o in getattr(obj, related).all()),
+        write=lambda keys, resolve: [resolve(kind, key) for key in keys],
+        names=lambda keys: [((n,), kind, key) for n, key in enumerate(keys)],
+    )
+
+
+def _given(values: dict, *kept: str) -> dict:
+    """VALUES without the KEPT fields the file left out (None)."""
+    return {name: value for name, value in values.items() if value is not None or name not in kept}
+
+
+def _person(field_name: str) -> Nested:
+    """One person named by email (a DR plan's owner)."""
+    return Nested(
+        read=runbooks.read_person(field_name),
+        write=lambda email, resolve: resolve("users", email),
+        names=lambda email: [((), "users", email)] if email else [],
+    )
 
 
 def _fields(names: list[str], **refs: str) -> dict[str, str]:
@@ -149,9 +199,12 @@ KINDS: list[Kind] = [
         definition=schema.ScheduleDefinition,
         fields=_fields(["name", "description", "time_zone"], team="team"),
         refs={"team": "teams"},
-        create=lambda actor, values: oncall.do_create_schedule(actor, **values),
-        update=lambda actor, schedule, changes: oncall.do_update_schedule(actor, schedule, **changes),
+        create=rotations.create_schedule,
+        update=rotations.update_schedule,
         delete=oncall.do_delete_schedule,
+        nested={"rotations": ROTATIONS},
+        kept=("rotations",),
+        queryset=lambda: Schedule.objects.prefetch_related("rotations__members__user"),
     ),
     Kind(
         name="escalation_policies",
@@ -201,10 +254,90 @@ KINDS: list[Kind] = [
         create=lambda actor, values: monitoring.do_create_monitor(actor, **values),
         update=lambda actor, monitor, changes: monitoring.do_update_monitor(actor, monitor, **changes),
         delete=monitoring.do_delete,
-        nested={"parents": PARENTS},
+        nested={"parents": _key_set("monitors", "parents")},
         queryset=lambda: Monitor.objects.prefetch_related("parents"),
+    ),
+    Kind(
+        name="maintenance_windows",
+        model=MaintenanceWindow,
+        definition=schema.MaintenanceWindowDefinition,
+        fields=_fields(["starts_at", "ends_at", "reason", "monitor", "component"]),
+        refs={"monitor": "monitors", "component": "components"},
+        create=lambda actor, values: monitoring.do_add_maintenance(actor, **values),
+        update=lambda actor, window, changes: monitoring.do_change_maintenance(actor, window, **changes),
+        delete=monitoring.do_delete_maintenance,
+        queryset=lambda: MaintenanceWindow.objects.select_related("monitor", "component"),
+        label=lambda window: f"{window.reason or window.monitor or window.component} {window.starts_at:%Y-%m-%d}",
+    ),
+    Kind(
+        name="stakeholder_groups",
+        model=StakeholderGroup,
+        definition=schema.StakeholderGroupDefinition,
+        fields=_fields(["name", "description"], team="team"),
+        refs={"team": "teams"},
+        create=lambda actor, values: comms.do_create_stakeholder_group(actor, **values),
+        update=lambda actor, group, changes: comms.do_update_stakeholder_group(actor, group, **changes),
+        delete=comms.do_delete_stakeholder_group,
+    ),
+    Kind(
+        name="notification_templates",
+        model=MessageTemplate,
+        definition=schema.NotificationTemplateDefinition,
+        fields=_fields(["event", "part", "body"]),
+        refs={},
+        create=lambda actor, values: comms.do_set_template(actor, **values),
+        update=_update_template,
+        delete=comms.do_reset_template,
+        label=lambda template: f"{template.event}-{template.part}",
+    ),
+    Kind(
+        name="integrations",
+        model=Integration,
+        definition=schema.IntegrationDefinition,
+        fields=_fields(
+            ["name", "kind", "enabled", "severity", "auto_resolve", "token"],
+            team="team",
+            escalation_policy="escalation_policy",
+        ),
+        refs={"team": "teams", "escalation_policy": "escalation_policies"},
+        create=lambda actor, values: integrations.do_create_integration(actor, **values),
+        update=_update_integration,
+        delete=integrations.do_delete_integration,
+        nested={"components": _key_set("components", "components")},
+        queryset=lambda: Integration.objects.prefetch_related("components"),
+        secrets=("token",),
+    ),
+    Kind(
+        name="status_page",
+        model=StatusPageBranding,
+        definition=schema.StatusPageDefinition,
+        fields=_fields(["name", "logo_url", "accent_colour", "footer_links", "support_contact", "page_id"]),
+        refs={},
+        create=lambda actor, values: status.do_save_branding(actor, **_given(values, "page_id")),
+        update=lambda actor, branding, changes: status.do_save_branding(actor, **changes),
+        delete=lambda actor, branding: None,  # never: a singleton left out of the files is let go
+        kept=("page_id",),
+        singleton=True,
+    ),
+    Kind(
+        name="dr_plans",
+        model=DRPlan,
+        definition=runbooks.DRPlanDefinition,
+        fields=_fields(runbooks.PLAN_FIELDS, team="team"),
+        refs={"team": "teams"},
+        create=runbooks.create_plan,
+        update=runbooks.update_plan,
+        delete=runbooks.retire_plan,
+        nested={
+            "owner": _person("owner"),
+            "approver": _person("approver"),
+            "components": _key_set("components", "components"),
+            "steps": Nested(read=runbooks.read_steps, write=runbooks.write_steps, names=lambda steps: []),
+        },
+        queryset=lambda: DRPlan.objects.select_related("owner", "approver").prefetch_related("components", "steps"),
+        kept=("steps",),
     ),
 ]
 BY_NAME = {kind.name: kind for kind in KINDS}
 # What an action refuses in the present state (a schedule a policy still pages): reported, not raised.
-ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError)
+ACTION_ERRORS = (oncall.ActionError, monitoring.ActionError, comms.ActionError, dr.ActionError)

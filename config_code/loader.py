@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .schema import SECTIONS, Definition, Layout
+from .schema import SECTIONS, SINGLETONS, Definition, Layout
 
 
 class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -90,11 +90,15 @@ class Entry:
 
     @property
     def key(self) -> str:
-        return self.definition.key
+        return self.kind if self.index is None else self.definition.key  # a singleton's is its section's
+
+    @property
+    def place(self) -> Loc:
+        """Its location in the file: ("monitors", 3), or ("status_page",) for a singleton."""
+        return (self.kind,) if self.index is None else (self.kind, self.index)
 
     def error(self, field_name: str | None, message: str) -> ConfigError:
-        loc: Loc = (self.kind, self.index, field_name) if field_name else (self.kind, self.index)
-        return self.source.error(loc, message)
+        return self.source.error((*self.place, field_name) if field_name else self.place, message)
 
 
 @dataclass
@@ -108,7 +112,7 @@ class Loaded:
         """ENTRY has an error already (a secret not set...): its model's checks would only repeat it."""
         if self._flawed[0] != len(self.errors):  # errors are only ever added: rebuilt when they grew
             self._flawed = (len(self.errors), {(e.file, e.path.split(".", 1)[0]) for e in self.errors})
-        return (entry.source.name, f"{entry.kind}[{entry.index}]") in self._flawed[1]
+        return (entry.source.name, path_text(entry.place)) in self._flawed[1]
 
 
 def _walk(loader: YamlLoader, node: yaml.Node, loc: Loc, source: Source, errors: list, done: set) -> None:
@@ -197,24 +201,29 @@ def parse(name: str, text: str, errors: list, environ: Mapping[str, str]) -> tup
     return _substitute(data, (), source, errors, environ, {}), source
 
 
-def _validate(data: dict, source: Source, errors: list) -> dict[str, list[tuple[int, Definition | None, Any]]]:
+def _validate(data: dict, source: Source, errors: list) -> dict[str, list[tuple[int | None, Definition | None, Any]]]:
     """Each section's items, validated one by one so that one bad object does not hide the others'
     mistakes: (index, definition or None when invalid, the key as written)."""
     sections = {name: data.get(name, []) for name in SECTIONS}
+    # A singleton's mapping is its one item, at index None (config_code.schema.SINGLETONS).
+    sections |= {name: [] if data.get(name) is None else [data[name]] for name in SINGLETONS}
     try:
         Layout.model_validate(data)
     except ValidationError as exc:
         errors += [source.error(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
         sections = {name: items if isinstance(items, list) else [] for name, items in sections.items()}
+        sections |= {name: [] for name in SINGLETONS if not isinstance(data.get(name), dict | None)}
     read: dict[str, list] = {}
     for name, items in sections.items():
         definition_type = SECTIONS[name]
         for index, item in enumerate(items):
-            written_key = item.get("key") if isinstance(item, dict) else None
+            index = None if name in SINGLETONS else index
+            written_key = name if index is None else item.get("key") if isinstance(item, dict) else None
+            place = (name,) if index is None else (name, index)
             try:
                 definition = definition_type.model_validate(item)
             except ValidationError as exc:
-                errors += [source.error((name, index, *e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+                errors += [source.error((*place, *e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
                 definition = None
             read.setdefault(name, []).append((index, definition, written_key))
     return read
@@ -235,10 +244,13 @@ def load(files: Iterable[tuple[str, str]], environ: Mapping[str, str] | None = N
                     continue
                 entry = Entry(kind, index, definition, source)
                 known = loaded.entries.setdefault(kind, {})
-                if definition.key in known:
-                    first = known[definition.key]
-                    where = f"{first.source.name}:{first.source.line((kind, first.index))}"
-                    loaded.errors.append(entry.error("key", f"The key {definition.key!r} is already used at {where}."))
+                if entry.key in known:
+                    first = known[entry.key]
+                    where = f"{first.source.name}:{first.source.line(first.place)}"
+                    message = f"The key {entry.key!r} is already used at {where}."
+                    if index is None:
+                        message = f"{kind} is already set at {where}: once across the files."
+                    loaded.errors.append(entry.error(None if index is None else "key", message))
                     continue
-                known[definition.key] = entry
+                known[entry.key] = entry
     return loaded

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Model
 
-from .checks import check_cycles, check_references, model_errors, people, self_references, taken
+from .checks import check_cycles, check_references, check_unique_together, model_errors, people, self_references, taken
 from .kinds import KINDS, Kind
 from .loader import ConfigError, Entry, Loaded
 from .models import ManagedObject
@@ -45,9 +45,9 @@ class Plan:
         return sum(1 for change in self.changes if change.action == action)
 
 
-def source_hash(definition) -> str:
-    """What was applied, as a digest; header values (credentials) are left out of it."""
-    data = definition.model_dump(mode="json")
+def source_hash(definition, secrets: tuple[str, ...] = ()) -> str:
+    """What was applied, as a digest; header values and SECRETS (credentials) are left out of it."""
+    data = definition.model_dump(mode="json", exclude=set(secrets))
     if isinstance(data.get("headers"), dict):
         data["headers"] = sorted(data["headers"])
     text = json.dumps(data, sort_keys=True)
@@ -97,7 +97,8 @@ def _diffs(kind: Kind, entry: Entry, now: dict | None) -> list[tuple[str, Any, A
     names = [*kind.fields, *kind.nested]
     if now is None:  # a creation: what the file sets
         return [(name, None, wanted[name]) for name in names]
-    return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name]]
+    kept = {name for name in (*kind.secrets, *kind.kept) if wanted[name] is None}  # left out: it stays
+    return [(name, now[name], wanted[name]) for name in names if now[name] != wanted[name] and name not in kept]
 
 
 def _now(kind: Kind, entry: Entry, obj: Model, key_of: dict, default_team_id: int | None) -> dict:
@@ -121,6 +122,7 @@ def make_plan(loaded: Loaded, prune: bool = False, default_team_id: int | None =
     rows, plan_objects = _existing()
     plan_objects["users"] = people(loaded)
     errors = [*loaded.errors, *check_references(loaded, plan_objects["users"]), *check_cycles(loaded)]
+    errors += check_unique_together(loaded)
     plan = Plan(errors=errors, objects=plan_objects)
     key_of = {name: {obj.pk: key for key, obj in objects.items()} for name, objects in plan.objects.items()}
     for kind in KINDS:
@@ -149,7 +151,7 @@ def make_plan(loaded: Loaded, prune: bool = False, default_team_id: int | None =
             obj = plan.objects[kind.name].get(key)
             if not prune:
                 plan.kept.append((kind.name, key))
-            elif row.origin == ManagedObject.Origin.CREATED and obj is not None:
+            elif row.origin == ManagedObject.Origin.CREATED and obj is not None and not kind.singleton:
                 plan.changes.append(Change(DELETE, kind, key, obj=obj, managed=row))
             else:  # adopted by vigil_export (a person made it: config lets it go, never deletes it), or gone
                 plan.changes.append(Change(RELEASE, kind, key, obj=obj, managed=row))

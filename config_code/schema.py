@@ -9,103 +9,45 @@ passes silently. Another object is named by its key (`team: payments`), never by
 """
 
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+from pydantic import Field, StringConstraints, create_model, field_validator, model_validator
 
-from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Schedule, Team
-from monitoring.models import Monitor
+from comms.models import MessageTemplate, StakeholderGroup, StatusPageBranding
+from incidents.models import Component, ComponentGroup, EscalationLevel, EscalationPolicy, Integration, Schedule, Team
+from monitoring.models import MaintenanceWindow, Monitor
 
-KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=100)]
-# Keys of a set of objects (a monitor's parents): the order written is not a change.
-KeySet = Annotated[list[Key], AfterValidator(lambda keys: sorted(set(keys)))]
-KEY_HELP = "A stable id chosen by the author (lowercase letters, digits, - and _): renaming keeps the object."
+from . import rotations, runbooks
+from .definition import Definition, Key, KeySet, from_model, reference
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "config.schema.json"
 
 
-class Definition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _python_type(field: models.Field) -> Any:
-    if field.choices:
-        return Literal[tuple(value for value, _ in field.choices)]
-    if isinstance(field, models.BooleanField):
-        return bool
-    if isinstance(field, models.IntegerField):
-        return int
-    if isinstance(field, models.FloatField):
-        return float
-    if isinstance(field, models.DecimalField):
-        return Decimal
-    if isinstance(field, models.JSONField):
-        return dict[str, str]
-    return str
-
-
-def _bounds(field: models.Field) -> dict:
-    """The bounds the field declares. Not `field.validators`: that adds the database's integer
-    range, which differs between SQLite and PostgreSQL, and the schema must not."""
-    bounds: dict[str, Any] = {}
-    for validator in field._validators:
-        if isinstance(validator, MinValueValidator):
-            bounds["ge"] = validator.limit_value
-        elif isinstance(validator, MaxValueValidator):
-            bounds["le"] = validator.limit_value
-    if field.max_length and not field.choices:
-        bounds["max_length"] = field.max_length
-    if isinstance(field, models.PositiveIntegerField | models.PositiveSmallIntegerField):
-        bounds.setdefault("ge", 0)
-    return bounds
-
-
-def field_spec(field: models.Field) -> tuple[Any, Any]:
-    """(type, pydantic Field) for one Django field: its default, bounds and help text."""
-    kind = _python_type(field)
-    if field.null:
-        kind = kind | None
-    info: dict[str, Any] = {"description": str(field.help_text) or None, **_bounds(field)}
-    if field.has_default():
-        default = field.default
-        if isinstance(default, models.Choices):
-            default = default.value  # the plain value, as the file writes it
-        info["default_factory" if callable(default) else "default"] = default
-    elif field.null:
-        info["default"] = None
-    elif field.blank and isinstance(field, models.CharField | models.TextField):
-        info["default"] = ""
-    return kind, Field(**info)
-
-
-def reference(kind: str, description: str) -> tuple[Any, Any]:
-    return Key | None, Field(default=None, description=f"{description} (the key of one of `{kind}`).")
-
-
-def from_model(name: str, model: type[models.Model], fields: list[str], **extra) -> type[Definition]:
-    """A Definition with `key`, FIELDS as the Django MODEL declares them, and EXTRA (references)."""
-    specs = {field: field_spec(model._meta.get_field(field)) for field in fields}
-    return create_model(
-        name,
-        __base__=Definition,
-        __doc__=model.__doc__ if model.__doc__ and not model.__doc__.startswith(model.__name__ + "(") else None,
-        key=(Key, Field(description=KEY_HELP)),
-        **specs,
-        **extra,
-    )
-
-
 TeamDefinition = from_model("Team", Team, ["name"])
-# A schedule's own settings; its rotations are still edited in the dashboard (a later slice).
+
+
+class _ScheduleChecks(Definition):
+    @model_validator(mode="after")
+    def _localize(self):
+        rotations.localize(self.rotations, self.time_zone)
+        return self
+
+
 ScheduleDefinition = from_model(
     "Schedule",
     Schedule,
     ["name", "description", "time_zone"],
+    base=_ScheduleChecks,
     team=reference("teams", "The team that owns the schedule"),
+    rotations=(
+        list[rotations.RotationDefinition] | None,
+        Field(
+            default=None,
+            description="Its layers, top first: the first wins where two cover a moment. Left out, the "
+            "schedule's rotations are left as they are (edited in the dashboard).",
+        ),
+    ),
 )
 
 
@@ -175,6 +117,60 @@ MonitorDefinition = from_model(
     ),
 )
 
+MaintenanceWindowDefinition = from_model(
+    "MaintenanceWindow",
+    MaintenanceWindow,
+    ["starts_at", "ends_at", "reason"],
+    monitor=reference("monitors", "The monitor checked without alerting"),
+    component=reference("components", "Or every monitor of this component"),
+)
+StakeholderGroupDefinition = from_model(
+    "StakeholderGroup",
+    StakeholderGroup,
+    ["name", "description"],
+    team=reference("teams", "The team that owns the group (its members come from an import, SCIM or the dashboard)"),
+)
+
+
+class _TemplateText(Definition):
+    @field_validator("body", check_fields=False)
+    @classmethod
+    def _stored(cls, body: str) -> str:
+        """As comms stores it (a YAML block's last newline is no change)."""
+        return body.replace("\r\n", "\n").strip()
+
+
+NotificationTemplateDefinition = from_model(
+    "NotificationTemplate", MessageTemplate, ["event", "part", "body"], base=_TemplateText
+)
+IntegrationDefinition = from_model(
+    "Integration",
+    Integration,
+    ["name", "kind", "enabled", "severity", "auto_resolve"],
+    team=reference("teams", "The team that owns the integration"),
+    escalation_policy=reference("escalation_policies", "Paged for the incidents its alerts open"),
+    components=(KeySet, Field(default_factory=list, description="Components (keys) its incidents affect.")),
+    token=(
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")] | None,
+        Field(
+            default=None,
+            description="The secret of the sender's URL (or its key), always as ${env:NAME}, never in the file. "
+            "Left out, Vigil makes one and keeps it.",
+        ),
+    ),
+)
+StatusPageDefinition = from_model(
+    "StatusPage",
+    StatusPageBranding,
+    ["name", "logo_url", "accent_colour", "footer_links", "support_contact"],
+    keyed=False,
+    page_id=(
+        str | None,
+        Field(
+            default=None, max_length=32, description="The page's id in the Statuspage-compatible JSON; left out, kept."
+        ),
+    ),
+)
 
 # The file's sections, in the order objects are made (each after the kinds it names).
 SECTIONS: dict[str, type[Definition]] = {
@@ -184,12 +180,26 @@ SECTIONS: dict[str, type[Definition]] = {
     "component_groups": ComponentGroupDefinition,
     "components": ComponentDefinition,
     "monitors": MonitorDefinition,
+    "maintenance_windows": MaintenanceWindowDefinition,
+    "stakeholder_groups": StakeholderGroupDefinition,
+    "notification_templates": NotificationTemplateDefinition,
+    "integrations": IntegrationDefinition,
+    "status_page": StatusPageDefinition,
+    "dr_plans": runbooks.DRPlanDefinition,
 }
+SINGLETONS = {"status_page"}  # one mapping, not a list: the kind has one object
 VERSION = (Literal[1], Field(default=1, description="The format's version."))
 
 
 def _file_model(name: str, item: Any, doc: str) -> type[Definition]:
-    sections = {section: (list[item or model], Field(default_factory=list)) for section, model in SECTIONS.items()}
+    sections = {
+        section: (item or model) | None if section in SINGLETONS else list[item or model]
+        for section, model in SECTIONS.items()
+    }
+    sections = {
+        section: (kind, Field(default=None) if section in SINGLETONS else Field(default_factory=list))
+        for section, kind in sections.items()
+    }
     return create_model(name, __base__=Definition, __doc__=doc, version=VERSION, **sections)
 
 

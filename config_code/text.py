@@ -4,20 +4,25 @@ Header values are never shown: they are where a monitor's credentials go (`${env
 plan is printed in CI logs and pull-request comments. Their names are.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from .plan import CREATE, DELETE, RELEASE, UPDATE, Change, Plan
 
 SIGNS = {CREATE: "+", UPDATE: "~", DELETE: "-", RELEASE: "="}
-HIDDEN = {"headers"}
+HIDDEN = {"headers", "token"}  # header values; secrets (config_code.kinds.Kind.secrets)
 
 
 def shown(name: str, value: Any) -> Any:
     if name in HIDDEN and isinstance(value, dict):
         return {header: "(hidden)" for header in value}
-    if isinstance(value, Decimal):
+    if name in HIDDEN and isinstance(value, str):
+        return "(hidden)"
+    if isinstance(value, Decimal | datetime):
         return str(value)
+    if isinstance(value, list):  # nested definitions (a schedule's rotations)
+        return [{k: shown(k, v) for k, v in item.items()} if isinstance(item, dict) else item for item in value]
     return value
 
 

@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from comms.models import MaintenanceNotice, MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance
+from comms.models import (
+    MaintenanceNotice,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+    ScheduledMaintenance,
+    StatusPageBranding,
+)
 from comms.models.status import ACTIVE_MAINTENANCE
 from comms.status.subscribers import notices
 from incidents.models import Component
@@ -213,3 +219,23 @@ def _advance(actor: Actor, maintenance: ScheduledMaintenance, now: datetime) -> 
         _move(actor, maintenance, MaintenanceStatus.COMPLETED, "", now)
         moves += 1
     return moves
+
+
+BRANDING_FIELDS = {"name", "page_id", "logo_url", "accent_colour", "footer_links", "support_contact"}
+
+
+@transaction.atomic
+def do_save_branding(actor: Actor, **changes) -> StatusPageBranding:
+    """Change the status page's name, look and contacts (its one row, made on first use). The page
+    is rebuilt by the save's signal (comms.status.triggers)."""
+    unknown = set(changes) - BRANDING_FIELDS
+    if unknown:
+        raise TypeError(f"not status page settings: {', '.join(sorted(unknown))}")
+    branding = StatusPageBranding.load()
+    branding = StatusPageBranding.objects.select_for_update().get(pk=branding.pk)
+    for name, value in changes.items():
+        setattr(branding, name, value)
+    branding.full_clean()
+    branding.save()
+    record(actor, "status_page.branding", branding, changed=sorted(changes))
+    return branding

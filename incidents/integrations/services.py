@@ -91,7 +91,10 @@ def do_create_integration(
     auto_resolve: bool = True,
     enabled: bool = True,
     team=None,
+    token: str | None = None,
 ) -> Integration:
+    """TOKEN: the secret of the sender's URL when one is already in use elsewhere (an install moved
+    by configuration as code); by default a new one."""
     integration = Integration(
         name=name,
         kind=kind,
@@ -103,6 +106,9 @@ def do_create_integration(
     )
     if severity:
         integration.severity = severity
+    if token:
+        integration.token = token
+        integration.full_clean()
     integration.save()
     integration.components.set(components)
     record(actor, "integration.create", integration, kind=kind)
@@ -137,6 +143,18 @@ def do_rotate_token(actor: Actor, integration: Integration) -> Integration:
     integration.token = Integration._meta.get_field("token").get_default()
     integration.save(update_fields=["token"])
     record(actor, "integration.rotate_token", integration)  # never the token itself
+    return integration
+
+
+@transaction.atomic
+def do_set_token(actor: Actor, integration: Integration, token: str) -> Integration:
+    """Give the integration a secret chosen elsewhere (configuration as code reads it from the
+    environment). The old one answers 404 from now on."""
+    buffer.forget_token(integration.token)
+    integration.token = token
+    integration.full_clean()
+    integration.save(update_fields=["token"])
+    record(actor, "integration.set_token", integration)  # never the token itself
     return integration
 
 

@@ -9,7 +9,7 @@ from config_code.export import as_yaml, export
 
 class Command(BaseCommand):
     help = (
-        "Write the configuration (teams, component groups, components, monitors) as YAML, one file per "
+        "Write the configuration (every kind config manages) as YAML, one file per "
         "section with --out, else to standard output. Each object is recorded under its key, so a plan "
         "of these files on this install shows no change."
     )
@@ -25,6 +25,12 @@ class Command(BaseCommand):
                     f"monitors.{monitor['key']}: request headers are written as they are; "
                     "put any secret in the environment and write ${env:NAME} instead before committing."
                 )
+        for integration in sections.get("integrations", []):
+            self.stderr.write(
+                f"integrations.{integration['key']}: its token is written as {integration['token']}: set that "
+                "variable to the token (the integration's page shows it) where the files are applied, or delete "
+                "the line to keep the token each install has."
+            )
         if not out:
             self.stdout.write(as_yaml(sections), ending="")
             return
@@ -33,4 +39,4 @@ class Command(BaseCommand):
         for name, items in sections.items():
             if items:
                 (folder / f"{name}.yaml").write_text(as_yaml({name: items}), encoding="utf-8")
-                self.stdout.write(f"Wrote {folder / name}.yaml ({len(items)})")
+                self.stdout.write(f"Wrote {folder / name}.yaml ({len(items) if isinstance(items, list) else 1})")
