@@ -10,6 +10,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, UniqueConstraint
 from django.db.models.functions import Lower
 
+from monitoring.models import Location
+
 from .kinds import KINDS, Kind
 from .loader import ConfigError, Entry, Loaded
 
@@ -40,19 +42,36 @@ def people(loaded: Loaded) -> dict[str, Model]:
     return {user.address: user for user in users}
 
 
-def check_references(loaded: Loaded, users: dict[str, Model]) -> list[ConfigError]:
+def places(loaded: Loaded) -> dict[str, Model]:
+    """The active locations the files name ("locations", by name: made in the admin, never in files), in one query."""
+    wanted = {
+        key
+        for kind in KINDS
+        for entry in loaded.entries.get(kind.name, {}).values()
+        for _, other, key in names(kind, entry)
+        if other == "locations"
+    }
+    if not wanted:
+        return {}
+    return {location.name: location for location in Location.objects.filter(name__in=wanted, revoked_at__isnull=True)}
+
+
+# What the files name but never define, found in the database instead: (what, how it is named).
+OUTSIDE = {"users": "No active account has the email {!r}.", "locations": "No active location is named {!r}."}
+
+
+def check_references(loaded: Loaded, outside: dict[str, dict[str, Model]]) -> list[ConfigError]:
     """A key named in a reference must be defined in the files, a person must have an active
-    account, and a unique name must be used once."""
+    account, a location must exist and not be revoked, and a unique name must be used once.
+    OUTSIDE: the people and locations found (people(), places())."""
     errors = []
     for kind in KINDS:
         entries = loaded.entries.get(kind.name, {}).values()
         for entry in entries:
             for loc, other, key in names(kind, entry):
-                if other == "users":
-                    if key not in users:
-                        errors.append(
-                            entry.source.error((*entry.place, *loc), f"No active account has the email {key!r}.")
-                        )
+                if other in OUTSIDE:
+                    if key not in outside.get(other, {}):
+                        errors.append(entry.source.error((*entry.place, *loc), OUTSIDE[other].format(key)))
                     continue
                 known = loaded.entries.get(other, {}).keys() | loaded.invalid_keys.get(other, set())
                 if key not in known:

@@ -164,6 +164,14 @@ def _key_set(kind: str, related: str) -> Nested:
     )
 
 
+# A monitor's locations, by name: made in the admin (each has its agent's token), never in files.
+LOCATIONS = Nested(
+    read=lambda monitor, key_of: sorted(location.name for location in monitor.locations.all()),
+    write=lambda names, resolve: [resolve("locations", name) for name in names],
+    names=lambda names: [((n,), "locations", name) for n, name in enumerate(names)],
+)
+
+
 def _given(values: dict, *kept: str) -> dict:
     """VALUES without the KEPT fields the file left out (None)."""
     return {name: value for name, value in values.items() if value is not None or name not in kept}
@@ -254,8 +262,8 @@ KINDS: list[Kind] = [
         create=lambda actor, values: monitoring.do_create_monitor(actor, **values),
         update=lambda actor, monitor, changes: monitoring.do_update_monitor(actor, monitor, **changes),
         delete=monitoring.do_delete,
-        nested={"parents": _key_set("monitors", "parents")},
-        queryset=lambda: Monitor.objects.prefetch_related("parents"),
+        nested={"parents": _key_set("monitors", "parents"), "locations": LOCATIONS},
+        queryset=lambda: Monitor.objects.prefetch_related("parents", "locations"),
     ),
     Kind(
         name="maintenance_windows",

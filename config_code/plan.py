@@ -14,7 +14,16 @@ from typing import Any
 
 from django.db.models import Model
 
-from .checks import check_cycles, check_references, check_unique_together, model_errors, people, self_references, taken
+from .checks import (
+    check_cycles,
+    check_references,
+    check_unique_together,
+    model_errors,
+    people,
+    places,
+    self_references,
+    taken,
+)
 from .kinds import KINDS, Kind
 from .loader import ConfigError, Entry, Loaded
 from .models import ManagedObject
@@ -121,7 +130,8 @@ def make_plan(loaded: Loaded, prune: bool = False, default_team_id: int | None =
     DEFAULT_TEAM_ID: the team an entry naming none stands for (a service key's)."""
     rows, plan_objects = _existing()
     plan_objects["users"] = people(loaded)
-    errors = [*loaded.errors, *check_references(loaded, plan_objects["users"]), *check_cycles(loaded)]
+    plan_objects["locations"] = places(loaded)
+    errors = [*loaded.errors, *check_references(loaded, plan_objects), *check_cycles(loaded)]
     errors += check_unique_together(loaded)
     plan = Plan(errors=errors, objects=plan_objects)
     key_of = {name: {obj.pk: key for key, obj in objects.items()} for name, objects in plan.objects.items()}

@@ -98,7 +98,7 @@ MONITOR_FIELDS = [
     "recovery_threshold", "timeout_seconds", "severity", "method", "headers", "body", "expected_status",
     "keyword", "keyword_absent", "degraded_after_ms", "follow_redirects", "verify_tls", "port", "warn_days",
     "fail_days", "check_hostname", "record_type", "expected_value", "resolver", "period_seconds",
-    "grace_seconds", "cron", "cron_timezone",
+    "grace_seconds", "cron", "cron_timezone", "confirm_locations", "confirm_window_seconds",
 ]  # fmt: skip
 MonitorDefinition = from_model(
     "Monitor",
@@ -113,6 +113,14 @@ MonitorDefinition = from_model(
             default_factory=list,
             description="Monitors (keys) this one depends on: while a parent is down, this one's failures "
             "join the parent's incident. A monitor cannot depend on itself, directly or not.",
+        ),
+    ),
+    locations=(
+        KeySet,
+        Field(
+            default_factory=list,
+            description='Names of the locations it is checked from ("central" and probe agents\' locations, '
+            "made in the admin); none: every location.",
         ),
     ),
 )
