@@ -44,7 +44,7 @@ def test_the_database_refuses_a_duplicate_that_slips_past_the_checks(webhook_sou
 def test_bulk_insert_skips_conflicts_without_failing(webhook_source, monkeypatch):
     ingest(webhook_source, [MentionIn("one", url="https://x.example/1")])
     # As if another request stored it between the check and the insert.
-    monkeypatch.setattr(services, "_not_stored", lambda source, items: items)
+    monkeypatch.setattr(services, "_not_stored", lambda entries: entries)
     result = ingest(webhook_source, [MentionIn("one again", url="https://x.example/1"), MentionIn("two")])
     assert Mention.objects.count() == 2
     assert result.received == 2
