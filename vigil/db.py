@@ -111,7 +111,7 @@ def bulk_insert(
 # COPY's text format: a backslash, a tab, a newline or a carriage return in a value is escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # Values whose str() PostgreSQL reads back as they were (a datetime as 2026-01-02 03:04:05.123456+00:00).
-_COPY_AS_STR = (int, float, Decimal, datetime, date, UUID)
+_COPY_AS_STR = (Decimal, datetime, date, UUID)
 
 
 def _copy_field(value) -> str:
@@ -121,8 +121,12 @@ def _copy_field(value) -> str:
     if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, _COPY_AS_STR) and not (isinstance(value, float) and not math.isfinite(value)):
+        return value.translate(_COPY_ESCAPES)  # a str enum (TextChoices) gives its value
+    if isinstance(value, int):
+        return int.__repr__(value)  # an int enum's number, not its name
+    if isinstance(value, float) and math.isfinite(value):
+        return float.__repr__(value)
+    if isinstance(value, _COPY_AS_STR) and not isinstance(value, float):
         return str(value)
     raise TypeError(type(value).__name__)
 
