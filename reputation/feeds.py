@@ -3,9 +3,9 @@
 Beat runs reputation.tasks.poll_feeds every minute. Each run claims the enabled feeds
 whose next_poll_at has come, moving it forward by the source's interval so no other run takes
 them (vigil.claims, as monitoring.dispatch does for monitors: SELECT ... FOR UPDATE SKIP LOCKED
-on PostgreSQL, the IMMEDIATE transaction's write lock on SQLite). Threads fetch and parse; this thread writes, one
-transaction per feed: its mentions and its new validators (ETag, Last-Modified) commit together,
-so a failed import is fetched again in full next time.
+on PostgreSQL, the IMMEDIATE transaction's write lock on SQLite). Threads fetch and parse; this thread writes
+what has come back, up to RECORD_BATCH feeds a transaction (record_many): a feed's mentions and its new
+validators (ETag, Last-Modified) commit together, so a failed import is fetched again in full next time.
 
 A feed that is not well-formed is refused whole, with feedparser's reason on the source: its
 loose parser would return the entries it could make out, and a half-read feed is not imported.
@@ -16,7 +16,8 @@ import html
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import defaultdict
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -27,10 +28,11 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from vigil import claims
+from vigil.db import bulk_set
 
 from . import http
 from .models import MentionSource
-from .services import IngestResult, MentionIn, ingest
+from .services import IngestResult, MentionIn, ingest, ingest_many
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ Status = MentionSource.PollStatus
 # Not errors: a feed served as text/plain, or in another encoding than declared, still parses whole.
 HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 MAX_BACKOFF = timedelta(hours=6)
+RECORD_BATCH = 100  # polls recorded in one transaction at most (record_many)
 SPACES = re.compile(r"\s+")
 
 
@@ -166,18 +169,11 @@ def entry_to_mention(entry, platform: str = "") -> MentionIn | None:
 def record(source: MentionSource, outcome: Outcome, now: datetime) -> IngestResult:
     """Store a poll's OUTCOME: the mentions and the source's new state, in one transaction."""
     result = IngestResult()
-    fields = {"last_polled_at": now, "last_status": outcome.status}
     try:
         with transaction.atomic():
             if outcome.status == Status.IMPORTED:
                 result = ingest(source, outcome.entries, now=now)
-                fields.update(etag=outcome.etag[:500], last_modified=outcome.last_modified[:100])
-                fields.update(last_imported_at=now, last_error="", failures=0)
-            elif outcome.status == Status.NOT_MODIFIED:
-                fields.update(last_error="", failures=0)
-            else:
-                _failed(source, outcome.error, now, fields)
-            MentionSource.objects.filter(pk=source.pk).update(**fields)
+            MentionSource.objects.filter(pk=source.pk).update(**_fields(source, outcome, now))
     except DatabaseError as exc:
         logger.exception("reputation: could not store the poll of feed %s", source.pk)
         outcome.status = Status.FAILED
@@ -188,6 +184,39 @@ def record(source: MentionSource, outcome: Outcome, now: datetime) -> IngestResu
     return result
 
 
+def record_many(polled: list[tuple[MentionSource, Outcome]], now: datetime) -> list[IngestResult]:
+    """Store several polls' outcomes in one transaction: one ingest_many for all their mentions, one UPDATE per kind
+    of outcome for the sources. Each feed's mentions and validators still commit together; if the transaction
+    fails, each poll is stored on its own (record), so a bad one costs only its own import."""
+    imported = [(source, outcome.entries) for source, outcome in polled if outcome.status == Status.IMPORTED]
+    try:
+        with transaction.atomic():
+            results = dict(zip((source.pk for source, _ in imported), ingest_many(imported, now), strict=True))
+            by_fields = defaultdict(list)
+            for source, outcome in polled:
+                fields = _fields(source, outcome, now)
+                by_fields[tuple(fields)].append(MentionSource(pk=source.pk, **fields))
+            for names, sources in by_fields.items():
+                bulk_set(sources, names)
+    except DatabaseError:
+        logger.warning("reputation: could not store %d polls together; storing each alone", len(polled))
+        return [record(source, outcome, now) for source, outcome in polled]
+    return [results.get(source.pk, IngestResult()) for source, _ in polled]
+
+
+def _fields(source: MentionSource, outcome: Outcome, now: datetime) -> dict:
+    """The source's fields after a poll whose outcome is OUTCOME."""
+    fields = {"last_polled_at": now, "last_status": outcome.status}
+    if outcome.status == Status.IMPORTED:
+        fields.update(etag=outcome.etag[:500], last_modified=outcome.last_modified[:100])
+        fields.update(last_imported_at=now, last_error="", failures=0)
+    elif outcome.status == Status.NOT_MODIFIED:
+        fields.update(last_error="", failures=0)
+    else:
+        _failed(source, outcome.error, now, fields)
+    return fields
+
+
 def _failed(source: MentionSource, error: str, now: datetime, fields: dict) -> None:
     """A failing feed is polled less often, up to MAX_BACKOFF, until it works again."""
     failures = source.failures + 1
@@ -196,28 +225,39 @@ def _failed(source: MentionSource, error: str, now: datetime, fields: dict) -> N
 
 
 def poll(sources: list[MentionSource], now: datetime | None = None, workers: int | None = None) -> PollReport:
-    """Fetch SOURCES in a thread pool and record each as it comes back."""
+    """Fetch SOURCES in a thread pool; record what has come back each time this thread is free, RECORD_BATCH
+    polls a transaction at most (record_many): a feed's round trips are not paid one feed at a time."""
     started = time.perf_counter()
     now = now or timezone.now()
     report = PollReport()
-    snapshots = {s.pk: Snapshot(s.pk, s.url, s.etag, s.last_modified, s.name) for s in sources}
     by_pk = {source.pk: source for source in sources}
     with ThreadPoolExecutor(max_workers=workers or concurrency(), thread_name_prefix="feed") as pool:
-        futures = {pool.submit(fetch, snapshot): pk for pk, snapshot in snapshots.items()}
-        for future in as_completed(futures):
-            source = by_pk[futures[future]]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # a parser crash on one feed must not stop the others
-                logger.exception("reputation: feed %s could not be read", source.pk)
-                outcome = Outcome(Status.FAILED, error=f"could not read the feed: {type(exc).__name__}")
-            report.mentions.add(record(source, outcome, now))  # may turn the outcome into a failure
-            report.polled += 1
-            report.imported += outcome.status == Status.IMPORTED
-            report.not_modified += outcome.status == Status.NOT_MODIFIED
-            report.failed += outcome.status == Status.FAILED
+        waiting = {pool.submit(fetch, Snapshot(s.pk, s.url, s.etag, s.last_modified, s.name)): s.pk for s in sources}
+        while waiting:
+            done, _ = wait(waiting, return_when=FIRST_COMPLETED)
+            polled = [(by_pk[waiting.pop(future)], _outcome(future)) for future in done]
+            for start in range(0, len(polled), RECORD_BATCH):
+                batch = polled[start : start + RECORD_BATCH]
+                for (_, outcome), result in zip(batch, record_many(batch, now), strict=True):
+                    _tally(report, outcome, result)  # after recording, which may turn an outcome into a failure
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _outcome(future) -> Outcome:
+    try:
+        return future.result()
+    except Exception as exc:  # a parser crash on one feed must not stop the others
+        logger.exception("reputation: a feed could not be read")
+        return Outcome(Status.FAILED, error=f"could not read the feed: {type(exc).__name__}")
+
+
+def _tally(report: PollReport, outcome: Outcome, result: IngestResult) -> None:
+    report.mentions.add(result)
+    report.polled += 1
+    report.imported += outcome.status == Status.IMPORTED
+    report.not_modified += outcome.status == Status.NOT_MODIFIED
+    report.failed += outcome.status == Status.FAILED
 
 
 def poll_due(now: datetime | None = None, limit: int = 1000) -> PollReport:

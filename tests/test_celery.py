@@ -1,5 +1,6 @@
 """Celery: tasks are routed to named queues, and a real worker runs them against Redis."""
 
+import gc
 import time
 
 import pytest
@@ -57,6 +58,16 @@ def test_tasks_are_acked_late_one_at_a_time():
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_a_worker_process_leaves_its_startup_heap_out_of_the_garbage_collectors_passes():
+    from celery.signals import worker_process_init
+
+    try:
+        worker_process_init.send(sender=None)
+        assert gc.get_freeze_count() > 10_000  # Django and the apps, at least
+    finally:
+        gc.unfreeze()
 
 
 def test_beat_schedules_the_heartbeat():

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.utils import timezone
 
 from reputation import feeds, services
@@ -187,3 +188,40 @@ def test_an_admin_polls_a_feed_now_from_its_page(reddit, web_clients):
     page = web_clients["admin"].get(response["Location"]).content.decode()
     assert "Polled: imported, 3 new." in page
     assert web_clients["responder"].post(f"/monitors/reputation/sources/{reddit.pk}/poll/").status_code == 403
+
+
+def test_polls_stored_together_keep_each_feeds_own_state_and_a_shared_url_once(actor):
+    now = timezone.now()
+    a, b, c = (services.do_create_source(actor, name=n, kind="feed", url=f"https://{n}.example/rss") for n in "abc")
+    entry = lambda n: services.MentionIn(f"post {n}", url=f"https://forum.example/{n}", external_id=str(n))  # noqa: E731
+    polled = [
+        (a, feeds.Outcome("imported", [entry(1), entry(2)], etag='"a"')),
+        (b, feeds.Outcome("imported", [entry(1), entry(3)], etag='"b"', last_modified="Tue")),
+        (c, feeds.Outcome("failed", error="HTTP 500")),
+    ]
+    results = feeds.record_many(polled, now)
+    assert [result.created for result in results] == [2, 1, 0]
+    assert Mention.objects.filter(url="https://forum.example/1").get().source == a
+    for source in (a, b, c):
+        source.refresh_from_db()
+    assert (a.etag, a.last_modified, a.last_status, a.last_imported_at) == ('"a"', "", "imported", now)
+    assert (b.etag, b.last_modified, b.last_received_at) == ('"b"', "Tue", now)
+    assert (c.last_status, c.last_error, c.failures, c.next_poll_at) == (
+        "failed",
+        "HTTP 500",
+        1,
+        now + timedelta(seconds=300),
+    )
+
+
+def test_polls_that_cannot_be_stored_together_are_stored_one_by_one(actor, monkeypatch):
+    now = timezone.now()
+    a, b = (services.do_create_source(actor, name=n, kind="feed", url=f"https://{n}.example/rss") for n in "ab")
+
+    def broken(*args):
+        raise DatabaseError("as if one row broke the batch")
+
+    monkeypatch.setattr(feeds, "ingest_many", broken)
+    polled = [(source, feeds.Outcome("imported", [services.MentionIn(f"from {source.name}")])) for source in (a, b)]
+    assert [result.created for result in feeds.record_many(polled, now)] == [1, 1]
+    assert set(MentionSource.objects.values_list("last_status", flat=True)) == {"imported"}

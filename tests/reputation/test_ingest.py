@@ -44,7 +44,7 @@ def test_the_database_refuses_a_duplicate_that_slips_past_the_checks(webhook_sou
 def test_bulk_insert_skips_conflicts_without_failing(webhook_source, monkeypatch):
     ingest(webhook_source, [MentionIn("one", url="https://x.example/1")])
     # As if another request stored it between the check and the insert.
-    monkeypatch.setattr(services, "_not_stored", lambda source, items: items)
+    monkeypatch.setattr(services, "_not_stored", lambda entries: entries)
     result = ingest(webhook_source, [MentionIn("one again", url="https://x.example/1"), MentionIn("two")])
     assert Mention.objects.count() == 2
     assert result.received == 2
@@ -163,3 +163,15 @@ def test_a_stored_mention_keeps_every_value_ingest_gave_it(webhook_source):
     assert (row.published_at, row.received_at, row.state_changed_at) == (posted, now, now)
     assert row.sentiment < 0 and row.label == "negative" and row.state == MentionState.NEEDS_RESPONSE
     assert (row.response, row.responded_by, row.responded_at) == ("", None, None)
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_it_came(webhook_source):
+    # On PostgreSQL ingest writes with COPY (vigil.db.bulk_insert), whose text format escapes these.
+    texts = ["tab\there", "line\nbreak", r"back\slash \N \t", "\\N", "ünïcode ✓"]
+    result = ingest(webhook_source, [MentionIn(text, url=f"https://x.example/{n}") for n, text in enumerate(texts)])
+    assert result.created == len(texts)
+    stored = dict(Mention.objects.values_list("url", "text"))
+    assert [stored[f"https://x.example/{n}"] for n in range(len(texts))] == texts
+    assert set(Mention.objects.values_list("author", "external_id", "state_changed_at", "incident")) == {
+        ("", "", None, None)
+    }
