@@ -10,6 +10,7 @@ time is skipped, so a resend never doubles a check.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,14 +48,17 @@ def record_agent_results(location: Location, results: list[AgentResult], version
     return errors
 
 
-SEEN_RESOLUTION = timedelta(seconds=15)
+def seen_resolution() -> timedelta:
+    """How stale a location's last_seen_at may get before a visit rewrites it: 15 s, or a quarter
+    of the silence that opens an agent's incident (monitoring.agent_health) when that is shorter."""
+    return timedelta(seconds=min(15.0, settings.VIGIL_AGENT_SILENT_AFTER_SECONDS / 4))
 
 
 def _seen(location: Location, version: str) -> None:
-    """Note the visit, at most every SEEN_RESOLUTION (monitoring.agent_health reads it in minutes):
-    an agent pushing every few seconds does not rewrite its location's row each time."""
+    """Note the visit, at most every seen_resolution(): an agent pushing every few seconds does not
+    rewrite its location's row each time."""
     now = timezone.now()
-    stale = location.last_seen_at is None or location.last_seen_at < now - SEEN_RESOLUTION
+    stale = location.last_seen_at is None or location.last_seen_at < now - seen_resolution()
     if stale or (version and version != location.version):
         fields = {"last_seen_at": now, **({"version": version} if version else {})}
         Location.objects.filter(pk=location.pk).update(**fields)

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from incidents.models import ComponentStatus
-from vigil.db import bulk_set
+from vigil.db import bulk_insert, bulk_set
 
 from . import alerting, confirmation, metrics, state
 from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
@@ -23,6 +23,7 @@ from .state import Transition
 logger = logging.getLogger(__name__)
 
 OUTCOMES = {"up": CheckResult.Outcome.UP, "degraded": CheckResult.Outcome.DEGRADED, "down": CheckResult.Outcome.DOWN}
+RESULT_COLUMNS = ("monitor_id", "checked_at", "outcome", "latency_ms", "status_code", "reason", "location_id")
 STATE_FIELDS = [
     "state",
     "state_changed_at",
@@ -83,6 +84,7 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
     if not observations:
         return []
     now = now or timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
     ids = sorted({o.monitor_id for o in observations})
     transitions: list[Transition] = []
     with transaction.atomic():
@@ -105,14 +107,14 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
                 continue
             touched[monitor.pk] = monitor
             results.append(
-                CheckResult(
-                    monitor_id=monitor.pk,
-                    checked_at=observation.checked_at,
-                    outcome=OUTCOMES[observation.state],
-                    latency_ms=observation.latency_ms,
-                    status_code=observation.status_code,
-                    reason=observation.reason[:300],
-                    location_id=observation.location_id,
+                (
+                    monitor.pk,
+                    adapt(observation.checked_at),
+                    OUTCOMES[observation.state].value,
+                    observation.latency_ms,
+                    observation.status_code,
+                    observation.reason[:300],
+                    observation.location_id,
                 )
             )
             seen = _judged(several.get(monitor.pk), observation)
@@ -135,7 +137,7 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
                         reason=transition.reason[:300],
                     )
                 )
-        CheckResult.objects.bulk_create(results)
+        bulk_insert(CheckResult, RESULT_COLUMNS, results)  # plain values, not models: COPY on PostgreSQL
         bulk_set(list(touched.values()), STATE_FIELDS)
         StateChange.objects.bulk_create(changes)
         alerting.handle_after_commit(transitions)

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from vigil.api.throttling import KeyThrottle
 
-from ..agent_results import SEEN_RESOLUTION, AgentResult, record_agent_results
+from ..agent_results import AgentResult, record_agent_results, seen_resolution
 from ..locations import assignment
 from ..models import Location
 from ..models_agents import TOKEN_PREFIX
@@ -138,8 +138,8 @@ class AssignmentsView(AgentView):
     def get(self, request):
         """The monitors this agent runs, with an ETag; If-None-Match with it gets a bodyless 304."""
         now = timezone.now()
-        # Polls come every few seconds: note the visit at most every SEEN_RESOLUTION, so reads stay reads.
-        stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - SEEN_RESOLUTION)
+        # Polls come every few seconds: note the visit at most every seen_resolution(), so reads stay reads.
+        stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - seen_resolution())
         Location.objects.filter(stale, pk=request.auth.pk).update(last_seen_at=now)
         monitors, etag = assignment(request.auth)
         if request.headers.get("If-None-Match") == etag:
