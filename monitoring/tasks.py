@@ -20,3 +20,9 @@ def dispatch() -> dict:
 def run_checks(payload: dict) -> int:
     """Probe one batch of monitors (monitoring.batches.run_batch); a batch older than the lease is dropped."""
     return batches.run_batch(payload)
+
+
+@shared_task(name="monitoring.tasks.run_browser_checks", ignore_result=True)
+def run_browser_checks(payload: dict) -> int:
+    """Run one batch of browser checks, on the browser queue (monitoring.dispatch.send_batch)."""
+    return batches.run_batch(payload)
