@@ -44,7 +44,8 @@ def _python_type(field: models.Field) -> Any:
     if isinstance(field, models.DecimalField):
         return Decimal
     if isinstance(field, models.JSONField):
-        return dict[str, str]
+        # A list field (a browser monitor's steps) holds objects, checked by the model on apply.
+        return list[dict[str, Any]] if field.default is list else dict[str, str]
     return str
 
 
@@ -156,7 +157,7 @@ MONITOR_FIELDS = [
     "recovery_threshold", "timeout_seconds", "severity", "method", "headers", "body", "expected_status",
     "keyword", "keyword_absent", "degraded_after_ms", "follow_redirects", "verify_tls", "port", "warn_days",
     "fail_days", "check_hostname", "record_type", "expected_value", "resolver", "period_seconds",
-    "grace_seconds", "cron", "cron_timezone",
+    "grace_seconds", "cron", "cron_timezone", "steps",
 ]  # fmt: skip
 MonitorDefinition = from_model(
     "Monitor",

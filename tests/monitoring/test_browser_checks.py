@@ -204,3 +204,27 @@ def test_a_place_without_chromium_or_a_secret_says_so_and_steps_travel_to_agents
         browser.use_chromium(django_settings.VIGIL_CHROMIUM_PATH)
     assert result.state == State.DOWN
     assert result.reason == "Chromium is not installed on this worker (no /nonexistent/chromium)"
+
+
+def test_a_browser_monitor_as_code_round_trips_and_bad_steps_are_refused_in_the_plan(db):
+    from config_code.apply import apply_loaded
+    from config_code.export import as_yaml, export
+    from config_code.loader import load
+    from config_code.plan import make_plan
+
+    text = """monitors:
+- key: shop-login
+  name: Shop login
+  kind: browser
+  target: https://shop.example/
+  steps:
+  - {fill: "#user", value: ada}
+  - {click: "button[type=submit]", name: log in}
+"""
+    apply_loaded(load([("shop.yaml", text)]))
+    monitor = Monitor.objects.get(name="Shop login")
+    assert monitor.steps == [{"fill": "#user", "value": "ada"}, {"click": "button[type=submit]", "name": "log in"}]
+    exported = as_yaml(export())
+    assert make_plan(load([("again.yaml", exported)])).changes == []
+    bad = make_plan(load([("bad.yaml", text.replace("{fill: \"#user\", value: ada}", "{fill: \"#user\"}"))]))
+    assert any('fill needs a "value"' in str(error) for error in bad.errors), bad.errors
