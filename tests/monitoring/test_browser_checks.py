@@ -226,5 +226,5 @@ def test_a_browser_monitor_as_code_round_trips_and_bad_steps_are_refused_in_the_
     assert monitor.steps == [{"fill": "#user", "value": "ada"}, {"click": "button[type=submit]", "name": "log in"}]
     exported = as_yaml(export())
     assert make_plan(load([("again.yaml", exported)])).changes == []
-    bad = make_plan(load([("bad.yaml", text.replace("{fill: \"#user\", value: ada}", "{fill: \"#user\"}"))]))
+    bad = make_plan(load([("bad.yaml", text.replace('{fill: "#user", value: ada}', '{fill: "#user"}'))]))
     assert any('fill needs a "value"' in str(error) for error in bad.errors), bad.errors
