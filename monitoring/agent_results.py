@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from . import browser_runs
 from .locations import assigned_monitors, state_driven_by
 from .models import CheckResult, Location
 from .recording import OUTCOMES, Observation, record_observations
@@ -25,6 +26,7 @@ class AgentResult:
     latency_ms: float | None = None
     status_code: int | None = None
     reason: str = ""
+    details: dict | None = None  # a browser check's steps, failing step, console errors (no screenshot)
 
 
 NOT_ASSIGNED = "this monitor is not assigned to this location"
@@ -44,6 +46,7 @@ def record_agent_results(location: Location, results: list[AgentResult], version
     with transaction.atomic():
         in_order = sorted(accepted, key=lambda r: r.checked_at)
         CheckResult.objects.bulk_create([_check_result(location, r) for r in in_order if r.monitor_id not in driving])
+        browser_runs.store_runs([_observation(location, r) for r in in_order if r.monitor_id not in driving])
         record_observations([_observation(location, r) for r in accepted if r.monitor_id in driving])
         fields = {"last_seen_at": timezone.now()}
         if version:
@@ -94,4 +97,5 @@ def _observation(location: Location, result: AgentResult) -> Observation:
         status_code=result.status_code,
         reason=result.reason,
         location_id=location.pk,
+        details=result.details,
     )

@@ -10,6 +10,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 
+from .models import Monitor
 from .models_browser import BrowserRun
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -44,9 +45,16 @@ def run_from(observation) -> BrowserRun:
 
 def store_runs(observations: Sequence) -> list[BrowserRun]:
     """Store a BrowserRun for each of OBSERVATIONS that carries browser details; returns them."""
-    runs = [run_from(o) for o in observations if o.details and "steps" in o.details]
-    if not runs:
+    candidates = [o for o in observations if o.details and "steps" in o.details]
+    if not candidates:
         return []
+    # Details for another kind of monitor (an agent's mistake) store nothing.
+    browsers = set(
+        Monitor.objects.filter(pk__in={o.monitor_id for o in candidates}, kind=Monitor.Kind.BROWSER).values_list(
+            "pk", flat=True
+        )
+    )
+    runs = [run_from(o) for o in candidates if o.monitor_id in browsers]
     for run in runs:
         if not run.ok:
             before = BrowserRun.objects.filter(monitor_id=run.monitor_id, checked_at__lt=run.checked_at).first()

@@ -88,6 +88,24 @@ class AgentView(APIView):
     throttle_classes = [AgentThrottle]
 
 
+class StepTimeSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    ms = serializers.FloatField(min_value=0)
+
+
+class BrowserDetailsSerializer(serializers.Serializer):
+    """What an agent reports of a browser check (vigil_agent.agent.as_json): no screenshot."""
+
+    steps = StepTimeSerializer(many=True, max_length=60)
+    failed_step = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+    console_errors = serializers.ListField(
+        child=serializers.CharField(max_length=500, allow_blank=True, trim_whitespace=False),
+        max_length=20,
+        required=False,
+        default=list,
+    )
+
+
 class ResultSerializer(serializers.Serializer):
     monitor = serializers.IntegerField(min_value=1)
     checked_at = serializers.DateTimeField(help_text="When the agent ran the check (kept as the result's time).")
@@ -95,6 +113,9 @@ class ResultSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField(min_value=0, allow_null=True, required=False, default=None)
     status_code = serializers.IntegerField(min_value=100, max_value=599, allow_null=True, required=False, default=None)
     reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    browser = BrowserDetailsSerializer(
+        required=False, default=None, allow_null=True, help_text="A browser check's steps, failing step, errors."
+    )
 
     def validate_checked_at(self, value):
         # A clock far ahead would put results (and a state change) in the future.
@@ -136,6 +157,7 @@ class ResultsView(AgentView):
                 latency_ms=item["latency_ms"],
                 status_code=item["status_code"],
                 reason=item["reason"],
+                details=item["browser"],
             )
             for item in batch.validated_data["results"]
         ]

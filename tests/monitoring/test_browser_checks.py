@@ -6,21 +6,28 @@ Chromium starts twice in this module (about 3 s each here): once for a passing r
 """
 
 import base64
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from monitoring import batches, dispatch, rollups, services
+from config_code.apply import apply_loaded
+from config_code.export import as_yaml, export
+from config_code.loader import load
+from config_code.plan import make_plan
+from monitoring import batches, dispatch, locations, rollups, services
 from monitoring.models import BrowserRun, CheckResult, Monitor
 from monitoring.recording import Observation, record_observations
 from tests.conftest import need
 from vigil.audit import Actor
-from vigil_probes import BrowserProbe, State, browser, run_probes_sync
+from vigil_probes import BrowserProbe, ProbeResult, State, browser, run_probes_sync
 from vigil_probes.wire import probe_from_dict, probe_to_dict
 
 from .shop import LOGIN_STEPS, PASSWORD, Shop
@@ -207,11 +214,6 @@ def test_a_place_without_chromium_or_a_secret_says_so_and_steps_travel_to_agents
 
 
 def test_a_browser_monitor_as_code_round_trips_and_bad_steps_are_refused_in_the_plan(db):
-    from config_code.apply import apply_loaded
-    from config_code.export import as_yaml, export
-    from config_code.loader import load
-    from config_code.plan import make_plan
-
     text = """monitors:
 - key: shop-login
   name: Shop login
@@ -228,3 +230,24 @@ def test_a_browser_monitor_as_code_round_trips_and_bad_steps_are_refused_in_the_
     assert make_plan(load([("again.yaml", exported)])).changes == []
     bad = make_plan(load([("bad.yaml", text.replace('{fill: "#user", value: ada}', '{fill: "#user"}'))]))
     assert any('fill needs a "value"' in str(error) for error in bad.errors), bad.errors
+
+
+def test_an_agent_reports_a_browser_check_s_steps_without_a_screenshot(actor):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "agent"))  # as test_agents_outbox does
+    from vigil_agent.agent import as_json
+
+    location, token = locations.do_create_location(actor, "paris")
+    agent = APIClient()
+    agent.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    shop = browser_monitor(actor, "Shop", "https://shop.example/")
+    http = services.do_create_monitor(actor, name="Home", target="https://shop.example/")
+    details = {"steps": [{"name": "open", "ms": 12.0}], "failed_step": "log in", "console_errors": ["boom"]}
+    details["screenshot_png"] = base64.b64encode(PNG).decode()
+    found = ProbeResult(ok=False, state=State.DOWN, latency_ms=12.0, reason='step "log in" failed', details=details)
+    sent = [as_json(shop.pk, found), as_json(http.pk, found)]  # details on an HTTP monitor store nothing
+    assert "screenshot_png" not in sent[0]["browser"]
+    answer = agent.post("/api/v1/agent/results", {"results": sent}, format="json")
+    assert answer.status_code == 200 and answer.json()["accepted"] == 2, answer.content
+    run = BrowserRun.objects.get()
+    assert (run.monitor, run.location, run.failed_step, run.console_errors) == (shop, location, "log in", ["boom"])
+    assert run.steps == [{"name": "open", "ms": 12.0}] and run.screenshot is None
