@@ -5,8 +5,8 @@ it: there, a browser probe is down with "Playwright is not installed on this wor
 the system's (use_chromium; Vigil passes VIGIL_CHROMIUM_PATH), never one Playwright downloads.
 
 A batch shares one Chromium (BrowserPool), launched on its first browser probe; each probe gets a
-fresh context (no cookies, no cache) and at most `concurrency` run at once. Every request the page
-makes goes through the engine's address rule (safety.resolve), as an HTTP probe's does.
+fresh context (no cookies, no cache) and at most `concurrency` run at once. Every connection Chromium
+makes goes through the engine's address rule, redirects and WebSockets too (browser_guard.GuardProxy).
 
 The result's details hold each step's time ({"steps": [{"name", "ms"}]}) and the console errors;
 on failure also the failing step ("failed_step") and a PNG screenshot, base64 ("screenshot_png").
@@ -22,11 +22,19 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
-from . import net, safety
+from . import net
+from .browser_guard import REFUSED_HEADER, GuardProxy
 from .result import ProbeFailure, ProbeResult, Progress
 from .steps import SECRET, BrowserProbe, Step, secret_names
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # WebRTC could reach addresses around the proxy: no UDP but through it (that is, none).
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 MAX_CONSOLE_ERRORS = 20
 MAX_SCREENSHOT = 2 << 20
@@ -75,8 +83,9 @@ def chromium_missing() -> str:
 class BrowserPool:
     """One Chromium for a batch, launched on first use, and the slots that cap browsers at once."""
 
-    def __init__(self, concurrency: int):
+    def __init__(self, concurrency: int, policy: net.AddressPolicy):
         self.slots = asyncio.Semaphore(concurrency)
+        self.guard = GuardProxy(policy)
         self._lock = asyncio.Lock()
         self._playwright = None
         self._browser = None
@@ -96,10 +105,13 @@ class BrowserPool:
             return
         from playwright.async_api import Error, async_playwright
 
+        await self.guard.start()
         self._playwright = await async_playwright().start()
+        # Playwright sends loopback through the proxy too (it adds Chromium's "<-loopback>" rule).
+        proxy = {"server": f"http://127.0.0.1:{self.guard.port}"}
         try:
             self._browser = await self._playwright.chromium.launch(
-                executable_path=_chromium_path, args=CHROMIUM_ARGS, headless=True
+                executable_path=_chromium_path, args=CHROMIUM_ARGS, headless=True, proxy=proxy
             )
         except Error as exc:
             self._failure = f"Chromium did not start: {first_line(exc)}"
@@ -109,6 +121,7 @@ class BrowserPool:
             await self._browser.close()
         if self._playwright is not None:
             await self._playwright.stop()
+        await self.guard.close()
 
 
 class StepFailed(Exception):
@@ -134,42 +147,34 @@ def with_secrets(probe: BrowserProbe) -> dict[str, str]:
 class Script:
     """One run of a probe's steps on one page: what it saw, and how long each step took."""
 
-    def __init__(self, probe: BrowserProbe, progress: Progress, policy: net.AddressPolicy, secrets: dict):
-        self.probe, self.progress, self.policy, self.secrets = probe, progress, policy, secrets
+    def __init__(self, probe: BrowserProbe, progress: Progress, refused: dict[str, str], secrets: dict):
+        self.probe, self.progress, self.secrets = probe, progress, secrets
+        self.refused = refused  # host -> why the address rule refused it (the batch's GuardProxy)
         self.timings: list[dict] = []
         self.console_errors: list[str] = []
-        self.refused: dict[str, str] = {}  # host -> why the address rule refused it
-        self.checked: set[str] = set()
         self.status: int | None = None
+        self.page_host = ""  # of the main frame's latest navigation
+        self.blocked = ""  # the guard's refusal of the main frame's latest navigation
         self.deadline = progress.started + probe.timeout * (1 - SCREENSHOT_RESERVE)
 
     def watch(self, page) -> None:
         page.on("console", lambda message: message.type == "error" and self.console_error(message.text))
         page.on("pageerror", lambda error: self.console_error(str(error)))
+        page.on("request", lambda request: self.navigating(page, request))
         page.on("response", lambda response: self.navigated(page, response))
 
     def console_error(self, text: str) -> None:
         if len(self.console_errors) < MAX_CONSOLE_ERRORS:
             self.console_errors.append(text[:500])
 
+    def navigating(self, page, request) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            self.page_host = urlsplit(request.url).hostname or ""
+
     def navigated(self, page, response) -> None:
         if response.request.is_navigation_request() and response.frame == page.main_frame:
             self.status = response.status
-
-    async def guard(self, route) -> None:
-        """Every request of the page passes the address rule, once per host and run."""
-        parts = urlsplit(route.request.url)
-        host = parts.hostname or ""
-        if parts.scheme in ("http", "https") and host not in self.checked:
-            try:
-                await safety.resolve(host, parts.port or 0, self.policy)
-            except ProbeFailure as exc:
-                self.refused[host] = exc.reason
-            self.checked.add(host)
-        if host in self.refused:
-            await route.abort("blockedbyclient")
-        else:
-            await route.continue_()
+            self.blocked = response.headers.get(REFUSED_HEADER.lower(), "")
 
     def remaining_ms(self) -> float:
         return max(1.0, (self.deadline - time.perf_counter()) * 1000)
@@ -202,6 +207,8 @@ class Script:
             started = time.perf_counter()
             try:
                 await self.perform(page, step)
+                if self.blocked:
+                    raise StepFailed(self.blocked)
             except Exception as exc:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
@@ -210,8 +217,8 @@ class Script:
 
     async def fail(self, page, step: Step, exc: Exception) -> None:
         why = str(exc) if isinstance(exc, StepFailed) else first_line(exc)
-        if self.refused:
-            why = next(iter(self.refused.values()))
+        if self.page_host in self.refused:  # an https page the guard refused: Chromium says only "tunnel failed"
+            why = self.refused[self.page_host]
         details = self.details(failed_step=step.label)
         shot = await self.screenshot(page)
         if shot:
@@ -240,12 +247,11 @@ async def check_browser(probe: BrowserProbe, context, progress: Progress) -> Pro
     secrets = with_secrets(probe)
     progress.step = "starting Chromium"
     browser = await context.browsers.browser()
-    script = Script(probe, progress, context.policy, secrets)
+    script = Script(probe, progress, context.browsers.guard.refused, secrets)
     browser_context = await browser.new_context(viewport=VIEWPORT, service_workers="block")
     try:
         page = await browser_context.new_page()
         script.watch(page)
-        await page.route("**/*", script.guard)
         await script.run(page)
     finally:
         await browser_context.close()

@@ -48,7 +48,7 @@ class ProbeContext:
     def __init__(self, policy: AddressPolicy, http: bool, browser_concurrency: int = DEFAULT_BROWSER_CONCURRENCY):
         self.policy = policy
         self.http_session: aiohttp.ClientSession | None = make_session(policy) if http else None
-        self.browsers = BrowserPool(browser_concurrency)
+        self.browsers = BrowserPool(browser_concurrency, policy)
 
     def slot(self, probe: Probe):
         """What PROBE waits for before its timeout starts: a browser slot, or nothing."""

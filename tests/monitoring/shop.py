@@ -1,5 +1,6 @@
 """A small site on loopback with a login form, for scripted browser checks (tests/monitoring/test_browser_*).
 
+GET /away redirects to a documentation address (192.0.2.10), which the probes' address rule refuses.
 `broken = True` makes the login answer 500 with a page that logs console errors, as a bad deploy would.
 """
 
@@ -33,6 +34,12 @@ class Shop:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if self.path == "/away":  # a redirect to an address the probes may not reach
+                    self.send_response(302)
+                    self.send_header("Location", "http://192.0.2.10/admin")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.answer(200, FORM)
 
             def do_POST(self):
