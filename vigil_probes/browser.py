@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 MAX_CONSOLE_ERRORS = 20
 MAX_SCREENSHOT = 2 << 20
+LAUNCH_TIMEOUT = 30.0
 SCREENSHOT_RESERVE = 0.15  # of the probe's timeout, kept for the screenshot on failure
 
 _chromium_path = os.environ.get("VIGIL_CHROMIUM_PATH", "/usr/bin/chromium")
@@ -98,6 +99,17 @@ class BrowserPool:
         if self._failure:
             raise ProbeFailure(self._failure)
         return self._browser
+
+    async def warm(self) -> None:
+        """Start Chromium before a probe's own time starts (the runner calls this in the probe's slot):
+        a slow launch must not eat the steps' time. A failure is kept for browser() to report."""
+        try:
+            async with asyncio.timeout(LAUNCH_TIMEOUT):
+                await self.browser()
+        except ProbeFailure:
+            pass
+        except TimeoutError:
+            self._failure = f"Chromium did not start within {LAUNCH_TIMEOUT:g} s"
 
     async def _launch(self) -> None:
         self._failure = chromium_missing()

@@ -99,6 +99,8 @@ async def run_probes(
     async def worker():
         for index, probe in queue:
             async with context.slot(probe):
+                if type(probe) is BrowserProbe:
+                    await context.browsers.warm()  # outside the probe's timeout
                 results[index] = await run_probe(probe, context)
 
     http = any(type(probe) is HttpProbe for probe in probes)
