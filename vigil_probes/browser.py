@@ -221,9 +221,7 @@ class Script:
                 await self.perform(page, step)
                 if self.blocked:
                     raise StepFailed(self.blocked)
-            except Exception as exc:
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
+            except Exception as exc:  # Playwright's errors and timeouts, a StepFailed; never a cancellation
                 await self.fail(page, step, exc)
             self.timings.append({"name": step.label, "ms": round((time.perf_counter() - started) * 1000, 1)})
 
@@ -241,9 +239,7 @@ class Script:
         reserve_ms = self.probe.timeout * SCREENSHOT_RESERVE * 1000
         try:
             shot = await page.screenshot(type="png", timeout=reserve_ms * 0.8)
-        except Exception as exc:  # no picture is no reason to hide the step's own failure
-            if isinstance(exc, asyncio.CancelledError):
-                raise
+        except Exception:  # no picture is no reason to hide the step's own failure
             return b""
         return shot if len(shot) <= MAX_SCREENSHOT else b""
 
