@@ -57,7 +57,7 @@ SECTIONS = {
     Kind.TCP: [CHECKS],
     Kind.TLS: [("Certificate", ["warn_days", "fail_days", "check_hostname", "verify_tls"]), CHECKS],
     Kind.DNS: [("Query", ["expected_value", "resolver"]), CHECKS],
-    Kind.BROWSER: [CHECKS],
+    Kind.BROWSER: [("What counts as up", ["degraded_after_ms"]), CHECKS],
     Kind.HEARTBEAT: [("Cron schedule", ["cron", "cron_timezone"])],
 }
 KIND_HELP = {

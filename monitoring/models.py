@@ -311,7 +311,9 @@ class Monitor(models.Model):
                     timeout=min(timeout, 30.0),
                 )
             case self.Kind.BROWSER:
-                return BrowserProbe(url=self.target, steps=self.steps or [], timeout=timeout)
+                return BrowserProbe(
+                    url=self.target, steps=self.steps or [], timeout=timeout, degraded_after_ms=self.degraded_after_ms
+                )
         return None
 
     def clean(self) -> None:

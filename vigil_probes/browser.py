@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 from . import net
 from .browser_guard import REFUSED_HEADER, GuardProxy
-from .result import ProbeFailure, ProbeResult, Progress
+from .result import ProbeFailure, ProbeResult, Progress, State
 from .steps import SECRET, BrowserProbe, Step, secret_names
 
 CHROMIUM_ARGS = [
@@ -265,4 +265,7 @@ async def check_browser(probe: BrowserProbe, context, progress: Progress) -> Pro
         await browser_context.close()
     # The latency is the steps' own time: starting Chromium and waiting for a slot are not the site's.
     latency_ms = round(sum(step["ms"] for step in script.timings), 2)
-    return progress.result(status_code=script.status, details=script.details(), latency_ms=latency_ms)
+    state, reason = State.UP, ""
+    if probe.degraded_after_ms is not None and latency_ms > probe.degraded_after_ms:
+        state, reason = State.DEGRADED, f"the steps took {latency_ms:.0f} ms, above {probe.degraded_after_ms} ms"
+    return progress.result(state, reason, script.status, script.details(), latency_ms)

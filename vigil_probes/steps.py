@@ -159,6 +159,7 @@ class BrowserProbe:
     url: str
     steps: tuple[Step, ...] = ()
     timeout: float = 30.0
+    degraded_after_ms: int | None = None  # the steps' total time above which the check is degraded
 
     def __post_init__(self):
         parts = urlsplit(self.url) if isinstance(self.url, str) else None
@@ -167,3 +168,7 @@ class BrowserProbe:
             raise ProbeConfigError("url", "must start with http:// or https:// and name a host")
         object.__setattr__(self, "steps", parse_steps(self.steps))
         check_timeout(self.timeout)
+        threshold = self.degraded_after_ms
+        ok = threshold is None or (isinstance(threshold, int) and not isinstance(threshold, bool) and threshold > 0)
+        if not ok:
+            raise ProbeConfigError("degraded_after_ms", "must be empty or a positive number of milliseconds")

@@ -71,7 +71,8 @@ def test_a_login_passes_then_fails_when_the_site_breaks_with_the_step_a_screensh
 ):
     login = browser_monitor(actor, "Shop login", shop.url, LOGIN_STEPS)
     forbidden = browser_monitor(actor, "Redirected away", shop.url + "away")
-    run_now(login, forbidden)
+    slow = browser_monitor(actor, "Shop home, in 1 ms", shop.url, [{"wait_for_text": "Log in"}], degraded_after_ms=1)
+    run_now(login, forbidden, slow)
 
     passed = BrowserRun.objects.get(monitor=login)
     names = [step["name"] for step in passed.steps]
@@ -80,6 +81,9 @@ def test_a_login_passes_then_fails_when_the_site_breaks_with_the_step_a_screensh
     assert passed.ok and passed.failed_step == "" and passed.screenshot is None
     assert all(step["ms"] >= 0 for step in passed.steps)
     assert CheckResult.objects.get(monitor=login).outcome == CheckResult.Outcome.UP
+    degraded = CheckResult.objects.get(monitor=slow)
+    assert degraded.outcome == CheckResult.Outcome.DEGRADED and degraded.reason.startswith("the steps took")
+    assert BrowserRun.objects.get(monitor=slow).ok  # degraded is slow, not broken: no failing step
     refused = BrowserRun.objects.get(monitor=forbidden)
     assert (refused.ok, refused.failed_step) == (False, "open")
     # The probes' address rule holds in the browser too, redirects included (vigil_probes.browser_guard).
