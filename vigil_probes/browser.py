@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
     # WebRTC could reach addresses around the proxy: no UDP but through it (that is, none).
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]

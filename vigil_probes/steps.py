@@ -73,8 +73,8 @@ class Step:
 
     @property
     def label(self) -> str:
-        """The step's name, or one made from its action: 'click "#login"'."""
-        return self.name or f"{self.action} {self.argument!r}".replace("'", '"')
+        """The step's name, or one made from its action: "click #login" (quoted whole in reasons)."""
+        return self.name or f"{self.action} {self.argument}"[:MAX_NAME]
 
     def as_dict(self) -> dict:
         data: dict = {self.action: self.argument}

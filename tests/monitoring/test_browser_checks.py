@@ -76,7 +76,7 @@ def test_a_login_passes_then_fails_when_the_site_breaks_with_the_step_a_screensh
 
     passed = BrowserRun.objects.get(monitor=login)
     names = [step["name"] for step in passed.steps]
-    expected = ["open", 'fill "#user"', 'fill "#password"', "log in", "see the welcome", "expect_status 200"]
+    expected = ["open", "fill #user", "fill #password", "log in", "see the welcome", "expect_status 200"]
     assert names == expected, passed.reason
     assert passed.ok and passed.failed_step == "" and passed.screenshot is None
     assert all(step["ms"] >= 0 for step in passed.steps)
