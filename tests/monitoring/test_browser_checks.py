@@ -22,7 +22,7 @@ from config_code.apply import apply_loaded
 from config_code.export import as_yaml, export
 from config_code.loader import load
 from config_code.plan import make_plan
-from monitoring import batches, dispatch, locations, rollups, services
+from monitoring import batches, dispatch, locations, rollups, services, tasks
 from monitoring.models import BrowserRun, CheckResult, Monitor
 from monitoring.recording import Observation, record_observations
 from tests.conftest import need
@@ -257,3 +257,18 @@ def test_an_agent_reports_a_browser_check_s_steps_without_a_screenshot(actor):
     run = BrowserRun.objects.get()
     assert (run.monitor, run.location, run.failed_step, run.console_errors) == (shop, location, "log in", ["boom"])
     assert run.steps == [{"name": "open", "ms": 12.0}] and run.screenshot is None
+
+
+def test_a_real_worker_takes_a_dispatched_browser_check_from_the_browser_queue(shop, chromium, celery_worker):
+    monitor = Monitor.objects.create(
+        name="Shop home", kind="browser", target=shop.url, steps=[{"wait_for_text": "Log in"}],
+        next_check_at=timezone.now(), timeout_seconds=10,
+    )  # fmt: skip
+    tasks.dispatch.delay()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not BrowserRun.objects.filter(monitor=monitor).exists():
+        time.sleep(0.2)
+    run = BrowserRun.objects.get(monitor=monitor)
+    assert run.ok and [step["name"] for step in run.steps] == ["open", "wait_for_text Log in"]
+    monitor.refresh_from_db()
+    assert monitor.last_checked_at is not None
