@@ -41,6 +41,7 @@ __all__ = [
     "cpu_seconds",
     "free_port",
     "percentile",
+    "purge_queues",
     "start_target",
     "stop_process",
 ]
@@ -222,7 +223,7 @@ class VigilMonitoring:
         return (self.var_dir / "workers.log").read_text()[-3000:]
 
     def _setup_django(self) -> None:
-        database_url = recreate_database(self.args.postgres, self.args.database)
+        database_url = recreate_database(self.args.postgres, self.args.database, getattr(self.args, "template", None))
         self.database_made = True
         self.env = server_environment(
             database_url=database_url, redis_url=self.args.redis, port=8000, var_dir=str(self.var_dir)
@@ -238,16 +239,7 @@ class VigilMonitoring:
         call_command("migrate", verbosity=0)
 
     def _purge_queues(self) -> None:
-        """Batches left by an earlier run must not reach this run's workers, nor tasks (escalations
-        of the incidents a run opens) outlive it in the broker."""
-        from django.conf import settings
-
-        from vigil.celery import app
-
-        queues = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-        with app.connection_for_write() as conn:
-            for queue in queues | {settings.CELERY_TASK_DEFAULT_QUEUE}:
-                conn.default_channel.queue_purge(queue)
+        purge_queues()
 
     def _start_workers(self) -> None:
         from django.conf import settings
@@ -274,6 +266,19 @@ class VigilMonitoring:
             self.check_alive()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the probe worker did not start:\n{self.log_tail()}")
+
+
+def purge_queues() -> None:
+    """Batches left by an earlier run must not reach this run's workers, nor tasks (escalations
+    of the incidents a run opens) outlive it in the broker."""
+    from django.conf import settings
+
+    from vigil.celery import app
+
+    queues = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    with app.connection_for_write() as conn:
+        for queue in queues | {settings.CELERY_TASK_DEFAULT_QUEUE}:
+            conn.default_channel.queue_purge(queue)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:

@@ -17,6 +17,7 @@ per request, as sync workers close each one) then alternates rounds of
   mostly repeats of fingerprints Vigil already knows (the dedup path), and 5% new ones
   that join their group's open incident (Alertmanager resends every firing alert of a
   group with each notification of it, so most alerts it sends are repeats),
+- repeats: only repeats of known fingerprints, for the floor's goal (bench/_floor.py),
 - with --compare, the same alerts to a second gunicorn without Redis, where every
   repeat is written to the database in the request,
 
@@ -25,7 +26,8 @@ in each phase (gunicorn's workers, the flusher, the database's backends, Redis),
 neighbours disturb far less than rates. At the end it flushes the buffer and checks the
 database: one incident per group, one alert row per fingerprint, and every accepted webhook
 counted exactly once. The last line printed is JSON: alerts_per_s, baseline_per_s, ratio,
-errors and more.
+errors, floor_* (the trivial view's req/s and CPU per request by process, and the repeats'
+ratio to it: floor_ratio, goal >= 0.8 by CPU, issue #23) and more.
 """
 
 import argparse
@@ -45,12 +47,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._floor import floor_report
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "incidents" / "integrations" / "fixtures" / "alertmanager" / "firing.json"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 PING_PATH = "/bench/ping/"
 GOAL_ALERTS_PER_S = 500
 GOAL_RATIO = 0.5
+GOAL_FLOOR = 0.8  # issue #23: a repeat costs the server at most 1/0.8 of the trivial view's CPU
 
 
 def parse_args():
@@ -108,9 +114,10 @@ def drop_database(server_url: str, name: str) -> None:
     _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def recreate_database(server_url: str, name: str) -> str:
+def recreate_database(server_url: str, name: str, template: str | None = None) -> str:
+    """A fresh database NAME, empty or a copy of TEMPLATE (a migrated one: migrate then has nothing to do)."""
     drop_database(server_url, name)
-    _admin(server_url, f'CREATE DATABASE "{name}"')
+    _admin(server_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return f"{server_url.rstrip('/')}/{name}"
 
 
@@ -509,18 +516,20 @@ def measure(args, servers: Servers, integration, cpu: ServerCPU) -> dict:
         warm_db = asyncio.run(load(servers.db_port, db_mix, 1.0, 10_000, concurrency))
         warm["ok"] += warm_db["ok"]
         warm["errors"].update({f"db {k}": v for k, v in warm_db["errors"].items()})
-    phases = {"baseline": [], "alerts": [], "db_alerts": []}
+    repeats = AlertMix(port, path, bodies, args.known, 0.0, seed=13)
+    phases = {"baseline": [], "alerts": [], "repeats": [], "db_alerts": []}
     accepted = seeded["ok"] + warm["ok"]
     for round_ in range(1, args.rounds + 1):
         phases["baseline"].append(phase(port, lambda: ping))
         phases["alerts"].append(phase(port, mix))
+        phases["repeats"].append(phase(port, repeats))
         line = f"round {round_}: baseline {_rate(phases['baseline'][-1]):.0f} req/s, "
-        line += f"alerts {_rate(phases['alerts'][-1]):.0f} webhooks/s"
+        line += f"alerts {_rate(phases['alerts'][-1]):.0f} webhooks/s, repeats {_rate(phases['repeats'][-1]):.0f}/s"
         if db_mix is not None:
             phases["db_alerts"].append(phase(servers.db_port, db_mix))
             line += f", without Redis {_rate(phases['db_alerts'][-1]):.0f} webhooks/s"
         print(line)
-    accepted += sum(p["ok"] for p in phases["alerts"] + phases["db_alerts"])
+    accepted += sum(p["ok"] for p in phases["alerts"] + phases["repeats"] + phases["db_alerts"])
     new_sent = mix.new_sent + (db_mix.new_sent if db_mix else 0)
     setup_errors = sum(seeded["errors"].values()) + sum(warm["errors"].values())
     return {"phases": phases, "accepted": accepted, "new_sent": new_sent, "setup_errors": setup_errors}
@@ -600,6 +609,7 @@ def main() -> int:
             f"ratio {db_path['per_s'] / base['per_s']:.2f}; server CPU {db_path['cpu_ms']:.2f} ms a request, "
             f"ratio {base['cpu_ms'] / db_path['cpu_ms']:.2f}"
         )
+    floor = floor_report("repeats", base, summarise(phases["repeats"]), GOAL_FLOOR)
     if flushes:
         print(f"flusher: {flushes['flushes']} flushes added {flushes['repeats']} repeats in {flushes['seconds']} s")
     print(
@@ -640,6 +650,7 @@ def main() -> int:
         "quick": args.quick,
         "consistent": check["consistent"],
         "goal_met": met,
+        **floor,
     }
     print(json.dumps(result))
     return 0 if check["consistent"] else 1

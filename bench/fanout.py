@@ -80,7 +80,8 @@ def parse_args():
 
 
 def setup(args, fakes, var_dir: Path) -> dict:
-    env = server_environment(recreate_database(args.postgres, args.database), args.redis, 8000, str(var_dir))
+    database_url = recreate_database(args.postgres, args.database, getattr(args, "template", None))
+    env = server_environment(database_url, args.redis, 8000, str(var_dir))
     (var_dir / "bench_fanout_settings.py").write_text(
         SETTINGS.format(
             sendgrid=fakes["sendgrid"].url,

@@ -19,7 +19,9 @@ each bounded in time and count. Every token is pinged once before measuring (its
 looks it up in the database; later ones touch only Redis). At the end a last flush runs, and
 lost = pings answered 200 - pings the flushes wrote; the database must also show every monitor
 up with a last ping time.
-The last line printed is JSON: pings_per_s, baseline_per_s, ratio, lost and more.
+The floor (bench/_floor.py) is the trivial view's req/s and server CPU per request, by process,
+from the same run; floor_ratio (its CPU per request / a ping's) has the goal >= 1.0 (issue #23).
+The last line printed is JSON: pings_per_s, baseline_per_s, ratio, lost, floor_* and more.
 """
 
 import argparse
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import add_arguments, process_tree  # noqa: E402
+from bench._floor import floor_report  # noqa: E402
 from bench.alerts import (  # noqa: E402
     PING_PATH,
     drop_database,
@@ -52,6 +55,7 @@ from bench.alerts import (  # noqa: E402
 
 GOAL_PINGS_PER_S = 1500
 GOAL_RATIO = 0.5
+GOAL_FLOOR = 1.0  # issue #23: a ping costs the server no more CPU than the trivial view
 FLUSH_EVERY_S = 1.0
 
 
@@ -295,11 +299,17 @@ def report(args, baseline_phases: list[dict], ping_phases: list[dict], setup_err
         f"errors {errors} {pings['error_codes'] or ''}"
     )
     print(f"ratio pings/baseline: {ratio:.2f}")
-    parts = {part: cpu_ms(*ping_phases, part=part) for part in ping_phases[0]["cpu_s"]}
+    parts = _by_part(ping_phases)
     print(
         f"server CPU per request: baseline {base_cpu:.2f} ms, ping {ping_cpu:.2f} ms "
         f"({', '.join(f'{part} {ms:.2f}' for part, ms in parts.items())}); "
         f"ratio by CPU {base_cpu / ping_cpu if ping_cpu else 0:.2f}"
+    )
+    floor = floor_report(
+        "pings",
+        {"per_s": base["per_s"], "cpu_ms": base_cpu, "cpu_ms_by": _by_part(baseline_phases)},
+        {"per_s": pings["per_s"], "cpu_ms": ping_cpu, "cpu_ms_by": parts},
+        GOAL_FLOOR,
     )
     print(
         f"flushes: {totals['flushes']} (slowest {totals['slowest']:.2f} s, {totals['incomplete']} incomplete); "
@@ -339,7 +349,12 @@ def report(args, baseline_phases: list[dict], ping_phases: list[dict], setup_err
         "quick": args.quick,
         "consistent": check["consistent"],
         "goal_met": met,
+        **floor,
     }
+
+
+def _by_part(phases: list[dict]) -> dict[str, float]:
+    return {part: cpu_ms(*phases, part=part) for part in phases[0]["cpu_s"]}
 
 
 def main() -> int:

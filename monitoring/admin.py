@@ -20,11 +20,6 @@ class MonitorAdminForm(forms.ModelForm):
         model = Monitor
         fields = [*services.SETTINGS_FIELDS, "parents", "locations"]
 
-    def clean_locations(self):
-        chosen = self.cleaned_data["locations"]
-        locations.check_locations(list(chosen))
-        return chosen
-
     def clean_parents(self):
         parents = self.cleaned_data["parents"]
         services.check_parents(self.instance, parents)

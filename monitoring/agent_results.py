@@ -1,5 +1,6 @@
-"""Results pushed by a probe agent (issue #21): checked, stored in bulk, and fed to the state
-machine where this agent is the monitor's one location (monitoring.locations says why only there).
+"""Results pushed by a probe agent (issue #21): checked, then recorded as the central probe
+worker records its own (monitoring.recording), where a monitor checked from several locations
+moves on its locations' verdict (monitoring.confirmation).
 
 A batch may repeat one the agent sent before (its request timed out after Vigil had stored it, or
 it replays its disk buffer): a result already stored for the same monitor, location and check
@@ -7,15 +8,14 @@ time is skipped, so a resend never doubles a check.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from . import browser_runs
-from .locations import assigned_monitors, state_driven_by
+from .locations import assigned_monitors
 from .models import CheckResult, Location
-from .recording import OUTCOMES, Observation, record_observations
+from .recording import Observation, record_observations
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +42,23 @@ def record_agent_results(location: Location, results: list[AgentResult], version
     assigned = set(assigned_monitors(location).filter(pk__in=ids).values_list("pk", flat=True))
     errors = ["" if result.monitor_id in assigned else NOT_ASSIGNED for result in results]
     accepted = _new_only(location, [r for r, error in zip(results, errors, strict=True) if not error])
-    driving = state_driven_by(location, sorted({r.monitor_id for r in accepted}))
     with transaction.atomic():
-        in_order = sorted(accepted, key=lambda r: r.checked_at)
-        CheckResult.objects.bulk_create([_check_result(location, r) for r in in_order if r.monitor_id not in driving])
-        browser_runs.store_runs([_observation(location, r) for r in in_order if r.monitor_id not in driving])
-        record_observations([_observation(location, r) for r in accepted if r.monitor_id in driving])
-        fields = {"last_seen_at": timezone.now()}
-        if version:
-            fields["version"] = version[:40]
-        Location.objects.filter(pk=location.pk).update(**fields)
+        record_observations([_observation(location, r) for r in accepted])
+        _seen(location, version[:40])
     return errors
+
+
+SEEN_RESOLUTION = timedelta(seconds=15)
+
+
+def _seen(location: Location, version: str) -> None:
+    """Note the visit, at most every SEEN_RESOLUTION (monitoring.agent_health reads it in minutes):
+    an agent pushing every few seconds does not rewrite its location's row each time."""
+    now = timezone.now()
+    stale = location.last_seen_at is None or location.last_seen_at < now - SEEN_RESOLUTION
+    if stale or (version and version != location.version):
+        fields = {"last_seen_at": now, **({"version": version} if version else {})}
+        Location.objects.filter(pk=location.pk).update(**fields)
 
 
 def _new_only(location: Location, results: list[AgentResult]) -> list[AgentResult]:
@@ -74,18 +80,6 @@ def _new_only(location: Location, results: list[AgentResult]) -> list[AgentResul
             stored.add(key)
             fresh.append(result)
     return fresh
-
-
-def _check_result(location: Location, result: AgentResult) -> CheckResult:
-    return CheckResult(
-        monitor_id=result.monitor_id,
-        location=location,
-        checked_at=result.checked_at,
-        outcome=OUTCOMES[result.state],
-        latency_ms=result.latency_ms,
-        status_code=result.status_code,
-        reason=result.reason[:300],
-    )
 
 
 def _observation(location: Location, result: AgentResult) -> Observation:

@@ -23,7 +23,7 @@ from incidents.models import Component
 from vigil_probes import ProbeConfigError
 from vigil_probes.config import _normalize_headers as check_header_pairs  # the probe engine's own header rule
 
-from .models import Monitor, RedundancyGroup
+from .models import Location, Monitor, RedundancyGroup
 from .services import SETTINGS_FIELDS
 
 Kind = Monitor.Kind
@@ -48,16 +48,19 @@ RELATIONS = (
     "Team, component, replicas and dependencies",
     ["team", "component", "redundancy_group", "new_redundancy_group", "parents"],
 )
+# Probe agents (monitoring.locations) and the K-of-N rule (monitoring.confirmation).
+WHERE = ("Where it is checked from", ["locations", "confirm_locations", "confirm_window_seconds"])
 SECTIONS = {
     Kind.HTTP: [
         ("Request", ["method", HEADERS, "body", "follow_redirects", "verify_tls"]),
         ("What counts as up", ["expected_status", "keyword", "keyword_absent", "degraded_after_ms"]),
         CHECKS,
+        WHERE,
     ],
-    Kind.TCP: [CHECKS],
-    Kind.TLS: [("Certificate", ["warn_days", "fail_days", "check_hostname", "verify_tls"]), CHECKS],
-    Kind.DNS: [("Query", ["expected_value", "resolver"]), CHECKS],
-    Kind.BROWSER: [("What counts as up", ["degraded_after_ms"]), CHECKS],
+    Kind.TCP: [CHECKS, WHERE],
+    Kind.TLS: [("Certificate", ["warn_days", "fail_days", "check_hostname", "verify_tls"]), CHECKS, WHERE],
+    Kind.DNS: [("Query", ["expected_value", "resolver"]), CHECKS, WHERE],
+    Kind.BROWSER: [("What counts as up", ["degraded_after_ms"]), CHECKS, WHERE],
     Kind.HEARTBEAT: [("Cron schedule", ["cron", "cron_timezone"])],
 }
 KIND_HELP = {
@@ -100,6 +103,9 @@ LABELS = {
     "cron": "Cron expression",
     "cron_timezone": "Time zone of the cron expression",
     "parents": "Depends on",
+    "locations": "Locations",
+    "confirm_locations": "Locations that must agree it is down",
+    "confirm_window_seconds": "A location counts if it checked within (seconds)",
     "redundancy_group": "Replica of",
     "steps": "Steps (JSON)",
 }
@@ -236,12 +242,13 @@ class MonitorForm(Limits, forms.ModelForm):
 
     class Meta:
         model = Monitor
-        fields = [name for name in SETTINGS_FIELDS if name not in ("kind", "headers")] + ["parents"]
+        fields = [name for name in SETTINGS_FIELDS if name not in ("kind", "headers")] + ["parents", "locations"]
         labels = LABELS
         widgets = {
             "body": forms.Textarea(attrs={"rows": 3}),
             "steps": forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
             "parents": forms.SelectMultiple(attrs={"size": 6}),
+            "locations": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, data=None, *args, kind: str, **kwargs):
@@ -270,6 +277,8 @@ class MonitorForm(Limits, forms.ModelForm):
         others = Monitor.objects.only("pk", "name").order_by("name")
         self.fields["parents"].queryset = others.exclude(pk=self.instance.pk) if self.instance.pk else others
         self.fields["redundancy_group"].empty_label = "None: this monitor stands alone"
+        if "locations" in self.fields:
+            self._where_from(Location.objects.filter(revoked_at__isnull=True))
         self.carry_limits(Monitor)
         self.header_rows = None
         if kind == Kind.HTTP:
@@ -282,6 +291,15 @@ class MonitorForm(Limits, forms.ModelForm):
 
     def clean_steps(self):
         return self.cleaned_data.get("steps") or []  # an empty box is no steps: open the page only
+
+    def _where_from(self, locations) -> None:
+        """Where it is checked from: asked only once there is somewhere besides the central install."""
+        if not any(not location.is_central for location in locations):
+            for name in WHERE[1]:
+                del self.fields[name]
+            return
+        self.fields["locations"].queryset = locations
+        self.fields["locations"].help_text = "None chosen: every location (the central install and each agent)."
 
     def is_valid(self) -> bool:
         rows_valid = self.header_rows is None or not self.header_rows.is_bound or self.header_rows.is_valid()
@@ -311,6 +329,9 @@ class MonitorForm(Limits, forms.ModelForm):
         """The folded sections of this kind's form, each opened when it holds an error."""
         sections = []
         for legend, names in [*SECTIONS[self.kind], ALERTING, RELATIONS]:
+            names = [name for name in names if name in self.fields or name == HEADERS]
+            if not names:
+                continue
             rows = self.header_rows if HEADERS in names else None
             sections.append(Section(legend, [self[name] for name in names if name != HEADERS], rows))
         return sections

@@ -1,24 +1,20 @@
 """Locations and their agents (issue #21): the actions on them, and what each agent is assigned.
 
-Which location drives a monitor's state: until confirmation across locations lands (K of N, a
-later step of #21), one location's outcomes move a monitor's state machine, so the confirmed-state
-rules stay exactly those of monitoring.state:
+A monitor runs from the locations chosen for it, or from every active location when none is
+chosen: the central install (its probe workers) when it is among them, and each agent whose
+location is. Where several locations check a monitor, their verdict moves its state
+(monitoring.confirmation: K of N within a window); with one location, its outcomes do.
 
-- the central install, when the monitor runs there (no locations chosen, or central among them);
-- else the one agent, when exactly one agent location is chosen (check_locations refuses several
-  agents without central, which would leave the state to no one).
-
-Every other agent result is stored (CheckResult.location) but moves no state. The dispatcher
-(monitoring.dispatch.claim_due) leaves out the monitors that do not run centrally.
+The dispatcher (monitoring.dispatch.claim_due) leaves out the monitors that do not run centrally.
 """
 
 import hashlib
 import json
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from vigil.audit import Actor, record
@@ -54,22 +50,11 @@ def do_revoke_location(actor: Actor, location: Location) -> Location:
     return location
 
 
-def check_locations(locations: list[Location]) -> None:
-    """ValidationError unless one location will drive the state (module docstring): central among
-    LOCATIONS, or a single agent. Several agents alone would need confirmation across locations."""
-    agents = [location for location in locations if not location.is_central]
-    if len(agents) > 1 and len(agents) == len(locations):
-        raise ValidationError(
-            "Choose one agent location, or add central: a monitor checked by several agents only "
-            "needs confirmation across locations, which comes in a later version."
-        )
-
-
 @transaction.atomic
 def do_set_locations(actor: Actor, monitor: Monitor, locations: list[Location]) -> Monitor:
-    """Where MONITOR runs from; an empty list means every location (check_locations says what may be)."""
-    check_locations(locations)
+    """Where MONITOR runs from; an empty list means every location."""
     monitor.locations.set(locations)
+    Monitor.objects.filter(pk=monitor.pk).update(updated_at=timezone.now())  # its agents' assignments change
     record(actor, "monitor.set_locations", monitor, locations=sorted(location.name for location in locations))
     return monitor
 
@@ -86,9 +71,10 @@ def agent_only_ids() -> QuerySet:
 
 
 def deciding_results() -> Q:
-    """CheckResult rows from the location that drives their monitor's state (module docstring):
-    central ones, and all of an agent-only monitor's. For readers that reason about the confirmed
-    run, such as when an outage was first seen (monitoring.receivers.first_failing_check)."""
+    """The CheckResult rows a monitor's own figures are read from (response times, rollups, when
+    an outage was first seen: monitoring.receivers.first_failing_check): the central install's,
+    and all of an agent-only monitor's. A monitor checked centrally and by agents keeps its
+    figures as before agents existed; each location's own are in monitoring.confirmation.per_location."""
     return Q(location__isnull=True) | Q(monitor__in=agent_only_ids())
 
 
@@ -98,29 +84,35 @@ def assigned_monitors(location: Location) -> QuerySet:
     return probes.filter(Q(locations=None) | Q(locations=location)).distinct().order_by("pk")
 
 
-def state_driven_by(location: Location, monitor_ids: list[int]) -> set[int]:
-    """Those of MONITOR_IDS whose one chosen location is LOCATION: its results move their state."""
-    rows = (
-        Monitor.locations.through.objects.filter(monitor_id__in=monitor_ids)
-        .values("monitor_id")
-        .annotate(chosen=Count("id"), mine=Count("id", filter=Q(location_id=location.pk)))
-    )
-    return {row["monitor_id"] for row in rows if row["chosen"] == 1 and row["mine"] == 1}
-
-
 def assignment(location: Location) -> tuple[list[dict[str, Any]], str]:
     """(what LOCATION's agent runs, in the engine's config shape (vigil_probes.wire), its ETag).
 
     The ETag is a hash of the very bytes the list serialises to, so it changes exactly when the
     assignment does. A monitor whose settings the engine refuses is left out: the dashboard shows
     that error already, and the agent must not stop on it.
+
+    Agents poll every 30 s and the list rarely changes, so it is kept in the cache under a version
+    of the monitors read in one query: their count and latest updated_at, which every action that
+    changes what an agent runs moves (settings, pause and resume, locations, deletion). An
+    unchanged assignment then costs that query, not a probe config per monitor.
     """
+    version = Monitor.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
+    key = f"agent-assignment:{location.pk}:{version['count']}:{version['latest'] and version['latest'].timestamp()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _assignment(location)
+        cache.set(key, cached, timeout=3600)
+    return cached
+
+
+def _assignment(location: Location) -> tuple[list[dict[str, Any]], str]:
     items = []
     for monitor in assigned_monitors(location):
         try:
             probe = probe_to_dict(monitor.probe())
         except ProbeConfigError:
             continue
+        _say_where(probe, location)
         items.append(
             {
                 "id": monitor.pk,
@@ -131,3 +123,13 @@ def assignment(location: Location) -> tuple[list[dict[str, Any]], str]:
         )
     body = json.dumps(items, sort_keys=True, separators=(",", ":"))
     return items, '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+
+
+LOCATION_HEADER = "X-Vigil-Location"
+
+
+def _say_where(probe: dict[str, Any], location: Location) -> None:
+    """An agent's HTTP checks name their location in a header, unless the monitor sets it: the
+    target's logs then tell which location saw what (and a test target can fail for one only)."""
+    if probe["kind"] == "http" and not any(name.lower() == LOCATION_HEADER.lower() for name, _ in probe["headers"]):
+        probe["headers"].append([LOCATION_HEADER, location.name])

@@ -140,6 +140,20 @@ class Monitor(models.Model):
         help_text="Consecutive good checks before a down monitor is up again.",
     )
     timeout_seconds = models.FloatField(default=10.0, validators=[MinValueValidator(0.1), MaxValueValidator(60)])
+    # Confirmation across locations (monitoring.confirmation): only for a monitor checked from several.
+    confirm_locations = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="How many of its locations must see it down before it is down (fewer make it degraded); "
+        "empty means a majority of those reporting.",
+    )
+    confirm_window_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(10), MaxValueValidator(86400)],
+        help_text="How recent a location's last check must be to count; empty means two intervals plus the timeout.",
+    )
 
     # What a confirmed down opens
     severity = models.CharField(

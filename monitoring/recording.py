@@ -6,7 +6,7 @@ outcomes to record_observations as Observations; it is the one writer of monitor
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -16,7 +16,7 @@ from django.utils import timezone
 from incidents.models import ComponentStatus
 from vigil.db import bulk_set
 
-from . import alerting, browser_runs, metrics, state
+from . import alerting, browser_runs, confirmation, metrics, state
 from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
 from .state import Transition
 
@@ -96,8 +96,11 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
         )
         monitors = {m.pk: m for m in locked}
         maintenance = in_maintenance(locked, now)
+        in_order = sorted(observations, key=lambda o: o.checked_at)
+        # Monitors checked from several locations are fed their locations' verdict (monitoring.confirmation).
+        several = confirmation.panels(locked, since=in_order[0].checked_at)
         results, changes, touched = [], [], {}
-        for observation in sorted(observations, key=lambda o: o.checked_at):
+        for observation in in_order:
             monitor = monitors.get(observation.monitor_id)
             if monitor is None:
                 continue
@@ -113,16 +116,15 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
                     location_id=observation.location_id,
                 )
             )
+            seen = _judged(several.get(monitor.pk), observation)
             transition = state.apply(
-                monitor,
-                observation.state,
-                observation.reason,
-                observation.checked_at,
-                in_maintenance=monitor.pk in maintenance,
+                monitor, seen.state, seen.reason, seen.checked_at, in_maintenance=monitor.pk in maintenance
             )
-            monitor.last_checked_at = observation.checked_at
-            monitor.last_latency_ms = observation.latency_ms
-            monitor.next_check_at = _next_check(monitor, observation, now)
+            if monitor.last_checked_at is None or observation.checked_at >= monitor.last_checked_at:
+                monitor.last_checked_at = observation.checked_at
+                monitor.last_latency_ms = observation.latency_ms
+            if observation.location_id is None:  # an agent's result never moves the central schedule
+                monitor.next_check_at = _next_check(monitor, seen, now)
             if transition:
                 transitions.append(transition)
                 changes.append(
@@ -142,6 +144,16 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
         kinds = {pk: monitor.kind for pk, monitor in touched.items()}
         transaction.on_commit(lambda: metrics.observe_checks(observations, kinds))
     return transitions
+
+
+def _judged(panel: "confirmation.Panel | None", observation: Observation) -> Observation:
+    """OBSERVATION as the state machine takes it: its locations' verdict where it has several."""
+    if panel is None:
+        return observation
+    verdict, reason = panel.judge(
+        observation.location_id, observation.state, observation.reason, observation.checked_at
+    )
+    return replace(observation, state=verdict, reason=reason)
 
 
 def _next_check(monitor: Monitor, observation: Observation, now: datetime) -> datetime | None:

@@ -38,6 +38,7 @@ SETTINGS_FIELDS = [
     "method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_after_ms",
     "follow_redirects", "verify_tls", "port", "warn_days", "fail_days", "check_hostname",
     "record_type", "expected_value", "resolver", "period_seconds", "grace_seconds", "cron", "cron_timezone",
+    "confirm_locations", "confirm_window_seconds",
     "steps",
 ]  # fmt: skip
 MAINTENANCE_FIELDS = ["monitor", "component", "starts_at", "ends_at", "reason"]
@@ -96,10 +97,13 @@ def _check_settings(fields: dict) -> None:
 
 
 @transaction.atomic
-def do_create_monitor(actor: Actor, *, parents: Iterable[Monitor] = (), **settings) -> Monitor:
+def do_create_monitor(
+    actor: Actor, *, parents: Iterable[Monitor] = (), locations: Iterable[Location] = (), **settings
+) -> Monitor:
     """Create a monitor from SETTINGS (see SETTINGS_FIELDS); ValidationError names the bad fields.
 
-    A probe monitor is checked at once; a heartbeat waits for its first deadline.
+    A probe monitor is checked at once; a heartbeat waits for its first deadline. LOCATIONS are
+    where it is checked from (none: every location; monitoring.locations).
     """
     _check_settings(settings)
     monitor = Monitor(**settings)
@@ -108,6 +112,8 @@ def do_create_monitor(actor: Actor, *, parents: Iterable[Monitor] = (), **settin
     monitor.save()
     if parents:  # a new monitor has none to take out: no query when it gets none
         monitor.parents.set(parents)
+    if locations:
+        monitor.locations.set(locations)
     record(actor, "monitor.create", monitor, kind=monitor.kind)
     refresh_groups_after_commit(monitor.redundancy_group_id)
     return monitor
@@ -115,7 +121,12 @@ def do_create_monitor(actor: Actor, *, parents: Iterable[Monitor] = (), **settin
 
 @transaction.atomic
 def do_update_monitor(
-    actor: Actor, monitor: Monitor, *, parents: Iterable[Monitor] | None = None, **settings
+    actor: Actor,
+    monitor: Monitor,
+    *,
+    parents: Iterable[Monitor] | None = None,
+    locations: Iterable[Location] | None = None,
+    **settings,
 ) -> Monitor:
     """Change a monitor's settings; returns the monitor as saved.
 
@@ -135,9 +146,14 @@ def do_update_monitor(
         if {p.pk for p in parents} != set(monitor.parents.values_list("pk", flat=True)):
             monitor.parents.set(parents)
             changed.append("parents")
+    if locations is not None:
+        locations = list(locations)
+        if {loc.pk for loc in locations} != set(monitor.locations.values_list("pk", flat=True)):
+            monitor.locations.set(locations)
+            changed.append("locations")
     if not changed:
         return monitor
-    fields = [name for name in changed if name != "parents"]
+    fields = [name for name in changed if name not in ("parents", "locations")]
     if fields and monitor.state != State.PAUSED:
         monitor.next_check_at = first_check_at(monitor, timezone.now())
         fields.append("next_check_at")

@@ -80,8 +80,8 @@ def apply(
 
     target = _target_state(monitor, state, in_maintenance)
     if target == monitor.state:
-        if target == State.DOWN and failed:
-            monitor.state_reason = reason[:300]  # the latest reason while it stays down
+        if (target == State.DOWN and failed) or target == State.DEGRADED:
+            monitor.state_reason = reason[:300]  # the latest reason while it stays down or degraded
         return None
     transition = Transition(monitor.pk, monitor.state, target, _reason(target, reason, in_maintenance), checked_at)
     monitor.state = target

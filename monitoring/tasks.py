@@ -6,7 +6,7 @@ imports this module to queue work (vigil.queue.enqueue sends by name).
 
 from celery import shared_task
 
-from . import batches
+from . import agent_health, batches
 from . import dispatch as dispatcher
 
 
@@ -26,3 +26,9 @@ def run_checks(payload: dict) -> int:
 def run_browser_checks(payload: dict) -> int:
     """Run one batch of browser checks, on the browser queue (monitoring.dispatch.send_batch)."""
     return batches.run_batch(payload)
+
+
+@shared_task(name="monitoring.tasks.watch_agents", ignore_result=True, expires=30)
+def watch_agents() -> dict:
+    """Open or resolve the incidents of silent probe agents (monitoring.agent_health)."""
+    return agent_health.watch()

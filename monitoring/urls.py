@@ -6,6 +6,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("", views.monitor_list, name="list"),
     # One page: HTTP(S) first, the other kinds a tab away (the name is kept for links made before).
+    path("locations/", views.location_list, name="locations"),
     path("new/", views.create, name="choose_kind"),
     path("new/<str:kind>/", views.create, name="create"),
     path("new/<str:kind>/test/", views.test_new, name="test_new"),

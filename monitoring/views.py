@@ -27,9 +27,10 @@ from vigil.audit import Actor
 from vigil_probes import ProbeResult
 from vigil_probes import State as ProbeState
 
-from . import redundancy, services, svg
+from . import agent_health, confirmation, redundancy, services, svg
 from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
-from .models import BrowserRun, CheckResult, MaintenanceWindow, Monitor
+from .locations import assigned_monitors
+from .models import BrowserRun, CheckResult, Location, MaintenanceWindow, Monitor
 from .uptime import uptime_for, uptime_windows
 
 VIEW = "monitoring.view_monitor"
@@ -91,6 +92,18 @@ def monitor_list(request):
     return render(request, template, context)
 
 
+@permission_required(VIEW)
+def location_list(request):
+    """Where checks run from: each location, whether its agent is heard, and what it checks."""
+    now = timezone.now()
+    silent = set(Location.objects.filter(agent_health.silent_since(now)).values_list("pk", flat=True))
+    rows = [
+        (location, location.pk in silent and not location.is_central, assigned_monitors(location).count())
+        for location in Location.objects.all()
+    ]
+    return render(request, "monitoring/locations.html", {"rows": rows, "now": now})
+
+
 def _access_monitor(pk: int) -> Monitor:
     monitors = redundancy.with_redundancy(
         Monitor.objects.select_related("component", "escalation_policy", "incident", "redundancy_group")
@@ -146,7 +159,7 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "now": now,
         "uptime": {UPTIME_LABELS[window]: percent(share) for window, share in uptime.items()},
         "history": monitor.state_changes.all()[:30],
-        "failures": monitor.results.filter(outcome=CheckResult.Outcome.DOWN)[:20],
+        "failures": monitor.results.filter(outcome=CheckResult.Outcome.DOWN).select_related("location")[:20],
         "windows": windows.select_related("component", "created_by")[:20],
         "parents": monitor.parents.all(),
         "children": monitor.children.all(),
@@ -158,10 +171,25 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "summary": settings_summary(shown),
         "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
         **({} if monitor.is_heartbeat else _chart(monitor, now)),
+        **({} if monitor.is_heartbeat else _locations(monitor, now)),
         **_browser_run(request, monitor),
     }
     context.update(extra)
     return context
+
+
+def _locations(monitor: Monitor, now) -> dict:
+    """Each location's view of MONITOR, where it is checked from more than one (monitoring.confirmation)."""
+    rows = confirmation.per_location(monitor, now)
+    if len(rows) < 2:
+        return {}
+    k = monitor.confirm_locations
+    rule = f"{k} of its locations see it down" if k else "a majority of its reporting locations see it down"
+    return {
+        "locations": rows,
+        "confirm_rule": rule,
+        "confirm_window": int(confirmation.window_of(monitor).total_seconds()),
+    }
 
 
 def _monitor_version(request, pk: int) -> tuple | None:

@@ -3,12 +3,16 @@
 Three tasks share one event loop: the poller asks Vigil for the assignment (with its ETag, so an
 unchanged one costs a 304), the prober starts every due monitor's probe through the engine
 (vigil_probes.run_probes, under the agent's address rule and concurrency), and the pusher moves
-results to the outbox file and sends it. Vigil being down stops only the pusher's sending and the
-poller's refreshing: probing goes on with the last assignment, which is also kept on disk so an
-agent restarted during an outage still knows its monitors.
+results to the outbox file and sends it, every push period and at once after a failed check or
+any change of outcome (a failure reaches Vigil's confirmation in a round trip, not a push period
+later). Vigil
+being down stops only the pusher's sending and the poller's refreshing: probing goes on with the
+last assignment, which is also kept on disk so an agent restarted during an outage still knows its
+monitors.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -80,6 +84,8 @@ class Agent:
         self.etag: str | None = None
         self.vigil_reachable = True
         self.probes: set[asyncio.Task] = set()
+        self.last_state: dict[int, str] = {}  # monitor -> its last outcome here
+        self.changed = asyncio.Event()  # a check failed or an outcome changed: push now, not at the next period
 
     # --- the assignment ---------------------------------------------------------------
 
@@ -138,15 +144,23 @@ class Agent:
     async def _run(self, monitors: list[Assigned]) -> None:
         try:
             results = await run_probes([m.probe for m in monitors], self.config.concurrency, policy=self.config.policy)
-            self.fresh.extend(as_json(m.id, r) for m, r in zip(monitors, results, strict=True))
+            for monitor, result in zip(monitors, results, strict=True):
+                self.fresh.append(as_json(monitor.id, result))
+                state = str(result.state)
+                if state == "down" or self.last_state.get(monitor.id, "up") != state:
+                    self.changed.set()  # a failure (or a recovery) is news: Vigil confirms sooner
+                self.last_state[monitor.id] = state
         finally:
             self.running.difference_update(m.id for m in monitors)
 
     # --- pushing ----------------------------------------------------------------------
 
     async def push_loop(self) -> None:
+        """Push every push_seconds, and at once after a failure or a change (module docstring)."""
         while True:
-            await asyncio.sleep(self.config.push_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), timeout=self.config.push_seconds)
+            self.changed.clear()
             await self.push()
 
     async def push(self) -> None:

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.models import Component
-from monitoring.models import CheckResult, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
+from monitoring.models import CheckResult, Location, MaintenanceWindow, Monitor, RedundancyGroup, StateChange
 from monitoring.redundancy import redundancy_of
 from monitoring.services import SETTINGS_FIELDS
 from vigil.privacy import SensitiveFieldsMixin
@@ -37,6 +37,14 @@ class MonitorSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
         help_text="How many replicas of the monitor's redundancy group are up; null outside a group."
     )
     ping_url = serializers.SerializerMethodField(help_text="Heartbeats: the URL the job calls; null for other kinds.")
+    locations = serializers.SlugRelatedField(
+        many=True,
+        required=False,
+        slug_field="name",
+        queryset=Location.objects.filter(revoked_at__isnull=True),
+        help_text="Names of the locations it is checked from; empty: every location (the central install "
+        '"central" and each probe agent).',
+    )
 
     class Meta:
         model = Monitor
@@ -44,6 +52,7 @@ class MonitorSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
             "id",
             *SETTINGS_FIELDS,
             "parents",
+            "locations",
             *STATE_FIELDS,
             "redundancy",
             "ping_url",
@@ -80,14 +89,36 @@ class MonitorFilterSerializer(serializers.Serializer):
 
 class CheckResultSerializer(serializers.ModelSerializer):
     outcome = serializers.SerializerMethodField()
+    location = serializers.SerializerMethodField(
+        help_text='Where the check ran: "central" or a probe agent\'s location.'
+    )
 
     class Meta:
         model = CheckResult
-        fields = ["id", "checked_at", "outcome", "latency_ms", "status_code", "reason"]
+        fields = ["id", "checked_at", "outcome", "latency_ms", "status_code", "reason", "location"]
 
     @extend_schema_field(serializers.ChoiceField(choices=PROBE_STATES))
     def get_outcome(self, result: CheckResult) -> str:
         return OUTCOMES[result.outcome]
+
+    def get_location(self, result: CheckResult) -> str:
+        return result.location.name if result.location_id else "central"
+
+
+class LocationStatusSerializer(serializers.Serializer):
+    """What one location sees of a monitor (monitoring.confirmation.per_location)."""
+
+    location = serializers.CharField()
+    region = serializers.CharField()
+    central = serializers.BooleanField(help_text="The central install's own probe workers.")
+    state = serializers.ChoiceField(choices=[*PROBE_STATES, "pending"], help_text="Its latest check's outcome.")
+    reason = serializers.CharField()
+    latency_ms = serializers.FloatField(allow_null=True)
+    checked_at = serializers.DateTimeField(allow_null=True)
+    counted = serializers.BooleanField(help_text="Whether its latest check is recent enough to count (the window).")
+    uptime_24h = serializers.FloatField(allow_null=True, help_text="Share of its checks not down, last 24 hours, %.")
+    avg_latency_ms_24h = serializers.FloatField(allow_null=True)
+    checks_24h = serializers.IntegerField()
 
 
 class TimeFilterSerializer(serializers.Serializer):

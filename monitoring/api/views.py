@@ -7,7 +7,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from monitoring import redundancy, services
+from monitoring import confirmation, redundancy, services
 from monitoring.models import MaintenanceWindow, Monitor, RedundancyGroup
 from monitoring.uptime import uptime_windows
 from vigil import privacy
@@ -17,6 +17,7 @@ from vigil.audit import Actor
 
 from .serializers import (
     CheckResultSerializer,
+    LocationStatusSerializer,
     MaintenanceFilterSerializer,
     MaintenanceWindowSerializer,
     MonitorFilterSerializer,
@@ -76,7 +77,9 @@ class MonitorViewSet(viewsets.ModelViewSet):
     Settings are checked per kind by the model (the probe engine's own checks).
     """
 
-    queryset = redundancy.with_redundancy(Monitor.objects.select_related("component").prefetch_related("parents"))
+    queryset = redundancy.with_redundancy(
+        Monitor.objects.select_related("component").prefetch_related("parents", "locations")
+    )
     serializer_class = MonitorSerializer
 
     def get_queryset(self):
@@ -158,7 +161,8 @@ class MonitorViewSet(viewsets.ModelViewSet):
         found: the same action, limits and address rule as test-now. Nothing is saved or recorded."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        monitor = Monitor(**{name: value for name, value in serializer.validated_data.items() if name != "parents"})
+        settings = serializer.validated_data.items()
+        monitor = Monitor(**{name: value for name, value in settings if name not in ("parents", "locations")})
         with model_errors(serializer):
             monitor.full_clean(validate_unique=False)
         return Response(ProbeResultSerializer(self._act(services.do_test_now, monitor)).data)
@@ -168,7 +172,7 @@ class MonitorViewSet(viewsets.ModelViewSet):
     def results(self, request, pk=None):
         """The monitor's raw check results, newest first (kept for a limited time)."""
         filters = _filters(ResultFilterSerializer, request)
-        results = _between(self.get_object().results.all(), "checked_at", filters)
+        results = _between(self.get_object().results.select_related("location"), "checked_at", filters)
         if "outcome" in filters:
             outcome = {label.lower(): value for value, label in results.model.Outcome.choices}[filters["outcome"]]
             results = results.filter(outcome=outcome)
@@ -182,6 +186,14 @@ class MonitorViewSet(viewsets.ModelViewSet):
         changes = _between(self.get_object().state_changes.all(), "at", _filters(TimeFilterSerializer, request))
         page = self.paginate_queryset(changes)
         return self.get_paginated_response(StateChangeSerializer(page, many=True).data)
+
+    @extend_schema(responses=LocationStatusSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="locations", pagination_class=None)
+    def location_status(self, request, pk=None):
+        """What each of the monitor's locations sees: its latest outcome, latency and time, whether it
+        still counts towards confirmation, and its uptime and average latency over 24 hours."""
+        rows = confirmation.per_location(self.get_object(), timezone.now())
+        return Response(LocationStatusSerializer(rows, many=True).data)
 
     @extend_schema(responses=UptimeSerializer)
     @action(detail=True, methods=["get"], pagination_class=None)

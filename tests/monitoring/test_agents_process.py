@@ -6,6 +6,7 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import TestCase
 
 from monitoring import locations, services
 from monitoring.models import CheckResult, Monitor
@@ -123,3 +124,112 @@ def test_a_revoked_agent_says_so_and_exits_non_zero(agent_lib, tmp_path, live_se
         log = stop(agent)
     assert agent.returncode == 3
     assert "refused this agent's token" in log and "revoked" in log
+
+
+class Regional:
+    """A local target that fails for the agents named in FAILING: it tells them apart by the
+    X-Vigil-Location header every agent's HTTP check carries (monitoring.locations)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        failing = self.failing = set()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                where = self.headers.get("X-Vigil-Location", "")
+                code = 503 if where in failing or "*" in failing else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"OK")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/health"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_two_agents_confirm_an_outage_together_and_a_killed_one_alerts_on_its_own(
+    agent_lib, tmp_path, live_server, actor, paris, settings
+):
+    import signal
+
+    from incidents.models import Incident
+    from monitoring import agent_health
+
+    settings.VIGIL_AGENT_SILENT_AFTER_SECONDS = 3
+    tokyo = locations.do_create_location(actor, "tokyo", region="ap-northeast")
+    target = Regional()
+    monitor = services.do_create_monitor(
+        actor, name="Checkout", target=target.url, failure_threshold=1, recovery_threshold=1, timeout_seconds=2
+    )
+    locations.do_set_locations(actor, monitor, [paris[0], tokyo[0]])
+    Monitor.objects.filter(pk=monitor.pk).update(interval_seconds=1)  # below the form's 10 s, to keep it short
+
+    def state():
+        return Monitor.objects.values_list("state", "state_reason").get(pk=monitor.pk)
+
+    for name in ("paris", "tokyo"):
+        (tmp_path / name).mkdir()
+    agents = [
+        start_agent(agent_lib, tmp_path / name, live_server.url, token)
+        for name, token in (("paris", paris[1]), ("tokyo", tokyo[1]))
+    ]
+    logs = ""
+    try:
+        wait_for(lambda: state()[0] == Monitor.State.UP, what="both agents seeing it up")
+        target.failing.add("paris")
+        wait_for(lambda: state()[0] == Monitor.State.DEGRADED, what="degraded from paris")
+        assert state()[1].startswith("failing from paris (1 of 2 locations, 2 needed): HTTP 503")
+        assert not Incident.objects.exists()
+
+        target.failing.add("*")
+        wait_for(lambda: state()[0] == Monitor.State.DOWN, what="down from both")
+        assert state()[1].startswith("down from paris, tokyo (2 of 2 locations)")
+        target.failing.clear()
+        wait_for(lambda: state()[0] == Monitor.State.UP, what="up again")
+        outage = wait_for(lambda: Incident.objects.filter(status="resolved").first(), what="the outage resolved")
+        assert outage.dedup_key == f"monitor:{monitor.pk}" and Incident.objects.count() == 1
+
+        agents[1].send_signal(signal.SIGKILL)  # tokyo dies mid-run, without a word
+        agents[1].wait(timeout=10)
+
+        def tokyo_silent():
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                agent_health.watch()
+            return Incident.objects.filter(dedup_key=f"agent:{tokyo[0].pk}").first()
+
+        silence = wait_for(tokyo_silent, what="tokyo's silence noticed")
+        assert silence.title == "Probe agent tokyo is silent" and silence.severity == "sev4"
+        time_after = CheckResult.objects.filter(monitor=monitor).count()
+        wait_for(lambda: CheckResult.objects.filter(monitor=monitor).count() > time_after + 3, what="paris going on")
+        assert state()[0] == Monitor.State.UP  # tokyo's silence marks nothing down
+        assert Incident.objects.count() == 2
+    finally:
+        for agent in agents:
+            logs += stop(agent)
+        target.stop()
+    assert CheckResult.objects.filter(monitor=monitor, location=tokyo[0]).exists(), logs
+
+
+def test_an_agent_pushes_a_changed_outcome_at_once_not_at_its_next_push_period(
+    agent_lib, tmp_path, live_server, actor, paris, shop
+):
+    target = Regional()
+    Monitor.objects.filter(pk=shop.pk).update(target=target.url, keyword="", interval_seconds=1)
+    target.failing.add("paris")
+    agent = start_agent(agent_lib, tmp_path, live_server.url, paris[1], VIGIL_AGENT_PUSH_SECONDS="60")
+    try:
+        first = wait_for(lambda: agent_results(shop), what="the failure, pushed at once")
+    finally:
+        log = stop(agent)
+        target.stop()
+    assert first[0].outcome == CheckResult.Outcome.DOWN, log

@@ -62,6 +62,11 @@ if VIGIL_INGEST_RATE and not re.fullmatch(r"[0-9]+/[0-9]*[smhd][a-z]*", VIGIL_IN
 VIGIL_MONITOR_TEST_RATE = env.str("VIGIL_MONITOR_TEST_RATE", default="20/m")
 if VIGIL_MONITOR_TEST_RATE and not re.fullmatch(r"[0-9]+/[0-9]*[smhd][a-z]*", VIGIL_MONITOR_TEST_RATE):
     raise ImproperlyConfigured(f"VIGIL_MONITOR_TEST_RATE={VIGIL_MONITOR_TEST_RATE!r}: expected e.g. 20/m.")
+# A probe agent not heard from (no poll, no result) for this long opens a SEV4 incident of its
+# own (monitoring.agent_health); its monitors are not marked down for its silence.
+VIGIL_AGENT_SILENT_AFTER_SECONDS = env.int("VIGIL_AGENT_SILENT_AFTER_SECONDS", default=180)
+if VIGIL_AGENT_SILENT_AFTER_SECONDS < 30:
+    raise ImproperlyConfigured("VIGIL_AGENT_SILENT_AFTER_SECONDS must be at least 30 (agents poll every 30 s).")
 # Raw check results are kept this many days; hourly and daily rollups are kept for good.
 VIGIL_RESULT_RETENTION_DAYS = max(1, env.int("VIGIL_RESULT_RETENTION_DAYS", default=7))
 # Change events (PagerDuty's /v2/change/enqueue) are kept this many days after they came in;

@@ -67,6 +67,12 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
     # Hands out due monitors; safe to run from two beat processes at once.
     "monitoring-dispatch": {"task": "monitoring.tasks.dispatch", "schedule": 1.0, "options": {"expires": 5}},
+    # Opens (and resolves) the incident of a probe agent that went silent; safe to repeat.
+    "monitoring-watch-agents": {
+        "task": "monitoring.tasks.watch_agents",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
     "monitoring-roll-up": {"task": "monitoring.rollup_tasks.roll_up", "schedule": 300.0, "options": {"expires": 300}},
     "monitoring-purge": {"task": "monitoring.rollup_tasks.purge", "schedule": 3600.0, "options": {"expires": 3600}},
     # Change events older than VIGIL_CHANGE_RETENTION_DAYS; safe to repeat.

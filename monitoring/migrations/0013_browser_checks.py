@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0011_probe_locations"),
+        ("monitoring", "0012_confirmation_across_locations"),
     ]
 
     operations = [
