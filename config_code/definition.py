@@ -37,7 +37,8 @@ def _python_type(field: models.Field) -> Any:
     if isinstance(field, models.DateTimeField):
         return AwareDatetime  # with its offset (2026-03-01T22:00:00Z): a time without one is ambiguous
     if isinstance(field, models.JSONField):
-        return dict[str, str]
+        # A list field (a browser monitor's steps) holds objects, checked by the model on apply.
+        return list[dict[str, Any]] if field.default is list else dict[str, str]
     return str
 
 

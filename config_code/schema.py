@@ -98,7 +98,7 @@ MONITOR_FIELDS = [
     "recovery_threshold", "timeout_seconds", "severity", "method", "headers", "body", "expected_status",
     "keyword", "keyword_absent", "degraded_after_ms", "follow_redirects", "verify_tls", "port", "warn_days",
     "fail_days", "check_hostname", "record_type", "expected_value", "resolver", "period_seconds",
-    "grace_seconds", "cron", "cron_timezone", "confirm_locations", "confirm_window_seconds",
+    "grace_seconds", "cron", "cron_timezone", "confirm_locations", "confirm_window_seconds", "steps",
 ]  # fmt: skip
 MonitorDefinition = from_model(
     "Monitor",

@@ -61,6 +61,7 @@ class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
         ),
         ("TCP and TLS", {"classes": ["collapse"], "fields": ["port", "warn_days", "fail_days", "check_hostname"]}),
         ("DNS", {"classes": ["collapse"], "fields": ["record_type", "expected_value", "resolver"]}),
+        ("Browser steps", {"classes": ["collapse"], "fields": ["steps"]}),
         (
             "Heartbeat",
             {"classes": ["collapse"], "fields": ["period_seconds", "grace_seconds", "cron", "cron_timezone"]},

@@ -27,6 +27,7 @@ class AgentResult:
     latency_ms: float | None = None
     status_code: int | None = None
     reason: str = ""
+    details: dict | None = None  # a browser check's steps, failing step, console errors (no screenshot)
 
 
 NOT_ASSIGNED = "this monitor is not assigned to this location"
@@ -94,4 +95,5 @@ def _observation(location: Location, result: AgentResult) -> Observation:
         status_code=result.status_code,
         reason=result.reason,
         location_id=location.pk,
+        details=result.details,
     )

@@ -48,6 +48,9 @@ def _plug_in_the_probe_address_rule() -> None:
     from django.conf import settings
 
     from vigil import net
-    from vigil_probes import safety
+    from vigil_probes import browser, safety
 
     safety.use_default_policy(lambda: net.policy(tuple(settings.VIGIL_PROBE_ALLOWED_NETWORKS)))
+    # Browser checks: the Chromium to launch, and the values of ${secret:NAME} in their steps.
+    browser.use_chromium(settings.VIGIL_CHROMIUM_PATH)
+    browser.use_secrets(lambda: settings.VIGIL_BROWSER_SECRETS)

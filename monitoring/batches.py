@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 def run_batch(payload: dict) -> int:
     """Probe one batch of monitors at once on asyncio and record the outcomes in bulk.
 
-    PAYLOAD is {"dispatched_at": epoch seconds, "items": [[monitor_id, due_at epoch], ...]}. A
-    batch older than the dispatcher's lease is dropped: its monitors have been handed out again.
+    PAYLOAD is {"dispatched_at": epoch seconds, "items": [[monitor_id, due_at epoch], ...]}, with
+    "browser": true for a batch of browser checks (monitoring.tasks.run_browser_checks). A batch
+    older than the dispatcher's lease is dropped: its monitors have been handed out again.
     """
     age = time.time() - payload["dispatched_at"]
     if age > LEASE.total_seconds():
@@ -50,7 +51,13 @@ def probe_monitors(due: dict[int, datetime]) -> list[Observation]:
         if probe is not None:
             probes.append(probe)
             probed.append(monitor)
-    results = run_probes_sync(probes, concurrency=settings.VIGIL_PROBE_CONCURRENCY) if probes else []
+    results = (
+        run_probes_sync(
+            probes, concurrency=settings.VIGIL_PROBE_CONCURRENCY, browser_concurrency=settings.VIGIL_BROWSER_CONCURRENCY
+        )
+        if probes
+        else []
+    )
     for monitor, result in zip(probed, results, strict=True):
         observations.append(
             Observation(
@@ -61,6 +68,7 @@ def probe_monitors(due: dict[int, datetime]) -> list[Observation]:
                 status_code=result.status_code,
                 reason=result.reason,
                 due_at=due[monitor.pk],
+                details=result.details if monitor.kind == Monitor.Kind.BROWSER else None,
             )
         )
     return observations

@@ -11,6 +11,7 @@ since a browser cuts a paste to it without a word: an over-long value is refused
 first field in error is focused (autofocus), which scrolls the page to it, script or no script.
 """
 
+import json
 from dataclasses import dataclass
 
 from django import forms
@@ -33,6 +34,7 @@ ESSENTIALS = {
     Kind.TCP: ["name", "target", "port", "interval_seconds"],
     Kind.TLS: ["name", "target", "port", "interval_seconds"],
     Kind.DNS: ["name", "target", "record_type", "interval_seconds"],
+    Kind.BROWSER: ["name", "target", "steps", "interval_seconds"],
     Kind.HEARTBEAT: ["name", "period_seconds", "grace_seconds"],
 }
 # The rest, folded: (legend, fields). HEADERS marks where the HTTP header rows go.
@@ -58,6 +60,7 @@ SECTIONS = {
     Kind.TCP: [CHECKS, WHERE],
     Kind.TLS: [("Certificate", ["warn_days", "fail_days", "check_hostname", "verify_tls"]), CHECKS, WHERE],
     Kind.DNS: [("Query", ["expected_value", "resolver"]), CHECKS, WHERE],
+    Kind.BROWSER: [("What counts as up", ["degraded_after_ms"]), CHECKS, WHERE],
     Kind.HEARTBEAT: [("Cron schedule", ["cron", "cron_timezone"])],
 }
 KIND_HELP = {
@@ -65,14 +68,22 @@ KIND_HELP = {
     Kind.TCP: "A port accepts connections (a database, a mail server).",
     Kind.TLS: "A certificate is trusted and far enough from expiry.",
     Kind.DNS: "A name resolves, optionally to an expected value.",
+    Kind.BROWSER: "A page works in Chromium: steps fill, click and expect text, each one timed.",
     Kind.HEARTBEAT: "A job (a backup, a cron task) pings Vigil when it runs; silence means down.",
 }
-TARGET_LABELS = {Kind.HTTP: "URL", Kind.TCP: "Host", Kind.TLS: "Host", Kind.DNS: "Domain name"}
+TARGET_LABELS = {
+    Kind.HTTP: "URL",
+    Kind.TCP: "Host",
+    Kind.TLS: "Host",
+    Kind.DNS: "Domain name",
+    Kind.BROWSER: "Start URL",
+}
 TARGET_PLACEHOLDERS = {
     Kind.HTTP: "https://example.com/health",
     Kind.TCP: "db.internal",
     Kind.TLS: "example.com",
     Kind.DNS: "example.com",
+    Kind.BROWSER: "https://shop.example.com/login",
 }
 LABELS = {
     "interval_seconds": "Check every (seconds)",
@@ -96,7 +107,13 @@ LABELS = {
     "confirm_locations": "Locations that must agree it is down",
     "confirm_window_seconds": "A location counts if it checked within (seconds)",
     "redundancy_group": "Replica of",
+    "steps": "Steps (JSON)",
 }
+STEPS_HELP = (
+    'A list of steps, each one of {"goto": url}, {"fill": selector, "value": text}, {"click": selector}, '
+    '{"wait_for_selector": selector}, {"wait_for_text": text}, {"expect_text": text}, {"expect_status": 200}, '
+    'with an optional "name". Write a password as ${secret:NAME} (VIGIL_BROWSER_SECRETS).'
+)
 MAX_HEADERS = 50
 
 
@@ -229,6 +246,7 @@ class MonitorForm(Limits, forms.ModelForm):
         labels = LABELS
         widgets = {
             "body": forms.Textarea(attrs={"rows": 3}),
+            "steps": forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
             "parents": forms.SelectMultiple(attrs={"size": 6}),
             "locations": forms.CheckboxSelectMultiple,
         }
@@ -248,6 +266,8 @@ class MonitorForm(Limits, forms.ModelForm):
             self.fields["target"].label = TARGET_LABELS[kind]
             self.fields["target"].widget.attrs["placeholder"] = TARGET_PLACEHOLDERS[kind]
             self.fields["target"].help_text = ""
+        if "steps" in self.fields:
+            self.fields["steps"].help_text = STEPS_HELP
         if kind in (Kind.TCP, Kind.TLS):
             self.fields["port"].required = kind == Kind.TCP
             self.fields["port"].widget.attrs["placeholder"] = "443" if kind == Kind.TLS else "5432"
@@ -268,6 +288,9 @@ class MonitorForm(Limits, forms.ModelForm):
             self.header_rows = (
                 HeaderRows(data, prefix="headers") if sent else HeaderRows(prefix="headers", initial=initial)
             )
+
+    def clean_steps(self):
+        return self.cleaned_data.get("steps") or []  # an empty box is no steps: open the page only
 
     def _where_from(self, locations) -> None:
         """Where it is checked from: asked only once there is somewhere besides the central install."""
@@ -387,6 +410,8 @@ class MaintenanceForm(Limits, forms.Form):
 
 
 def _shown(value) -> str:
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
         return "; ".join(f"{name}: {text}" for name, text in value.items()) or "—"
     return str(value)

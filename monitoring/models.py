@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Severity
-from vigil_probes import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
+from vigil_probes import BrowserProbe, DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
 
 from .models_agents import Location
+from .models_browser import BrowserRun  # noqa: F401  (a model of this app, defined beside)
 
 MIN_INTERVAL_SECONDS = 10
 # How many recent outcomes a monitor remembers to judge flapping (one character each).
@@ -50,6 +51,7 @@ class Monitor(models.Model):
         TCP = "tcp", "TCP"
         TLS = "tls", "TLS certificate"
         DNS = "dns", "DNS"
+        BROWSER = "browser", "Browser steps"
         HEARTBEAT = "heartbeat", "Heartbeat"
 
     class State(models.TextChoices):
@@ -89,7 +91,7 @@ class Monitor(models.Model):
     target = models.CharField(
         max_length=2000,
         blank=True,
-        help_text="The URL (HTTP), host (TCP, TLS) or domain name (DNS). Empty for heartbeats.",
+        help_text="The URL (HTTP, browser), host (TCP, TLS) or domain name (DNS). Empty for heartbeats.",
     )
     component = models.ForeignKey(
         "incidents.Component", null=True, blank=True, on_delete=models.SET_NULL, related_name="monitors"
@@ -197,6 +199,13 @@ class Monitor(models.Model):
     record_type = models.CharField(max_length=5, choices=RecordType.choices, default=RecordType.A)
     expected_value = models.CharField(max_length=500, blank=True, help_text="A value that must be among the answers.")
     resolver = models.CharField(max_length=60, blank=True, help_text="Resolver IP[:port]; empty for the system's.")
+
+    # Browser: declared steps run in Chromium after opening the target (vigil_probes.steps)
+    steps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What to do after opening the URL, e.g. [{"click": "#login"}, {"expect_text": "Welcome"}].',
+    )
 
     # Heartbeat (push)
     ping_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -314,6 +323,10 @@ class Monitor(models.Model):
                     expected=self.expected_value,
                     resolver=self.resolver,
                     timeout=min(timeout, 30.0),
+                )
+            case self.Kind.BROWSER:
+                return BrowserProbe(
+                    url=self.target, steps=self.steps or [], timeout=timeout, degraded_after_ms=self.degraded_after_ms
                 )
         return None
 

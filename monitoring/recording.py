@@ -16,7 +16,7 @@ from django.utils import timezone
 from incidents.models import ComponentStatus
 from vigil.db import bulk_insert, bulk_set
 
-from . import alerting, confirmation, metrics, state
+from . import alerting, browser_runs, confirmation, metrics, state
 from .models import CheckResult, MaintenanceWindow, Monitor, StateChange
 from .state import Transition
 
@@ -52,6 +52,7 @@ class Observation:
     reason: str = ""
     due_at: datetime | None = None  # when the check was due, for the cadence and the lag
     location_id: int | None = None  # the agent's location (monitoring.agent_results); None: central
+    details: dict | None = None  # a browser probe's steps, console errors, screenshot (monitoring.browser_runs)
 
 
 def in_maintenance(monitors: Sequence[Monitor], now: datetime) -> set[int]:
@@ -138,6 +139,7 @@ def record_observations(observations: Sequence[Observation], *, now: datetime | 
                     )
                 )
         bulk_insert(CheckResult, RESULT_COLUMNS, results)  # plain values, not models: COPY on PostgreSQL
+        browser_runs.store_runs([o for o in observations if o.monitor_id in touched])
         bulk_set(list(touched.values()), STATE_FIELDS)
         StateChange.objects.bulk_create(changes)
         alerting.handle_after_commit(transitions)

@@ -36,7 +36,7 @@ from django.db.models.functions import Ceil, Greatest, Least, Ln
 from django.utils import timezone
 
 from .locations import deciding_results
-from .models import CheckResult, Rollup
+from .models import BrowserRun, CheckResult, Rollup
 from .uptime import DAY, HOUR, floor_day, floor_hour, measure
 
 # Bucket i holds latencies in (2^((i-1)/4), 2^(i/4)] ms; bucket 0 everything up to 1 ms and the last
@@ -237,13 +237,19 @@ def _upsert(rows: list[Rollup]) -> int:
 
 
 def purge(now: datetime | None = None, chunk_size: int = 20_000) -> int:
-    """Delete the raw results older than the retention window, CHUNK_SIZE at a time (short locks).
-    Rollups are never touched. Returns how many were deleted."""
+    """Delete the raw results older than the retention window, CHUNK_SIZE at a time (short locks),
+    and the browser checks' runs (steps, screenshots) of the same age. Rollups are never touched.
+    Returns how many results were deleted."""
     cutoff = (now or timezone.now()) - retention()
+    _purge(BrowserRun, cutoff, chunk_size)
+    return _purge(CheckResult, cutoff, chunk_size)
+
+
+def _purge(model, cutoff: datetime, chunk_size: int) -> int:
     deleted = 0
     while True:
-        batch = CheckResult.objects.filter(checked_at__lt=cutoff).order_by().values("pk")[:chunk_size]
-        count, _ = CheckResult.objects.filter(pk__in=batch).delete()
+        batch = model.objects.filter(checked_at__lt=cutoff).order_by().values("pk")[:chunk_size]
+        count, _ = model.objects.filter(pk__in=batch).delete()
         deleted += count
         if count < chunk_size:
             return deleted

@@ -9,6 +9,7 @@ Below the actions: the reads the dashboard and the API share (sparklines, the re
 chart's buckets).
 """
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ SETTINGS_FIELDS = [
     "follow_redirects", "verify_tls", "port", "warn_days", "fail_days", "check_hostname",
     "record_type", "expected_value", "resolver", "period_seconds", "grace_seconds", "cron", "cron_timezone",
     "confirm_locations", "confirm_window_seconds",
+    "steps",
 ]  # fmt: skip
 MAINTENANCE_FIELDS = ["monitor", "component", "starts_at", "ends_at", "reason"]
 PAUSE_FIELDS = ["state", "state_changed_at", "state_reason", "next_check_at", "updated_at"]
@@ -253,6 +255,8 @@ def do_test_now(actor: Actor, monitor: Monitor) -> ProbeResult:
         raise ActionError(f"The monitor's settings are invalid: {exc}") from exc
     _spend_a_test(actor)
     result = run_probes_sync([probe])[0]
+    if "screenshot_png" in result.details:  # a browser check's picture is for its stored runs, not a test's page
+        result = dataclasses.replace(result, details={k: v for k, v in result.details.items() if k != "screenshot_png"})
     details = {"state": str(result.state), "latency_ms": result.latency_ms}
     if monitor.pk is None:  # settings not saved: no target row, and no target either (it may hold a secret)
         record(actor, "monitor.test", None, kind=monitor.kind, unsaved=True, **details)

@@ -22,6 +22,12 @@ def run_checks(payload: dict) -> int:
     return batches.run_batch(payload)
 
 
+@shared_task(name="monitoring.tasks.run_browser_checks", ignore_result=True)
+def run_browser_checks(payload: dict) -> int:
+    """Run one batch of browser checks, on the browser queue (monitoring.dispatch.send_batch)."""
+    return batches.run_batch(payload)
+
+
 @shared_task(name="monitoring.tasks.watch_agents", ignore_result=True, expires=30)
 def watch_agents() -> dict:
     """Open or resolve the incidents of silent probe agents (monitoring.agent_health)."""

@@ -18,5 +18,6 @@ urlpatterns = [
     path("<int:pk>/test/", views.test_now, name="test_now"),
     path("<int:pk>/rotate-ping-url/", views.rotate_ping_url, name="rotate_ping_url"),
     path("<int:pk>/delete/", views.delete, name="delete"),
+    path("<int:pk>/runs/<int:run>/screenshot.png", views.screenshot, name="screenshot"),
     path("<int:pk>/maintenance/", views.add_maintenance, name="add_maintenance"),
 ]

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from vigil_probes import State as ProbeState
 from . import agent_health, confirmation, redundancy, services, svg
 from .forms import KIND_HELP, MaintenanceForm, MonitorFilterForm, MonitorForm, settings_summary
 from .locations import assigned_monitors
-from .models import CheckResult, Location, MaintenanceWindow, Monitor
+from .models import BrowserRun, CheckResult, Location, MaintenanceWindow, Monitor
 from .uptime import uptime_for, uptime_windows
 
 VIEW = "monitoring.view_monitor"
@@ -172,6 +172,7 @@ def _detail_context(request, monitor: Monitor, **extra) -> dict:
         "refresh_seconds": live.poll_seconds(request.GET.get("refresh")),
         **({} if monitor.is_heartbeat else _chart(monitor, now)),
         **({} if monitor.is_heartbeat else _locations(monitor, now)),
+        **_browser_run(request, monitor),
     }
     context.update(extra)
     return context
@@ -214,6 +215,33 @@ def _monitor_version(request, pk: int) -> tuple | None:
         )
         .first()
     )  # fmt: skip
+
+
+def _browser_run(request, monitor: Monitor) -> dict:
+    """A browser check's latest run; its screenshot only for those who may see the steps (vigil.privacy)."""
+    if monitor.kind != Monitor.Kind.BROWSER:
+        return {}
+    run = BrowserRun.objects.filter(monitor=monitor).defer("screenshot").first()
+    has_shot = run is not None and BrowserRun.objects.filter(pk=run.pk, screenshot__isnull=False).exists()
+    shown = has_shot and privacy.may_see_field(request.user, monitor, "steps")
+    return {
+        "browser_run": run,
+        "screenshot_url": reverse("monitoring:screenshot", args=[monitor.pk, run.pk]) if shown else "",
+    }
+
+
+@permission_required(VIEW)
+def screenshot(request, pk: int, run: int):
+    """The PNG a failed browser check took, for those who may see the monitor's steps."""
+    monitor = get_object_or_404(Monitor, pk=pk)
+    if not privacy.may_see_field(request.user, monitor, "steps"):
+        raise Http404
+    png = BrowserRun.objects.filter(pk=run, monitor=monitor).values_list("screenshot", flat=True).first()
+    if not png:
+        raise Http404
+    response = HttpResponse(bytes(png), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @permission_required(VIEW)

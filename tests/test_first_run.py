@@ -36,6 +36,7 @@ PROCESSES = {
     "urgent": "--hostname urgent@",
     "chat": "--hostname chat@",
     "probes": "--hostname probes@",
+    "browser": "--hostname browser@",
     "beat": "celery -A vigil beat",
 }
 SCRUBBED = {"DATABASE_URL", "REDIS_URL", "VIGIL_VAR_DIR", "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "PORT"}

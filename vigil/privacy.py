@@ -37,6 +37,7 @@ Who sees what (A admin, R responder, V viewer; "own": the person it belongs to, 
     monitoring.Monitor target                       yes   yes     masked  https://host/••• (no user:pass)
     monitoring.Monitor headers                      yes   yes     masked  {"Authorization": "••••••"}
     monitoring.Monitor body                         yes   yes     masked  ••••••
+    monitoring.Monitor steps (browser checks)       yes   yes     masked  [{"fill": "#user", "value": "••••••"}]
     monitoring.Monitor ping URL (heartbeats)        yes   yes     masked  https://vigil.example/•••
     incidents.Schedule iCal feed URL                yes   yes     masked  https://vigil.example/•••
     a person's own iCal feed URL                    own   own     own     (each sees only their own)
@@ -139,6 +140,13 @@ def mask_target(value: str) -> str:
     return mask_url(value) if "://" in value or "@" in value else value
 
 
+def mask_steps(value) -> Any:
+    """Browser steps keep what they do (selectors, expected text); every value typed goes."""
+    if not isinstance(value, list):
+        return mask_text(value)
+    return [{**step, "value": HIDDEN} if isinstance(step, dict) and "value" in step else step for step in value]
+
+
 def mask_headers(value) -> Any:
     """The header names stay (they say what is sent); every value goes."""
     if isinstance(value, str):
@@ -199,6 +207,7 @@ POLICY: dict[str, Rule | Callable[[Any], Rule]] = {
     "monitoring.Monitor.target": Rule(Level.PRIVATE, mask_target),
     "monitoring.Monitor.headers": Rule(Level.PRIVATE, mask_headers),
     "monitoring.Monitor.body": Rule(Level.PRIVATE, mask_text),
+    "monitoring.Monitor.steps": Rule(Level.PRIVATE, mask_steps),
     "monitoring.Monitor.ping_url": Rule(Level.PRIVATE, mask_url),
     "monitoring.Monitor.ping_token": Rule(Level.PRIVATE, mask_text),
     "incidents.Schedule.ical_url": Rule(Level.PRIVATE, mask_url),

@@ -1,4 +1,4 @@
-"""The probe engine: checks HTTP(S), TCP, TLS certificates and DNS, many at once.
+"""The probe engine: checks HTTP(S), TCP, TLS certificates, DNS and scripted browser steps, many at once.
 
 A plain library beside the apps, free of Django and of Vigil's other packages, so that Vigil's
 probe worker and the probe agent (agent/, vigil_agent) run the same code: the agent's package
@@ -13,8 +13,10 @@ the caller or from safety.use_default_policy.
 from .config import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
 from .result import ProbeResult, State
 from .runner import run_probes, run_probes_sync
+from .steps import BrowserProbe
 
 __all__ = [
+    "BrowserProbe",
     "DnsProbe",
     "HttpProbe",
     "Probe",

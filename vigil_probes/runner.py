@@ -9,38 +9,55 @@ probe's failure, however odd, becomes that probe's down result; it never ends th
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 import aiohttp
 
+from .browser import BrowserPool, check_browser
 from .config import DnsProbe, HttpProbe, Probe, TcpProbe, TlsProbe
 from .dns import check_dns
 from .http import check_http, make_session
 from .net import AddressPolicy
 from .result import ProbeFailure, ProbeResult, Progress, format_seconds
 from .safety import default_policy
+from .steps import BrowserProbe
 from .tcp import check_tcp
 from .tls import check_tls
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 100
+DEFAULT_BROWSER_CONCURRENCY = 2
 
 Check = Callable[[Probe, "ProbeContext", Progress], Awaitable[ProbeResult]]
-CHECKS: dict[type, Check] = {HttpProbe: check_http, TcpProbe: check_tcp, TlsProbe: check_tls, DnsProbe: check_dns}
+CHECKS: dict[type, Check] = {
+    HttpProbe: check_http,
+    TcpProbe: check_tcp,
+    TlsProbe: check_tls,
+    DnsProbe: check_dns,
+    BrowserProbe: check_browser,
+}
 
 
 class ProbeContext:
-    """What the probes of one batch share: the address rule and, when needed, one HTTP session."""
+    """What the probes of one batch share: the address rule and, when needed, one HTTP session and
+    one Chromium (browser.BrowserPool, launched by the first browser probe)."""
 
-    def __init__(self, policy: AddressPolicy, http: bool):
+    def __init__(self, policy: AddressPolicy, http: bool, browser_concurrency: int = DEFAULT_BROWSER_CONCURRENCY):
         self.policy = policy
         self.http_session: aiohttp.ClientSession | None = make_session(policy) if http else None
+        self.browsers = BrowserPool(browser_concurrency, policy)
+
+    def slot(self, probe: Probe):
+        """What PROBE waits for before its timeout starts: a browser slot, or nothing."""
+        return self.browsers.slots if type(probe) is BrowserProbe else contextlib.nullcontext()
 
     async def close(self) -> None:
         if self.http_session is not None:
             await self.http_session.close()
+        await self.browsers.close()
 
 
 async def run_probe(probe: Probe, context: ProbeContext) -> ProbeResult:
@@ -59,10 +76,15 @@ async def run_probe(probe: Probe, context: ProbeContext) -> ProbeResult:
 
 
 async def run_probes(
-    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, policy: AddressPolicy | None = None
+    probes: Iterable[Probe],
+    concurrency: int = DEFAULT_CONCURRENCY,
+    *,
+    policy: AddressPolicy | None = None,
+    browser_concurrency: int = DEFAULT_BROWSER_CONCURRENCY,
 ) -> list[ProbeResult]:
-    """Runs PROBES, at most CONCURRENCY at a time; the address rule defaults to the one plugged in
-    with safety.use_default_policy (in Vigil, VIGIL_PROBE_ALLOWED_NETWORKS)."""
+    """Runs PROBES, at most CONCURRENCY at a time and of them at most BROWSER_CONCURRENCY browser
+    probes; the address rule defaults to the one plugged in with safety.use_default_policy (in
+    Vigil, VIGIL_PROBE_ALLOWED_NETWORKS)."""
     probes = list(probes)
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -76,9 +98,13 @@ async def run_probes(
 
     async def worker():
         for index, probe in queue:
-            results[index] = await run_probe(probe, context)
+            async with context.slot(probe):
+                if type(probe) is BrowserProbe:
+                    await context.browsers.warm()  # outside the probe's timeout
+                results[index] = await run_probe(probe, context)
 
-    context = ProbeContext(policy, http=any(type(probe) is HttpProbe for probe in probes))
+    http = any(type(probe) is HttpProbe for probe in probes)
+    context = ProbeContext(policy, http, browser_concurrency)
     try:
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(probes)))))
     finally:
@@ -87,7 +113,11 @@ async def run_probes(
 
 
 def run_probes_sync(
-    probes: Iterable[Probe], concurrency: int = DEFAULT_CONCURRENCY, *, policy: AddressPolicy | None = None
+    probes: Iterable[Probe],
+    concurrency: int = DEFAULT_CONCURRENCY,
+    *,
+    policy: AddressPolicy | None = None,
+    browser_concurrency: int = DEFAULT_BROWSER_CONCURRENCY,
 ) -> list[ProbeResult]:
     """run_probes for synchronous callers (Celery tasks): a new event loop, uvloop when installed."""
     if policy is None:
@@ -96,7 +126,7 @@ def run_probes_sync(
         # Host lookups run in the loop's thread pool; the default six threads would queue them.
         resolvers = concurrent.futures.ThreadPoolExecutor(max_workers=min(64, max(4, concurrency)))
         runner.get_loop().set_default_executor(resolvers)
-        return runner.run(run_probes(probes, concurrency, policy=policy))
+        return runner.run(run_probes(probes, concurrency, policy=policy, browser_concurrency=browser_concurrency))
 
 
 def loop_factory():

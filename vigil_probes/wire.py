@@ -9,8 +9,9 @@ import dataclasses
 from typing import Any
 
 from .config import DnsProbe, HttpProbe, Probe, ProbeConfigError, TcpProbe, TlsProbe
+from .steps import BrowserProbe
 
-KINDS: dict[str, type] = {"http": HttpProbe, "tcp": TcpProbe, "tls": TlsProbe, "dns": DnsProbe}
+KINDS: dict[str, type] = {"http": HttpProbe, "tcp": TcpProbe, "tls": TlsProbe, "dns": DnsProbe, "browser": BrowserProbe}
 _NAMES = {cls: kind for kind, cls in KINDS.items()}
 
 
@@ -20,7 +21,11 @@ def probe_to_dict(probe: Probe) -> dict[str, Any]:
     for item in dataclasses.fields(probe):
         if item.init:
             value = getattr(probe, item.name)
-            data[item.name] = [list(pair) for pair in value] if item.name == "headers" else value
+            if item.name == "headers":
+                value = [list(pair) for pair in value]
+            elif item.name == "steps":
+                value = [step.as_dict() for step in value]
+            data[item.name] = value
     return data
 
 

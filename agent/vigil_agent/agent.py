@@ -53,8 +53,13 @@ def parse_assignment(monitors: list[dict[str, Any]]) -> dict[int, Assigned]:
     return assigned
 
 
+# What a browser check's result carries to Vigil: its steps' times, the failing step, the console
+# errors. Not its screenshot: tens of KB each, too heavy for the disk buffer and the push batches.
+BROWSER_DETAILS = ("steps", "failed_step", "console_errors")
+
+
 def as_json(monitor_id: int, result: ProbeResult) -> dict[str, Any]:
-    return {
+    data = {
         "monitor": monitor_id,
         "checked_at": result.checked_at.isoformat(),
         "state": str(result.state),
@@ -62,6 +67,9 @@ def as_json(monitor_id: int, result: ProbeResult) -> dict[str, Any]:
         "status_code": result.status_code,
         "reason": result.reason,
     }
+    if "steps" in result.details:
+        data["browser"] = {key: result.details[key] for key in BROWSER_DETAILS if key in result.details}
+    return data
 
 
 class Agent:

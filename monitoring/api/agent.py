@@ -14,7 +14,7 @@ which cannot call these; the agent protocol is versioned with vigil_agent in thi
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -89,6 +89,23 @@ class AgentView(APIView):
     throttle_classes = [AgentThrottle]
 
 
+class StepTime(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(max_length=100)
+    ms: float = Field(ge=0)
+
+
+class BrowserDetails(BaseModel):
+    """What an agent reports of a browser check (vigil_agent.agent.as_json): no screenshot."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    steps: list[StepTime] = Field(max_length=60)
+    failed_step: str = Field(default="", max_length=100)
+    console_errors: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=20)
+
+
 class Result(BaseModel):
     """One result as an agent sends it. Checked by pydantic (its core is compiled), not a DRF
     serializer: a batch is up to 1,000 of these, and DRF's field-by-field checks cost more than
@@ -102,6 +119,7 @@ class Result(BaseModel):
     latency_ms: float | None = Field(default=None, ge=0)
     status_code: int | None = Field(default=None, ge=100, le=599)
     reason: str = Field(default="", max_length=2000)
+    browser: BrowserDetails | None = None  # a browser check's steps, failing step, console errors
 
 
 class Batch(BaseModel):
@@ -160,6 +178,7 @@ class ResultsView(AgentView):
                 latency_ms=item.latency_ms,
                 status_code=item.status_code,
                 reason=item.reason,
+                details=item.browser.model_dump() if item.browser else None,
             )
             for item in batch.results
         ]

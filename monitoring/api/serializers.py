@@ -61,7 +61,7 @@ class MonitorSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = [*STATE_FIELDS, "created_at", "updated_at"]
         # vigil.privacy: credentials may sit in any of these; viewers see them masked.
-        sensitive_fields = ["target", "headers", "body", "ping_url"]
+        sensitive_fields = ["target", "headers", "body", "steps", "ping_url"]
 
     def validate_headers(self, value):
         return {} if value is None else value  # null means no headers, as an empty box in the form

@@ -5,6 +5,7 @@ Every VIGIL_ setting is declared once here or in a sibling module, with its defa
 settings.VIGIL_X, never getattr with a default of its own.
 """
 
+import json
 import re
 from datetime import timedelta
 
@@ -38,6 +39,19 @@ VIGIL_ACK_LINK_MAX_AGE = env.int("VIGIL_ACK_LINK_MAX_AGE", default=24 * 3600)
 VIGIL_PROBE_QUEUE = env.str("VIGIL_PROBE_QUEUE", default="probes")
 VIGIL_PROBE_BATCH_SIZE = env.int("VIGIL_PROBE_BATCH_SIZE", default=250)
 VIGIL_PROBE_CONCURRENCY = env.int("VIGIL_PROBE_CONCURRENCY", default=200)
+# Scripted browser checks (kind "browser") run on their own queue ("browser", its own worker), at most
+# this many Chromium pages at once per worker process; each browser batch holds that many monitors.
+VIGIL_BROWSER_CONCURRENCY = max(1, env.int("VIGIL_BROWSER_CONCURRENCY", default=2))
+# The Chromium that browser checks launch (Playwright never downloads one).
+VIGIL_CHROMIUM_PATH = env.str("VIGIL_CHROMIUM_PATH", default="/usr/bin/chromium")
+# Values for ${secret:NAME} in browser steps, as a JSON object ({"SHOP_PASSWORD": "..."}); or a file
+# holding it (VIGIL_BROWSER_SECRETS_FILE). Steps store only the name.
+try:
+    VIGIL_BROWSER_SECRETS = json.loads(secret("VIGIL_BROWSER_SECRETS", default="") or "{}")
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"VIGIL_BROWSER_SECRETS: not JSON ({_exc}).") from None
+if not isinstance(VIGIL_BROWSER_SECRETS, dict) or not all(isinstance(v, str) for v in VIGIL_BROWSER_SECRETS.values()):
+    raise ImproperlyConfigured('VIGIL_BROWSER_SECRETS: expected a JSON object of strings, e.g. {"NAME": "value"}.')
 # Alert requests one integration key may send ("count/period", e.g. 600/m; empty: no limit): over it,
 # 429 with Retry-After in each front door's own format (incidents/integrations/throttle.py).
 VIGIL_INGEST_RATE = env.str("VIGIL_INGEST_RATE", default="")

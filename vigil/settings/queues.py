@@ -27,6 +27,8 @@ CELERY_TASK_ROUTES = {
     "incidents.tasks.*": {"queue": "escalation"},
     # Probe batches go to their own queue, so a fleet of probe workers can scale out.
     "monitoring.tasks.run_checks": {"queue": env.str("VIGIL_PROBE_QUEUE", default="probes")},
+    # Browser checks take seconds each in Chromium: their own queue and worker, so no probe batch waits behind one.
+    "monitoring.tasks.run_browser_checks": {"queue": "browser"},
     "monitoring.tasks.*": {"queue": "default"},
     "monitoring.rollup_tasks.*": {"queue": "default"},
     "reputation.tasks.*": {"queue": "default"},
@@ -143,6 +145,7 @@ CELERY_TASK_ANNOTATIONS = {
     "comms.tasks.plan_notice": {"soft_time_limit": 1800, "time_limit": 1900},
     # A probe batch may take up to the dispatcher's 120 s lease (monitors time out after at most 60 s).
     "monitoring.tasks.run_checks": {"soft_time_limit": 150, "time_limit": 180},
+    "monitoring.tasks.run_browser_checks": {"soft_time_limit": 150, "time_limit": 180},
     "monitoring.rollup_tasks.roll_up": {"soft_time_limit": 240, "time_limit": 290},
     "monitoring.rollup_tasks.purge": {"soft_time_limit": 900, "time_limit": 1200},
     "incidents.tasks.purge_change_events": {"soft_time_limit": 900, "time_limit": 1200},
