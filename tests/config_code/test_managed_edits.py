@@ -1,0 +1,297 @@
+"""Objects config manages, edited elsewhere: warned (VIGIL_MANAGED_EDITS=warn) or refused (refuse).
+
+The cases are generated, not listed by hand: the kinds from what config_code registered with
+vigil.managed (every model of config_code.kinds.KINDS), the dashboard views from the URL conf (every
+view vigil.access.guards_managed says asks before a POST), the API writes from the URL conf (every
+PATCH and DELETE route of a model config manages), Django's admin from admin.site's registry. A new
+kind needs only an entry in EVERY_KIND below (test_the_files_hold_every_kind_config_manages says so).
+"""
+
+import json
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from django.urls import get_resolver, reverse
+
+from config_code.apply import apply_loaded
+from config_code.kinds import KINDS
+from config_code.models import ManagedObject
+from incidents.models import Component
+from tests.monitoring.test_views import COMMON, VALID
+from tests.test_team_matrix import _walk
+from vigil import managed
+from vigil.access import guards_managed
+from vigil.models import AuditEntry
+
+from .conftest import loaded
+
+# One "lonely" object of each kind, which nothing names: each can be deleted alone.
+EVERY_KIND = """\
+teams:
+  - {key: lonely-team, name: Lonely team}
+schedules:
+  - {key: lonely-schedule, name: Lonely schedule, time_zone: Europe/Paris}
+  - {key: paged-schedule, name: Paged schedule}
+escalation_policies:
+  - {key: lonely-policy, name: Lonely policy, repeat: 1, levels: [{schedules: [paged-schedule]}]}
+component_groups:
+  - {key: lonely-group, name: Lonely group}
+components:
+  - {key: lonely-component, name: Lonely component}
+monitors:
+  - {key: lonely-monitor, name: Lonely monitor, target: "https://lonely.example/health"}
+"""
+REFUSED = "): change it in the configuration file and apply."
+
+
+def _guarded_views():
+    """(url name, access, model) of each dashboard view that asks vigil.managed before a POST."""
+    for name, _, callback in _walk(get_resolver()):
+        access = getattr(callback, "vigil_access", None)
+        if access and access["owned"]:
+            model = apps.get_model(access["owned"])
+            if guards_managed(access["perm"], model, access["managed_edit"]):
+                yield name, access, model
+
+
+def _api_writes():
+    """(url name, method, model) of each API PATCH and DELETE of one object of a model config manages."""
+    for name, kwargs, callback in _walk(get_resolver()):
+        cls, actions = getattr(callback, "cls", None), getattr(callback, "actions", None) or {}
+        if cls is None or "pk" not in kwargs or "format" in kwargs or getattr(cls, "queryset", None) is None:
+            continue
+        if managed.manageable(cls.queryset.model):
+            for method in ("patch", "delete"):
+                if method in actions:
+                    yield name, method, cls.queryset.model
+
+
+WEB = sorted(_guarded_views(), key=lambda v: v[0])
+API = sorted(_api_writes(), key=lambda v: (v[0], v[1]))
+MODELS = sorted(managed.models(), key=lambda m: m._meta.label)
+
+
+def _monitor_edit(monitor) -> dict:
+    return {**COMMON, **VALID["http"], "name": "Renamed by hand", "parents": []}
+
+
+# What an edit view is posted to change the object's name; a delete view is posted nothing.
+EDITS = {
+    "monitoring:edit": _monitor_edit,
+    "oncall:schedule_edit": lambda schedule: {"name": "Renamed by hand", "time_zone": schedule.time_zone},
+}
+
+
+@pytest.fixture
+def applied(roles):
+    """{model: the object of that kind the files manage}, applied by config."""
+    apply_loaded(loaded(EVERY_KIND))
+    return {type(row.target): row.target for row in ManagedObject.objects.filter(key__startswith="lonely-")}
+
+
+def _state(obj):
+    found = type(obj).objects.filter(pk=obj.pk).first()
+    return found and model_to_dict(found)
+
+
+def _is_delete(name: str, access: dict) -> bool:
+    return access["perm"].partition(".")[2].startswith("delete_")
+
+
+def _audited(obj, **filters):
+    return AuditEntry.objects.filter(
+        target_type=ContentType.objects.get_for_model(obj), target_id=str(obj.pk), **filters
+    )
+
+
+def _label(obj) -> str:
+    return managed.managed(obj).label
+
+
+def test_the_cases_are_found():
+    assert {"monitoring:edit", "monitoring:delete", "oncall:schedule_edit", "oncall:schedule_delete"} <= {
+        name for name, _, _ in WEB
+    }
+    assert {"v1:monitor-detail", "v1:schedule-detail", "v1:component-detail"} <= {name for name, _, _ in API}
+    # Saving nothing, or no setting the files hold: not asked.
+    assert not {"monitoring:test_edit", "monitoring:pause", "monitoring:test_now"} & {name for name, _, _ in WEB}
+    assert {kind.model for kind in KINDS} <= set(MODELS)
+
+
+def test_the_files_hold_every_kind_config_manages(applied):
+    assert set(MODELS) <= set(applied), "add an object of the new kind to EVERY_KIND"
+
+
+def test_every_edit_view_has_its_edit_here():
+    assert [name for name, access, _ in WEB if not _is_delete(name, access) and name not in EDITS] == []
+
+
+# --- The dashboard -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "access", "model"), WEB, ids=[v[0] for v in WEB])
+def test_under_refuse_a_dashboard_edit_changes_nothing_and_names_the_key(
+    web_clients, applied, settings, name, access, model
+):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    obj, data = applied[model], EDITS.get(name, lambda obj: {})
+    before = _state(obj)
+    url = reverse(name, kwargs={access["kwarg"]: obj.pk})
+    response = web_clients["admin"].post(url, data(obj), follow=True)
+    assert f"Managed by config (key {_label(obj)}{REFUSED}" in response.content.decode()
+    assert _state(obj) == before
+    assert not _audited(obj, via="web").exists()
+
+
+@pytest.mark.parametrize(("name", "access", "model"), WEB, ids=[v[0] for v in WEB])
+def test_under_warn_a_dashboard_edit_goes_through_and_its_audit_entry_names_the_key(
+    web_clients, applied, name, access, model
+):
+    obj, label = applied[model], _label(applied[model])
+    url = reverse(name, kwargs={access["kwarg"]: obj.pk})
+    form = web_clients["admin"].get(url).content.decode()
+    assert f"Managed by config as <code>{label}</code>" in form  # warned before saving
+    response = web_clients["admin"].post(url, EDITS.get(name, lambda obj: {})(obj))
+    assert response.status_code == 302
+    after = _state(obj)
+    assert after is None if _is_delete(name, access) else after["name"] == "Renamed by hand"
+    entry = _audited(obj, via="web").latest("pk")
+    assert entry.details["managed_by_config"] == label
+
+
+# --- The REST API -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "method", "model"), API, ids=[f"{v[0]}-{v[1]}" for v in API])
+def test_under_refuse_an_api_write_is_a_409_naming_the_key(api_clients, applied, settings, name, method, model):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    obj = applied[model]
+    before = _state(obj)
+    client = api_clients["admin"]
+    response = getattr(client, method)(reverse(name, kwargs={"pk": obj.pk}), {"name": "Renamed by hand"}, format="json")
+    assert response.status_code == 409, response.content
+    assert f"Managed by config (key {_label(obj)}{REFUSED}" in json.dumps(response.json())
+    assert _state(obj) == before
+
+
+@pytest.mark.parametrize(("name", "method", "model"), API, ids=[f"{v[0]}-{v[1]}" for v in API])
+def test_under_warn_an_api_write_goes_through_and_its_audit_entries_name_the_key(
+    api_clients, applied, name, method, model
+):
+    obj, label = applied[model], _label(applied[model])
+    since = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    client = api_clients["admin"]
+    response = getattr(client, method)(reverse(name, kwargs={"pk": obj.pk}), {"name": "Renamed by hand"}, format="json")
+    assert response.status_code in (200, 204), response.content
+    after = _state(obj)
+    assert after is None if method == "delete" else after["name"] == "Renamed by hand"
+    entries = AuditEntry.objects.filter(pk__gt=since, via="api")
+    assert all(entry.details.get("managed_by_config") == label for entry in entries)
+
+
+def test_an_api_edit_of_a_managed_monitor_is_audited_with_its_key(api_clients, applied):
+    monitor = next(obj for model, obj in applied.items() if model._meta.label == "monitoring.Monitor")
+    api_clients["admin"].patch(f"/api/v1/monitors/{monitor.pk}/", {"name": "Renamed by hand"}, format="json")
+    entry = AuditEntry.objects.filter(action="monitor.update", target_id=str(monitor.pk)).get()
+    assert entry.details["managed_by_config"] == "monitors.lonely-monitor"
+
+
+def test_an_api_write_by_an_outsider_is_refused_for_its_role_before_the_key_is_named(api_clients, applied, settings):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    monitor = next(obj for model, obj in applied.items() if model._meta.label == "monitoring.Monitor")
+    response = api_clients["viewer"].delete(f"/api/v1/monitors/{monitor.pk}/")
+    assert response.status_code == 403 and "lonely-monitor" not in response.content.decode()
+
+
+# --- Django's admin ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
+def test_the_admin_of_every_managed_kind_asks_the_rule(model):
+    assert model not in admin.site._registry or isinstance(admin.site._registry[model], managed.ManagedByConfigAdmin)
+
+
+def _admin_url(obj, view: str) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_{view}", args=[obj.pk])
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
+def test_under_refuse_the_admin_shows_a_managed_object_read_only_and_keeps_it(web_clients, applied, settings, model):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    obj, client = applied[model], web_clients["admin"]
+    page = client.get(_admin_url(obj, "change")).content.decode()
+    assert f"Managed by config (key {_label(obj)}{REFUSED}" in page
+    assert 'name="_save"' not in page  # read-only
+    assert client.post(_admin_url(obj, "delete"), {"post": "yes"}).status_code == 403
+    changelist = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_changelist")
+    bulk = client.post(changelist, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"})
+    assert bulk.status_code == 403
+    assert _state(obj) is not None
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m._meta.label for m in MODELS])
+def test_under_warn_an_admin_deletion_goes_through_and_its_audit_entry_names_the_key(web_clients, applied, model):
+    obj, label = applied[model], _label(applied[model])
+    client = web_clients["admin"]
+    assert "a change made here is undone by the next apply" in client.get(_admin_url(obj, "change")).content.decode()
+    assert client.post(_admin_url(obj, "delete"), {"post": "yes"}).status_code == 302
+    assert _state(obj) is None
+    assert AuditEntry.objects.get(action="admin.delete").details["managed_by_config"] == label
+
+
+# --- Config apply, release, marks ----------------------------------------------------------------------
+
+
+def test_config_apply_is_never_refused(applied, settings):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    apply_loaded(loaded(EVERY_KIND.replace("name: Lonely", "name: Applied")))
+    for obj in applied.values():
+        assert _state(obj)["name"].startswith("Applied"), obj
+
+
+def test_release_is_admin_only_audited_and_frees_the_object(web_clients, applied, settings):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    schedule = next(obj for model, obj in applied.items() if model._meta.label == "incidents.Schedule")
+    found = managed.managed(schedule)
+    url = reverse("config_code:release", args=[found.content_type_id, found.object_id])
+    assert web_clients["responder"].post(url).status_code == 403
+    page = web_clients["admin"].get(schedule.get_absolute_url()).content.decode()
+    assert 'data-testid="release-from-config"' in page and url in page
+    assert web_clients["admin"].post(url).status_code == 302
+    assert not ManagedObject.objects.filter(key="lonely-schedule").exists()
+    entry = AuditEntry.objects.get(action="config.release")
+    assert (entry.target_id, entry.details["key"]) == (str(schedule.pk), "lonely-schedule")
+    edit = web_clients["admin"].post(f"/oncall/schedules/{schedule.pk}/edit/", EDITS["oncall:schedule_edit"](schedule))
+    assert edit.status_code == 302 and _state(schedule)["name"] == "Renamed by hand"
+
+
+def test_the_lists_show_the_badge(web_clients, applied):
+    client = web_clients["admin"]
+    for path, key in (
+        ("/monitors/", "monitors.lonely-monitor"),
+        ("/incidents/components/", "components.lonely-component"),
+        ("/oncall/", "schedules.lonely-schedule"),
+    ):
+        page = client.get(path).content.decode()
+        assert f'data-testid="managed-badge">Managed by config <code>{key}</code>' in page, path
+
+
+def test_a_list_asks_for_its_managed_objects_once(applied):
+    components = list(Component.objects.all()) * 3
+    with CaptureQueriesContext(connection) as queries:
+        managed.mark(components)
+        labels = [managed.managed(c) for c in components]
+    assert len(queries) == 1 and [str(label) for label in labels] == ["components.lonely-component"] * 3
+
+
+def test_the_detail_pages_say_managed_by_config_with_the_key(web_clients, applied):
+    for obj in applied.values():
+        if hasattr(obj, "get_absolute_url"):
+            page = web_clients["viewer"].get(obj.get_absolute_url()).content.decode()
+            assert f"<code>{_label(obj)}</code>" in page, obj
+            assert "release-from-config" not in page  # a viewer may not release
