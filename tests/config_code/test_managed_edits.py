@@ -190,15 +190,8 @@ def test_under_warn_an_api_write_goes_through_and_its_audit_entries_name_the_key
     assert response.status_code in (200, 204), response.content
     after = _state(obj)
     assert after is None if method == "delete" else after["name"] == "Renamed by hand"
-    entries = AuditEntry.objects.filter(pk__gt=since, via="api")
-    assert all(entry.details.get("managed_by_config") == label for entry in entries)
-
-
-def test_an_api_edit_of_a_managed_monitor_is_audited_with_its_key(api_clients, applied):
-    monitor = next(obj for model, obj in applied.items() if model._meta.label == "monitoring.Monitor")
-    api_clients["admin"].patch(f"/api/v1/monitors/{monitor.pk}/", {"name": "Renamed by hand"}, format="json")
-    entry = AuditEntry.objects.filter(action="monitor.update", target_id=str(monitor.pk)).get()
-    assert entry.details["managed_by_config"] == "monitors.lonely-monitor"
+    entries = AuditEntry.objects.filter(pk__gt=since or 0, via="api")
+    assert entries and all(entry.details.get("managed_by_config") == label for entry in entries)
 
 
 def test_an_api_write_by_an_outsider_is_refused_for_its_role_before_the_key_is_named(api_clients, applied, settings):
