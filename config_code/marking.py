@@ -25,4 +25,4 @@ def register() -> None:
 
     from .kinds import KINDS
 
-    managed.register([kind.model for kind in KINDS], managed_labels)
+    managed.register({kind.model: [*kind.fields.values(), *kind.nested] for kind in KINDS}, managed_labels)

@@ -82,8 +82,7 @@ def do_create_component(
 
 @transaction.atomic
 def do_update_component(actor: Actor, component: Component, **changes) -> Component:
-    """Change COMPONENT's settings, or its status as an admin sets it by hand (the API)."""
-    return _update(actor, component, COMPONENT_FIELDS | {"status"}, "component.update", changes)
+    return _update(actor, component, COMPONENT_FIELDS, "component.update", changes)
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ MODES = (WARN, REFUSE)
 # (model, object ids as strings) -> {object id: "kind.key"}, in one query.
 Lookup = Callable[[type[Model], Collection[str]], dict[str, str]]
 
-_models: set[type[Model]] = set()
+_models: dict[type[Model], frozenset[str]] = {}  # model -> the fields the files set
 _lookup: list[Lookup] = []
 _MARK = "_vigil_managed_by_config"  # a label ("" for none) put on an instance by mark(): no query after
 
@@ -66,9 +66,10 @@ class Managed:
         return self.label
 
 
-def register(models: Iterable[type[Model]], lookup: Lookup) -> None:
-    """Called once by config_code's ready(): MODELS are the kinds config manages, LOOKUP finds keys."""
-    _models.update(models)
+def register(models: dict[type[Model], Iterable[str]], lookup: Lookup) -> None:
+    """Called once by config_code's ready(): MODELS are the kinds config manages, each with the fields
+    its files set (model field names); LOOKUP finds keys."""
+    _models.update({model: frozenset(fields) for model, fields in models.items()})
     _lookup[:] = [lookup]
 
 
@@ -79,6 +80,12 @@ def models() -> set[type[Model]]:
 
 def manageable(model: type[Model]) -> bool:
     return model in _models or model._meta.concrete_model in _models
+
+
+def sets_any(model: type[Model], names: Iterable[str]) -> bool:
+    """Whether a partial edit of NAMES touches what the files set for MODEL: a component's status,
+    which incidents and admins set and the files never do, is no drift."""
+    return not _models.get(model._meta.concrete_model, frozenset()).isdisjoint(names)
 
 
 def labels(model: type[Model], ids: Iterable) -> dict[str, str]:

@@ -62,6 +62,16 @@ class ComponentViewSet(ThroughActions, viewsets.ModelViewSet):
     update_action = staticmethod(component_actions.do_update_component)
     delete_action = staticmethod(component_actions.do_delete_component)
 
+    def perform_update(self, serializer):
+        """The settings through the action; a status an admin sets by hand (the incidents set it otherwise,
+        and do_update_component refuses it) is saved as it always was, the status page following."""
+        status = serializer.validated_data.pop("status", None)
+        super().perform_update(serializer)
+        component = serializer.instance
+        if status is not None and status != component.status:
+            component.status = status
+            component.save(update_fields=["status", "updated_at"])
+
 
 class ComponentGroupViewSet(ThroughActions, viewsets.ModelViewSet):
     queryset = ComponentGroup.objects.all()

@@ -194,6 +194,15 @@ def test_under_warn_an_api_write_goes_through_and_its_audit_entries_name_the_key
     assert entries and all(entry.details.get("managed_by_config") == label for entry in entries)
 
 
+def test_under_refuse_an_api_patch_of_what_the_files_do_not_set_goes_through(api_clients, applied, settings):
+    settings.VIGIL_MANAGED_EDITS = "refuse"
+    component = applied[Component]
+    response = api_clients["admin"].patch(f"/api/v1/components/{component.pk}/", {"status": "major_outage"})
+    assert response.status_code == 200
+    component.refresh_from_db()
+    assert component.status == "major_outage"
+
+
 def test_an_api_write_by_an_outsider_is_refused_for_its_role_before_the_key_is_named(api_clients, applied, settings):
     settings.VIGIL_MANAGED_EDITS = "refuse"
     monitor = next(obj for model, obj in applied.items() if model._meta.label == "monitoring.Monitor")

@@ -35,7 +35,10 @@ class ManagedByConfigConflict(APIException):
 
 
 def _check_managed(request, obj) -> None:
-    """An edit or a deletion of an object config manages: refused under "refuse", noted under "warn"."""
+    """An edit or a deletion of an object config manages: refused under "refuse", noted under "warn".
+    A PATCH of fields the files do not set (a component's status) is neither."""
+    if request.method == "PATCH" and hasattr(request.data, "keys") and not managed.sets_any(type(obj), request.data):
+        return
     if request.method in ("PUT", "PATCH", "DELETE"):
         try:
             managed.check_edit(obj)
