@@ -8,6 +8,7 @@ kind needs only an entry in EVERY_KIND below (test_the_files_hold_every_kind_con
 """
 
 import json
+import re
 
 import pytest
 from django.apps import apps
@@ -142,6 +143,9 @@ def test_under_refuse_a_dashboard_edit_changes_nothing_and_names_the_key(
     obj, data = applied[model], EDITS.get(name, lambda obj: {})
     before = _state(obj)
     url = reverse(name, kwargs={access["kwarg"]: obj.pk})
+    form = web_clients["admin"].get(url).content.decode()
+    assert f"Managed by config (key <code>{_label(obj)}</code>{REFUSED}" in form
+    assert re.search(r'<button type="submit"[^>]* disabled>', form)  # nothing to save
     response = web_clients["admin"].post(url, data(obj), follow=True)
     assert f"Managed by config (key {_label(obj)}{REFUSED}" in response.content.decode()
     assert _state(obj) == before
