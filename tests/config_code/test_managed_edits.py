@@ -301,3 +301,12 @@ def test_the_detail_pages_say_managed_by_config_with_the_key(web_clients, applie
             page = web_clients["viewer"].get(obj.get_absolute_url()).content.decode()
             assert f"<code>{_label(obj)}</code>" in page, obj
             assert "release-from-config" not in page  # a viewer may not release
+
+
+def test_deleting_a_managed_row_in_the_admin_is_a_release_audited(web_clients, applied):
+    row = ManagedObject.objects.get(key="lonely-team")
+    url = reverse("admin:config_code_managedobject_delete", args=[row.pk])
+    response = web_clients["admin"].post(url, {"post": "yes"})
+    assert response.status_code == 302 and not ManagedObject.objects.filter(pk=row.pk).exists()
+    entry = AuditEntry.objects.get(action="config.release")
+    assert (entry.via, entry.target_label, entry.details["key"]) == ("admin", "Lonely team", "lonely-team")
