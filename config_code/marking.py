@@ -7,6 +7,7 @@ warned about and refused by being a kind."""
 from collections.abc import Collection
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 
 from .models import ManagedObject
@@ -20,9 +21,25 @@ def managed_labels(model: type[Model], ids: Collection[str]) -> dict[str, str]:
     return {object_id: f"{kind}.{key}" for object_id, kind, key in rows}
 
 
+def parts(kinds) -> dict[type[Model], str]:
+    """The models KINDS write as parts of their objects (a nested field that is a reverse foreign key:
+    a schedule's rotations, a policy's levels), each with its foreign key to the object."""
+    found = {}
+    for kind in kinds:
+        for name in kind.nested:
+            try:
+                field = kind.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if field.one_to_many and field.auto_created:
+                found[field.related_model] = field.field.name
+    return found
+
+
 def register() -> None:
     from vigil import managed
 
     from .kinds import KINDS
 
-    managed.register({kind.model: [*kind.fields.values(), *kind.nested] for kind in KINDS}, managed_labels)
+    fields = {kind.model: [*kind.fields.values(), *kind.nested] for kind in KINDS}
+    managed.register(fields, managed_labels, parts(KINDS))

@@ -20,7 +20,8 @@ def permission_required(perm: str, owned: str | None = None, kwarg: str = "pk", 
     the view (its 404). A view using a team permission (vigil.roles.team_permissions) must name OWNED.
 
     MANAGED_EDIT says whether a POST edits or deletes OWNED in a way the configuration files would
-    undo (vigil.managed); by default, when PERM is OWNED's own change_ or delete_ permission. Such a
+    undo (vigil.managed); by default, when PERM is OWNED's own change_ or delete_ permission, or the
+    add_, change_ or delete_ permission of a part the files write with OWNED (a rotation). Such a
     POST on an object config manages is refused under VIGIL_MANAGED_EDITS=refuse (the view does not
     run; the object's page says why) and noted in the audit log under warn. A view that changes
     nothing the files hold (a test of the settings as typed, a new calendar token) says False.
@@ -56,8 +57,14 @@ def guards_managed(perm: str, model, managed_edit: bool | None) -> bool:
     """Whether a view requiring PERM on MODEL asks vigil.managed before a POST (see permission_required)."""
     if managed_edit is not None:
         return managed_edit
-    name = model._meta.model_name
-    return perm.partition(".")[2] in (f"change_{name}", f"delete_{name}") and managed.manageable(model)
+    app_label, _, codename = perm.partition(".")
+    action, _, name = codename.partition("_")
+    if name == model._meta.model_name:  # the object itself, or a part of one (a schedule's rotation)
+        return action in ("change", "delete") and managed.manageable(model)
+    try:  # a part added to, changed in or deleted from the object (a rotation of the schedule)
+        return action in ("add", "change", "delete") and managed.part_of(apps.get_model(app_label, name)) is model
+    except LookupError:
+        return False
 
 
 def _check_owned(request, model, pk, perm: str):

@@ -36,6 +36,9 @@ MODES = (WARN, REFUSE)
 Lookup = Callable[[type[Model], Collection[str]], dict[str, str]]
 
 _models: dict[type[Model], frozenset[str]] = {}  # model -> the fields the files set
+# A part the files write with its parent (a schedule's rotations, a policy's levels): model -> the
+# foreign key to the parent. Editing the part is editing the parent, under the parent's key.
+_parts: dict[type[Model], str] = {}
 _lookup: list[Lookup] = []
 _MARK = "_vigil_managed_by_config"  # a label ("" for none) put on an instance by mark(): no query after
 
@@ -66,10 +69,14 @@ class Managed:
         return self.label
 
 
-def register(models: dict[type[Model], Iterable[str]], lookup: Lookup) -> None:
+def register(
+    models: dict[type[Model], Iterable[str]], lookup: Lookup, parts: dict[type[Model], str] | None = None
+) -> None:
     """Called once by config_code's ready(): MODELS are the kinds config manages, each with the fields
-    its files set (model field names); LOOKUP finds keys."""
+    its files set (model field names); LOOKUP finds keys; PARTS are the models written as part of a
+    kind's object, each with its foreign key to that object."""
     _models.update({model: frozenset(fields) for model, fields in models.items()})
+    _parts.update(parts or {})
     _lookup[:] = [lookup]
 
 
@@ -79,19 +86,27 @@ def models() -> set[type[Model]]:
 
 
 def manageable(model: type[Model]) -> bool:
-    return model in _models or model._meta.concrete_model in _models
+    model = model._meta.concrete_model
+    return model in _models or model in _parts
+
+
+def part_of(model: type[Model]) -> type[Model] | None:
+    """The kind's model whose objects MODEL's are written with (Schedule for Rotation), else None."""
+    fk = _parts.get(model._meta.concrete_model)
+    return model._meta.get_field(fk).related_model if fk else None
 
 
 def sets_any(model: type[Model], names: Iterable[str]) -> bool:
     """Whether a partial edit of NAMES touches what the files set for MODEL: a component's status,
-    which incidents and admins set and the files never do, is no drift."""
-    return not _models.get(model._meta.concrete_model, frozenset()).isdisjoint(names)
+    which incidents and admins set and the files never do, is no drift. A part is the files' whole."""
+    model = model._meta.concrete_model
+    return model in _parts or not _models.get(model, frozenset()).isdisjoint(names)
 
 
 def labels(model: type[Model], ids: Iterable) -> dict[str, str]:
     """{object id: "kind.key"} for those of IDS config manages: one query, none for a model it never manages."""
     ids = {str(pk) for pk in ids if pk is not None}
-    if not ids or not _lookup or not manageable(model):
+    if not ids or not _lookup or model._meta.concrete_model not in _models:
         return {}
     return _lookup[0](model._meta.concrete_model, ids)
 
@@ -108,9 +123,12 @@ def mark(objects: Iterable[Model]) -> None:
 
 
 def managed(obj: Model | None) -> Managed | None:
-    """What config calls OBJ, or None when it does not manage it (one query, none after mark())."""
+    """What config calls OBJ (a part: its parent), or None when it does not manage it (one query, none
+    after mark(); a part's parent costs one more unless it was selected with it)."""
     if obj is None or obj.pk is None:
         return None
+    if (fk := _parts.get(type(obj)._meta.concrete_model)) is not None:
+        return managed(getattr(obj, fk))
     label = getattr(obj, _MARK, None)
     if label is None:
         label = labels(type(obj), [obj.pk]).get(str(obj.pk), "")
