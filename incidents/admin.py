@@ -101,7 +101,7 @@ class PageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+class IntegrationAdmin(ManagedByConfigAdmin, SensitiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "enabled", "severity", "auto_resolve", "last_received_at"]
     list_filter = ["kind", "enabled"]
     readonly_fields = ["token"]

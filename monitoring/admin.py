@@ -92,7 +92,7 @@ class MonitorAdmin(ManagedByConfigAdmin, SensitiveAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["__str__", "monitor", "component", "starts_at", "ends_at", "reason", "created_by"]
     list_filter = ["component"]
     autocomplete_fields = ["monitor"]
