@@ -50,9 +50,10 @@ SECTIONS = {
     "notification_templates": '  - {key: lonely-template, event: update, part: sms, body: "{{ title }}"}',
     "integrations": "  - {key: lonely-integration, name: Lonely integration, kind: alertmanager}",
     "status_page": "  name: Lonely page",
-    "dr_plans": "  - {key: lonely-plan, name: Lonely plan, owner: alice-admin@example.com}",
+    "dr_plans": "  - {key: lonely-plan, name: Lonely plan, rto_minutes: 30, rpo_minutes: 5,"
+    " owner: alice-admin@example.com}",
 }
-LAYERS = ', rotations: [{name: Lonely layer, starts_at: "2026-01-05T08:00:00Z", members: []}]'
+LAYERS = ', rotations: [{name: Lonely layer, starts_at: "2026-01-05T08:00:00Z", members: [alice-admin@example.com]}]'
 AUXILIARY = {"paged-schedule", "watched-monitor"}  # named by a lonely object
 
 
@@ -68,9 +69,9 @@ REFUSED = "): change it in the configuration file and apply."
 
 def _guarded_views():
     """(url name, access, model) of each dashboard view that asks vigil.managed before a POST."""
-    for name, _, callback in _walk(get_resolver()):
+    for name, kwargs, callback in _walk(get_resolver()):
         access = getattr(callback, "vigil_access", None)
-        if access and access["owned"]:
+        if access and access["owned"] and kwargs == {access["kwarg"]}:  # (a DR plan's step: its own test)
             model = apps.get_model(access["owned"])
             if guards_managed(access["perm"], model, access["managed_edit"]):
                 yield name, access, model
@@ -125,6 +126,12 @@ def _subject(applied: dict, model):
     return applied[model]
 
 
+def _needs_a_name(model, method: str) -> None:
+    """The API cases PATCH a name: a kind whose files set none (a maintenance window) is tried by DELETE."""
+    if method == "patch" and not managed.sets_any(model, ["name"]):
+        pytest.skip("the files set no name of this kind")
+
+
 def _state(obj):
     found = type(obj).objects.filter(pk=obj.pk).first()
     return found and model_to_dict(found)
@@ -173,9 +180,11 @@ def test_under_refuse_a_dashboard_edit_changes_nothing_and_names_the_key(
     obj, data = _subject(applied, model), EDITS.get(name, lambda obj: {})
     before = _state(obj)
     url = reverse(name, kwargs={access["kwarg"]: obj.pk})
-    form = web_clients["admin"].get(url).content.decode()
-    assert f"Managed by config (key <code>{_label(obj)}</code>{REFUSED}" in form
-    assert re.search(r'<button type="submit"[^>]* disabled>', form)  # nothing to save
+    page = web_clients["admin"].get(url)
+    if page.status_code == 200:  # a page with a form, not a POST-only button
+        form = page.content.decode()
+        assert f"Managed by config (key <code>{_label(obj)}</code>{REFUSED}" in form
+        assert re.search(r'<button type="submit"[^>]* disabled>', form)  # nothing to save
     response = web_clients["admin"].post(url, data(obj), follow=True)
     assert f"Managed by config (key {_label(obj)}{REFUSED}" in response.content.decode()
     assert _state(obj) == before
@@ -189,8 +198,9 @@ def test_under_warn_a_dashboard_edit_goes_through_and_its_audit_entry_names_the_
     obj = _subject(applied, model)
     label = _label(obj)
     url = reverse(name, kwargs={access["kwarg"]: obj.pk})
-    form = web_clients["admin"].get(url).content.decode()
-    assert f"Managed by config as <code>{label}</code>" in form  # warned before saving
+    page = web_clients["admin"].get(url)
+    if page.status_code == 200:
+        assert f"Managed by config as <code>{label}</code>" in page.content.decode()  # warned before saving
     if not _is_delete(name, access) and name not in EDITS:
         pytest.skip("no edit for this view in EDITS: test_every_edit_view_has_its_edit_here fails")
     response = web_clients["admin"].post(url, EDITS.get(name, lambda obj: {})(obj))
@@ -211,6 +221,7 @@ def test_under_warn_a_dashboard_edit_goes_through_and_its_audit_entry_names_the_
 def test_under_refuse_an_api_write_is_a_409_naming_the_key(api_clients, applied, settings, name, method, model):
     settings.VIGIL_MANAGED_EDITS = "refuse"
     obj = _subject(applied, model)
+    _needs_a_name(model, method)
     before = _state(obj)
     client = api_clients["admin"]
     response = getattr(client, method)(reverse(name, kwargs={"pk": obj.pk}), {"name": "Renamed by hand"}, format="json")
@@ -224,6 +235,7 @@ def test_under_warn_an_api_write_goes_through_and_its_audit_entries_name_the_key
     api_clients, applied, name, method, model
 ):
     obj = _subject(applied, model)
+    _needs_a_name(model, method)
     label = _label(obj)
     since = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
     client = api_clients["admin"]
