@@ -43,7 +43,7 @@ def permission_required(perm: str, owned: str | None = None, kwarg: str = "pk", 
                         managed.check_edit(obj)
                     except managed.ManagedByConfig as exc:
                         messages.error(request, str(exc))
-                        return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else request.path)
+                        return redirect(_page_of(request, managed.whole(obj)))
             return view(request, *args, **kwargs)
 
         # Read by the permission matrix (tests/test_team_matrix.py, tests/config_code/test_managed_edits.py).
@@ -65,6 +65,13 @@ def guards_managed(perm: str, model, managed_edit: bool | None) -> bool:
         return action in ("add", "change", "delete") and managed.part_of(apps.get_model(app_label, name)) is model
     except LookupError:
         return False
+
+
+def _page_of(request, obj) -> str:
+    """Where a refused POST goes back to, to show why: the object's page, else the page it came from."""
+    if hasattr(obj, "get_absolute_url"):
+        return obj.get_absolute_url()
+    return request.META.get("HTTP_REFERER") or "/"
 
 
 def _check_owned(request, model, pk, perm: str):

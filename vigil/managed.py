@@ -96,6 +96,12 @@ def part_of(model: type[Model]) -> type[Model] | None:
     return model._meta.get_field(fk).related_model if fk else None
 
 
+def whole(obj: Model) -> Model:
+    """OBJ, or for a part the object it is written with (a rotation's schedule)."""
+    fk = _parts.get(type(obj)._meta.concrete_model)
+    return getattr(obj, fk) if fk else obj
+
+
 def sets_any(model: type[Model], names: Iterable[str]) -> bool:
     """Whether a partial edit of NAMES touches what the files set for MODEL: a component's status,
     which incidents and admins set and the files never do, is no drift. A part is the files' whole."""
