@@ -24,7 +24,6 @@ from config_code.kinds import BY_NAME, KINDS
 from config_code.models import ManagedObject
 from incidents.models import Component
 from tests.monitoring.test_views import COMMON, VALID
-from tests.oncall.test_oncall_editing import rotation_form
 from tests.test_team_matrix import _walk
 from vigil import managed
 from vigil.access import guards_managed
@@ -102,10 +101,6 @@ def _monitor_edit(monitor) -> dict:
 EDITS = {
     "monitoring:edit": _monitor_edit,
     "oncall:schedule_edit": lambda schedule: {"name": "Renamed by hand", "time_zone": schedule.time_zone},
-    # A schedule's layers, once the files write them (config_code.kinds: the schedules' rotations).
-    "oncall:rotation_new": lambda schedule: rotation_form([], name="Hand-made layer", save="1"),
-    "oncall:rotation_edit": lambda rotation: rotation_form([], name="Renamed by hand", save="1"),
-    "oncall:rotation_move": lambda rotation: {"direction": "down"},
 }
 
 
