@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from vigil.audit import Actor
+from vigil.managed import ManagedByConfigAdmin
 from vigil.privacy import SensitiveAdminMixin
 
 from .apprise_urls import validate_apprise_url
@@ -24,7 +25,7 @@ from .status.subscribers.services import do_add_apprise_subscriber, do_unsubscri
 
 
 @admin.register(StakeholderGroup)
-class StakeholderGroupAdmin(admin.ModelAdmin):
+class StakeholderGroupAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
 

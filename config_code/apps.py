@@ -12,8 +12,6 @@ class ConfigCodeConfig(AppConfig):
     verbose_name = "Configuration as code"
 
     def ready(self) -> None:
-        from incidents import providers
-
         from . import marking
 
-        providers.managed_by_config.register(marking.managed_label)
+        marking.register()  # vigil.managed: which objects are config's, for every front door

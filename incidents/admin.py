@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from vigil.managed import ManagedByConfigAdmin
 from vigil.privacy import SensitiveAdminMixin
 
 from .models import (
@@ -21,19 +22,19 @@ from .models import (
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
     filter_horizontal = ["members", "admins"]
 
 
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(admin.ModelAdmin):
+class ComponentGroupAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["name", "position"]
 
 
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["name", "group", "status", "slo", "public", "position", "owner_team", "escalation_policy"]
     list_filter = ["status", "public", "group"]
     search_fields = ["name", "description"]
@@ -87,7 +88,7 @@ class EscalationLevelInline(admin.StackedInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["name", "team", "repeat"]
     inlines = [EscalationLevelInline]
 
@@ -100,7 +101,7 @@ class PageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+class IntegrationAdmin(ManagedByConfigAdmin, SensitiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "enabled", "severity", "auto_resolve", "last_received_at"]
     list_filter = ["kind", "enabled"]
     readonly_fields = ["token"]

@@ -1,7 +1,7 @@
 """Components and component groups as actions, for front doors that write them in bulk
-(importers, issue #17; configuration as code, issue #22). The admin and the API's ModelViewSet
-edit them directly; these give the same rows the model's checks and an audit entry naming the
-actor and the door. The status page snapshot follows saves and deletes by itself
+(importers, issue #17; configuration as code, issue #22) and the API's updates and deletions.
+Django's admin edits them directly; these give the same rows the model's checks and an audit entry
+naming the actor and the door. The status page snapshot follows saves and deletes by itself
 (comms.status.triggers listens to the models)."""
 
 from django.db import transaction

@@ -129,10 +129,3 @@ unpageable = Provider("unpageable", lambda users: {})
 def registered() -> Iterable[Provider]:
     """Every provider declared here (tests check each is registered)."""
     return [value for value in globals().values() if isinstance(value, Provider)]
-
-
-# --- Configuration as code ---------------------------------------------------------------------------
-# "monitors.checkout-api" (the file's section and the object's key) when configuration files manage
-# OBJ, else None: the dashboard says so where an edit would be undone by the next apply.
-# config_code.marking.managed_label.
-managed_by_config = Provider("managed_by_config", lambda obj: None)

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from vigil.audit import Actor
+from vigil.managed import ManagedByConfigAdmin
 from vigil.privacy import SensitiveAdminMixin
 
 from . import locations, redundancy, services
@@ -27,7 +28,7 @@ class MonitorAdminForm(forms.ModelForm):
 
 
 @admin.register(Monitor)
-class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+class MonitorAdmin(ManagedByConfigAdmin, SensitiveAdminMixin, admin.ModelAdmin):
     form = MonitorAdminForm
     masked_fields = ("ping_token",)  # the monitor's page shows the ping URL, and rotates it
     list_display = ["name", "kind", "target", "state", "team", "component", "interval_seconds", "last_checked_at"]
@@ -87,7 +88,7 @@ class MonitorAdmin(SensitiveAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     list_display = ["__str__", "monitor", "component", "starts_at", "ends_at", "reason", "created_by"]
     list_filter = ["component"]
     autocomplete_fields = ["monitor"]

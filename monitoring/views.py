@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import providers
 from vigil import live, ownership, privacy
 from vigil.access import permission_required
 from vigil.audit import Actor
@@ -260,7 +259,6 @@ def _monitor_page(request, pk: int):
         return render(request, "monitoring/_detail_live.html", _detail_context(request, monitor))
     waiting = request.session.pop(TEST_RESULT_KEY % monitor.pk, None)
     extra = {"test_result": _result_from(waiting)} if waiting else {}
-    extra["managed_by_config"] = providers.managed_by_config(monitor)
     return render(request, "monitoring/detail.html", _detail_context(request, monitor, **extra))
 
 
@@ -281,7 +279,6 @@ def _form_page(request, form: MonitorForm, status: int = 200, **extra):
         "kind_label": Monitor.Kind(form.kind).label,
         "kind_help": KIND_HELP[form.kind],
         "kinds": Monitor.Kind.choices,
-        "managed_by_config": providers.managed_by_config(monitor) if monitor else None,
         "test_url": reverse("monitoring:test_edit", args=[monitor.pk])
         if monitor
         else reverse("monitoring:test_new", args=[form.kind]),
@@ -377,17 +374,18 @@ def test_new(request, kind: str):
 
 
 @require_POST
-@permission_required(CHANGE, owned="monitoring.Monitor")
+@permission_required(CHANGE, owned="monitoring.Monitor", managed_edit=False)  # saves nothing
 def test_edit(request, pk: int):
     monitor = get_object_or_404(Monitor, pk=pk)
     return _test(request, MonitorForm(request.POST, instance=monitor, kind=monitor.kind))
 
 
 def _action_view(action, success: str, perm: str = OPERATE):
-    """A POST-only view that runs one monitor action and goes back to the monitor's page."""
+    """A POST-only view that runs one monitor action and goes back to the monitor's page. None changes a
+    setting the configuration files hold (pausing is state), so config's management does not refuse them."""
 
     @require_POST
-    @permission_required(perm, owned="monitoring.Monitor")
+    @permission_required(perm, owned="monitoring.Monitor", managed_edit=False)
     def view(request, pk: int):
         monitor = get_object_or_404(Monitor, pk=pk)
         try:
@@ -410,7 +408,7 @@ resume = _action_view(services.do_resume, "Resumed: checking again.")
 
 
 @require_POST
-@permission_required(OPERATE, owned="monitoring.Monitor")
+@permission_required(OPERATE, owned="monitoring.Monitor", managed_edit=False)  # records nothing
 def test_now(request, pk: int):
     """Run one probe now and show what it found (nothing is recorded): in place for the page's
     script, else on the monitor's page the post redirects to."""

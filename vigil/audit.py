@@ -34,6 +34,9 @@ SYSTEM = Actor()
 # The address of the request being served, for audit rows written by code that has
 # no request at hand (Django admin's LogEntry receiver). Set by AuditContextMiddleware.
 _request_ip: ContextVar[str | None] = ContextVar("vigil_request_ip", default=None)
+# What every audit entry the request writes carries besides its own details (vigil.managed's
+# `managed_by_config` under "warn"): a fresh dict per request, so nothing leaks into the next one.
+_request_notes: ContextVar[dict | None] = ContextVar("vigil_request_notes", default=None)
 
 
 def current_request_ip() -> str | None:
@@ -45,11 +48,19 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request_ip.set(client_ip(request))
+        token, notes = _request_ip.set(client_ip(request)), _request_notes.set({})
         try:
             return self.get_response(request)
         finally:
+            _request_notes.reset(notes)
             _request_ip.reset(token)
+
+
+def note(**details) -> None:
+    """Add DETAILS to every audit entry the request being served writes from now on (none outside one)."""
+    notes = _request_notes.get()
+    if notes is not None:
+        notes.update(details)
 
 
 def client_ip(request) -> str | None:
@@ -70,7 +81,7 @@ def record(actor: Actor, action: str, target=None, **details) -> AuditEntry:
         actor=actor.user,
         actor_label=actor.label,
         action=action,
-        details=details,
+        details={**(_request_notes.get() or {}), **details},
         ip=actor.ip,
         via=actor.via,
         user_agent=actor.user_agent,

@@ -79,6 +79,7 @@ urlpatterns = [
     path("comms/", include("comms.urls")),
     path("postmortems/", include("postmortems.urls")),
     path("dr-plans/", include("dr_plans.urls")),
+    path("config/", include("config_code.urls")),  # releasing an object from config management
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     # The schema and its docs: for signed-in people and API keys only; the schema is rendered once per process.
     path("api/schema/", SchemaView.as_view(), name="schema"),

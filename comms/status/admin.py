@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 
 from comms.models import MaintenanceStatus, MaintenanceUpdate, ScheduledMaintenance, StatusPageBranding
 from vigil.audit import Actor
+from vigil.managed import ManagedByConfigAdmin
 
 from . import services
 from .forms import BrandingForm, MaintenanceForm
@@ -84,7 +85,7 @@ class ScheduledMaintenanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusPageBranding)
-class StatusPageBrandingAdmin(admin.ModelAdmin):
+class StatusPageBrandingAdmin(ManagedByConfigAdmin, admin.ModelAdmin):
     form = BrandingForm
     list_display = ["name", "accent_colour", "support_contact"]
     readonly_fields = ["page_id", "updated_at"]

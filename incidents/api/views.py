@@ -5,10 +5,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from incidents import paging_actions, services
+from incidents import component_actions, paging_actions, services
 from incidents.integrations.api.serializers import ChangeEventSerializer
 from incidents.integrations.changes import recent_changes
 from incidents.models import Component, ComponentGroup, EscalationPolicy, Incident, Page, SeverityDefinition
+from incidents.oncall import import_actions as policies
+from vigil.api.errors import model_errors
 from vigil.api.permissions import RoleModelPermissions, action_permission
 from vigil.audit import Actor
 
@@ -36,16 +38,46 @@ from .serializers import (
 )
 
 
-class ComponentViewSet(viewsets.ModelViewSet):
+class ThroughActions:
+    """Updates and deletions through the app's actions: the model's checks, and an audit entry naming
+    the door (and, for an object config manages, its key: vigil.managed)."""
+
+    update_action: staticmethod
+    delete_action: staticmethod
+
+    def perform_update(self, serializer):
+        with model_errors(serializer):
+            actor = Actor.from_request(self.request)
+            serializer.instance = self.update_action(actor, serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self.delete_action(Actor.from_request(self.request), instance)
+
+
+class ComponentViewSet(ThroughActions, viewsets.ModelViewSet):
     """What customers see break. Admins edit; everyone signed in reads."""
 
     queryset = Component.objects.select_related("group")
     serializer_class = ComponentSerializer
+    update_action = staticmethod(component_actions.do_update_component)
+    delete_action = staticmethod(component_actions.do_delete_component)
+
+    def perform_update(self, serializer):
+        """The settings through the action; a status an admin sets by hand (the incidents set it otherwise,
+        and do_update_component refuses it) is saved as it always was, the status page following."""
+        status = serializer.validated_data.pop("status", None)
+        super().perform_update(serializer)
+        component = serializer.instance
+        if status is not None and status != component.status:
+            component.status = status
+            component.save(update_fields=["status", "updated_at"])
 
 
-class ComponentGroupViewSet(viewsets.ModelViewSet):
+class ComponentGroupViewSet(ThroughActions, viewsets.ModelViewSet):
     queryset = ComponentGroup.objects.all()
     serializer_class = ComponentGroupSerializer
+    update_action = staticmethod(component_actions.do_update_component_group)
+    delete_action = staticmethod(component_actions.do_delete_component_group)
 
 
 class SeverityDefinitionViewSet(viewsets.ModelViewSet):
@@ -55,9 +87,11 @@ class SeverityDefinitionViewSet(viewsets.ModelViewSet):
     serializer_class = SeverityDefinitionSerializer
 
 
-class EscalationPolicyViewSet(viewsets.ModelViewSet):
+class EscalationPolicyViewSet(ThroughActions, viewsets.ModelViewSet):
     queryset = EscalationPolicy.objects.prefetch_related("levels__users", "levels__schedules")
     serializer_class = EscalationPolicySerializer
+    update_action = staticmethod(policies.do_update_escalation_policy)
+    delete_action = staticmethod(policies.do_delete_escalation_policy)
 
 
 class PageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -7,6 +7,7 @@ rotation's page (the "Change" link) holds its members in order.
 from django.contrib import admin
 
 from incidents.models import Override, Rotation, RotationMember, Schedule, SwapRequest
+from vigil.managed import ManagedByConfigAdmin
 from vigil.privacy import SensitiveAdminMixin
 
 
@@ -25,7 +26,7 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(SensitiveAdminMixin, admin.ModelAdmin):
+class ScheduleAdmin(ManagedByConfigAdmin, SensitiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "team", "time_zone", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "description"]

@@ -226,7 +226,8 @@ def user_feed(request, token: str):
 
 
 @require_POST
-@permission_required("incidents.change_schedule", owned="incidents.Schedule")
+# The calendar link's token is no setting the configuration files hold.
+@permission_required("incidents.change_schedule", owned="incidents.Schedule", managed_edit=False)
 def rotate_schedule_feed(request, pk: int):
     schedule = get_object_or_404(Schedule, pk=pk)
     services.do_rotate_schedule_feed(Actor.from_request(request), schedule)

@@ -121,7 +121,7 @@ def test_a_page_costs_the_same_queries_with_10000_monitors(web_clients, django_a
         add_results(monitor, 40, failed_every=7)
     viewer = web_clients["viewer"]
     viewer.get("/monitors/")  # session and permissions warm, as on any later page
-    with django_assert_max_num_queries(20) as small:
+    with django_assert_max_num_queries(21) as small:  # one of them: which are managed by config (vigil.managed)
         assert viewer.get("/monitors/").status_code == 200
 
     fill(MANY - 150, start=150)

@@ -1,8 +1,8 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from rest_framework import permissions
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import permissions, status
+from rest_framework.exceptions import APIException, PermissionDenied
 
-from vigil import ownership
+from vigil import managed, ownership
 from vigil.people import is_service_account
 
 
@@ -26,6 +26,26 @@ def _check_target(request, model, perms, obj=None) -> None:
             raise PermissionDenied(why)
 
 
+class ManagedByConfigConflict(APIException):
+    """409: config manages the object and VIGIL_MANAGED_EDITS=refuse (vigil.managed); the detail names the key."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "managed_by_config"
+    default_detail = "Managed by config: change it in the configuration file and apply."
+
+
+def _check_managed(request, obj) -> None:
+    """An edit or a deletion of an object config manages: refused under "refuse", noted under "warn".
+    A PATCH of fields the files do not set (a component's status) is neither."""
+    if request.method == "PATCH" and hasattr(request.data, "keys") and not managed.sets_any(type(obj), request.data):
+        return
+    if request.method in ("PUT", "PATCH", "DELETE"):
+        try:
+            managed.check_edit(obj)
+        except managed.ManagedByConfig as exc:
+            raise ManagedByConfigConflict(str(exc)) from exc
+
+
 def _give_the_keys_team(request, model) -> None:
     """What a service key creates without naming a team is its team's (a service key acts for its team
     alone: vigil.ownership), so the key may go on changing it."""
@@ -41,7 +61,8 @@ def _give_the_keys_team(request, model) -> None:
 
 
 class RoleModelPermissions(permissions.DjangoModelPermissions):
-    """Django model permissions, with reads needing the view permission too, and team ownership on writes.
+    """Django model permissions, with reads needing the view permission too, team ownership on writes, and
+    a 409 for an edit or a deletion of an object config manages under VIGIL_MANAGED_EDITS=refuse.
 
     The roles (vigil.roles) are groups of these permissions, so one check serves
     the dashboard and the API alike; vigil.ownership narrows writes to the object's team, and a
@@ -70,7 +91,9 @@ class RoleModelPermissions(permissions.DjangoModelPermissions):
 
     def has_object_permission(self, request, view, obj):
         _, perms = self._perms(request, view)
-        return _team_allows(request, obj, perms)
+        allowed = _team_allows(request, obj, perms)
+        _check_managed(request, obj)  # after the team's check: an outsider learns nothing of the key
+        return allowed
 
 
 def action_permission(perm: str):

@@ -149,6 +149,14 @@ VIGIL_ACTION_ITEM_REMIND_DAYS = env.int("VIGIL_ACTION_ITEM_REMIND_DAYS", default
 # ...and, while it is overdue, again every this many days (0: one overdue reminder only).
 VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS = env.int("VIGIL_ACTION_ITEM_OVERDUE_EVERY_DAYS", default=7)
 
+# --- Configuration as code (issue #22) -----------------------------------------------
+# What the dashboard, the REST API and Django's admin do with an edit of an object the files
+# manage (vigil.managed): "warn" lets it through, warned and noted in the audit log; "refuse"
+# refuses it, admins included, naming the key. Config apply itself is never refused.
+VIGIL_MANAGED_EDITS = env.str("VIGIL_MANAGED_EDITS", default="warn")
+if VIGIL_MANAGED_EDITS not in ("warn", "refuse"):
+    raise ImproperlyConfigured(f"VIGIL_MANAGED_EDITS={VIGIL_MANAGED_EDITS!r}: expected warn or refuse.")
+
 # --- Providers comms sends through (email itself: EMAIL_URL, in framework.py) ---------
 SENDGRID_API_KEY = secret("SENDGRID_API_KEY", default="")
 # The signed Event Webhook's verification key (SendGrid: Settings > Mail Settings). Empty: events refused.
