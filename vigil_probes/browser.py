@@ -35,6 +35,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Chromium's own calls home (safe browsing, reliability reports, pings, default apps): none.
+    "--disable-client-side-phishing-detection",
+    "--disable-domain-reliability",
+    "--disable-default-apps",
+    "--no-pings",
+    "--metrics-recording-only",
     # WebRTC could reach addresses around the proxy: no UDP but through it (that is, none).
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]

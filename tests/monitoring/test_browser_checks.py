@@ -35,6 +35,34 @@ from .shop import LOGIN_STEPS, PASSWORD, Shop
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 
 
+@pytest.fixture(autouse=True)
+def chromium_reaches_loopback_only(monkeypatch):
+    """Chromium's own background calls (update checks, accounts) go through the engine's guard
+    proxy, whose rule allows public hosts, as it must for real checks. Here nothing may leave the
+    machine, not even a DNS lookup: the guard resolves no name but localhost and connects only to
+    loopback; an address literal is still judged by the rule first (the redirect test expects its words)."""
+    import ipaddress
+
+    from vigil_probes import browser_guard
+    from vigil_probes.result import ProbeFailure
+
+    resolve = browser_guard.safety.resolve
+
+    async def loopback_only(host, port, policy):
+        try:
+            literal = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            literal = None
+        if literal is None and host != "localhost":
+            raise ProbeFailure(f"tests: no lookup of {host} (only loopback)")
+        addresses = await resolve(host, port, policy)
+        if not all(ipaddress.ip_address(address).is_loopback for address in addresses):
+            raise ProbeFailure(f"tests: no connection to {host} (only loopback)")
+        return addresses
+
+    monkeypatch.setattr(browser_guard.safety, "resolve", loopback_only)
+
+
 @pytest.fixture
 def actor(admin_user):
     return Actor(user=admin_user, via="web")
