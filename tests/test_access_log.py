@@ -25,7 +25,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Captured URL parameters that are not credentials. A new route whose parameter is neither here nor in
 # SECRET_PARAMETERS fails test_every_captured_url_parameter_is_declared_secret_or_not: decide, then add it.
-NOT_SECRET = {"pk", "id", "kind", "move", "table", "event", "path", "object_id", "content_type_id", "app_label", "url"}
+NOT_SECRET = {
+    "pk",
+    "id",
+    "run",
+    "kind",
+    "move",
+    "table",
+    "event",
+    "path",
+    "object_id",
+    "content_type_id",
+    "app_label",
+    "url",
+}
 NOT_SECRET |= {"incident_pk", "incident_id", "item_id", "step_id", "level_id", "number"}
 NOT_SECRET |= {"identifier"}  # Opsgenie's alert alias (incidents/integrations/opsgenie_urls.py); its key is a header
 NOT_SECRET |= {"action"}  # My notifications: what to do to a rule (up, down, remove)

@@ -1,5 +1,6 @@
 """The audit log: record who did what to which object, when and from where."""
 
+import contextlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -43,17 +44,24 @@ def current_request_ip() -> str | None:
     return _request_ip.get()
 
 
+@contextlib.contextmanager
+def request_context(request):
+    """While serving REQUEST, audit entries carry its client's address and the request's notes."""
+    token, notes = _request_ip.set(client_ip(request)), _request_notes.set({})
+    try:
+        yield
+    finally:
+        _request_notes.reset(notes)
+        _request_ip.reset(token)
+
+
 class AuditContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token, notes = _request_ip.set(client_ip(request)), _request_notes.set({})
-        try:
+        with request_context(request):
             return self.get_response(request)
-        finally:
-            _request_notes.reset(notes)
-            _request_ip.reset(token)
 
 
 def note(**details) -> None:

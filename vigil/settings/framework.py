@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "comms.status.middleware.StatusSnapshotMiddleware",
     # Heartbeat pings, answered before the rest of the stack too (the token is the credential).
     "monitoring.ping_middleware.PingMiddleware",
+    # Alert webhooks likewise (the token in the URL is the credential).
+    "incidents.integrations.middleware.AlertHookMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # djangosaml2's own session cookie (SameSite=None) for the SAML exchange: the IdP posts back cross-site.
     "djangosaml2.middleware.SamlSessionMiddleware",
