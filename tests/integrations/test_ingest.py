@@ -382,3 +382,19 @@ def test_the_integrations_escalation_policy_follows_the_incident(make_integratio
     integration = make_integration(escalation_policy=policy)
     post(integration, _firing())
     assert Incident.objects.get().escalation_policy == policy
+
+
+def test_an_alert_is_answered_before_the_session_and_login_middleware_and_as_the_url_conf_would(
+    make_integration,
+):
+    from django.test import Client
+
+    from .conftest import payload, post
+
+    integration = make_integration()
+    response = post(integration, payload("alertmanager", "firing"))
+    assert response.status_code == 200, response.content
+    assert "Vary" not in response and not response.cookies  # no session, no CSRF: the stack below was skipped
+    assert response["X-Frame-Options"] == "DENY"
+    assert Alert.objects.filter(integration=integration).exists() and Incident.objects.exists()
+    assert Client().get(integration.get_ingest_path()).status_code == 405  # not a POST: the URL conf answers
