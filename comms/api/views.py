@@ -28,8 +28,23 @@ from .serializers import (
 
 
 class StakeholderGroupViewSet(viewsets.ModelViewSet):
+    """Writes go through comms.services' actions: audited, and so named when config manages the group."""
+
     queryset = StakeholderGroup.objects.all()
     serializer_class = StakeholderGroupSerializer
+
+    def perform_create(self, serializer):
+        actor = Actor.from_request(self.request)
+        serializer.instance = services.do_create_stakeholder_group(actor, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        actor = Actor.from_request(self.request)
+        serializer.instance = services.do_update_stakeholder_group(
+            actor, serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.do_delete_stakeholder_group(Actor.from_request(self.request), instance)
 
 
 @extend_validation_errors(["invalid"], field_name="non_field_errors", actions=["import_csv"], methods=["post"])

@@ -1,4 +1,4 @@
-from django.db.models import Count, ProtectedError, Q
+from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, mixins, status, viewsets
@@ -78,12 +78,7 @@ class DRPlanViewSet(viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        try:
-            instance.delete()
-        except ProtectedError as exc:
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["An approved plan is kept; retire it instead."]}
-            ) from exc
+        run(self.request, services.do_delete_plan, instance)
 
     def _moved(self, request, action_fn, **kwargs):
         run(request, action_fn, self.get_object(), **kwargs)

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, ProtectedError, QuerySet
 from django.utils import timezone
 
 from vigil import ownership
@@ -115,6 +115,17 @@ def do_delete_step(actor: Actor, step: Step) -> None:
     record(actor, "dr_plan.step_delete", plan, title=step.title)
     step.delete()
     _edited(actor, plan, before)
+
+
+@transaction.atomic
+def do_delete_plan(actor: Actor, plan: DRPlan) -> None:
+    """Delete PLAN with its steps. A plan with an approved version is kept, as the record of what was
+    approved (the versions protect it): retire it instead."""
+    record(actor, "dr_plan.delete", plan, name=plan.name)
+    try:
+        plan.delete()
+    except ProtectedError as exc:  # the audit entry goes with the transaction
+        raise ActionError("An approved plan is kept; retire it instead.") from exc
 
 
 @transaction.atomic

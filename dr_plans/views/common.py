@@ -27,9 +27,10 @@ def act(request, action, *args, success: str = "", **kwargs):
     return result
 
 
-def form_page(request, form, title: str, *, back: str, intro: str = ""):
-    """The one page every add/edit form uses; a form sent back with errors answers 400."""
-    context = {"form": form, "title": title, "back": resolve_url(back), "intro": intro}
+def form_page(request, form, title: str, *, back: str, intro: str = "", plan=None):
+    """The one page every add/edit form uses; a form sent back with errors answers 400. PLAN: the plan
+    the form edits (itself, a step, a call-tree level), whose page says when config manages it."""
+    context = {"form": form, "title": title, "back": resolve_url(back), "intro": intro, "plan": plan}
     return render(request, "dr_plans/form.html", context, status=400 if form.is_bound and form.errors else 200)
 
 

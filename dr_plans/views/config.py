@@ -25,7 +25,7 @@ def _save(request, form, title: str, back: str, done: str, **fixed):
     if request.method == "POST" and form.is_valid():
         services.do_save_config(Actor.from_request(request), form, **fixed)
         return redirect(done)
-    return form_page(request, form, title, back=back)
+    return form_page(request, form, title, back=back, plan=fixed.get("plan"))
 
 
 @permission_required("dr_plans.add_backup")

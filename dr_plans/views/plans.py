@@ -120,7 +120,7 @@ def plan_edit(request, pk: int):
     intro = "Saving changes to an approved plan makes it a draft again; the approved version stays." * (
         plan.status == DRPlan.Status.APPROVED
     )
-    return form_page(request, form, f"Edit {plan}", back=plan.get_absolute_url(), intro=intro)
+    return form_page(request, form, f"Edit {plan}", back=plan.get_absolute_url(), intro=intro, plan=plan)
 
 
 MOVES = {
@@ -179,7 +179,7 @@ def step_edit(request, pk: int, step_id: int | None = None):
         act(request, services.do_save_step, plan, step, success="Step saved.", **fields)
         return redirect(f"{plan.get_absolute_url()}#steps")
     title = f"{'Edit' if step else 'New'} step — {plan}"
-    return form_page(request, form, title, back=plan.get_absolute_url())
+    return form_page(request, form, title, back=plan.get_absolute_url(), plan=plan)
 
 
 @require_POST

@@ -52,7 +52,10 @@ SECTIONS = {
     "dr_plans": "  - {key: lonely-plan, name: Lonely plan, rto_minutes: 30, rpo_minutes: 5,"
     " owner: alice-admin@example.com}",
 }
-LAYERS = ', rotations: [{name: Lonely layer, starts_at: "2026-01-05T08:00:00Z", members: [alice-admin@example.com]}]'
+LAYERS = (
+    ', rotations: [{name: Lonely layer, starts_at: "2026-01-05T08:00:00Z", members: [alice-admin@example.com]},'
+    ' {name: Lower layer, starts_at: "2026-01-05T08:00:00Z", members: [alice-admin@example.com]}]'
+)  # two, so a layer can move
 AUXILIARY = {"paged-schedule", "watched-monitor"}  # named by a lonely object
 
 
@@ -97,10 +100,51 @@ def _monitor_edit(monitor) -> dict:
     return {**COMMON, **VALID["http"], "name": "Renamed by hand", "parents": []}
 
 
+def _as_posted(obj, fields: list[str], **changes) -> dict:
+    """OBJ's FIELDS as its edit form posts them back, with CHANGES."""
+    values = {**model_to_dict(obj, fields), **changes}
+    posted = lambda v: "" if v is None else [getattr(x, "pk", x) for x in v] if isinstance(v, list) else v  # noqa: E731
+    return {name: posted(value) for name, value in values.items()}
+
+
+def _layer(rotation, **changes) -> dict:
+    """The layer form as a browser posts it, its one member kept."""
+    member = rotation.members.first().user
+    fields = ["name", "starts_at", "shift_length", "shift_unit", "priority", "active_from", "active_until"]
+    data = _as_posted(rotation, fields, starts_at="2026-01-05T09:00", days=[str(day) for day in range(1, 8)])
+    members = {"members-TOTAL_FORMS": "1", "members-INITIAL_FORMS": "0", "members-0-user": member.pk}
+    return {**data, **members, "members-0-ORDER": "1", **changes}
+
+
+def _plan_edit(plan) -> dict:
+    fields = ["name", "description", "team", "components", "owner", "approver", "rto_minutes", "rpo_minutes"]
+    return _as_posted(plan, [*fields, "review_every_days", "vendors"], name="Renamed by hand")
+
+
+def _call_tree_level(plan) -> dict:
+    from comms.models import Stakeholder
+
+    person, _ = Stakeholder.objects.get_or_create(name="Dana DBA", defaults={"email": "dana@example.com"})
+    return {"position": "0", "people": [person.pk], "escalate_after_minutes": "15", "when": ""}
+
+
+def _integration_edit(integration) -> dict:
+    fields = ["severity", "components", "escalation_policy", "auto_resolve", "enabled"]
+    return _as_posted(integration, fields, name="Renamed by hand")
+
+
 # What an edit view is posted (a name "Renamed by hand" is checked afterwards); a delete view, nothing.
 EDITS = {
     "monitoring:edit": _monitor_edit,
     "oncall:schedule_edit": lambda schedule: {"name": "Renamed by hand", "time_zone": schedule.time_zone},
+    "oncall:rotation_edit": lambda rotation: _layer(rotation, name="Renamed by hand"),
+    "oncall:rotation_new": lambda schedule: _layer(schedule.rotations.first(), name="Hand-made layer", priority="9"),
+    "oncall:rotation_move": lambda rotation: {"direction": "down"},  # the top layer (_subject's first)
+    "integrations:edit": _integration_edit,
+    "integrations:rotate_token": lambda integration: {},  # a button: the files may set the token
+    "dr_plans:edit": _plan_edit,
+    "dr_plans:level_create": _call_tree_level,
+    "dr_plans:step_create": lambda plan: {"title": "Hand-made step", "expected_minutes": "5", "position": ""},
 }
 
 
