@@ -132,7 +132,9 @@ def integration_edit(request, pk: int):
 
 
 @require_POST
-@permission_required("incidents.change_integration", owned="incidents.Integration")
+# Never refused for being managed by config: a leaked token must be revocable at 3 a.m.; the file's
+# ${env:...} then needs the new token before the next apply (README, Configuration as code).
+@permission_required("incidents.change_integration", owned="incidents.Integration", managed_edit=False)
 def integration_rotate_token(request, pk: int):
     integration = get_object_or_404(Integration, pk=pk)
     services.do_rotate_token(Actor.from_request(request), integration)
