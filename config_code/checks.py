@@ -27,15 +27,20 @@ def names(kind: Kind, entry: Entry) -> list[tuple[tuple, str, str]]:
     return [(loc, other, key) for loc, other, key in plain + nested if key is not None]
 
 
-def people(loaded: Loaded) -> dict[str, Model]:
-    """The active accounts the files name ("users", by email), in one query."""
-    emails = {
+def _named(loaded: Loaded, other: str) -> set[str]:
+    """The keys the files' entries name as OTHER (people's emails, locations' names)."""
+    return {
         key
         for kind in KINDS
         for entry in loaded.entries.get(kind.name, {}).values()
-        for _, other, key in names(kind, entry)
-        if other == "users"
+        for _, named, key in names(kind, entry)
+        if named == other
     }
+
+
+def people(loaded: Loaded) -> dict[str, Model]:
+    """The active accounts the files name ("users", by email), in one query."""
+    emails = _named(loaded, "users")
     if not emails:
         return {}
     users = get_user_model().objects.annotate(address=Lower("email")).filter(address__in=emails, is_active=True)
@@ -44,13 +49,7 @@ def people(loaded: Loaded) -> dict[str, Model]:
 
 def places(loaded: Loaded) -> dict[str, Model]:
     """The active locations the files name ("locations", by name: made in the admin, never in files), in one query."""
-    wanted = {
-        key
-        for kind in KINDS
-        for entry in loaded.entries.get(kind.name, {}).values()
-        for _, other, key in names(kind, entry)
-        if other == "locations"
-    }
+    wanted = _named(loaded, "locations")
     if not wanted:
         return {}
     return {location.name: location for location in Location.objects.filter(name__in=wanted, revoked_at__isnull=True)}

@@ -26,6 +26,7 @@ from incidents.oncall import services as oncall
 from vigil.audit import Actor
 
 from .definition import Definition, field_spec
+from .positions import by_position
 
 DAY_NAMES = [name.lower() for name in WEEKDAYS.values()]
 CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -164,14 +165,14 @@ def _changes(rotation: Rotation, wanted: dict) -> dict:
 def set_rotations(actor: Actor, schedule: Schedule, rotations: list[dict]) -> None:
     """Make SCHEDULE's layers ROTATIONS (top first) through the on-call actions: the n-th layer
     updated in place if it differs, the missing made, the extra deleted."""
-    layers = list(schedule.rotations.prefetch_related("members").order_by("-priority", "id"))
-    for layer, wanted in zip(layers, rotations, strict=False):
-        if changes := _changes(layer, wanted):
-            oncall.do_update_rotation(actor, layer, **changes)
-    for wanted in rotations[len(layers) :]:
-        oncall.do_create_rotation(actor, schedule, **wanted)
-    for layer in layers[len(rotations) :]:
-        oncall.do_delete_rotation(actor, layer)
+    by_position(
+        list(schedule.rotations.prefetch_related("members").order_by("-priority", "id")),
+        rotations,
+        changes=_changes,
+        update=lambda layer, changes: oncall.do_update_rotation(actor, layer, **changes),
+        create=lambda wanted: oncall.do_create_rotation(actor, schedule, **wanted),
+        delete=lambda layer: oncall.do_delete_rotation(actor, layer),
+    )
 
 
 def create_schedule(actor: Actor, values: dict) -> Model:

@@ -21,6 +21,7 @@ from dr_plans.models import DRPlan, Step
 from vigil.audit import Actor
 
 from .definition import Definition, KeySet, from_model, reference
+from .positions import by_position
 
 STEP_FIELDS = ["section", "title", "instructions", "owner_role", "expected_minutes", "command", "link"]
 
@@ -86,14 +87,14 @@ def read_person(field_name: str):
 def set_steps(actor: Actor, plan: DRPlan, steps: list[dict]) -> None:
     """Make PLAN's runbook STEPS through dr_plans' step actions: the n-th step changed in place if
     it differs, the missing added, the extra deleted."""
-    current = list(plan.steps.all())
-    for step, wanted in zip(current, steps, strict=False):
-        if changes := {name: value for name, value in wanted.items() if getattr(step, name) != value}:
-            dr.do_save_step(actor, plan, step, **changes)
-    for wanted in steps[len(current) :]:
-        dr.do_save_step(actor, plan, **wanted)
-    for step in current[len(steps) :]:
-        dr.do_delete_step(actor, step)
+    by_position(
+        list(plan.steps.all()),
+        steps,
+        changes=lambda step, wanted: {name: value for name, value in wanted.items() if getattr(step, name) != value},
+        update=lambda step, changes: dr.do_save_step(actor, plan, step, **changes),
+        create=lambda wanted: dr.do_save_step(actor, plan, **wanted),
+        delete=lambda step: dr.do_delete_step(actor, step),
+    )
 
 
 def create_plan(actor: Actor, values: dict) -> Model:
