@@ -12,24 +12,18 @@ method, a malformed token), which goes on to them as before and gets the same an
 import re
 import uuid
 
-from django.conf import settings
+from vigil.early import EarlyRoute
 
 from .ping_views import ping
 
-# The URL conf's own rule for a token (Django's uuid converter: lower-case hex), so both answer alike.
-PING = re.compile(
-    r"/ping/(?P<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:/(?P<kind>start|fail))?/?"
-)
 
+class PingMiddleware(EarlyRoute):
+    prefix = "/ping/"
+    # The URL conf's own rule for a token (Django's uuid converter: lower-case hex), so both answer alike.
+    pattern = re.compile(
+        r"/ping/(?P<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:/(?P<kind>start|fail))?/?"
+    )
+    methods = frozenset({"GET", "HEAD", "POST"})  # any other goes to the URL conf, whose route answers 405
 
-class PingMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.path_info.startswith("/ping/") and (match := PING.fullmatch(request.path_info)):
-            response = ping(request, uuid.UUID(match["token"]), match["kind"] or "success")
-            # What XFrameOptionsMiddleware would have added further down the stack.
-            response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
-            return response
-        return self.get_response(request)
+    def answer(self, request, match):
+        return ping(request, uuid.UUID(match["token"]), match["kind"] or "success")
