@@ -24,7 +24,7 @@ Verdicts are worked out in check time order, each from the results up to that ti
 an agent buffered during an outage and sends late are judged as of when they were taken.
 """
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,7 +54,7 @@ class Panel:
     locations: frozenset  # location ids, CENTRAL for the central install
     names: dict  # location id -> name, for reasons
     latest: dict = field(default_factory=dict)  # location id -> Seen, as of the last result judged
-    stored: list = field(default_factory=list)  # (location id, Seen) already stored, in time order, not folded yet
+    stored: deque = field(default_factory=deque)  # (location id, Seen) already stored, in time order, not folded yet
 
     @property
     def window(self) -> timedelta:
@@ -64,7 +64,7 @@ class Panel:
         """Fold in one location's result and return the monitor's verdict (state, reason) then:
         stored results taken up to CHECKED_AT count, later ones do not (yet)."""
         while self.stored and self.stored[0][1].checked_at <= checked_at:
-            self._fold(*self.stored.pop(0))
+            self._fold(*self.stored.popleft())
         self._fold(location_id, Seen(checked_at, state, reason))
         counted = {
             loc: seen
