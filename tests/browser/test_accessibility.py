@@ -29,6 +29,7 @@ from comms.models import Subscriber
 from dr_plans.models import DRPlan
 from incidents.models import Component, ComponentStatus, PublicStatus, Schedule
 from incidents.services import do_add_note, do_declare, do_post_update
+from monitoring import locations
 from monitoring.models import CheckResult, Monitor, StateChange
 from postmortems import services as postmortems
 from postmortems.models import PostMortem
@@ -108,6 +109,11 @@ def outage(settings, eager_celery, no_packet_leaves, admin_user):
     StateChange.objects.create(
         monitor=api, at=now - timedelta(minutes=7), from_state=Monitor.State.UP, to_state=Monitor.State.DOWN
     )
+    # A probe agent that sees it too, so the monitor page shows its Locations panel and /monitors/locations/ a row.
+    frankfurt, _ = locations.do_create_location(actor, "eu-central", region="Frankfurt")
+    CheckResult.objects.create(
+        monitor=api, location=frankfurt, checked_at=now - timedelta(seconds=20), outcome=DOWN, reason="HTTP 502"
+    )
 
     schedule = Schedule.objects.get(name="Platform primary")
     make_rotation(
@@ -139,6 +145,7 @@ def main_pages(data) -> list[str]:
         "/monitors/",
         data["monitor"].get_absolute_url(),
         f"/monitors/{data['monitor'].pk}/edit/",
+        "/monitors/locations/",
         "/oncall/",
         data["schedule"].get_absolute_url(),
         "/comms/",
