@@ -59,9 +59,16 @@ def _chromium_available() -> tuple[bool, str]:
     return True, ""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One Chromium for the whole session; each test gets its own context."""
+    """One Chromium for a test file; each test gets its own context.
+
+    Not one for the whole session: between calls Playwright's sync API leaves its event loop marked as
+    running in this thread (playwright/sync_api/_context_manager.py), so while it is up asyncio.run here
+    fails ("cannot be called from a running event loop"), and the probe engine's tests use it. Run in
+    one process, pytest-django puts every browser test after them; run in several (bin/test), a process
+    may take a browser test file first. A file's tests all run in one process, so none of another file
+    ever meets a live Playwright (leaving the context manager clears the mark)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:

@@ -331,5 +331,5 @@ def assert_web_outcome(role: str, allowed: set[str], response) -> None:
         assert response.status_code == 403, (role, response.status_code)
 
 
-# The browser harness's fixtures, for every test directory: one Chromium per session.
+# The browser harness's fixtures, for every test directory: one Chromium per test file.
 from tests.browser_harness import browser, page, phone_page, pytest_runtest_makereport  # noqa: E402, F401

@@ -175,18 +175,20 @@ def audience(transactional_db):
     return component, people
 
 
-def wait_for_dead_connections() -> None:
-    """Until the killed worker's database sessions end: a COMMIT it had already written to its socket
-    is still carried out by PostgreSQL after the kill, and must land before the rows are counted."""
+def sessions() -> set[int]:
+    """The backend pids of the other sessions on this test database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
 
-    def others() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            return cursor.fetchone()[0]
 
-    wait_for(lambda: others() == 0, timeout=10, what="the killed worker's database sessions to end")
+def wait_for_dead_connections(before: set[int]) -> None:
+    """Until the killed worker's database sessions (those not open BEFORE it started) end: a COMMIT it had
+    already written to its socket is still carried out by PostgreSQL after the kill, and must land before
+    the rows are counted. Sessions of this test process's own threads (a live server) are left out."""
+    wait_for(lambda: not sessions() - before, timeout=20, what="the killed worker's database sessions to end")
 
 
 def in_sending(update) -> dict[str, int]:
@@ -207,6 +209,7 @@ def test_a_worker_killed_mid_fan_out_loses_nothing_and_resends_only_what_was_in_
     sendgrid, twilio = fakes
     purge_comms_queue(redis_url)
     env = worker_environment(redis_url, sendgrid, twilio, tmp_path)
+    before = sessions()
     first = Worker(env, tmp_path / "worker-1.log", "reliability-1@%h")
     second = None
     try:
@@ -221,7 +224,7 @@ def test_a_worker_killed_mid_fan_out_loses_nothing_and_resends_only_what_was_in_
             what=f"1,200 SMS out and an email batch in flight:\n{first.tail()}",
         )
         first.kill()
-        wait_for_dead_connections()
+        wait_for_dead_connections(before)
         at_kill = in_sending(update)
         sms_at_kill = len(twilio.accepted())
         sendgrid.release.set()  # SendGrid takes the batch whose answer the dead worker never heard
