@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -160,10 +161,17 @@ def _first_of_each(items: Iterable[MentionIn]) -> list[MentionIn]:
 def _values(rows: list[dict]) -> list[tuple]:
     """ROWS (Pipeline.values) as INGEST_COLUMNS tuples: what bulk_create would send, without a Mention per row
     or preparing each of its fields (measured: 39% of ingest). Datetimes go as the backend takes them."""
+    row_of = itemgetter(*INGEST_COLUMNS)  # one C call a row (issue #23: a generator per row cost 10% of ingest)
     adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor == "postgresql":
+        return [row_of(values) for values in rows]  # its adapt_datetimefield_value returns the value itself
+    positions = [INGEST_COLUMNS.index(name) for name in _DATETIME_COLUMNS]
     out = []
     for values in rows:
-        out.append(tuple(adapt(values[name]) if name in _DATETIME_COLUMNS else values[name] for name in INGEST_COLUMNS))
+        row = list(row_of(values))
+        for position in positions:
+            row[position] = adapt(row[position])
+        out.append(tuple(row))
     return out
 
 
