@@ -160,17 +160,17 @@ def summarise(path: str, rows: list[dict]) -> dict:
     """Per-unit figures at each size and the goals."""
     ms = [row["seconds"] / row["units"] * 1000 for row in rows]
     cpu_ms = [row["cpu_s"] / row["units"] * 1000 for row in rows]
-    growth = [row["mem_growth_mb"] for row in rows]
+    memory = [row["mem_growth_mb"] for row in rows]
     flat = max(ms) / min(ms) if min(ms) > 0 else float("inf")
     growth = growth_ratio(ms)
-    bounded = growth[-1] <= 2 * growth[0] + MEMORY_SLACK_MB
+    bounded = memory[-1] <= 2 * memory[0] + MEMORY_SLACK_MB
     return {
         "unit": UNITS[path],
         "sizes": [row["size"] for row in rows],
         "ms_per_unit": [round(x, 4) for x in ms],
         "cpu_ms_per_unit": [round(x, 4) for x in cpu_ms],
-        "mem_growth_mb": growth,
-        "kb_per_unit": [round(g * 1024 / row["units"], 3) for g, row in zip(growth, rows, strict=True)],
+        "mem_growth_mb": memory,
+        "kb_per_unit": [round(g * 1024 / row["units"], 3) for g, row in zip(memory, rows, strict=True)],
         "flat_ratio": round(flat, 2),
         "growth_ratio": round(growth, 2),
         "goal_met": growth <= GOAL_FLAT_RATIO,

@@ -24,3 +24,16 @@ def test_it_draws_one_line_per_path_flat_when_the_cost_is_flat(tmp_path):
     assert growing_heights == sorted(growing_heights, reverse=True)  # SVG's y grows downwards
     titles = [text.text for text in root.findall(f"{SVG}text")]
     assert "growing: ms per unit (growth 4.00x)" in titles
+
+
+def test_the_summary_judges_time_by_its_growth_and_memory_by_its_own_figures():
+    from bench.scaling import summarise
+
+    rows = [
+        {"size": size, "units": size, "seconds": seconds, "cpu_s": seconds / 2, "mem_growth_mb": memory}
+        for size, seconds, memory in [(1000, 1.0, 10.0), (10000, 12.0, 12.0), (50000, 55.0, 40.0)]
+    ]
+    summary = summarise("fanout", rows)
+    assert summary["ms_per_unit"] == [1.0, 1.2, 1.1]
+    assert summary["growth_ratio"] == 1.2 and summary["goal_met"]
+    assert summary["mem_growth_mb"] == [10.0, 12.0, 40.0] and not summary["memory_bounded"]  # 40 > 2 x 10 + slack
