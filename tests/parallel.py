@@ -1,10 +1,11 @@
 """Gives each pytest-xdist worker a Redis database and a files folder of its own, so the workers that
 bin/test starts (one per core) share no broker, buffer, cache or file.
 
-Loaded with `-p tests.parallel` (pyproject.toml) before pytest-django sets Django up: the settings
-read REDIS_URL and VIGIL_VAR_DIR when they are imported. Worker N takes Redis database
-(the URL's + N) mod 16 and VIGIL_VAR_DIR/gwN; pytest-django gives it its own test database
-(test_<name>_gwN). Without xdist, or with -n 0, nothing changes.
+Loaded by bin/test with `-p tests.parallel`, before pytest-django sets Django up: the settings read
+REDIS_URL and VIGIL_VAR_DIR when they are imported. Worker N takes a Redis database of its own
+(redis_url_for: the URL's, then those above it, then those below it) and VIGIL_VAR_DIR/gwN;
+pytest-django gives it its own test database (test_<name>_gwN). Without xdist, or with -n 0,
+nothing changes.
 """
 
 import os
@@ -19,9 +20,15 @@ def worker_index() -> int | None:
 
 
 def redis_url_for(url: str, index: int) -> str:
+    """URL with the database of worker INDEX: the URL's own, then the ones above it, then the ones below it
+    (never wrapping round to 0, the database an install's Redis uses when it names none)."""
     parts = urlsplit(url)
     base = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(base + index) % REDIS_DATABASES}"))
+    above = REDIS_DATABASES - 1 - base
+    database = base + index if index <= above else base - (index - above)
+    if database < 0:
+        raise RuntimeError(f"{index + 1} test processes need more than Redis' {REDIS_DATABASES} databases")
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def _isolate() -> None:
