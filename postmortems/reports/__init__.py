@@ -1,6 +1,7 @@
 """The reports: incident figures, noise, action items and uptime against SLOs (postmortems.reports.figures),
 drawn as inline SVG (postmortems.reports.charts) and served as a page, CSV and API."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -61,14 +62,20 @@ def build(period: Period, now: datetime | None = None, only: list[str] | None = 
     now = now or timezone.now()
     keys = TABLE_KEYS if only is None else only
     inputs = Inputs(period, now)
-    if connection.vendor != "postgresql":
+    with _memory_for_a_large_year():
         tables = {key: BUILDERS[key](inputs) for key in keys}
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Each figure is one pass over the period's incidents. Past about 100,000 of them, the join of
-            # incidents and their components outgrows PostgreSQL's default work_mem (4 MB) and its hash is
-            # written to temporary files in 8 batches (EXPLAIN ANALYZE on 1,000,000; issue #23). For these
-            # queries only (SET LOCAL ends with the transaction), one batch in memory.
-            cursor.execute("SET LOCAL work_mem = %s", [REPORT_WORK_MEM])
-            tables = {key: BUILDERS[key](inputs) for key in keys}
     return Report(period=period, generated_at=now, tables=tables)
+
+
+@contextmanager
+def _memory_for_a_large_year():
+    """On PostgreSQL, the report's queries in one transaction with REPORT_WORK_MEM. Each figure is one pass over
+    the period's incidents; past about 100,000 of them, the join of incidents and their components outgrows the
+    default work_mem (4 MB) and its hash is written to temporary files in 8 batches (EXPLAIN ANALYZE on
+    1,000,000; issue #23). SET LOCAL ends with the transaction, so no other query gets the memory."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = %s", [REPORT_WORK_MEM])
+        yield
