@@ -117,12 +117,8 @@ _COPY_AS_STR = (Decimal, datetime, date, UUID)
 def _copy_field(value) -> str:
     """VALUE as a field of COPY's text format; TypeError for a type it does not know (a JSON adapter, bytes)."""
     plain = _COPY_PLAIN.get(type(value))  # the usual types by one lookup (issue #23: the checks below were
-    if plain is not None:  # a tenth of storing a mention); subclasses (enums) go on to them
+    if plain is not None:  # a tenth of storing a mention); subclasses (enums, a test clock's datetime) go on
         return plain(value)
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
     if isinstance(value, str):
         return value.translate(_COPY_ESCAPES)  # a str enum (TextChoices) gives its value
     if isinstance(value, int):
