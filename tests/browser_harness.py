@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD, need
+from vigil_probes import browser as browser_checks
 
 # Playwright's sync API runs an asyncio event loop in the test's own thread (in
 # a greenlet) for as long as the browser is open. Django sees that running loop
@@ -27,16 +28,8 @@ from tests.conftest import PASSWORD, need
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+# The probes' flags (headless, no sandbox, none of Chromium's calls home), and no QUIC.
+CHROMIUM_ARGS = [*browser_checks.CHROMIUM_ARGS, "--disable-quic"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # Short enough that a missing element fails the test fast, long enough for a slow CI box.
